@@ -1,0 +1,1 @@
+"""The extension contract: taxonomy, features, platforms and host-API range. Pure data."""
