@@ -1,0 +1,1 @@
+"""The extension host: discovery (with its cache), lazy loading with pluggy, failure isolation."""

@@ -1,0 +1,93 @@
+"""Finding extensions through importlib.metadata, without importing any of them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from anya_plugins.errors import MetadataError
+from anya_plugins.host.record import ENABLED, INCOMPATIBLE, INVALID, Extension, FeatureRecord
+from anya_plugins.metadata.contract import read_distribution
+from anya_plugins.metadata.hostapi import check_host_api
+from anya_plugins.metadata.platforms import check_tags
+from anya_plugins.metadata.taxonomy import RESERVED_NAMES
+
+if TYPE_CHECKING:
+    from importlib.metadata import Distribution
+
+_VALID_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$")
+
+
+def scan(group: str, path: Sequence[str]) -> list[Extension]:
+    """Every entry point of ``group`` on ``path``, with its metadata checked.
+
+    Follows importlib.metadata's rule that the first distribution of a name on the
+    path wins; an entry-point name claimed twice is reported on the later claimant.
+    """
+    from importlib.metadata import distributions
+
+    from packaging.utils import canonicalize_name
+
+    found: list[Extension] = []
+    owners: dict[str, str] = {}
+    seen_dists: set[str] = set()
+    for dist in distributions(path=list(path)):
+        dist_name = dist.metadata["Name"] or ""
+        canonical = canonicalize_name(dist_name)
+        if canonical in seen_dists:
+            continue
+        seen_dists.add(canonical)
+        for entry_point in dist.entry_points:
+            if entry_point.group != group:
+                continue
+            extension = _describe(entry_point.name, entry_point.value, dist)
+            previous_owner = owners.get(extension.name)
+            if previous_owner is not None:
+                extension.status = INVALID
+                extension.error = (
+                    f"extension name {extension.name!r} is already provided by {previous_owner}"
+                )
+            else:
+                owners[extension.name] = dist_name
+            found.append(extension)
+    return found
+
+
+def _describe(name: str, value: str, dist: Distribution) -> Extension:
+    location = str(dist.locate_file(""))
+    extension = Extension(
+        name=name,
+        dist_name=dist.metadata["Name"] or "",
+        version=dist.version,
+        entry_point=value,
+        location=location,
+    )
+    if not _VALID_NAME.match(name) or name in RESERVED_NAMES:
+        extension.status = INVALID
+        extension.error = (
+            f"entry point name {name!r} is not a valid extension name "
+            "(lower-case letters, digits, '-' and '_'; not a reserved configuration section)"
+        )
+        return extension
+    try:
+        contract = read_distribution(name, dist)
+    except MetadataError as exc:
+        extension.status = INVALID
+        extension.error = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        return extension
+    extension.summary = contract.summary
+    extension.category = contract.category
+    extension.host_api = contract.host_api
+    extension.wheel_tags = contract.wheel_tags
+    extension.features = tuple(
+        FeatureRecord(f.name, f.requires, f.enables, f.default) for f in contract.features
+    )
+    for check in (check_tags(contract.wheel_tags), check_host_api(contract.host_api)):
+        if not check.ok:
+            extension.status = INCOMPATIBLE
+            extension.error = check.reason
+            break
+    else:
+        extension.status = ENABLED
+    return extension

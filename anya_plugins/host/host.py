@@ -1,0 +1,379 @@
+"""The Host: what every Anya process creates to find, load and call its extensions.
+
+Creating a Host and listing its extensions must cost next to nothing, so this
+module imports only what Python has already imported at start-up; pluggy,
+importlib.metadata, packaging and the TOML parser load on the paths that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from anya_plugins.host import cache
+from anya_plugins.host.record import (
+    ACTIVE,
+    DISABLED,
+    ENABLED,
+    FAILED,
+    PROBLEM_STATUSES,
+    Extension,
+)
+from anya_plugins.metadata.taxonomy import ENTRY_POINT_GROUP, HOST_API_VERSION
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from types import ModuleType
+    from typing import Any
+
+    import pluggy
+
+    from anya_plugins.config.layers import LayeredConfig
+    from anya_plugins.host.api import ExtensionContext, Health
+    from anya_plugins.host.loader import Loader
+
+
+class Failure:
+    """One contained failure: which extension, in which phase, what went wrong."""
+
+    __slots__ = ("error", "extension", "phase", "traceback")
+
+    def __init__(self, extension: str, phase: str, error: str, traceback: str) -> None:
+        self.extension = extension
+        self.phase = phase
+        self.error = error
+        self.traceback = traceback
+
+    def __repr__(self) -> str:
+        return f"Failure({self.extension!r}, {self.phase!r}, {self.error!r})"
+
+
+class Host:
+    """Discovers extensions without importing them and activates them lazily.
+
+    ``path`` defaults to ``sys.path``; ``disabled`` overrides the configuration's
+    ``host.disabled`` list; ``config_overrides`` are ``key=value`` strings that win
+    over the file and the environment (the CLI's ``--config``).
+    """
+
+    def __init__(
+        self,
+        group: str = ENTRY_POINT_GROUP,
+        *,
+        path: Sequence[str] | None = None,
+        disabled: Iterable[str] | None = None,
+        config_overrides: Sequence[str] = (),
+        use_cache: bool = True,
+        cache_dir: str | None = None,
+        hookspecs: Iterable[ModuleType | type] = (),
+    ) -> None:
+        self.group = group
+        self.path = list(sys.path if path is None else path)
+        self._explicit_disabled = None if disabled is None else frozenset(disabled)
+        self._config_overrides = tuple(config_overrides)
+        self._use_cache = use_cache and not os.environ.get("ANYA_NO_DISCOVERY_CACHE")
+        self._cache_dir = cache_dir
+        self._extra_hookspecs = tuple(hookspecs)
+        self._extensions: dict[str, Extension] | None = None
+        self._config_path = ""
+        self._loader: Loader | None = None
+        self._config: LayeredConfig | None = None
+        self._contexts: dict[str, ExtensionContext] = {}
+        self.failures: list[Failure] = []
+        self.cache_hit = False
+
+    # -- discovery -------------------------------------------------------------------------
+
+    @property
+    def extensions(self) -> list[Extension]:
+        """Every discovered extension, in discovery order, whatever its status."""
+        return list(self._discovered().values())
+
+    def get(self, name: str) -> Extension:
+        """The extension called ``name`` (its entry-point or distribution name)."""
+        discovered = self._discovered()
+        found = discovered.get(name)
+        if found is None:
+            for extension in discovered.values():
+                if extension.dist_name.lower().replace("_", "-") == name.lower().replace("_", "-"):
+                    return extension
+            from anya_plugins.errors import ExtensionNotFound
+
+            known = ", ".join(sorted(discovered)) or "none"
+            raise ExtensionNotFound(
+                f"no extension named {name!r} is installed",
+                hint=f"installed extensions: {known}",
+            )
+        return found
+
+    @property
+    def problems(self) -> list[Extension]:
+        """Extensions set aside or broken: incompatible, invalid metadata or failed."""
+        return [ext for ext in self._discovered().values() if ext.status in PROBLEM_STATUSES]
+
+    @property
+    def config_path(self) -> str:
+        """The user configuration file this host reads (it may not exist)."""
+        self._discovered()
+        return self._config_path
+
+    def _discovered(self) -> dict[str, Extension]:
+        if self._extensions is None:
+            self._extensions = self._discover()
+        return self._extensions
+
+    def _discover(self) -> dict[str, Extension]:
+        key = cache.cache_key(self.group, HOST_API_VERSION, self.path)
+        file = cache.cache_file(self._cache_dir or cache.default_cache_dir(), self.group)
+        payload = cache.load(file, key) if self._use_cache else None
+        self.cache_hit = payload is not None
+        if payload is None:
+            payload = self._scan()
+        changed = not self.cache_hit
+        self._config_path = payload["config_path"]
+        if self._explicit_disabled is not None:
+            disabled = self._explicit_disabled
+        else:
+            disabled, config_changed = self._disabled_names(payload)
+            changed = changed or config_changed
+        if changed and self._use_cache:
+            cache.store(file, key, payload)
+        extensions: dict[str, Extension] = {}
+        for record in payload["extensions"]:
+            extension = Extension.from_record(record)
+            if extension.name in disabled or extension.dist_name in disabled:
+                extension.status = DISABLED
+            extensions.setdefault(extension.name, extension)
+        return extensions
+
+    def _scan(self) -> dict[str, Any]:
+        from anya_plugins.config.paths import user_config_path
+        from anya_plugins.host.discovery import scan
+
+        return {
+            "extensions": [extension.to_record() for extension in scan(self.group, self.path)],
+            "config_path": str(user_config_path()),
+            "config_stamp": None,
+            "disabled": (),
+        }
+
+    def _disabled_names(self, payload: dict[str, Any]) -> tuple[frozenset[str], bool]:
+        """``host.disabled`` from the file, re-read only when the file changed."""
+        stamp = _file_stamp(payload["config_path"])
+        if stamp == payload["config_stamp"] and "ANYA_HOST__DISABLED" not in os.environ:
+            return frozenset(payload["disabled"]), False
+        from pathlib import Path
+
+        from anya_plugins.config.layers import read_disabled
+
+        disabled = read_disabled(Path(payload["config_path"]))
+        if "ANYA_HOST__DISABLED" in os.environ:
+            return disabled, False
+        payload["config_stamp"] = stamp
+        payload["disabled"] = tuple(sorted(disabled))
+        return disabled, True
+
+    # -- loading and activation ------------------------------------------------------------
+
+    def activate(self, name: str) -> Extension:
+        """Import, configure and activate one extension; failures are contained and reported.
+
+        Returns the extension, whose ``status`` says how it went (``active`` or
+        ``failed``; disabled, incompatible and invalid ones are left as they are).
+        """
+        extension = self.get(name)
+        if extension.status != ENABLED:
+            return extension
+        loader = self._get_loader()
+        if not loader.register(extension):
+            return extension
+        settings = self._validated_config(extension)
+        if settings is None:
+            return extension
+        self._call_own(extension, "anya_configure", config=settings)
+        context = self._context(extension, settings)
+        self._call_own(extension, "anya_activate", context=context)
+        if extension.status != FAILED:
+            extension.status = ACTIVE
+            self._contexts[extension.name] = context
+        return extension
+
+    def activate_all(self) -> list[Extension]:
+        """Activate every enabled extension; returns all extensions with their new status."""
+        for extension in list(self._discovered().values()):
+            if extension.status == ENABLED:
+                self.activate(extension.name)
+        return self.extensions
+
+    def deactivate(self, name: str) -> Extension:
+        """Call the extension's ``anya_deactivate`` and unregister it."""
+        extension = self.get(name)
+        if extension.status != ACTIVE:
+            return extension
+        context = self._contexts.pop(extension.name)
+        self._call_own(extension, "anya_deactivate", context=context)
+        assert self._loader is not None
+        self._loader.unregister(extension)
+        if extension.status == ACTIVE:
+            extension.status = ENABLED
+        return extension
+
+    def close(self) -> None:
+        """Deactivate every active extension, most recently activated first."""
+        for name in reversed(list(self._contexts)):
+            self.deactivate(name)
+
+    def __enter__(self) -> Host:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- calling hooks ---------------------------------------------------------------------
+
+    @property
+    def hook(self) -> pluggy.HookRelay:
+        """pluggy's hook relay over every active extension (activating them on first use)."""
+        self.activate_all()
+        return self._get_loader().manager.hook
+
+    def call(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a hook on every active extension and return the non-None results."""
+        caller = getattr(self.hook, hook_name)
+        results = caller(**kwargs)
+        if results is None:
+            return []
+        return results if isinstance(results, list) else [results]
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[Extension, Any]]:
+        """Call a hook extension by extension, keeping who returned what."""
+        self.activate_all()
+        answers = []
+        for extension in self._discovered().values():
+            if extension.status != ACTIVE:
+                continue
+            for result in self._call_own(extension, hook_name, **kwargs):
+                answers.append((extension, result))
+        return answers
+
+    def health(self) -> dict[str, Health]:
+        """Each active extension's own health report (failures count as unhealthy)."""
+        from anya_plugins.host.api import Health
+
+        self.activate_all()
+        reports: dict[str, Health] = {}
+        for extension in self._discovered().values():
+            if extension.status != ACTIVE:
+                continue
+            answers = self._call_own(extension, "anya_health")
+            if extension.status == FAILED:
+                reports[extension.name] = Health(False, extension.error)
+            else:
+                reports[extension.name] = next(
+                    (a for a in answers if isinstance(a, Health)), Health(True, "no report")
+                )
+        return reports
+
+    def config_schema(self, name: str) -> Mapping[str, Any] | None:
+        """The JSON Schema an extension declares for its section (imports the extension)."""
+        extension = self.get(name)
+        if extension.status not in (ENABLED, ACTIVE, DISABLED):
+            return None
+        if not self._get_loader().register(extension):
+            return None
+        answers = self._call_own(extension, "anya_config_schema")
+        return next((a for a in answers if a is not None), None)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _get_loader(self) -> Loader:
+        if self._loader is None:
+            from anya_plugins.host.loader import Loader
+
+            self._loader = Loader(self._report_failure, self._extra_hookspecs)
+        return self._loader
+
+    def _call_own(self, extension: Extension, hook_name: str, **kwargs: Any) -> list[Any]:
+        loader = self._get_loader()
+        answers = []
+        for function in loader.implementations(extension, hook_name):
+            result = function(**kwargs)
+            if result is not None:
+                answers.append(result)
+        return answers
+
+    def _report_failure(self, extension: Extension, phase: str, error: BaseException) -> None:
+        import logging
+
+        from anya_plugins.host.loader import short_traceback
+
+        extension.status = FAILED
+        extension.error = f"{phase}: {type(error).__name__}: {error}"
+        extension.traceback = short_traceback(error)
+        self.failures.append(Failure(extension.name, phase, extension.error, extension.traceback))
+        self._contexts.pop(extension.name, None)
+        if self._loader is not None:
+            self._loader.unregister(extension)
+        logging.getLogger("anya_plugins").warning(
+            "extension %s failed (%s)\n%s", extension.name, extension.error, extension.traceback
+        )
+
+    def configuration(self) -> LayeredConfig:
+        """The layered configuration (file, environment, overrides) this host uses."""
+        if self._config is None:
+            from pathlib import Path
+
+            from anya_plugins.config.layers import load_config
+
+            self._config = load_config(
+                Path(self.config_path),
+                overrides=self._config_overrides,
+                known_extensions=list(self._discovered()),
+            )
+        return self._config
+
+    def _validated_config(self, extension: Extension) -> dict[str, Any] | None:
+        from anya_plugins.errors import AnyaError
+
+        try:
+            schema = next(iter(self._call_own(extension, "anya_config_schema")), None)
+            if extension.status == FAILED:
+                return None
+            config = self.configuration()
+            if schema is None:
+                return config.section(extension.name)
+            from anya_plugins.config.schema import validate_section
+
+            return validate_section(extension.name, schema, config)
+        except AnyaError as error:
+            self._report_failure(extension, "configure", error)
+            return None
+
+    def _context(self, extension: Extension, settings: Mapping[str, Any]) -> ExtensionContext:
+        import logging
+        from pathlib import Path
+        from types import MappingProxyType
+
+        from anya_plugins.host.api import ExtensionContext
+
+        data_root = os.environ.get("ANYA_DATA_DIR")
+        if not data_root:
+            import platformdirs
+
+            data_root = platformdirs.user_data_dir("anya")
+        return ExtensionContext(
+            name=extension.name,
+            host_api_version=HOST_API_VERSION,
+            config=MappingProxyType(dict(settings)),
+            data_dir=Path(data_root) / "extensions" / extension.name,
+            logger=logging.getLogger(f"anya.extensions.{extension.name}"),
+        )
+
+
+def _file_stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)

@@ -1,0 +1,186 @@
+"""Reports about installed extensions, as data: what ``anya-ext list``, ``info`` and ``doctor`` show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from anya_plugins.host.host import Host
+from anya_plugins.host.record import ACTIVE, DISABLED, Extension, FeatureRecord
+from anya_plugins.metadata.features import Feature, closure
+from anya_plugins.metadata.platforms import platform_names
+
+
+@dataclass(frozen=True)
+class FeatureReport:
+    name: str
+    enabled: bool
+    default: bool
+    requires: tuple[str, ...]
+    enables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExtensionReport:
+    """One row of ``anya-ext list`` and the body of ``anya-ext info``."""
+
+    name: str
+    distribution: str
+    version: str
+    category: str
+    status: str
+    enabled_features: tuple[str, ...]
+    summary: str = ""
+    host_api: str = ""
+    platforms: tuple[str, ...] = ()
+    wheel_tags: tuple[str, ...] = ()
+    features: tuple[FeatureReport, ...] = ()
+    entry_point: str = ""
+    location: str = ""
+    error: str = ""
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of ``anya-ext doctor``."""
+
+    subject: str
+    ok: bool
+    detail: str
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
+def list_extensions(host: Host, *, load: bool = True) -> list[ExtensionReport]:
+    """Every extension with its status; with ``load`` each enabled one is activated first."""
+    if load:
+        host.activate_all()
+    return [describe(extension) for extension in host.extensions]
+
+
+def extension_info(host: Host, name: str, *, load: bool = True) -> ExtensionReport:
+    """One extension in full: features, platforms, host API range, error and traceback."""
+    extension = host.get(name)
+    if load:
+        host.activate(extension.name)
+    return describe(extension)
+
+
+def describe(extension: Extension) -> ExtensionReport:
+    enabled = enabled_features(extension.features)
+    return ExtensionReport(
+        name=extension.name,
+        distribution=extension.dist_name,
+        version=extension.version,
+        category=extension.category,
+        status=extension.status,
+        enabled_features=enabled,
+        summary=extension.summary,
+        host_api=extension.host_api,
+        platforms=platform_names(extension.wheel_tags) if extension.wheel_tags else (),
+        wheel_tags=extension.wheel_tags,
+        features=tuple(
+            FeatureReport(f.name, f.name in enabled, f.default, f.requires, f.enables)
+            for f in extension.features
+        ),
+        entry_point=extension.entry_point,
+        location=extension.location,
+        error=extension.error,
+        traceback=extension.traceback,
+    )
+
+
+def enabled_features(
+    features: Iterable[FeatureRecord], requested: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """Features in effect: the defaults, the ones asked for, and those whose needs are installed.
+
+    pip does not record which extras were requested, so a feature with requirements
+    counts as enabled when all of them are satisfied in this environment.
+    """
+    records = list(features)
+    chosen = {f.name for f in records if f.default} | set(requested)
+    chosen |= {f.name for f in records if f.requires and all(map(_installed, f.requires))}
+    as_features = [Feature(f.name, f.requires, f.enables, f.default) for f in records]
+    declared = {f.name for f in records}
+    return tuple(name for name in closure(as_features, chosen) if name in declared)
+
+
+def _installed(requirement_text: str) -> bool:
+    requirement = Requirement(requirement_text)
+    try:
+        version = importlib_metadata.version(str(canonicalize_name(requirement.name)))
+    except importlib_metadata.PackageNotFoundError:
+        return False
+    return requirement.specifier.contains(version, prereleases=True)
+
+
+def doctor(host: Host) -> DoctorReport:
+    """Check the environment, the configuration and every extension; ok only if all pass."""
+    import sys
+
+    from anya_plugins.errors import AnyaError
+
+    checks = [
+        Check(
+            "python",
+            sys.version_info >= (3, 11),
+            f"{sys.implementation.name} {sys.version.split()[0]} at {sys.executable}",
+        )
+    ]
+    try:
+        extensions = host.extensions
+        config = host.configuration()
+        checks.append(Check("configuration", True, f"{config.path}"))
+    except AnyaError as error:
+        checks.append(Check("configuration", False, error.message + _hint(error)))
+        return DoctorReport(tuple(checks))
+    host.activate_all()
+    health = host.health()
+    for extension in extensions:
+        subject = f"extension {extension.name}"
+        if extension.status == DISABLED:
+            checks.append(Check(subject, True, "disabled"))
+        elif extension.status != ACTIVE:
+            checks.append(
+                Check(subject, False, f"{extension.status}: {extension.error}", extension.traceback)
+            )
+        elif missing := _missing_requirements(extension.dist_name):
+            checks.append(Check(subject, False, f"missing requirements: {', '.join(missing)}"))
+        else:
+            report = health[extension.name]
+            status = "active" if report.ok else "unhealthy"
+            detail = f"{status}, {extension.dist_name} {extension.version}"
+            checks.append(Check(subject, report.ok, f"{detail}: {report.detail}".rstrip(": ")))
+    return DoctorReport(tuple(checks))
+
+
+def _missing_requirements(dist_name: str) -> list[str]:
+    """Requirements (outside any feature) that are not installed at a matching version."""
+    requirements = importlib_metadata.requires(dist_name) or []
+    missing = []
+    for text in requirements:
+        requirement = Requirement(text)
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        if not _installed(text):
+            missing.append(text)
+    return missing
+
+
+def _hint(error: Exception) -> str:
+    hint = getattr(error, "hint", None)
+    return f" ({hint})" if hint else ""

@@ -1,0 +1,138 @@
+"""What the host knows about one extension. Plain classes: this module is on the start-up path."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+ENABLED = "enabled"
+ACTIVE = "active"
+DISABLED = "disabled"
+INCOMPATIBLE = "incompatible"
+INVALID = "invalid"
+FAILED = "failed"
+
+PROBLEM_STATUSES = frozenset((INCOMPATIBLE, INVALID, FAILED))
+
+
+class FeatureRecord:
+    """One feature (extra) as discovery stores it."""
+
+    __slots__ = ("default", "enables", "name", "requires")
+
+    def __init__(
+        self, name: str, requires: tuple[str, ...], enables: tuple[str, ...], default: bool
+    ) -> None:
+        self.name = name
+        self.requires = requires
+        self.enables = enables
+        self.default = default
+
+    def __repr__(self) -> str:
+        return f"FeatureRecord({self.name!r}, default={self.default})"
+
+
+class Extension:
+    """One discovered extension: what its metadata says and what happened to it in this host."""
+
+    __slots__ = (
+        "category",
+        "dist_name",
+        "entry_point",
+        "error",
+        "features",
+        "host_api",
+        "location",
+        "name",
+        "status",
+        "summary",
+        "traceback",
+        "version",
+        "wheel_tags",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        dist_name: str,
+        version: str,
+        entry_point: str,
+        location: str,
+        summary: str = "",
+        category: str = "",
+        host_api: str = "",
+        features: tuple[FeatureRecord, ...] = (),
+        wheel_tags: tuple[str, ...] = (),
+        status: str = ENABLED,
+        error: str = "",
+    ) -> None:
+        self.name = name
+        self.dist_name = dist_name
+        self.version = version
+        self.entry_point = entry_point
+        self.location = location
+        self.summary = summary
+        self.category = category
+        self.host_api = host_api
+        self.features = features
+        self.wheel_tags = wheel_tags
+        self.status = status
+        self.error = error
+        self.traceback = ""
+
+    def __repr__(self) -> str:
+        return f"Extension({self.name!r}, {self.dist_name} {self.version}, status={self.status!r})"
+
+    @property
+    def default_features(self) -> tuple[str, ...]:
+        return tuple(feature.name for feature in self.features if feature.default)
+
+    def to_record(self) -> tuple[Any, ...]:
+        """A marshal-able tuple for the discovery cache."""
+        return (
+            self.name,
+            self.dist_name,
+            self.version,
+            self.entry_point,
+            self.location,
+            self.summary,
+            self.category,
+            self.host_api,
+            tuple((f.name, f.requires, f.enables, f.default) for f in self.features),
+            self.wheel_tags,
+            self.status,
+            self.error,
+        )
+
+    @classmethod
+    def from_record(cls, record: tuple[Any, ...]) -> Extension:
+        (
+            name,
+            dist,
+            version,
+            ep,
+            location,
+            summary,
+            category,
+            host_api,
+            feats,
+            tags,
+            status,
+            error,
+        ) = record
+        return cls(
+            name=name,
+            dist_name=dist,
+            version=version,
+            entry_point=ep,
+            location=location,
+            summary=summary,
+            category=category,
+            host_api=host_api,
+            features=tuple(FeatureRecord(*feature) for feature in feats),
+            wheel_tags=tags,
+            status=status,
+            error=error,
+        )

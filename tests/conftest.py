@@ -1,0 +1,90 @@
+"""Real parts for the tests: wheels built from the template, throwaway venvs, the real CLI.
+
+Wheels are built once per session (``python -m build``), venvs are made with uv
+and every extension is installed with a real installer, so the host meets exactly
+what a user's environment would hold.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from anya_plugins.authoring.new import new_extension
+from tests.support import (
+    REPO,
+    ExtensionBuilder,
+    ExtensionSpec,
+    Venv,
+    VenvFactory,
+    build_wheel,
+    retag,
+    run,
+    uv,
+)
+
+
+@pytest.fixture(scope="session")
+def anya_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout of anya-plugins, built into a wheel once per session."""
+    return build_wheel(REPO, tmp_path_factory.mktemp("anya-wheel"))
+
+
+@pytest.fixture(scope="session")
+def build_extension(tmp_path_factory: pytest.TempPathFactory) -> ExtensionBuilder:
+    """Generate an extension with ``anya-ext new``'s code path, edit it, build its wheel."""
+    built: dict[ExtensionSpec, Path] = {}
+    root = tmp_path_factory.mktemp("extensions")
+
+    def build(spec: ExtensionSpec) -> Path:
+        if spec in built:
+            return built[spec]
+        workdir = root / f"{spec.name}-{len(built)}"
+        workdir.mkdir()
+        project = new_extension(
+            spec.name,
+            spec.category,
+            output_dir=workdir,
+            features=spec.features,
+            default_features=spec.default_features,
+        )
+        pyproject = project.path / "pyproject.toml"
+        text = pyproject.read_text()
+        if spec.host_api is not None:
+            text = text.replace("anya-host-api:>=1.0", f"anya-host-api:>={spec.host_api[0]}")
+            text = text.replace("anya-host-api:<2", f"anya-host-api:<{spec.host_api[1]}")
+        if spec.keywords_edit is not None:
+            old, new = spec.keywords_edit
+            assert old in text, f"{old!r} not in the generated pyproject.toml"
+            text = text.replace(old, new)
+        for old, new in spec.extra_pyproject.items():
+            assert old in text, f"{old!r} not in the generated pyproject.toml"
+            text = text.replace(old, new)
+        pyproject.write_text(text)
+        if spec.plugin_source is not None:
+            (project.path / "src" / project.package / "plugin.py").write_text(spec.plugin_source)
+        wheel = build_wheel(project.path, workdir / "dist")
+        if spec.platform_tag is not None:
+            wheel = retag(wheel, spec.platform_tag)
+        built[spec] = wheel
+        return wheel
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def make_venv(tmp_path_factory: pytest.TempPathFactory, anya_wheel: Path) -> VenvFactory:
+    """Create venvs with anya-plugins (and the given wheels) really installed."""
+
+    def make(*wheels: Path) -> Venv:
+        root = tmp_path_factory.mktemp("venv")
+        path, home = root / "venv", root / "home"
+        home.mkdir()
+        run([uv(), "venv", "--quiet", "--seed", "--python", sys.executable, path])
+        venv = Venv(path, home)
+        venv.install(anya_wheel, *wheels)
+        return venv
+
+    return make

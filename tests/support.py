@@ -1,0 +1,153 @@
+"""Helpers behind the fixtures: building wheels, making venvs, running the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def uv() -> str:
+    beside = Path(sys.executable).with_name("uv")
+    found = str(beside) if beside.exists() else shutil.which("uv")
+    if not found:
+        pytest.fail("uv is required by the test suite; install the 'dev' extra")
+    return found
+
+
+def run(command: Sequence[str | Path], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run a command and fail the test with its output when it fails."""
+    done = subprocess.run(
+        [str(part) for part in command], capture_output=True, text=True, check=False, **kwargs
+    )
+    if done.returncode != 0:
+        pytest.fail(f"{command} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def build_wheel(project: Path, outdir: Path) -> Path:
+    """``python -m build --wheel`` (no isolation: hatchling is in the test environment)."""
+    before = set(outdir.glob("*.whl")) if outdir.exists() else set()
+    run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", outdir, project])
+    (wheel,) = set(outdir.glob("*.whl")) - before
+    return wheel
+
+
+@dataclass(frozen=True)
+class ExtensionSpec:
+    """How to make one test extension from the template."""
+
+    name: str
+    category: str = "community/experimental"
+    features: tuple[str, ...] = ("metrics",)
+    default_features: tuple[str, ...] = ()
+    host_api: tuple[str, str] | None = None
+    plugin_source: str | None = None
+    keywords_edit: tuple[str, str] | None = None
+    platform_tag: str | None = None
+    extra_pyproject: dict[str, str] = field(default_factory=dict)
+
+
+ExtensionBuilder = Callable[[ExtensionSpec], Path]
+
+
+def retag(wheel: Path, platform_tag: str) -> Path:
+    """Give a pure wheel a platform tag with the ``wheel tags`` tool, as a platform build would."""
+    run([sys.executable, "-m", "wheel", "tags", "--platform-tag", platform_tag, "--remove", wheel])
+    (retagged,) = wheel.parent.glob(f"*{platform_tag}.whl")
+    return retagged
+
+
+def wheel_metadata(wheel: Path) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        return archive.read(name).decode()
+
+
+@dataclass
+class Venv:
+    """A throwaway virtual environment with its own HOME, config file and data dir."""
+
+    path: Path
+    home: Path
+
+    @property
+    def python(self) -> Path:
+        return self.path / "bin" / "python"
+
+    @property
+    def site_packages(self) -> Path:
+        (site,) = self.path.glob("lib/python3*/site-packages")
+        return site
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "anya" / "extensions.toml"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        keep = {k: v for k, v in os.environ.items() if not k.startswith(("ANYA_", "VIRTUAL_ENV"))}
+        keep.update(
+            HOME=str(self.home),
+            ANYA_CONFIG=str(self.config_file),
+            ANYA_DATA_DIR=str(self.home / "data"),
+            PATH=f"{self.path / 'bin'}{os.pathsep}{keep.get('PATH', '')}",
+        )
+        keep.update(extra)
+        return keep
+
+    def install(self, *wheels: Path) -> None:
+        run([uv(), "pip", "install", "--quiet", "--python", self.python, *wheels])
+
+    def install_foreign(self, wheel: Path, platform_tag: str) -> None:
+        """Put a wheel built for another platform into site-packages, as a shared or copied
+        environment would hold it: pip installs it only when told the target platform."""
+        run(
+            [
+                self.python, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade",
+                "--only-binary=:all:", "--platform", platform_tag,
+                "--target", self.site_packages, wheel,
+            ]
+        )  # fmt: skip
+
+    def uninstall(self, *names: str) -> None:
+        run([uv(), "pip", "uninstall", "--quiet", "--python", self.python, *names])
+
+    def python_code(self, code: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run Python in the venv; the result's stdout is what the code printed."""
+        return subprocess.run(
+            [str(self.python), "-c", code],
+            capture_output=True,
+            text=True,
+            env=self.env(**env),
+            check=False,
+            cwd=self.home,
+        )
+
+    def anya_ext(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.path / "bin" / "anya-ext"), *args],
+            capture_output=True,
+            text=True,
+            env=self.env(**env),
+            check=False,
+            cwd=self.home,
+        )
+
+    def anya_json(self, *args: str, **env: str) -> Any:
+        done = self.anya_ext("--json", *args, **env)
+        assert done.returncode == 0, f"anya-ext {args} exited {done.returncode}: {done.stderr}"
+        return json.loads(done.stdout)
+
+
+VenvFactory = Callable[..., Venv]
