@@ -1,0 +1,1 @@
+"""Tools for extension authors: generating a new extension project from the template."""

@@ -1,0 +1,122 @@
+"""``anya-ext config get|set|unset|show``: the layered configuration, with where each value came from."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from anya_plugins.cli import render
+from anya_plugins.errors import ConfigError, UsageError
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    config = commands.add_parser("config", help="read and change the configuration")
+    actions = config.add_subparsers(dest="config_action", metavar="ACTION", required=True)
+
+    get = actions.add_parser("get", help="print one value")
+    get.add_argument("key")
+    get.add_argument("--origin", action="store_true", help="also say which layer it came from")
+    get.set_defaults(handler=get_command)
+
+    set_ = actions.add_parser("set", help="store a value in the user file")
+    set_.add_argument("key")
+    set_.add_argument("value")
+    set_.set_defaults(handler=set_command)
+
+    unset = actions.add_parser("unset", help="remove a value from the user file")
+    unset.add_argument("key")
+    unset.set_defaults(handler=unset_command)
+
+    show = actions.add_parser("show", help="print every value (optionally of one section)")
+    show.add_argument("section", nargs="?")
+    show.add_argument("--origin", action="store_true", help="also say which layer each came from")
+    show.set_defaults(handler=show_command)
+
+
+def _host(args: argparse.Namespace) -> Any:
+    from anya_plugins.host.host import Host
+
+    return Host(config_overrides=args.config_overrides)
+
+
+def _section_of(key: str) -> str:
+    section, _, rest = key.partition(".")
+    if not section or not rest:
+        raise UsageError(f"invalid key {key!r}", hint="keys look like <section>.<key>, e.g. btc.port")
+    return section
+
+
+def _schema_for(host: Any, section: str) -> Any:
+    """The extension's schema when the section is an installed extension, else None."""
+    from anya_plugins.errors import ExtensionNotFound
+
+    try:
+        host.get(section)
+    except ExtensionNotFound:
+        return None
+    return host.config_schema(section)
+
+
+def get_command(args: argparse.Namespace) -> int:
+    _section_of(args.key)
+    entry = _host(args).configuration().get(args.key)
+    if entry is None:
+        raise ConfigError(f"{args.key} is not set", hint="see 'anya-ext config show'")
+    if args.json:
+        render.say(render.to_json({"key": entry.key, "value": entry.value, "origin": str(entry.origin)}))
+    elif args.origin:
+        render.say(f"{_format(entry.value)}\t({entry.origin})")
+    else:
+        render.say(_format(entry.value))
+    return 0
+
+
+def set_command(args: argparse.Namespace) -> int:
+    from anya_plugins.config.store import set_value
+
+    host = _host(args)
+    schema = _schema_for(host, _section_of(args.key))
+    stored = set_value(Path(host.config_path), args.key, args.value, schema)
+    if args.json:
+        render.say(render.to_json({"key": args.key, "value": stored, "file": host.config_path}))
+    else:
+        render.say(f"{args.key} = {_format(stored)}  ({host.config_path})")
+    return 0
+
+
+def unset_command(args: argparse.Namespace) -> int:
+    from anya_plugins.config.store import unset_value
+
+    host = _host(args)
+    _section_of(args.key)
+    removed = unset_value(Path(host.config_path), args.key)
+    if args.json:
+        render.say(render.to_json({"key": args.key, "removed": removed}))
+    else:
+        render.say(f"{args.key} removed" if removed else f"{args.key} was not set in {host.config_path}")
+    return 0
+
+
+def show_command(args: argparse.Namespace) -> int:
+    entries = _host(args).configuration().entries()
+    if args.section:
+        entries = [e for e in entries if e.key.split(".", 1)[0] == args.section]
+    if args.json:
+        render.say(
+            render.to_json([{"key": e.key, "value": e.value, "origin": str(e.origin)} for e in entries])
+        )
+        return 0
+    headers = ("key", "value", "origin") if args.origin else ("key", "value")
+    rows = [
+        (e.key, _format(e.value), str(e.origin)) if args.origin else (e.key, _format(e.value))
+        for e in entries
+    ]
+    render.table(None, headers, rows)
+    return 0
+
+
+def _format(value: Any) -> str:
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value)

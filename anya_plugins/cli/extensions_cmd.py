@@ -1,0 +1,201 @@
+"""Commands about installed extensions: list, info, enable, disable, doctor, new, and theirs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from anya_plugins.cli import render
+from anya_plugins.errors import ExtensionFailure
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from anya_plugins.host.api import Command
+    from anya_plugins.host.host import Host
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    listing = commands.add_parser("list", help="installed extensions and their status")
+    listing.add_argument(
+        "--no-load", action="store_true", help="do not import extensions (discovery only)"
+    )
+    listing.set_defaults(handler=list_command)
+
+    info = commands.add_parser("info", help="everything about one installed extension")
+    info.add_argument("name")
+    info.add_argument("--no-load", action="store_true", help="do not import the extension")
+    info.set_defaults(handler=info_command)
+
+    for verb, enabled in (("enable", True), ("disable", False)):
+        toggle = commands.add_parser(verb, help=f"{verb} an extension in the user configuration")
+        toggle.add_argument("name")
+        toggle.set_defaults(handler=toggle_command, enabled=enabled)
+
+    doctor = commands.add_parser("doctor", help="check the environment and every extension")
+    doctor.set_defaults(handler=doctor_command)
+
+    new = commands.add_parser("new", help="create a new extension project from the template")
+    new.add_argument("name")
+    new.add_argument("--category", required=True)
+    new.add_argument("--output-dir", type=Path, default=Path())
+    new.add_argument("--description", default="An Anya extension.")
+    new.add_argument("--features", default="metrics", help="comma-separated extras")
+    new.add_argument("--default-features", default="", help="comma-separated extras")
+    new.set_defaults(handler=new_command)
+
+
+def make_host(args: argparse.Namespace) -> Host:
+    from anya_plugins.host.host import Host
+
+    return Host(config_overrides=args.config_overrides)
+
+
+def list_command(args: argparse.Namespace) -> int:
+    from anya_plugins.host.inventory import list_extensions
+
+    reports = list_extensions(make_host(args), load=not args.no_load)
+    if args.json:
+        render.say(render.to_json(reports))
+        return 0
+    render.table(
+        None,
+        ("name", "version", "category", "features", "status", "detail"),
+        [
+            (r.name, r.version, r.category, ",".join(r.enabled_features), r.status, r.error)
+            for r in reports
+        ],
+    )
+    return 0
+
+
+def info_command(args: argparse.Namespace) -> int:
+    from anya_plugins.host.inventory import extension_info
+
+    report = extension_info(make_host(args), args.name, load=not args.no_load)
+    if args.json:
+        render.say(render.to_json(report))
+        return 0
+    features = ", ".join(
+        f"{f.name}{' (default)' if f.default else ''}{' [on]' if f.enabled else ''}"
+        + (f" -> {'+'.join(f.enables)}" if f.enables else "")
+        for f in report.features
+    )
+    rows = [
+        ("name", report.name),
+        ("distribution", f"{report.distribution} {report.version}"),
+        ("summary", report.summary),
+        ("category", report.category),
+        ("status", report.status),
+        ("features", features or "-"),
+        ("platforms", ", ".join(report.platforms) or "built locally"),
+        ("host API", report.host_api),
+        ("entry point", report.entry_point),
+        ("location", report.location),
+    ]
+    if report.error:
+        rows.append(("error", report.error))
+    render.table(None, ("field", "value"), rows)
+    if report.traceback:
+        render.say(report.traceback)
+    return 0
+
+
+def toggle_command(args: argparse.Namespace) -> int:
+    from anya_plugins.config.store import set_disabled
+
+    host = make_host(args)
+    extension = host.get(args.name)
+    changed = set_disabled(Path(host.config_path), extension.name, disabled=not args.enabled)
+    state = "enabled" if args.enabled else "disabled"
+    result = {"name": extension.name, "state": state, "changed": changed}
+    if args.json:
+        render.say(render.to_json(result))
+    else:
+        render.say(f"{extension.name} {state}" + ("" if changed else " (no change)"))
+    return 0
+
+
+def doctor_command(args: argparse.Namespace) -> int:
+    from anya_plugins.host.inventory import doctor
+
+    report = doctor(make_host(args))
+    if args.json:
+        render.say(render.to_json({"ok": report.ok, "checks": report.checks}))
+    else:
+        render.table(
+            None,
+            ("check", "result", "detail"),
+            [(c.subject, "ok" if c.ok else "FAIL", c.detail) for c in report.checks],
+        )
+        for check in report.checks:
+            if check.traceback:
+                render.say(f"--- {check.subject}\n{check.traceback}")
+    return 0 if report.ok else 1
+
+
+def new_command(args: argparse.Namespace) -> int:
+    from anya_plugins.authoring.new import new_extension
+
+    project = new_extension(
+        args.name,
+        args.category,
+        output_dir=args.output_dir,
+        description=args.description,
+        features=_split(args.features),
+        default_features=_split(args.default_features),
+    )
+    if args.json:
+        render.say(render.to_json(project))
+    else:
+        render.say(f"created {project.distribution} ({project.category}) in {project.path}")
+    return 0
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def register_extension_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    builtin: set[str],
+    overrides: list[str],
+) -> None:
+    """Add every active extension's sub-commands; a clashing name is reported, not shadowed."""
+    from anya_plugins.host.api import Command
+    from anya_plugins.host.host import Host
+
+    host = Host(config_overrides=overrides)
+    taken = dict.fromkeys(builtin, "anya-ext")
+    for extension, contributed in host.call_each("anya_commands"):
+        for command in contributed or ():
+            if not isinstance(command, Command):
+                render.error(f"extension {extension.name} returned a non-Command: {command!r}")
+                continue
+            if command.name in taken:
+                render.error(
+                    f"extension {extension.name}: command {command.name!r} is already "
+                    f"provided by {taken[command.name]}; ignored"
+                )
+                continue
+            taken[command.name] = extension.name
+            parser = commands.add_parser(command.name, help=f"{command.help} [{extension.name}]")
+            if command.add_arguments is not None:
+                command.add_arguments(parser)
+            parser.set_defaults(handler=_run_extension_command(extension.name, command))
+    for failure in host.failures:
+        render.error(f"extension {failure.extension} failed ({failure.error})")
+
+
+def _run_extension_command(name: str, command: Command) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        try:
+            code = command.run(args)
+        except Exception as error:
+            raise ExtensionFailure(
+                f"extension {name}: command {command.name!r} raised {type(error).__name__}: {error}"
+            ) from error
+        return int(code or 0)
+
+    return handler

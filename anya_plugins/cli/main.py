@@ -1,0 +1,95 @@
+"""Entry point of ``anya-ext``: the parser, dispatch, and exit codes.
+
+Exit codes: 0 success, 1 a check failed (doctor, verify...), 2 usage, and the
+``exit_code`` of the AnyaError that stopped the command otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from anya_plugins.cli import config_cmd, extensions_cmd
+from anya_plugins.errors import AnyaError, UsageError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message, hint=f"see '{self.prog} --help'")
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[_Parser]]:
+    parser = _Parser(prog="anya-ext", description="Install, inspect and configure Anya extensions.")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--config",
+        dest="config_overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a configuration value for this run (repeatable)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    extensions_cmd.register(commands)
+    config_cmd.register(commands)
+    return parser, commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(args_list)
+    except AnyaError as failure:
+        from anya_plugins.cli import render
+
+        render.error(failure.message, failure.hint)
+        return failure.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(argv: list[str]) -> int:
+    parser, commands = build_parser()
+    builtin = set(commands.choices)
+    command = _command_word(argv)
+    wants_help = command is None and any(arg in ("-h", "--help") for arg in argv)
+    if (command is not None and command not in builtin) or wants_help:
+        extensions_cmd.register_extension_commands(commands, builtin, _overrides(argv))
+    args = parser.parse_args(argv)
+    if args.version:
+        from anya_plugins import __version__
+
+        print(f"anya-ext {__version__}")
+        return 0
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    return handler(args)
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The first bare word that is not the value of a global ``--config``."""
+    skip_next = False
+    for arg in argv:
+        if skip_next:
+            skip_next = False
+        elif arg == "--config":
+            skip_next = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _overrides(argv: list[str]) -> list[str]:
+    values = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--config"]
+    return values + [arg.split("=", 1)[1] for arg in argv if arg.startswith("--config=")]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""Rendering results: tables for people, JSON for scripts. No logic lives here."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(_plain(value), indent=2, sort_keys=True, default=str)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=not sys.stdout.isatty())
+
+
+def table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print a table; on a pipe rich drops colour but keeps the columns."""
+    out = Table(title=title, show_lines=False)
+    for header in headers:
+        out.add_column(header, overflow="fold")
+    for row in rows:
+        out.add_row(*row)
+    console().print(out)
+
+
+def say(text: str) -> None:
+    console().print(text, markup=False)
+
+
+def error(message: str, hint: str | None = None) -> None:
+    err = console(stderr=True)
+    err.print(f"error: {message}", markup=False, style="bold red")
+    if hint:
+        err.print(f"hint: {hint}", markup=False)
