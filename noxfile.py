@@ -14,7 +14,7 @@ nox.options.error_on_missing_interpreters = True
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite against real venvs, wheels and services (pass ``-- -m 'not slow'`` to skip e2e)."""
+    """The test suite on real venvs, wheels and services (``-- -m "not slow"`` skips e2e tests)."""
     session.install("-e", ".[dev]")
     session.run("pytest", *session.posargs)
 

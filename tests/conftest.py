@@ -59,9 +59,6 @@ def build_extension(tmp_path_factory: pytest.TempPathFactory) -> ExtensionBuilde
             old, new = spec.keywords_edit
             assert old in text, f"{old!r} not in the generated pyproject.toml"
             text = text.replace(old, new)
-        for old, new in spec.extra_pyproject.items():
-            assert old in text, f"{old!r} not in the generated pyproject.toml"
-            text = text.replace(old, new)
         pyproject.write_text(text)
         if spec.plugin_source is not None:
             (project.path / "src" / project.package / "plugin.py").write_text(spec.plugin_source)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,6 @@ class ExtensionSpec:
     plugin_source: str | None = None
     keywords_edit: tuple[str, str] | None = None
     platform_tag: str | None = None
-    extra_pyproject: dict[str, str] = field(default_factory=dict)
 
 
 ExtensionBuilder = Callable[[ExtensionSpec], Path]

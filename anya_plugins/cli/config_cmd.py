@@ -1,4 +1,4 @@
-"""``anya-ext config get|set|unset|show``: the layered configuration, with where each value came from."""
+"""``anya-ext config get|set|unset|show``: layered configuration and where each value came from."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from anya_plugins.cli import render
 from anya_plugins.errors import ConfigError, UsageError
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[Any]) -> None:
     config = commands.add_parser("config", help="read and change the configuration")
     actions = config.add_subparsers(dest="config_action", metavar="ACTION", required=True)
 
@@ -43,7 +43,9 @@ def _host(args: argparse.Namespace) -> Any:
 def _section_of(key: str) -> str:
     section, _, rest = key.partition(".")
     if not section or not rest:
-        raise UsageError(f"invalid key {key!r}", hint="keys look like <section>.<key>, e.g. btc.port")
+        raise UsageError(
+            f"invalid key {key!r}", hint="keys look like <section>.<key>, e.g. btc.port"
+        )
     return section
 
 
@@ -64,7 +66,9 @@ def get_command(args: argparse.Namespace) -> int:
     if entry is None:
         raise ConfigError(f"{args.key} is not set", hint="see 'anya-ext config show'")
     if args.json:
-        render.say(render.to_json({"key": entry.key, "value": entry.value, "origin": str(entry.origin)}))
+        render.say(
+            render.to_json({"key": entry.key, "value": entry.value, "origin": str(entry.origin)})
+        )
     elif args.origin:
         render.say(f"{_format(entry.value)}\t({entry.origin})")
     else:
@@ -94,7 +98,9 @@ def unset_command(args: argparse.Namespace) -> int:
     if args.json:
         render.say(render.to_json({"key": args.key, "removed": removed}))
     else:
-        render.say(f"{args.key} removed" if removed else f"{args.key} was not set in {host.config_path}")
+        render.say(
+            f"{args.key} removed" if removed else f"{args.key} was not set in {host.config_path}"
+        )
     return 0
 
 
@@ -104,7 +110,9 @@ def show_command(args: argparse.Namespace) -> int:
         entries = [e for e in entries if e.key.split(".", 1)[0] == args.section]
     if args.json:
         render.say(
-            render.to_json([{"key": e.key, "value": e.value, "origin": str(e.origin)} for e in entries])
+            render.to_json(
+                [{"key": e.key, "value": e.value, "origin": str(e.origin)} for e in entries]
+            )
         )
         return 0
     headers = ("key", "value", "origin") if args.origin else ("key", "value")

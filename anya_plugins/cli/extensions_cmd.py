@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from anya_plugins.cli import render
 from anya_plugins.errors import ExtensionFailure
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from anya_plugins.host.host import Host
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[Any]) -> None:
     listing = commands.add_parser("list", help="installed extensions and their status")
     listing.add_argument(
         "--no-load", action="store_true", help="do not import extensions (discovery only)"
@@ -158,7 +158,7 @@ def _split(text: str) -> tuple[str, ...]:
 
 
 def register_extension_commands(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    commands: argparse._SubParsersAction[Any],
     builtin: set[str],
     overrides: list[str],
 ) -> None:

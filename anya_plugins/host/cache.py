@@ -1,13 +1,16 @@
 """The discovery cache: a marshal file per environment, valid while nothing on sys.path changed.
 
 Start-up cost is the product's tax on every Anya process, so a warm start reads one
-file and stats the sys.path entries: no importlib.metadata, no packaging, no TOML.
+file and looks at the sys.path entries: no importlib.metadata, packaging or TOML.
 The key is what can change discovery: the interpreter, the host API, the entry-point
-group and, for every sys.path entry, the directory's mtime, inode and link count
-(installing or removing a distribution adds or removes a ``.dist-info`` directory).
-As git does for its index, a cache written less than RACY_WINDOW_NS after the newest
-of those mtimes is not trusted, since a change within the same clock tick would not
-move the mtime.
+group, the environment variables that locate the configuration, and each sys.path
+entry. A directory that holds distributions (site-packages) is watched by its mtime,
+inode and link count, since installing or removing one adds or removes a
+``.dist-info`` directory; any other directory (the script's own, the standard library)
+by the names of the distributions in it, so that working in the current directory
+does not throw the cache away. As git does for its index, a cache whose scan started
+less than RACY_WINDOW_NS after the newest watched mtime is not trusted, since a change
+within the same clock tick would not move the mtime.
 """
 
 from __future__ import annotations
@@ -18,30 +21,46 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
     from typing import Any
 
-FORMAT = 1
+FORMAT = 2
 RACY_WINDOW_NS = 2_000_000_000
 _ENV_INPUTS = ("ANYA_CONFIG", "HOME", "XDG_CONFIG_HOME", "APPDATA", "LOCALAPPDATA")
+_DIST_SUFFIXES = (".dist-info", ".egg-info")
 
 
-def fingerprint(path: Sequence[str]) -> tuple[tuple[str, int, int, int], ...]:
-    """What each sys.path entry looks like now (zeros for an entry that does not exist)."""
-    stamps = []
+def static_key(group: str, host_api: str) -> tuple[Any, ...]:
+    """What the cache depends on besides the sys.path entries."""
+    environment = tuple(os.environ.get(name, "") for name in _ENV_INPUTS)
+    return (FORMAT, sys.version, sys.executable, host_api, group, environment)
+
+
+def fingerprint(path: Sequence[str], site_dirs: Collection[str]) -> tuple[Any, ...]:
+    """What each sys.path entry looks like now (see the module docstring)."""
+    stamps: list[Any] = []
     for entry in path:
+        normalized = os.path.normpath(entry)
         try:
-            stat = os.stat(entry or ".")
+            stat = os.stat(normalized)
         except OSError:
-            stamps.append((entry, 0, 0, 0))
-        else:
+            stamps.append((entry,))
+            continue
+        if normalized in site_dirs:
             stamps.append((entry, stat.st_mtime_ns, stat.st_ino, stat.st_nlink))
+        elif os.path.isdir(normalized):
+            stamps.append((entry, _distribution_names(normalized)))
+        else:
+            stamps.append((entry, stat.st_mtime_ns, stat.st_size))
     return tuple(stamps)
 
 
-def cache_key(group: str, host_api: str, path: Sequence[str]) -> tuple[Any, ...]:
-    environment = tuple(os.environ.get(name, "") for name in _ENV_INPUTS)
-    return (FORMAT, sys.version, sys.executable, host_api, group, environment, fingerprint(path))
+def _distribution_names(directory: str) -> tuple[str, ...]:
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return ()
+    return tuple(sorted(name for name in names if name.endswith(_DIST_SUFFIXES)))
 
 
 def default_cache_dir() -> str:
@@ -56,34 +75,43 @@ def default_cache_dir() -> str:
     return platformdirs.user_cache_dir("anya")
 
 
-def cache_file(directory: str, group: str) -> str:
-    return os.path.join(directory, f"discovery-{group}.marshal")
+def cache_file(directory: str, group: str, path: Sequence[str]) -> str:
+    """One file per group and sys.path, so that a script and ``python -c`` do not take turns."""
+    import zlib
+
+    path_id = zlib.crc32("\0".join(path).encode("utf-8", "surrogateescape"))
+    return os.path.join(directory, f"discovery-{group}-{path_id:08x}.marshal")
 
 
-def load(file: str, key: tuple[Any, ...]) -> dict[str, Any] | None:
-    """The cached payload if the key matches and the cache is not racy, else None."""
+def load(file: str, key: tuple[Any, ...], path: Sequence[str]) -> dict[str, Any] | None:
+    """The cached payload if nothing it depends on changed and it is not racy, else None."""
     try:
         with open(file, "rb") as handle:
-            stored_key, written_ns, payload = marshal.load(handle)
+            stored_key, stored_print, payload = marshal.load(handle)
     except (OSError, EOFError, ValueError, TypeError):
         return None
     if stored_key != key:
         return None
-    newest = max((stamp[1] for stamp in key[-1]), default=0)
-    if written_ns - newest < RACY_WINDOW_NS:
+    site_dirs = payload["site_dirs"]
+    if fingerprint(path, site_dirs) != stored_print:
+        return None
+    newest = max((stamp[1] for stamp in stored_print if len(stamp) == 4), default=0)
+    if payload["scanned_ns"] - newest < RACY_WINDOW_NS:
         return None
     return payload  # type: ignore[no-any-return]
 
 
-def store(file: str, key: tuple[Any, ...], payload: dict[str, Any]) -> None:
-    """Write atomically; a cache that cannot be written only costs speed, never correctness."""
-    import time
+def store(file: str, key: tuple[Any, ...], path: Sequence[str], payload: dict[str, Any]) -> None:
+    """Write atomically; a cache that cannot be written only costs speed, never correctness.
 
+    ``payload["scanned_ns"]`` is when the scan started, for the racy check.
+    """
+    stamps = fingerprint(path, payload["site_dirs"])
     temporary = f"{file}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(file), exist_ok=True)
         with open(temporary, "wb") as handle:
-            marshal.dump((key, time.time_ns(), payload), handle)
+            marshal.dump((key, stamps, payload), handle)
         os.replace(temporary, file)
     except OSError:
         import contextlib

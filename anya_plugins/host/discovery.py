@@ -19,12 +19,14 @@ if TYPE_CHECKING:
 _VALID_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$")
 
 
-def scan(group: str, path: Sequence[str]) -> list[Extension]:
-    """Every entry point of ``group`` on ``path``, with its metadata checked.
+def scan(group: str, path: Sequence[str]) -> tuple[list[Extension], list[str]]:
+    """Every entry point of ``group`` on ``path`` with its metadata checked, and the
+    ``path`` entries that hold any distribution at all (the cache watches those closely).
 
     Follows importlib.metadata's rule that the first distribution of a name on the
     path wins; an entry-point name claimed twice is reported on the later claimant.
     """
+    import os
     from importlib.metadata import distributions
 
     from packaging.utils import canonicalize_name
@@ -32,7 +34,9 @@ def scan(group: str, path: Sequence[str]) -> list[Extension]:
     found: list[Extension] = []
     owners: dict[str, str] = {}
     seen_dists: set[str] = set()
+    site_dirs: set[str] = set()
     for dist in distributions(path=list(path)):
+        site_dirs.add(os.path.normpath(str(dist.locate_file(""))))
         dist_name = dist.metadata["Name"] or ""
         canonical = canonicalize_name(dist_name)
         if canonical in seen_dists:
@@ -51,7 +55,7 @@ def scan(group: str, path: Sequence[str]) -> list[Extension]:
             else:
                 owners[extension.name] = dist_name
             found.append(extension)
-    return found
+    return found, sorted(site_dirs)
 
 
 def _describe(name: str, value: str, dist: Distribution) -> Extension:

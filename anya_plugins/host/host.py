@@ -124,9 +124,9 @@ class Host:
         return self._extensions
 
     def _discover(self) -> dict[str, Extension]:
-        key = cache.cache_key(self.group, HOST_API_VERSION, self.path)
-        file = cache.cache_file(self._cache_dir or cache.default_cache_dir(), self.group)
-        payload = cache.load(file, key) if self._use_cache else None
+        key = cache.static_key(self.group, HOST_API_VERSION)
+        file = cache.cache_file(self._cache_dir or cache.default_cache_dir(), self.group, self.path)
+        payload = cache.load(file, key, self.path) if self._use_cache else None
         self.cache_hit = payload is not None
         if payload is None:
             payload = self._scan()
@@ -138,7 +138,7 @@ class Host:
             disabled, config_changed = self._disabled_names(payload)
             changed = changed or config_changed
         if changed and self._use_cache:
-            cache.store(file, key, payload)
+            cache.store(file, key, self.path, payload)
         extensions: dict[str, Extension] = {}
         for record in payload["extensions"]:
             extension = Extension.from_record(record)
@@ -151,8 +151,14 @@ class Host:
         from anya_plugins.config.paths import user_config_path
         from anya_plugins.host.discovery import scan
 
+        import time
+
+        scanned_ns = time.time_ns()
+        found, site_dirs = scan(self.group, self.path)
         return {
-            "extensions": [extension.to_record() for extension in scan(self.group, self.path)],
+            "scanned_ns": scanned_ns,
+            "extensions": [extension.to_record() for extension in found],
+            "site_dirs": site_dirs,
             "config_path": str(user_config_path()),
             "config_stamp": None,
             "disabled": (),

@@ -1,4 +1,4 @@
-"""Reports about installed extensions, as data: what ``anya-ext list``, ``info`` and ``doctor`` show."""
+"""Reports about installed extensions as data: what ``anya-ext list``, ``info``, ``doctor`` show."""
 
 from __future__ import annotations
 

@@ -7,12 +7,22 @@ import pytest
 from anya_plugins.errors import MetadataError
 from anya_plugins.metadata.contract import parse_metadata_text
 
-GOOD = """\
+KEYWORDS = ",".join(
+    (
+        "anya-extension",
+        "anya-category:core/bitcoin",
+        "anya-host-api:>=1.0",
+        "anya-host-api:<2",
+        "anya-default-feature:metrics",
+    )
+)
+
+GOOD = f"""\
 Metadata-Version: 2.4
 Name: anya-ext-lightning
 Version: 1.2.0
 Summary: Lightning channels for Anya
-Keywords: anya-extension,anya-category:core/bitcoin,anya-host-api:>=1.0,anya-host-api:<2,anya-default-feature:metrics
+Keywords: {KEYWORDS}
 Provides-Extra: full
 Provides-Extra: metrics
 Provides-Extra: tor

@@ -1,0 +1,1 @@
+"""Configuration in layers: schema defaults, the user file, the environment and ``--config``."""

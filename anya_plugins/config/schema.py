@@ -1,0 +1,155 @@
+"""An extension's JSON Schema applied to its section: typing strings, defaults, validation.
+
+``jsonschema`` is imported only when a section is validated, never at host start-up.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from anya_plugins.config.keys import join_key
+from anya_plugins.errors import ConfigError
+
+if TYPE_CHECKING:
+    from anya_plugins.config.layers import LayeredConfig, Origin
+
+Schema = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a value; two problems are the same if key and message are."""
+
+    key: str
+    message: str
+    value: Any = field(compare=False)
+    origin: Origin | None = field(compare=False)
+
+    def __str__(self) -> str:
+        shown = "" if isinstance(self.value, dict) else f" = {self.value!r}"
+        where = f" (from {self.origin})" if self.origin is not None else ""
+        return f"{self.key}{shown}{where}: {self.message}"
+
+
+def coerce(raw: str, schema: Schema | None, key_path: Sequence[str]) -> Any:
+    """The value a string from the environment or the command line stands for.
+
+    A key the schema types as a string keeps the text as given (``007`` stays
+    ``"007"``); anything else is read as a TOML value (``8332``, ``true``,
+    ``[1, 2]``, ``"x"``), else kept as text. An array of strings also takes
+    comma-separated names (``a,b``), the shell-friendly spelling.
+    """
+    node = subschema(schema, key_path)
+    types = _types(node)
+    if "string" in types and types <= {"string", "null"}:
+        return raw
+    parsed, value = _toml_value(raw)
+    if parsed and (isinstance(value, list) or not _is_string_array(node)):
+        return value
+    if _is_string_array(node):
+        return [name.strip() for name in raw.split(",") if name.strip()]
+    return raw
+
+
+def subschema(schema: Schema | None, key_path: Sequence[str]) -> Schema | None:
+    """The schema of one key, following ``properties``; None where the schema says nothing."""
+    node = schema
+    for part in key_path:
+        node = _mapping(_mapping(node, "properties"), part)
+    return node
+
+
+def defaults(schema: Schema) -> dict[str, Any]:
+    """The ``default`` of each top-level property that has one."""
+    properties = _mapping(schema, "properties") or {}
+    return {
+        key: copy.deepcopy(spec["default"])
+        for key, spec in properties.items()
+        if isinstance(spec, Mapping) and "default" in spec
+    }
+
+
+def validate_section(name: str, schema: Schema, config: LayeredConfig) -> dict[str, Any]:
+    """The section ``name`` merged from every layer, defaults filled, checked against ``schema``.
+
+    Raises ConfigError listing every problem, each with the layer (and file line)
+    its value came from, so the person can fix them all in one go.
+    """
+    values, problems = check_section(name, schema, config)
+    if problems:
+        raise invalid_section(name, problems)
+    return values
+
+
+def check_section(
+    name: str, schema: Schema, config: LayeredConfig
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The merged section with defaults filled, and what is wrong with it (sorted by key)."""
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
+    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped, unused-ignore]
+
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ConfigError(
+            f"the configuration schema of {name!r} is itself invalid: {exc.message}",
+            hint="this is a bug in the extension; report it to its authors",
+        ) from None
+    layered = config.with_defaults(name, schema)
+    values = layered.section(name)
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    problems = {
+        _problem(layered, (name, *map(str, error.absolute_path)), error)
+        for error in validator.iter_errors(values)
+    }
+    return values, sorted(problems, key=lambda problem: (problem.key, problem.message))
+
+
+def invalid_section(name: str, problems: Sequence[Problem]) -> ConfigError:
+    lines = "\n".join(f"  {problem}" for problem in problems)
+    return ConfigError(
+        f"configuration of {name!r} is not valid:\n{lines}",
+        hint="change each value where it comes from: the file line, "
+        "the environment variable or the --config option named",
+    )
+
+
+def _problem(config: LayeredConfig, path: tuple[str, ...], error: Any) -> Problem:
+    origin = None
+    for length in range(len(path), 0, -1):
+        origin = config.origin(join_key(path[:length]))
+        if origin is not None:
+            break
+    return Problem(join_key(path), str(error.message), error.instance, origin)
+
+
+def _toml_value(raw: str) -> tuple[bool, Any]:
+    try:
+        document = tomllib.loads(f"v = {raw}")
+    except tomllib.TOMLDecodeError:
+        return False, None
+    if document.keys() != {"v"}:
+        return False, None  # text such as "1\nw = 2" is not one value
+    return True, document["v"]
+
+
+def _is_string_array(node: Schema | None) -> bool:
+    return _types(node) == {"array"} and _types(_mapping(node, "items")) == {"string"}
+
+
+def _types(node: Schema | None) -> set[str]:
+    declared = node.get("type") if node is not None else None
+    if isinstance(declared, str):
+        return {declared}
+    if isinstance(declared, list):
+        return {kind for kind in declared if isinstance(kind, str)}
+    return set()
+
+
+def _mapping(node: Schema | None, key: str) -> Schema | None:
+    child = node.get(key) if node is not None else None
+    return child if isinstance(child, Mapping) else None
