@@ -52,7 +52,9 @@ def new_extension(
             hint="use lower-case letters, digits and '-', e.g. lightning-watch",
         )
     if category not in CATEGORIES:
-        raise UsageError(f"unknown category {category!r}", hint=f"use one of: {', '.join(CATEGORIES)}")
+        raise UsageError(
+            f"unknown category {category!r}", hint=f"use one of: {', '.join(CATEGORIES)}"
+        )
     unknown = sorted(set(default_features) - set(features))
     if unknown:
         raise UsageError(f"default feature(s) {', '.join(unknown)} are not among the features")
