@@ -36,7 +36,7 @@ def typecheck(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """The main job on a local default: make an extension, build it, install it, use it."""
     session.install("-e", ".[dev]")
-    work = Path(session.create_tmp()) / "demo"
+    work = Path(session.create_tmp()).resolve() / "demo"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     env = {"ANYA_CONFIG": str(work / "extensions.toml"), "ANYA_DATA_DIR": str(work / "data")}
@@ -45,7 +45,7 @@ def demo(session: nox.Session) -> None:
         "metrics,lightning", "--default-features", "metrics", "--output-dir", str(work),
     )  # fmt: skip
     session.run("python", "-m", "build", "--wheel", "--no-isolation", "--outdir",
-                str(work / "dist"), str(work / "anya-ext-hello"))  # fmt: skip
+                str(work / "dist"), str(work / "anya-ext-hello"), silent=True)  # fmt: skip
     session.install(*(str(wheel) for wheel in (work / "dist").glob("*.whl")))
     session.run("anya-ext", "list", env=env)
     session.run("anya-ext", "info", "hello", env=env)

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 
 def to_json(value: Any) -> str:
@@ -36,7 +37,7 @@ def table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str
     for header in headers:
         out.add_column(header, overflow="fold")
     for row in rows:
-        out.add_row(*row)
+        out.add_row(*(Text(cell) for cell in row))
     console().print(out)
 
 

@@ -93,6 +93,8 @@ def test_generated_extension_builds_installs_and_is_called(
         "active",
     )
     assert row["enabled_features"] == ["metrics"]
+    info = venv.anya_ext("info", "lightning-watch")
+    assert "full -> metrics+tor, metrics (default) [on], tor" in info.stdout
     greeting = venv.anya_ext("lightning-watch-greet", "--who", "satoshi")
     assert greeting.stdout.strip() == "hello, satoshi!"
     health = venv.anya_json("doctor")
