@@ -148,10 +148,10 @@ class Host:
         return extensions
 
     def _scan(self) -> dict[str, Any]:
+        import time
+
         from anya_plugins.config.paths import user_config_path
         from anya_plugins.host.discovery import scan
-
-        import time
 
         scanned_ns = time.time_ns()
         found, site_dirs = scan(self.group, self.path)
