@@ -59,9 +59,19 @@ def build_extension(tmp_path_factory: pytest.TempPathFactory) -> ExtensionBuilde
             old, new = spec.keywords_edit
             assert old in text, f"{old!r} not in the generated pyproject.toml"
             text = text.replace(old, new)
+        if spec.dependencies:
+            requirements = ", ".join(f'"{dependency}"' for dependency in spec.dependencies)
+            text = text.replace(
+                'dependencies = ["anya-plugins>=0.1"]',
+                f'dependencies = ["anya-plugins>=0.1", {requirements}]',
+            )
         pyproject.write_text(text)
+        package_dir = project.path / "src" / project.package
+        if spec.version != "0.1.0":
+            init = package_dir / "__init__.py"
+            init.write_text(init.read_text().replace('"0.1.0"', f'"{spec.version}"'))
         if spec.plugin_source is not None:
-            (project.path / "src" / project.package / "plugin.py").write_text(spec.plugin_source)
+            (package_dir / "plugin.py").write_text(spec.plugin_source)
         wheel = build_wheel(project.path, workdir / "dist")
         if spec.platform_tag is not None:
             wheel = retag(wheel, spec.platform_tag)

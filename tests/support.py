@@ -54,6 +54,8 @@ class ExtensionSpec:
     default_features: tuple[str, ...] = ()
     host_api: tuple[str, str] | None = None
     plugin_source: str | None = None
+    version: str = "0.1.0"
+    dependencies: tuple[str, ...] = ()
     keywords_edit: tuple[str, str] | None = None
     platform_tag: str | None = None
 

@@ -1,0 +1,1 @@
+"""Installing extensions as one transaction: resolve, download, verify, then install."""

@@ -1,0 +1,86 @@
+"""The environment being installed into: its interpreter, directories, tags and installed set."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from anya_plugins.errors import AnyaError
+
+_PROBE = """
+import json, sys, sysconfig
+paths = sysconfig.get_paths()
+try:
+    from packaging.tags import sys_tags
+except ImportError:
+    from pip._vendor.packaging.tags import sys_tags
+print(json.dumps({"prefix": sys.prefix, "purelib": paths["purelib"], "platlib": paths["platlib"],
+                  "scripts": paths["scripts"], "tags": [str(t) for t in sys_tags()]}))
+"""
+
+
+class TargetEnvironmentError(AnyaError):
+    """The target interpreter cannot be inspected."""
+
+    exit_code = 10
+
+
+@dataclass(frozen=True)
+class TargetEnvironment:
+    """A Python environment seen from outside: where things go and what is there."""
+
+    python: Path
+    prefix: Path
+    purelib: Path
+    platlib: Path
+    scripts: Path
+    tags: tuple[str, ...]
+
+    @classmethod
+    def of(cls, python: Path | None = None) -> TargetEnvironment:
+        """Inspect ``python`` (default: this interpreter) by running it once."""
+        interpreter = Path(python or sys.executable)
+        try:
+            done = subprocess.run(
+                [str(interpreter), "-c", _PROBE], capture_output=True, text=True, check=True
+            )
+            found = json.loads(done.stdout)
+        except (OSError, subprocess.CalledProcessError, ValueError) as error:
+            raise TargetEnvironmentError(
+                f"cannot inspect the Python environment of {interpreter}: {error}"
+            ) from error
+        return cls(
+            python=interpreter,
+            prefix=Path(found["prefix"]),
+            purelib=Path(found["purelib"]),
+            platlib=Path(found["platlib"]),
+            scripts=Path(found["scripts"]),
+            tags=tuple(found["tags"]),
+        )
+
+    @property
+    def library_dirs(self) -> tuple[Path, ...]:
+        return tuple(dict.fromkeys((self.purelib, self.platlib)))
+
+    @cached_property
+    def tag_priority(self) -> dict[str, int]:
+        """Lower is better, as the interpreter orders its supported tags."""
+        return {tag: index for index, tag in enumerate(self.tags)}
+
+    def installed(self) -> dict[str, importlib_metadata.Distribution]:
+        """Installed distributions by canonical name (first on the path wins)."""
+        found: dict[str, importlib_metadata.Distribution] = {}
+        for dist in importlib_metadata.distributions(path=[str(p) for p in self.library_dirs]):
+            name = str(canonicalize_name(dist.metadata["Name"] or ""))
+            found.setdefault(name, dist)
+        return found
+
+    def installed_versions(self) -> dict[str, str]:
+        return {name: dist.version for name, dist in self.installed().items()}

@@ -1,0 +1,109 @@
+"""The install step itself, handed to uv or pip: only verified local files, hashes pinned."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from anya_plugins.errors import AnyaError
+from anya_plugins.install.environment import TargetEnvironment
+from anya_plugins.install.resolver import find_uv
+
+
+class InstallStepFailed(AnyaError):
+    """The installer refused or crashed; the journal rolls the environment back."""
+
+    exit_code = 11
+
+
+@dataclass(frozen=True)
+class VerifiedFile:
+    """A downloaded distribution file whose hash was checked against the index."""
+
+    name: str
+    version: str
+    path: Path
+    sha256: str
+
+
+class Installer(Protocol):
+    name: str
+
+    def install(self, env: TargetEnvironment, files: Sequence[VerifiedFile]) -> None: ...
+
+    def uninstall(self, env: TargetEnvironment, names: Sequence[str]) -> None: ...
+
+
+def default_installer() -> Installer:
+    uv = find_uv()
+    return UvInstaller(uv) if uv else PipInstaller()
+
+
+def _pinned_requirements(files: Sequence[VerifiedFile], directory: Path) -> Path:
+    """``name @ file:///... --hash=sha256:...`` lines: the installer re-checks every hash."""
+    lines = [
+        f"{file.name} @ {file.path.resolve().as_uri()} --hash=sha256:{file.sha256}"
+        for file in files
+    ]
+    requirements = directory / "verified.txt"
+    requirements.write_text("\n".join(lines) + "\n")
+    return requirements
+
+
+def _run(command: Sequence[str], what: str) -> None:
+    try:
+        done = subprocess.run(list(command), capture_output=True, text=True, check=False)
+    except OSError as error:
+        raise InstallStepFailed(f"could not run the installer for {what}: {error}") from error
+    if done.returncode != 0:
+        raise InstallStepFailed(
+            f"the installer failed during {what} (exit {done.returncode}):\n"
+            f"{(done.stderr or done.stdout).strip()}"
+        )
+
+
+class UvInstaller:
+    name = "uv"
+
+    def __init__(self, uv: str) -> None:
+        self._uv = uv
+
+    def install(self, env: TargetEnvironment, files: Sequence[VerifiedFile]) -> None:
+        with tempfile.TemporaryDirectory(prefix="anya-install-") as scratch:
+            requirements = _pinned_requirements(files, Path(scratch))
+            _run(
+                [
+                    self._uv, "pip", "install", "--python", str(env.python), "--no-deps",
+                    "--offline", "--no-config", "--require-hashes", "-r", str(requirements),
+                ],
+                "install",
+            )  # fmt: skip
+
+    def uninstall(self, env: TargetEnvironment, names: Sequence[str]) -> None:
+        _run([self._uv, "pip", "uninstall", "--python", str(env.python), *names], "uninstall")
+
+
+class PipInstaller:
+    name = "pip"
+
+    def install(self, env: TargetEnvironment, files: Sequence[VerifiedFile]) -> None:
+        with tempfile.TemporaryDirectory(prefix="anya-install-") as scratch:
+            requirements = _pinned_requirements(files, Path(scratch))
+            _run(
+                [
+                    str(env.python), "-m", "pip", "install", "--no-deps", "--no-index",
+                    "--require-hashes", "--disable-pip-version-check", "-r", str(requirements),
+                ],
+                "install",
+            )  # fmt: skip
+
+    def uninstall(self, env: TargetEnvironment, names: Sequence[str]) -> None:
+        _run(
+            [str(env.python), "-m", "pip", "uninstall", "--yes", "--disable-pip-version-check",
+             *names],
+            "uninstall",
+        )  # fmt: skip

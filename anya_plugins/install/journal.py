@@ -1,0 +1,112 @@
+"""A journal that makes the install step all-or-nothing, even across a killed process.
+
+Before the installer touches the environment, the journal records every path under
+its library and scripts directories and backs up the files of each distribution that
+will be replaced. If the step fails — or the process dies and a later run finds the
+journal — rollback removes whatever appeared since and puts the backups back, so the
+environment is exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+from anya_plugins.install.environment import TargetEnvironment
+
+_JOURNAL_DIR = ".anya-install-journal"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What a rollback did."""
+
+    removed: int
+    restored: int
+    started: float
+
+
+def journal_dir(env: TargetEnvironment) -> Path:
+    return env.prefix / _JOURNAL_DIR
+
+
+def _watched_roots(env: TargetEnvironment) -> list[Path]:
+    return [root for root in (*env.library_dirs, env.scripts) if root.exists()]
+
+
+def _snapshot(roots: Iterable[Path]) -> list[str]:
+    paths: list[str] = []
+    for root in roots:
+        for directory, dirnames, filenames in os.walk(root):
+            if _JOURNAL_DIR in dirnames:
+                dirnames.remove(_JOURNAL_DIR)
+            paths.extend(str(Path(directory, name)) for name in dirnames + filenames)
+    return paths
+
+
+def begin(env: TargetEnvironment, replacing: Iterable[importlib_metadata.Distribution]) -> Path:
+    """Record the environment and back up the distributions about to be replaced."""
+    directory = journal_dir(env)
+    if directory.exists():
+        shutil.rmtree(directory)
+    backup = directory / "backup"
+    backup.mkdir(parents=True)
+    restored: list[str] = []
+    for dist in replacing:
+        for file in dist.files or ():
+            source = Path(str(dist.locate_file(file))).resolve()
+            if source.is_file():
+                target = backup / f"{len(restored)}"
+                shutil.copy2(source, target)
+                restored.append(str(source))
+    state = {
+        "started": time.time(),
+        "roots": [str(root) for root in _watched_roots(env)],
+        "existing": _snapshot(_watched_roots(env)),
+        "backups": restored,
+    }
+    temporary = directory / "journal.json.tmp"
+    temporary.write_text(json.dumps(state))
+    temporary.replace(directory / "journal.json")
+    return directory
+
+
+def commit(env: TargetEnvironment) -> None:
+    """The install step finished: forget the journal."""
+    shutil.rmtree(journal_dir(env), ignore_errors=True)
+
+
+def pending(env: TargetEnvironment) -> bool:
+    return (journal_dir(env) / "journal.json").exists()
+
+
+def rollback(env: TargetEnvironment) -> Recovery | None:
+    """Undo an unfinished install step; None when there is nothing to undo."""
+    directory = journal_dir(env)
+    journal = directory / "journal.json"
+    if not journal.exists():
+        shutil.rmtree(directory, ignore_errors=True)
+        return None
+    state = json.loads(journal.read_text())
+    existing = set(state["existing"])
+    removed = 0
+    for path in sorted(_snapshot(Path(root) for root in state["roots"]), reverse=True):
+        if path in existing:
+            continue
+        stray = Path(path)
+        if stray.is_dir() and not stray.is_symlink():
+            shutil.rmtree(stray, ignore_errors=True)
+        else:
+            stray.unlink(missing_ok=True)
+        removed += 1
+    for index, original in enumerate(state["backups"]):
+        Path(original).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(directory / "backup" / str(index), original)
+    shutil.rmtree(directory, ignore_errors=True)
+    return Recovery(removed=removed, restored=len(state["backups"]), started=state["started"])

@@ -1,0 +1,79 @@
+"""The install journal puts an environment back exactly as it was."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from anya_plugins.install import journal
+from anya_plugins.install.environment import TargetEnvironment
+from anya_plugins.install.installer import UvInstaller, VerifiedFile
+from anya_plugins.install.resolver import find_uv
+from tests.support import ExtensionBuilder, ExtensionSpec, VenvFactory
+
+pytestmark = pytest.mark.slow
+
+
+def _tree(env: TargetEnvironment) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for root in (*env.library_dirs, env.scripts):
+        for directory, _dirs, names in os.walk(root):
+            for name in names:
+                path = Path(directory, name)
+                if "__pycache__" not in path.parts:
+                    files[str(path)] = path.read_bytes()
+    return files
+
+
+def _verified(wheel: Path, name: str, version: str) -> VerifiedFile:
+    import hashlib
+
+    return VerifiedFile(name, version, wheel, hashlib.sha256(wheel.read_bytes()).hexdigest())
+
+
+def test_rollback_after_an_upgrade_restores_the_old_version_byte_for_byte(
+    build_extension: ExtensionBuilder, make_venv: VenvFactory
+) -> None:
+    old = build_extension(ExtensionSpec("journaled", version="1.0.0"))
+    new = build_extension(ExtensionSpec("journaled", version="2.0.0", features=("tor",)))
+    venv = make_venv(old)
+    env = TargetEnvironment.of(venv.python)
+    before = _tree(env)
+
+    journal.begin(env, [env.installed()["anya-ext-journaled"]])
+    uv = find_uv()
+    assert uv is not None
+    UvInstaller(uv).install(env, [_verified(new, "anya-ext-journaled", "2.0.0")])
+    assert env.installed_versions()["anya-ext-journaled"] == "2.0.0"
+
+    recovery = journal.rollback(env)
+
+    assert recovery is not None and recovery.removed > 0 and recovery.restored > 0
+    assert env.installed_versions()["anya-ext-journaled"] == "1.0.0"
+    assert _tree(env) == before
+    assert not journal.pending(env)
+
+
+def test_rollback_removes_a_fresh_install_entirely(
+    build_extension: ExtensionBuilder, make_venv: VenvFactory
+) -> None:
+    venv = make_venv()
+    env = TargetEnvironment.of(venv.python)
+    before = _tree(env)
+    journal.begin(env, [])
+    uv = find_uv()
+    assert uv is not None
+    wheel = build_extension(ExtensionSpec("journaled", version="1.0.0"))
+    UvInstaller(uv).install(env, [_verified(wheel, "anya-ext-journaled", "1.0.0")])
+
+    journal.rollback(env)
+
+    assert "anya-ext-journaled" not in env.installed_versions()
+    assert _tree(env) == before
+
+
+def test_nothing_to_roll_back_without_a_journal(make_venv: VenvFactory) -> None:
+    env = TargetEnvironment.of(make_venv().python)
+    assert journal.rollback(env) is None
