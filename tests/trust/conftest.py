@@ -1,0 +1,41 @@
+"""One local Sigstore instance per session, and sigstore-python's own signer and verifier on it.
+
+A second, independent instance plays an authority the verifier does not trust.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sigstore.models import TrustedRoot
+from sigstore.verify import Verifier
+
+from anya_plugins.trust.local_instance import LocalSigstore
+from tests.trust.support import Sign, signer_for
+
+
+@pytest.fixture(scope="session")
+def local_sigstore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSigstore]:
+    """The instance the tests sign with and the verifier trusts."""
+    with LocalSigstore(tmp_path_factory.mktemp("local-sigstore")) as sigstore:
+        yield sigstore
+
+
+@pytest.fixture(scope="session")
+def untrusted_sigstore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSigstore]:
+    """Another instance with its own keys, whose root the verifier does not trust."""
+    with LocalSigstore(tmp_path_factory.mktemp("untrusted-sigstore"), name="untrusted") as other:
+        yield other
+
+
+@pytest.fixture(scope="session")
+def sign(local_sigstore: LocalSigstore) -> Sign:
+    """Sign with the trusted local instance."""
+    return signer_for(local_sigstore)
+
+
+@pytest.fixture(scope="session")
+def verifier(local_sigstore: LocalSigstore) -> Verifier:
+    """sigstore-python's verifier, trusting only the local instance's trusted root."""
+    return Verifier(trusted_root=TrustedRoot.from_file(str(local_sigstore.trusted_root_path)))
