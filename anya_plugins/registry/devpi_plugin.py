@@ -1,0 +1,225 @@
+# mypy: disallow-untyped-calls=False
+# (devpi-server's model functions are untyped; this module is the adapter to them.)
+"""devpi-server plugin: the ``anya`` index type (dependency-confusion guard) and the upload check.
+
+Loaded by devpi-server through the ``devpi_server`` entry-point group, or registered
+directly by ``anya_plugins.registry.launch`` for the embedded server.
+
+* A private ``anya`` index: once a name exists on a private index in the resolution
+  order, only private indexes holding that name serve it. devpi merges ordinary bases
+  (a public ``foo 9.0`` would win over a private ``foo 1.0``) and its ``mirror_whitelist``
+  guards mirror bases only, so both the simple links and the version list (which the
+  JSON API shows) are filtered here.
+* An ``anya`` index with ``anya_extensions``: a tween reads the core metadata of each
+  file uploaded (twine) or pushed (``devpi push``) to it and refuses, with HTTP 400 and
+  nothing stored, a file that breaks the extension contract, disagrees with the name
+  and version it is sent as, or has a category the index does not accept. Hooks that
+  run after an upload cannot veto it; a tween can.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from devpi_server.model import (
+    BaseStageCustomizer,
+    InvalidIndexconfig,
+    ensure_boolean,
+    ensure_list,
+)
+from pluggy import HookimplMarker
+from pyramid.response import Response  # type: ignore[import-untyped]
+
+from anya_plugins.metadata.taxonomy import CATEGORIES
+from anya_plugins.registry.indexconfig import (
+    CATEGORIES_KEY,
+    EXTENSIONS_KEY,
+    FEATURE,
+    INDEX_TYPE,
+    PRIVATE_KEY,
+)
+from anya_plugins.registry.uploadcheck import UploadRefused, check_release_file
+
+hookimpl = HookimplMarker("devpiserver")
+
+Handler = Callable[[Any], Any]
+
+_UPLOAD_ACTION = "file_upload"
+
+
+class AnyaStageCustomizer(BaseStageCustomizer):
+    """Policy of an ``anya`` index; otherwise it behaves like devpi's ``stage`` type."""
+
+    def get_possible_indexconfig_keys(self) -> tuple[str, ...]:
+        return (PRIVATE_KEY, EXTENSIONS_KEY, CATEGORIES_KEY)
+
+    def get_default_config_items(self) -> list[tuple[str, object]]:
+        return [(PRIVATE_KEY, False), (EXTENSIONS_KEY, True), (CATEGORIES_KEY, [])]
+
+    def normalize_indexconfig_value(self, key: str, value: object) -> object:
+        if key in (PRIVATE_KEY, EXTENSIONS_KEY):
+            return ensure_boolean(value)
+        if key == CATEGORIES_KEY:
+            categories = ensure_list(value)
+            unknown = [c for c in categories if c not in CATEGORIES]
+            if unknown:
+                raise InvalidIndexconfig(
+                    f"{CATEGORIES_KEY}: unknown categories {', '.join(unknown)}; "
+                    f"use {', '.join(CATEGORIES)}"
+                )
+            return categories
+        return None
+
+    def get_versions_filter_iter(
+        self, project: str, versions: Iterable[str]
+    ) -> Iterator[bool] | None:
+        owners = self._private_owners(project)
+        if not owners:
+            return None
+        allowed: set[str] = set()
+        for stage in owners:
+            allowed.update(stage.list_versions_perstage(project))
+        return (version in allowed for version in versions)
+
+    def get_simple_links_filter_iter(
+        self, project: str, links: Iterable[Any]
+    ) -> Iterator[bool] | None:
+        owners = self._private_owners(project)
+        if not owners:
+            return None
+        prefixes = tuple(f"{stage.name}/" for stage in owners)
+        return (link.path.lstrip("/").startswith(prefixes) for link in links)
+
+    def _private_owners(self, project: str) -> list[Any]:
+        """The private ``anya`` indexes in resolution order that hold ``project`` themselves."""
+        return [
+            stage
+            for stage in self.stage.sro()
+            if stage.ixconfig.get("type") == INDEX_TYPE
+            and stage.ixconfig.get(PRIVATE_KEY)
+            and stage.has_project_perstage(project) is True
+        ]
+
+
+@hookimpl
+def devpiserver_get_stage_customizer_classes() -> list[tuple[str, type]]:
+    return [(INDEX_TYPE, AnyaStageCustomizer)]
+
+
+@hookimpl
+def devpiserver_get_features() -> set[str]:
+    return {FEATURE}
+
+
+@hookimpl
+def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
+    # Under the keyfs transaction tween: the stage is readable, and a refusal stores nothing.
+    pyramid_config.add_tween(
+        f"{__name__}.upload_contract_tween", under="devpi_server.views.tween_keyfs_transaction"
+    )
+
+
+def upload_contract_tween(handler: Handler, registry: Any) -> Handler:
+    """Refuse an upload or push to an extension index when a file breaks the contract."""
+    xom = registry["xom"]
+
+    def tween(request: Any) -> Any:
+        try:
+            _check_request(xom, request)
+        except UploadRefused as refusal:
+            return _refusal_response(refusal)
+        return handler(request)
+
+    return tween
+
+
+def _check_request(xom: Any, request: Any) -> None:
+    """Raise UploadRefused for a release file an extension index must not take.
+
+    Requests this check does not concern (other methods or paths, indexes without
+    ``anya_extensions``, callers without upload permission, who get devpi's own 401
+    or 403) pass untouched.
+    """
+    if request.method not in ("POST", "PUSH"):
+        return
+    parts = request.path_info.strip("/").split("/")
+    if len(parts) != 2:
+        return
+    if request.content_type.startswith("multipart/form-data"):
+        _check_upload(xom.model.getstage(*parts), request)
+    elif request.content_type == "application/json":
+        _check_push(xom, xom.model.getstage(*parts), request)
+
+
+def _check_upload(stage: Any, request: Any) -> None:
+    """twine's ``file_upload``: the file in the form, against the form's name and version."""
+    if not _takes_only_extensions(stage) or not request.has_permission("upload", stage):
+        return
+    form = request.POST
+    content = form.get("content")
+    if form.get(":action") != _UPLOAD_ACTION or not getattr(content, "filename", None):
+        return
+    content.file.seek(0)
+    try:
+        _check_file(
+            content.filename, content.file, stage, str(form.get("name", "")),
+            str(form.get("version", "")),
+        )  # fmt: skip
+    finally:
+        content.file.seek(0)
+
+
+def _check_push(xom: Any, source: Any, request: Any) -> None:
+    """``devpi push`` into an extension index: every release file already on the source."""
+    try:
+        push = request.json_body
+    except ValueError:
+        return
+    if source is None or not isinstance(push, dict) or not push.get("targetindex"):
+        return
+    target_parts = str(push["targetindex"]).split("/")
+    target = xom.model.getstage(*target_parts) if len(target_parts) == 2 else None
+    if not _takes_only_extensions(target) or not request.has_permission("upload", target):
+        return
+    name, version = str(push.get("name", "")), str(push.get("version", ""))
+    try:
+        links = source.get_linkstore_perstage(name, version).get_links(rel="releasefile")
+    except source.MissesRegistration:
+        return
+    for link in links:
+        with link.entry.file_open_read() as content:
+            _check_file(link.basename, content, target, name, version)
+
+
+def _takes_only_extensions(stage: Any) -> bool:
+    return (
+        stage is not None
+        and stage.ixconfig.get("type") == INDEX_TYPE
+        and bool(stage.ixconfig.get(EXTENSIONS_KEY))
+    )
+
+
+def _check_file(filename: str, content: IO[bytes], stage: Any, name: str, version: str) -> None:
+    """Copy the file out under its own name (wheel tags come from it) and check it."""
+    with tempfile.TemporaryDirectory(prefix="anya-upload-") as tmp:
+        path = Path(tmp) / Path(filename).name
+        with path.open("wb") as out:
+            shutil.copyfileobj(content, out)
+        check_release_file(
+            path, name=name, version=version, categories=stage.ixconfig.get(CATEGORIES_KEY, [])
+        )
+
+
+def _refusal_response(refusal: UploadRefused) -> Response:
+    """400 whose reason phrase carries the message, which is what twine and pip print."""
+    message = refusal.message if not refusal.hint else f"{refusal.message} ({refusal.hint})"
+    reason = message.replace("\r", " ").replace("\n", " ")
+    body = json.dumps({"message": message}) + "\n"
+    return Response(
+        body=body, status=f"400 {reason}", content_type="application/json", charset="utf-8"
+    )

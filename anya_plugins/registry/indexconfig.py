@@ -1,0 +1,45 @@
+"""How a layout index is stored in devpi: the ``anya`` index type and its configuration keys.
+
+Shared by the client side (``devpi.py`` writes these keys) and the server plugin
+(``devpi_plugin.py`` enforces them); neither imports the other.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from anya_plugins.registry.layout import IndexSpec
+
+INDEX_TYPE: Final = "anya"
+"""devpi index type of every layout index; its policy lives in the server plugin."""
+
+FEATURE: Final = "anya-registry"
+"""Listed in ``/+api`` ``features`` when the server plugin is loaded."""
+
+PRIVATE_KEY: Final = "anya_private"
+EXTENSIONS_KEY: Final = "anya_extensions"
+CATEGORIES_KEY: Final = "anya_categories"
+
+MANAGED_KEYS: Final = (
+    "type", "bases", "acl_upload", "volatile", "title", "description",
+    PRIVATE_KEY, EXTENSIONS_KEY, CATEGORIES_KEY,
+)  # fmt: skip
+"""The index configuration keys the layout decides; devpi's other keys are left alone."""
+
+
+def index_config(spec: IndexSpec) -> dict[str, object]:
+    """The devpi index configuration that ``spec`` asks for (title and description if given)."""
+    config: dict[str, object] = {
+        "type": INDEX_TYPE,
+        "bases": list(spec.bases),
+        "acl_upload": list(spec.acl_upload),
+        "volatile": spec.volatile,
+        PRIVATE_KEY: spec.private,
+        EXTENSIONS_KEY: spec.extensions,
+        CATEGORIES_KEY: list(spec.categories),
+    }
+    if spec.title is not None:
+        config["title"] = spec.title
+    if spec.description is not None:
+        config["description"] = spec.description
+    return config

@@ -1,0 +1,100 @@
+"""One real devpi-server for the whole session, with the shipped layout applied to it.
+
+The server is the embedded registry (``anya_plugins.registry.server``) on 127.0.0.1 and a
+free port; uploads go through twine exactly as an author's release would.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+
+from anya_plugins.registry.devpi import ApplyReport, Credentials, DevpiClient, apply_layout
+from anya_plugins.registry.layout import Layout, load_layout
+from tests.support import REPO
+
+LAYOUT_FILE = REPO / "index-config" / "layout.toml"
+
+PASSWORDS = {
+    "anya": "core-team-password",
+    "community": "community-password",
+    "acme": "acme-password",
+}
+ENVIRON = {f"ANYA_REGISTRY_{user.upper()}_PASSWORD": pw for user, pw in PASSWORDS.items()}
+"""The environment the shipped layout reads its passwords from."""
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The session's running registry and what setting it up reported."""
+
+    url: str
+    state_dir: Path
+    admin: Credentials
+    layout: Layout
+    first_apply: ApplyReport
+
+    def credentials(self, user: str) -> Credentials:
+        return Credentials(user, PASSWORDS[user])
+
+    def client(self, user: str | None = None) -> DevpiClient:
+        """A client signed in as ``user`` (root for "root"), anonymous for None."""
+        client = DevpiClient(self.url)
+        if user == self.admin.user:
+            client.login(self.admin)
+        elif user is not None:
+            client.login(self.credentials(user))
+        return client
+
+
+class Upload(Protocol):
+    def __call__(
+        self, index: str, *files: Path, user: str | None, password: str | None = None
+    ) -> subprocess.CompletedProcess[str]: ...
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    pytest.importorskip("devpi_server", reason="the registry tests need the 'registry' extra")
+    from anya_plugins.registry import server
+
+    state_dir = tmp_path_factory.mktemp("registry")
+    running = server.start(state_dir)
+    try:
+        layout = load_layout(LAYOUT_FILE)
+        report = apply_layout(running.url, layout, running.admin, environ=ENVIRON)
+        yield Registry(running.url, state_dir, running.admin, layout, report)
+    finally:
+        server.stop(state_dir)
+
+
+@pytest.fixture(scope="session")
+def upload(registry: Registry) -> Upload:
+    """``twine upload`` of files to an index as a user (None: no credentials at all)."""
+
+    def run(
+        index: str, *files: Path, user: str | None, password: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        if user is None:
+            credentials = ["-u", "", "-p", ""]
+        else:
+            credentials = ["-u", user, "-p", password or PASSWORDS[user]]
+        return subprocess.run(
+            [
+                sys.executable, "-m", "twine", "upload", "--non-interactive",
+                "--disable-progress-bar", "--repository-url", f"{registry.url}/{index}/",
+                *credentials, *(str(f) for f in files),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(registry.state_dir)},
+        )  # fmt: skip
+
+    return run
