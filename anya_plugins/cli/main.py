@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from anya_plugins.cli import config_cmd, extensions_cmd
+from anya_plugins.cli import config_cmd, extensions_cmd, registry_cmd
 from anya_plugins.errors import AnyaError, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -37,6 +37,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     extensions_cmd.register(commands)
     config_cmd.register(commands)
+    registry_cmd.register(commands)
     return parser, commands
 
 

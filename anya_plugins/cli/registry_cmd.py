@@ -1,0 +1,114 @@
+"""``anya-ext registry up|down|status|apply``: the embedded devpi and declarative layouts."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from anya_plugins.cli import render
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    registry = commands.add_parser("registry", help="run the local registry, apply layouts")
+    actions = registry.add_subparsers(dest="registry_action", metavar="ACTION", required=True)
+
+    up = actions.add_parser("up", help="start the embedded devpi and apply the Anya layout")
+    up.add_argument("--state-dir", type=Path, default=None)
+    up.add_argument("--port", type=int, default=None, help="default 3141")
+    up.add_argument("--layout", type=Path, default=None, help="layout file (default: shipped)")
+    up.set_defaults(handler=up_command)
+
+    down = actions.add_parser("down", help="stop the embedded devpi")
+    down.add_argument("--state-dir", type=Path, default=None)
+    down.set_defaults(handler=down_command)
+
+    state = actions.add_parser("status", help="is the embedded devpi running, and where")
+    state.add_argument("--state-dir", type=Path, default=None)
+    state.set_defaults(handler=status_command)
+
+    apply = actions.add_parser("apply", help="apply a layout file to a devpi server")
+    apply.add_argument("layout", type=Path)
+    apply.add_argument("--url", help="server URL (default: the embedded registry)")
+    apply.add_argument(
+        "--admin", default="root", help="admin user (password: $ANYA_REGISTRY_ADMIN_PASSWORD)"
+    )
+    apply.add_argument("--state-dir", type=Path, default=None)
+    apply.set_defaults(handler=apply_command)
+
+
+def up_command(args: argparse.Namespace) -> int:
+    from anya_plugins.registry.embedded import DEFAULT_PORT, up
+
+    registry = up(args.state_dir, port=args.port or DEFAULT_PORT, layout_path=args.layout)
+    if args.json:
+        render.say(render.to_json(registry))
+        return 0
+    verb = "started" if registry.started else "already running"
+    render.say(f"registry {verb} at {registry.url} (state in {registry.state_dir})")
+    _print_changes(registry.report)
+    return 0
+
+
+def down_command(args: argparse.Namespace) -> int:
+    from anya_plugins.registry.embedded import down
+
+    stopped = down(args.state_dir)
+    if args.json:
+        render.say(render.to_json({"stopped": stopped}))
+    else:
+        render.say("registry stopped" if stopped else "registry was not running")
+    return 0
+
+
+def status_command(args: argparse.Namespace) -> int:
+    from anya_plugins.registry.embedded import registry_status
+
+    current = registry_status(args.state_dir)
+    if args.json:
+        render.say(render.to_json(current))
+    elif current.running:
+        render.say(f"running at {current.url} (pid {current.pid}); log: {current.log_file}")
+    else:
+        render.say(f"not running (state in {current.state_dir})")
+    return 0 if current.running else 1
+
+
+def apply_command(args: argparse.Namespace) -> int:
+    from anya_plugins.errors import UsageError
+    from anya_plugins.registry.devpi import Credentials, apply_layout
+    from anya_plugins.registry.embedded import registry_status, user_credentials
+    from anya_plugins.registry.layout import load_layout
+
+    layout = load_layout(args.layout)
+    url = args.url
+    admin: Credentials | None
+    if url is None:
+        current = registry_status(args.state_dir)
+        if not current.running:
+            raise UsageError("the embedded registry is not running", hint="anya-ext registry up")
+        url = str(current.url)
+        admin = user_credentials("root", args.state_dir)
+    else:
+        password = os.environ.get("ANYA_REGISTRY_ADMIN_PASSWORD", "")
+        if not password:
+            raise UsageError(
+                "no admin password", hint="export ANYA_REGISTRY_ADMIN_PASSWORD=<password>"
+            )
+        admin = Credentials(args.admin, password)
+    assert admin is not None
+    report = apply_layout(url, layout, admin)
+    if args.json:
+        render.say(render.to_json(report))
+    else:
+        _print_changes(report)
+    return 0
+
+
+def _print_changes(report: Any) -> None:
+    render.table(
+        None,
+        ("kind", "name", "action"),
+        [(change.kind, change.name, change.action) for change in report.changes],
+    )

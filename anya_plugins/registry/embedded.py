@@ -1,0 +1,133 @@
+"""The embedded default registry: one command brings up a local devpi with the Anya layout.
+
+Passwords for the layout's users come from their environment variables when set;
+otherwise they are generated once and kept (mode 0600) in the state directory, so
+``anya-ext publish`` against the embedded registry needs no set-up at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from anya_plugins.registry.devpi import ApplyReport, Credentials, apply_layout
+from anya_plugins.registry.layout import EnvPassword, Layout, load_layout
+from anya_plugins.registry.server import (
+    SECRETS_DIR,
+    RegistryStatus,
+    admin_credentials,
+    start,
+    status,
+    stop,
+)
+
+DEFAULT_PORT = 3141
+_USERS_FILE = "users.json"
+
+
+@dataclass(frozen=True)
+class EmbeddedRegistry:
+    """A running embedded registry with the layout applied."""
+
+    url: str
+    state_dir: Path
+    layout: Path
+    report: ApplyReport
+    started: bool
+
+
+def default_state_dir() -> Path:
+    configured = os.environ.get("ANYA_REGISTRY_DIR")
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    return platformdirs.user_data_path("anya") / "registry"
+
+
+def default_layout() -> Path:
+    """The layout shipped inside the wheel, or ``index-config/`` of a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "_index_config", here.parent / "index-config"):
+        if (candidate / "layout.toml").is_file():
+            return candidate / "layout.toml"
+    from anya_plugins.registry.errors import RegistryError
+
+    raise RegistryError("the default registry layout is missing from this installation")
+
+
+def up(
+    state_dir: Path | None = None, *, port: int = DEFAULT_PORT, layout_path: Path | None = None
+) -> EmbeddedRegistry:
+    """Start the registry if it is not running, then apply the layout (idempotently)."""
+    directory = (state_dir or default_state_dir()).resolve()
+    layout_file = layout_path or default_layout()
+    layout = load_layout(layout_file)
+    current = status(directory)
+    started = not current.running
+    url = start(directory, port=port).url if started else str(current.url)
+    environ = {**os.environ, **_generated_passwords(directory, layout)}
+    report = apply_layout(url, layout, admin_credentials(directory), environ=environ)
+    return EmbeddedRegistry(url, directory, layout_file, report, started)
+
+
+def down(state_dir: Path | None = None) -> bool:
+    """Stop the embedded registry; False when it was not running."""
+    return stop((state_dir or default_state_dir()).resolve())
+
+
+def registry_status(state_dir: Path | None = None) -> RegistryStatus:
+    return status((state_dir or default_state_dir()).resolve())
+
+
+def user_credentials(user: str, state_dir: Path | None = None) -> Credentials | None:
+    """The stored password of a layout user of the embedded registry, if one was generated."""
+    directory = (state_dir or default_state_dir()).resolve()
+    if user == "root":
+        return admin_credentials(directory)
+    stored = _read_users(directory)
+    return Credentials(user, stored[user]) if user in stored else None
+
+
+def _generated_passwords(directory: Path, layout: Layout) -> dict[str, str]:
+    """Environment values for every user whose password variable is unset."""
+    original = _read_users(directory)
+    stored = dict(original)
+    values: dict[str, str] = {}
+    for user in layout.users:
+        if not isinstance(user.password, EnvPassword):
+            continue
+        variable = user.password.variable
+        if os.environ.get(variable):
+            stored[user.name] = os.environ[variable]
+        elif user.name not in stored:
+            stored[user.name] = secrets.token_urlsafe(24)
+        values[variable] = stored[user.name]
+    if stored != original:
+        _write_users(directory, stored)
+    return values
+
+
+def _users_file(directory: Path) -> Path:
+    return directory / SECRETS_DIR / _USERS_FILE
+
+
+def _read_users(directory: Path) -> dict[str, str]:
+    try:
+        data = json.loads(_users_file(directory).read_text())
+    except FileNotFoundError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _write_users(directory: Path, users: dict[str, str]) -> None:
+    target = _users_file(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(users, handle)
+    temporary.replace(target)
