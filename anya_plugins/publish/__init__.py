@@ -1,0 +1,1 @@
+"""Publishing: build, check the contract, sign, and upload with twine."""

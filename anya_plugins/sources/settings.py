@@ -1,0 +1,238 @@
+"""The ``[sources]`` configuration section as typed, frozen settings.
+
+```toml
+[sources]
+timeout = 15                  # seconds, for connecting and for each read
+
+[sources.primary]             # core extensions
+url = "http://127.0.0.1:3141/anya/primary/+simple/"
+mirrors = ["http://replica.example:3141/anya/primary/+simple/"]
+
+[sources.community]           # community extensions
+url = "http://127.0.0.1:3141/community/verified/+simple/"
+
+[sources.enterprise.acme]     # one table per organisation; url is required
+url = "https://pkgs.acme.example/acme/private/+simple/"
+
+[sources.cache]
+dir = "~/.cache/anya/downloads"
+max_size_mb = 1024
+page_ttl_seconds = 600
+```
+
+Every key is optional except an enterprise source's ``url``; the defaults point at the
+embedded local registry. Parsing checks every value and names the key that is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from anya_plugins.sources.errors import SourcesConfigError
+
+if TYPE_CHECKING:
+    from anya_plugins.config.layers import LayeredConfig
+
+LOCAL_REGISTRY = "http://127.0.0.1:3141"
+"""The embedded registry (devpi-server) on this machine."""
+
+DEFAULT_URLS = {
+    "primary": f"{LOCAL_REGISTRY}/anya/primary/+simple/",
+    "community": f"{LOCAL_REGISTRY}/community/verified/+simple/",
+}
+DEFAULT_TIMEOUT = 15.0
+DEFAULT_MAX_SIZE_MB = 1024
+DEFAULT_PAGE_TTL_SECONDS = 600.0
+CACHE_DIR_ENV = "ANYA_CACHE_DIR"
+
+_TOP_KEYS = ("timeout", "primary", "community", "enterprise", "cache")
+_SOURCE_KEYS = ("url", "mirrors")
+_CACHE_KEYS = ("dir", "max_size_mb", "page_ttl_seconds")
+
+Origins = Callable[[str], object | None]
+"""Where a dotted key's value came from (``LayeredConfig.origin``), for error messages."""
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One index: its simple API URL and the mirrors that serve the same content."""
+
+    name: str
+    """``primary``, ``community`` or ``enterprise.<org>``."""
+    url: str
+    mirrors: tuple[str, ...] = ()
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """The URL first, then the mirrors, in the order they were configured."""
+        return (self.url, *self.mirrors)
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """Where downloads and index pages are cached, how large the cache may grow, how long
+    an index page stays fresh."""
+
+    dir: Path
+    max_size_mb: int = DEFAULT_MAX_SIZE_MB
+    page_ttl_seconds: float = DEFAULT_PAGE_TTL_SECONDS
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_size_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SourcesSettings:
+    """The whole ``[sources]`` section."""
+
+    primary: SourceSettings
+    community: SourceSettings
+    enterprise: tuple[SourceSettings, ...]
+    timeout: float
+    cache: CacheSettings
+
+    @property
+    def sources(self) -> tuple[SourceSettings, ...]:
+        return (self.primary, self.community, *self.enterprise)
+
+    def source(self, name: str) -> SourceSettings:
+        """The source called ``name`` (``primary``, ``community``, ``enterprise.<org>``)."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(source.name for source in self.sources)
+        raise SourcesConfigError(
+            name, "no such source", hint=f"the configured sources are: {known}"
+        )
+
+
+def load_sources(
+    config: LayeredConfig, *, environ: Mapping[str, str] | None = None
+) -> SourcesSettings:
+    """The ``[sources]`` section of a layered configuration; errors name where a value came from."""
+    return parse_sources(config.section("sources"), environ=environ, origins=config.origin)
+
+
+def parse_sources(
+    section: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    origins: Origins | None = None,
+) -> SourcesSettings:
+    """Typed settings from the plain ``[sources]`` dict; unset keys take their defaults.
+
+    ``environ`` is read for ``ANYA_CACHE_DIR`` (the default cache is ``downloads`` inside it,
+    else inside the user cache directory).
+    """
+    reader = _Reader(origins)
+    reader.known_keys("", section, _TOP_KEYS)
+    enterprise = reader.table("enterprise", section.get("enterprise", {}))
+    return SourcesSettings(
+        primary=_source(reader, "primary", section.get("primary", {})),
+        community=_source(reader, "community", section.get("community", {})),
+        enterprise=tuple(
+            _source(reader, f"enterprise.{org}", table) for org, table in sorted(enterprise.items())
+        ),
+        timeout=reader.number("timeout", section.get("timeout", DEFAULT_TIMEOUT), positive=True),
+        cache=_cache(reader, section.get("cache", {}), environ),
+    )
+
+
+def _source(reader: _Reader, name: str, value: Any) -> SourceSettings:
+    table = reader.table(name, value)
+    reader.known_keys(name, table, _SOURCE_KEYS)
+    default = DEFAULT_URLS.get(name)
+    if "url" not in table and default is None:
+        raise reader.error(name, "has no url", hint=f"set {name}.url to the index's simple URL")
+    url = reader.url(f"{name}.url", table.get("url", default))
+    mirrors = reader.url_list(f"{name}.mirrors", table.get("mirrors", []))
+    distinct = tuple(dict.fromkeys(mirror for mirror in mirrors if mirror != url))
+    return SourceSettings(name=name, url=url, mirrors=distinct)
+
+
+def _cache(reader: _Reader, value: Any, environ: Mapping[str, str] | None) -> CacheSettings:
+    table = reader.table("cache", value)
+    reader.known_keys("cache", table, _CACHE_KEYS)
+    directory = (
+        Path(reader.text("cache.dir", table["dir"])).expanduser()
+        if "dir" in table
+        else default_cache_dir(environ)
+    )
+    max_size = reader.number("cache.max_size_mb", table.get("max_size_mb", DEFAULT_MAX_SIZE_MB))
+    if not isinstance(max_size, int) or max_size <= 0:
+        raise reader.error("cache.max_size_mb", "must be a whole number of megabytes above 0")
+    ttl = reader.number(
+        "cache.page_ttl_seconds", table.get("page_ttl_seconds", DEFAULT_PAGE_TTL_SECONDS)
+    )
+    return CacheSettings(dir=directory, max_size_mb=max_size, page_ttl_seconds=float(ttl))
+
+
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``downloads`` in ``ANYA_CACHE_DIR`` when set, else in the user cache directory: one
+    cache for every environment of this user, so a wheel is fetched once."""
+    env = os.environ if environ is None else environ
+    configured = env.get(CACHE_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser() / "downloads"
+    import platformdirs
+
+    return platformdirs.user_cache_path("anya") / "downloads"
+
+
+class _Reader:
+    """Type checks for one parse, raising errors that name the key and where it was set."""
+
+    def __init__(self, origins: Origins | None) -> None:
+        self._origins = origins
+
+    def error(self, key: str, problem: str, *, hint: str | None = None) -> SourcesConfigError:
+        origin = self._origins(f"sources.{key}") if self._origins is not None else None
+        where = f" (from {origin})" if origin is not None else ""
+        return SourcesConfigError(key, f"{problem}{where}", hint=hint)
+
+    def known_keys(self, prefix: str, table: Mapping[str, Any], known: tuple[str, ...]) -> None:
+        for key in table:
+            if key not in known:
+                full = f"{prefix}.{key}" if prefix else key
+                raise self.error(full, "unknown key", hint=f"keys allowed here: {', '.join(known)}")
+
+    def table(self, key: str, value: Any) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.error(key, f"must be a table, not {value!r}")
+        return value
+
+    def text(self, key: str, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, f"must be a non-empty string, not {value!r}")
+        return value.strip()
+
+    def number(self, key: str, value: Any, *, positive: bool = False) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(key, f"must be a number, not {value!r}")
+        if value < 0 or (positive and value == 0):
+            raise self.error(key, f"must be {'above' if positive else 'at least'} 0, not {value}")
+        return value
+
+    def url(self, key: str, value: Any) -> str:
+        text = self.text(key, value)
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self.error(
+                key,
+                f"{text!r} is not an http(s) URL",
+                hint="write the index's simple URL, e.g. http://127.0.0.1:3141/anya/primary/+simple/",
+            )
+        return text if text.endswith("/") else f"{text}/"
+
+    def url_list(self, key: str, value: Any) -> list[str]:
+        if isinstance(value, str):  # from the environment or --config: comma-separated
+            value = [item for item in (part.strip() for part in value.split(",")) if item]
+        if not isinstance(value, list):
+            raise self.error(key, f"must be a list of URLs, not {value!r}")
+        return [self.url(f"{key}[{index}]", item) for index, item in enumerate(value)]

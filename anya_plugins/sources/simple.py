@@ -1,0 +1,335 @@
+"""The simple repository API: project pages (PEP 691 JSON, else PEP 503 HTML) and the core
+metadata files beside wheels (PEP 658, PEP 714).
+
+Both page formats give the same :class:`ProjectPage`; file URLs are absolute, resolved
+against the URL that actually served the page (a mirror's, after failover).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from anya_plugins.metadata.platforms import tags_from_wheel_filename
+from anya_plugins.sources.cache import DownloadCache, is_sha256
+from anya_plugins.sources.errors import (
+    HashMismatch,
+    IndexResponseError,
+    ProjectNotFound,
+    SourceError,
+)
+from anya_plugins.sources.http import HttpClient, HttpResponse, media_type
+from anya_plugins.sources.mirrors import DEFAULT_PROBE_TIMEOUT, MirrorSet
+from anya_plugins.sources.settings import SourcesSettings
+
+log = logging.getLogger(__name__)
+
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
+ACCEPT = f"{SIMPLE_JSON}, {SIMPLE_HTML};q=0.2, text/html;q=0.01"
+"""JSON first; HTML from servers that speak only PEP 503."""
+SUPPORTED_API_MAJOR = 1
+_VERIFIABLE = hashlib.algorithms_guaranteed - {"shake_128", "shake_256"}
+
+CoreMetadata = bool | Mapping[str, str]
+"""PEP 714: False (none served), True (served, no hash) or the hashes of the metadata file."""
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """One file an index lists for a project."""
+
+    filename: str
+    url: str
+    """Absolute, without a fragment."""
+    hashes: Mapping[str, str] = field(default_factory=dict)
+    """Hash algorithm -> lower-case hex digest, as the index lists them."""
+    requires_python: str | None = None
+    yanked: bool = False
+    yanked_reason: str | None = None
+    core_metadata: CoreMetadata = False
+
+    @property
+    def sha256(self) -> str | None:
+        return self.hashes.get("sha256")
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+    @property
+    def version(self) -> Version | None:
+        """The version in the file name; None if the name is not a valid wheel or sdist name
+        (installers skip such files, as pip does)."""
+        try:
+            if self.is_wheel:
+                return parse_wheel_filename(self.filename)[1]
+            return parse_sdist_filename(self.filename)[1]
+        except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+            return None
+
+    @property
+    def wheel_tags(self) -> tuple[str, ...]:
+        """The wheel's tags as strings (for the extension contract); empty for other files."""
+        if not self.is_wheel or self.version is None:
+            return ()
+        return tags_from_wheel_filename(self.filename)
+
+    @property
+    def metadata_url(self) -> str:
+        """Where PEP 658 puts the file's core metadata."""
+        return f"{self.url}.metadata"
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    """The files an index lists for one project."""
+
+    name: str
+    """The canonical (PEP 503 normalized) project name."""
+    files: tuple[FileLink, ...]
+    used_url: str
+    """The page URL that served it (a mirror's, after failover)."""
+    from_cache: bool = False
+
+
+class SimpleIndex:
+    """A client for one source: its mirrors, and the shared cache for pages and metadata."""
+
+    def __init__(self, mirrors: MirrorSet, *, cache: DownloadCache | None = None) -> None:
+        self.mirrors = mirrors
+        self.cache = cache
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: SourcesSettings,
+        source: str = "primary",
+        *,
+        http: HttpClient | None = None,
+        cache: DownloadCache | None = None,
+    ) -> SimpleIndex:
+        """The client for the source called ``source``; pass ``http`` and ``cache`` to share
+        them between sources (a new HTTP pool and the configured cache otherwise)."""
+        client = http if http is not None else HttpClient(timeout=settings.timeout)
+        mirrors = MirrorSet(
+            settings.source(source).urls,
+            http=client,
+            probe_timeout=min(DEFAULT_PROBE_TIMEOUT, settings.timeout),
+        )
+        if cache is None:
+            cache = DownloadCache.from_settings(settings.cache)
+        return cls(mirrors, cache=cache)
+
+    def project_page(self, name: str, *, refresh: bool = False) -> ProjectPage:
+        """The files of project ``name``; a cached page younger than the page TTL is used
+        unless ``refresh``. Raises ProjectNotFound on a 404 (no failover: it is an answer)."""
+        project = canonicalize_name(name)
+        relative = f"{project}/"
+        key = f"{self.mirrors.primary}{relative}"
+        if self.cache is not None and not refresh:
+            cached = self.cache.page(key)
+            if cached is not None:
+                log.info("%s: index page from the cache (fetched from %s)", project, cached.url)
+                page = parse_project_page(project, cached.body, cached.content_type, cached.url)
+                return ProjectPage(page.name, page.files, page.used_url, from_cache=True)
+
+        def read(response: HttpResponse) -> tuple[str, str, bytes]:
+            if response.status == 404:
+                raise ProjectNotFound(project, response.url)
+            if response.status != 200:
+                raise IndexResponseError(response.url, f"HTTP {response.status} {response.reason}")
+            return response.url, response.content_type, response.read()
+
+        url, content_type, body = self.mirrors.fetch(relative, read, headers={"Accept": ACCEPT})
+        page = parse_project_page(project, body, content_type, url)
+        if self.cache is not None:
+            self.cache.store_page(key, url=url, content_type=content_type, body=body)
+        return page
+
+    def fetch_core_metadata(self, link: FileLink) -> str:
+        """The METADATA text of ``link`` (PEP 658), checked against the hashes the page gave."""
+        if not link.core_metadata:
+            raise SourceError(
+                f"{link.filename}: the index serves no core metadata file for it",
+                hint="devpi-server serves them with --enable-core-metadata; "
+                "otherwise download the wheel and read its METADATA",
+            )
+        expected = link.core_metadata if isinstance(link.core_metadata, Mapping) else {}
+        sha256 = expected.get("sha256", "")
+        cache = self.cache if is_sha256(sha256) else None  # cached by a hash the index gave
+        data = cache.read_bytes(sha256) if cache is not None else None
+        if data is None:
+
+            def read(response: HttpResponse) -> bytes:
+                if response.status != 200:
+                    raise IndexResponseError(
+                        response.url,
+                        f"HTTP {response.status} {response.reason} for a core metadata file",
+                    )
+                return response.read()
+
+            data = self.mirrors.fetch(link.metadata_url, read)
+            _verify(f"{link.filename}.metadata", data, expected, self.mirrors.used_url or "")
+            if cache is not None:
+                cache.store_bytes(sha256, data)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise IndexResponseError(
+                link.metadata_url, f"core metadata is not UTF-8: {exc}"
+            ) from None
+
+
+def parse_project_page(name: str, body: bytes, content_type: str, url: str) -> ProjectPage:
+    """A project page from the body the index served at ``url`` with this ``Content-Type``."""
+    kind, charset = media_type(content_type)
+    if kind == SIMPLE_JSON:
+        files = _json_files(body, url)
+    elif kind in (SIMPLE_HTML, "text/html"):
+        try:
+            text = body.decode(charset or "utf-8")
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise IndexResponseError(url, f"cannot decode the page: {exc}") from None
+        files = _html_files(text, url)
+    else:
+        raise IndexResponseError(
+            url,
+            f"answered with {kind or 'no content type'}, not a simple API page",
+            hint="the source's url must be a PEP 503/691 simple index, e.g. .../+simple/",
+        )
+    return ProjectPage(name=canonicalize_name(name), files=files, used_url=url)
+
+
+def _json_files(body: bytes, url: str) -> tuple[FileLink, ...]:
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise IndexResponseError(url, f"invalid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise IndexResponseError(url, "the JSON page is not an object")
+    meta = document.get("meta")
+    _check_api_version(url, meta.get("api-version") if isinstance(meta, dict) else None)
+    entries = document.get("files")
+    if not isinstance(entries, list):
+        raise IndexResponseError(url, "the JSON page has no 'files' list")
+    return tuple(_json_file(url, index, entry) for index, entry in enumerate(entries))
+
+
+def _json_file(url: str, index: int, entry: Any) -> FileLink:
+    def field_of(name: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        value = entry.get(name, default)
+        if value is not None and not isinstance(value, kind):
+            raise IndexResponseError(url, f"files[{index}].{name} has the wrong type: {value!r}")
+        return value
+
+    if not isinstance(entry, dict):
+        raise IndexResponseError(url, f"files[{index}] is not an object")
+    filename = field_of("filename", str)
+    href = field_of("url", str)
+    if not filename or not href:
+        raise IndexResponseError(url, f"files[{index}] has no filename or url")
+    hashes = field_of("hashes", dict, {})
+    yanked = field_of("yanked", (bool, str), False)
+    core = field_of("core-metadata", (bool, dict), field_of("dist-info-metadata", (bool, dict)))
+    return FileLink(
+        filename=filename,
+        url=urldefrag(urljoin(url, href)).url,
+        hashes=_hashes(hashes),
+        requires_python=field_of("requires-python", str) or None,
+        yanked=yanked is not False,
+        yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+        core_metadata=_hashes(core) if isinstance(core, dict) else bool(core),
+    )
+
+
+class _Anchors(HTMLParser):
+    """The ``<a>`` tags, ``<base href>`` and repository version of a PEP 503 page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.api_version: str | None = None
+        self.anchors: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "a" and attributes.get("href"):
+            self.anchors.append(attributes)
+        elif tag == "base" and self.base is None and attributes.get("href"):
+            self.base = attributes["href"]
+        elif tag == "meta" and attributes.get("name") == "pypi:repository-version":
+            self.api_version = attributes.get("content")
+
+
+def _html_files(text: str, url: str) -> tuple[FileLink, ...]:
+    parser = _Anchors()
+    parser.feed(text)
+    parser.close()
+    _check_api_version(url, parser.api_version)
+    base = urljoin(url, parser.base) if parser.base else url
+    return tuple(_html_file(base, anchor) for anchor in parser.anchors)
+
+
+def _html_file(base: str, anchor: Mapping[str, str | None]) -> FileLink:
+    absolute, fragment = urldefrag(urljoin(base, anchor["href"] or ""))
+    algorithm, equals, digest = fragment.partition("=")
+    yanked = anchor.get("data-yanked", False)  # present without a value: None, still yanked
+    core = anchor.get("data-core-metadata", anchor.get("data-dist-info-metadata"))
+    return FileLink(
+        filename=unquote(urlsplit(absolute).path.rsplit("/", 1)[-1]),
+        url=absolute,
+        hashes=_hashes({algorithm: digest}) if equals and digest else {},
+        requires_python=anchor.get("data-requires-python") or None,
+        yanked=yanked is not False,
+        yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+        core_metadata=_html_core_metadata(core),
+    )
+
+
+def _html_core_metadata(value: str | None) -> CoreMetadata:
+    if value is None or value.strip().lower() == "false":
+        return False
+    algorithm, equals, digest = value.partition("=")
+    return _hashes({algorithm: digest}) if equals and digest else True
+
+
+def _hashes(raw: Mapping[Any, Any]) -> dict[str, str]:
+    return {str(name).lower(): str(digest).lower() for name, digest in raw.items() if digest}
+
+
+def _check_api_version(url: str, version: Any) -> None:
+    """PEP 629: a client must refuse a major version it does not know."""
+    if version is None:
+        return
+    major = str(version).partition(".")[0]
+    if not major.isdigit() or int(major) > SUPPORTED_API_MAJOR:
+        raise IndexResponseError(
+            url,
+            f"speaks simple API version {version}, this client only {SUPPORTED_API_MAJOR}.x",
+            hint="upgrade anya-plugins",
+        )
+
+
+def _verify(filename: str, data: bytes, expected: Mapping[str, str], url: str) -> None:
+    """Check ``data`` against every listed hash of a fixed-length algorithm hashlib guarantees."""
+    for algorithm, digest in expected.items():
+        if algorithm in _VERIFIABLE:
+            actual = hashlib.new(algorithm, data).hexdigest()
+            if actual != digest:
+                raise HashMismatch(filename, digest, actual, url, algorithm=algorithm)

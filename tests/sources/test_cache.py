@@ -1,0 +1,181 @@
+"""The download cache: content-addressed files, fresh pages, a size limit, safe when shared."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+from anya_plugins.sources.cache import CacheInfo, DownloadCache, cache_info, clean
+from anya_plugins.sources.settings import CacheSettings
+from anya_plugins.sources.tempfiles import STALE_AFTER_SECONDS
+from tests.sources.conftest import FakeClock, sha256
+
+
+def stored(cache: DownloadCache, tmp_path: Path, content: bytes) -> str:
+    source = tmp_path / f"source-{sha256(content)[:8]}"
+    source.write_bytes(content)
+    cache.store(sha256(content), source)
+    return sha256(content)
+
+
+def test_a_stored_file_is_copied_out_by_its_hash(cache: DownloadCache, tmp_path: Path) -> None:
+    digest = stored(cache, tmp_path, b"wheel bytes")
+    target = tmp_path / "out" / "demo.whl"
+    target.parent.mkdir()
+
+    assert cache.copy_to(digest, target)
+
+    assert target.read_bytes() == b"wheel bytes"
+    assert not cache.copy_to(sha256(b"something else"), tmp_path / "out" / "other.whl")
+    assert not (tmp_path / "out" / "other.whl").exists()
+
+
+def test_a_damaged_entry_is_dropped_not_copied(cache: DownloadCache, tmp_path: Path) -> None:
+    digest = stored(cache, tmp_path, b"wheel bytes")
+    (entry,) = (cache.root / "files").rglob(digest)
+    entry.write_bytes(b"flipped bits")
+    target = tmp_path / "demo.whl"
+
+    assert not cache.copy_to(digest, target)
+
+    assert not target.exists()
+    assert not entry.exists()
+
+
+def test_the_least_recently_used_files_go_when_over_the_size_limit(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    cache = DownloadCache(tmp_path / "cache", max_bytes=250, clock=clock)
+    first = stored(cache, tmp_path, b"a" * 100)
+    clock.advance(1)
+    second = stored(cache, tmp_path, b"b" * 100)
+    clock.advance(1)
+    assert cache.copy_to(first, tmp_path / "first")  # now the second is the least recent
+    clock.advance(1)
+
+    third = stored(cache, tmp_path, b"c" * 100)
+
+    assert cache.info().files == 2
+    assert cache.read_bytes(second) is None
+    assert cache.read_bytes(first) == b"a" * 100
+    assert cache.read_bytes(third) == b"c" * 100
+
+
+def test_pages_expire_after_their_ttl(cache: DownloadCache, clock: FakeClock) -> None:
+    cache.store_page("k", url="http://x/simple/p/", content_type="text/html", body=b"<html>")
+    clock.advance(59.9)
+
+    page = cache.page("k")
+    clock.advance(0.1)
+
+    assert page is not None
+    assert (page.url, page.content_type, page.body) == (
+        "http://x/simple/p/",
+        "text/html",
+        b"<html>",
+    )
+    assert cache.page("k") is None
+    assert cache.page("never stored") is None
+
+
+def test_info_counts_files_pages_and_bytes(cache: DownloadCache, tmp_path: Path) -> None:
+    stored(cache, tmp_path, b"x" * 10)
+    stored(cache, tmp_path, b"y" * 20)
+    cache.store_page("k", url="http://x/", content_type="text/html", body=b"")
+
+    info = cache.info()
+
+    assert (info.path, info.files, info.pages) == (cache.root, 2, 1)
+    assert info.bytes > 30
+
+
+def test_clean_removes_everything_and_says_how_much(cache: DownloadCache, tmp_path: Path) -> None:
+    stored(cache, tmp_path, b"x" * 10)
+    cache.store_page("k", url="http://x/", content_type="text/html", body=b"")
+    before = cache.info().bytes
+
+    freed = cache.clean()
+
+    assert freed == before
+    assert cache.info() == CacheInfo(cache.root, files=0, bytes=0, pages=0)
+
+
+def test_clean_older_than_keeps_what_was_used_since(
+    cache: DownloadCache, tmp_path: Path, clock: FakeClock
+) -> None:
+    old = stored(cache, tmp_path, b"old")
+    clock.advance(3 * 86400)
+    recent = stored(cache, tmp_path, b"recent")
+
+    freed = cache.clean(older_than=timedelta(days=1))
+
+    assert freed == len(b"old")
+    assert cache.read_bytes(old) is None
+    assert cache.read_bytes(recent) == b"recent"
+
+
+def test_clean_removes_temporary_files_left_by_a_killed_process(
+    cache: DownloadCache, tmp_path: Path, clock: FakeClock
+) -> None:
+    stored(cache, tmp_path, b"x")
+    dead = cache.root / "tmp" / ".anya-dead.part"
+    live = cache.root / "tmp" / ".anya-live.part"
+    dead.write_bytes(b"half a wheel")
+    live.write_bytes(b"being written")
+    stale = clock.now - STALE_AFTER_SECONDS - 1
+    os.utime(dead, (stale, stale))
+    os.utime(live, (clock.now, clock.now))
+
+    cache.clean(older_than=timedelta(days=1))
+
+    assert not dead.exists()
+    assert live.exists()
+
+
+def test_the_functions_for_the_cli_use_the_configured_directory(tmp_path: Path) -> None:
+    settings = CacheSettings(dir=tmp_path / "configured")
+    stored(DownloadCache.from_settings(settings), tmp_path, b"x" * 5)
+
+    assert cache_info(settings).files == 1
+    assert clean(settings) == 5
+    assert cache_info(settings).files == 0
+
+
+def test_a_cache_that_cannot_be_written_is_passed_over(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache should be")
+    cache = DownloadCache(blocked)
+
+    stored(cache, tmp_path, b"x")
+
+    assert cache.read_bytes(sha256(b"x")) is None
+
+
+def test_concurrent_writers_leave_whole_entries_within_the_limit(tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    contents = [bytes([n]) * 1000 for n in range(40)]
+    errors: list[BaseException] = []
+
+    def install(worker: int) -> None:
+        cache = DownloadCache(root, max_bytes=10_000)  # one instance per "process"
+        try:
+            for content in contents[worker::4]:
+                stored(cache, tmp_path, content)
+                cache.store_page(f"page-{worker}", url="http://x/", content_type="a/b", body=b"")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=install, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    cache = DownloadCache(root)
+    assert errors == []
+    assert cache.info().bytes <= 10_000
+    kept = [content for content in contents if cache.read_bytes(sha256(content)) is not None]
+    assert kept
+    assert list((root / "tmp").iterdir()) == []
