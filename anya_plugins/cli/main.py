@@ -10,7 +10,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from anya_plugins.cli import config_cmd, extensions_cmd, registry_cmd
+from anya_plugins.cli import (
+    config_cmd,
+    extensions_cmd,
+    install_cmd,
+    publish_cmd,
+    registry_cmd,
+)
 from anya_plugins.errors import AnyaError, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -38,6 +44,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
     extensions_cmd.register(commands)
     config_cmd.register(commands)
     registry_cmd.register(commands)
+    install_cmd.register(commands)
+    publish_cmd.register(commands)
     return parser, commands
 
 

@@ -6,6 +6,7 @@ Shared by the client side (``devpi.py`` writes these keys) and the server plugin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from anya_plugins.registry.layout import IndexSpec
@@ -43,3 +44,8 @@ def index_config(spec: IndexSpec) -> dict[str, object]:
     if spec.description is not None:
         config["description"] = spec.description
     return config
+
+
+def is_private_index(ixconfig: Mapping[str, object]) -> bool:
+    """Whether a devpi index configuration is a private ``anya`` index (the guard's owners)."""
+    return ixconfig.get("type") == INDEX_TYPE and bool(ixconfig.get(PRIVATE_KEY))

@@ -1,0 +1,514 @@
+"""The audit log: one JSON line per install, uninstall, update, refused verification and
+configuration change, chained by hashes so that a changed history shows.
+
+Each entry records who (user, host), when (UTC, ISO 8601), what (action, extension,
+version, source, file hashes, result, details), its number ``seq``, the hash of the entry
+before it (``prev``; 64 zeros for the first) and its own ``hash``: the sha256 of the entry's
+RFC 8785 canonical JSON without the ``hash`` key. A line is that canonical JSON itself.
+
+:func:`verify_log` recomputes every hash and follows the chain, naming the line where an
+entry was edited, removed, inserted or reordered. Removing entries from the *end* leaves a
+valid, shorter chain: keep :attr:`LogReport.head` somewhere else and pass it back as
+``expected_head`` to catch that too.
+
+Appends take a lock beside the log (``<log>.lock``), write the whole line with one
+``O_APPEND`` write and fsync it. A writer killed mid-line leaves a last line without its
+newline: :func:`verify_log` reports that as ``truncated``, not as tampering, and the next
+append cuts the fragment off and records it in a ``log-repair`` entry before its own.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import socket
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from anya_plugins.audit.errors import AuditLogError, AuditLogTampered, AuditLogTruncated
+from anya_plugins.config.atomic import _sync_directory
+
+LOG_ENV: Final = "ANYA_AUDIT_LOG"
+GENESIS: Final = "0" * 64
+"""The ``prev`` of the first entry."""
+LOCK_TIMEOUT_SECONDS: Final = 30.0
+
+Action = Literal["install", "uninstall", "update", "verify", "config-change", "log-repair"]
+Result = Literal["ok", "refused", "failed"]
+ProblemKind = Literal["edited", "removed", "inserted", "reordered", "malformed", "truncated"]
+
+_READ_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of the audit log."""
+
+    seq: int
+    time: str
+    user: str
+    host: str
+    action: str
+    extension: str | None
+    version: str | None
+    source: str | None
+    hashes: Mapping[str, str]
+    """File name to ``sha256:<hex>`` of each file the action used (wheels, sdists)."""
+    result: str
+    details: Mapping[str, Any]
+    prev: str
+    hash: str
+
+    def content(self) -> dict[str, Any]:
+        """The hashed part: every field but ``hash``."""
+        data = asdict(self)
+        del data["hash"]
+        return data
+
+
+@dataclass(frozen=True)
+class LogProblem:
+    """Something :func:`verify_log` found wrong, at a line (1-based) of the file."""
+
+    line: int
+    kind: ProblemKind
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class LogReport:
+    """What :func:`verify_log` found."""
+
+    path: str
+    entries: int
+    """Complete lines read (a truncated last line is not counted)."""
+    head: str | None
+    """The hash of the last entry; keep it elsewhere to detect entries removed from the end."""
+    problems: tuple[LogProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def tampered(self) -> bool:
+        """Whether anything but an incomplete last line is wrong."""
+        return any(problem.kind != "truncated" for problem in self.problems)
+
+    @property
+    def truncated(self) -> bool:
+        return any(problem.kind == "truncated" for problem in self.problems)
+
+    def check(self) -> None:
+        """Raise AuditLogTampered (or AuditLogTruncated, when that is all) unless the log is ok."""
+        if self.ok:
+            return
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        if self.tampered:
+            raise AuditLogTampered(
+                f"{self.path}: the audit log was changed after it was written:\n{lines}",
+                hint="keep this file as evidence and compare it with a backup of the log",
+            )
+        raise AuditLogTruncated(
+            f"{self.path}: the last entry is incomplete (a writer was stopped mid-write):\n{lines}",
+            hint="the next entry written repairs the log and records the fragment",
+        )
+
+
+class AuditLog:
+    """Appending to the audit log at ``path``; safe across threads and processes."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
+        self.path = path
+        self.lock_timeout = lock_timeout
+
+    def record(
+        self,
+        action: Action,
+        *,
+        extension: str | None = None,
+        version: str | None = None,
+        source: str | None = None,
+        hashes: Mapping[str, str] | None = None,
+        result: Result = "ok",
+        details: Mapping[str, Any] | None = None,
+    ) -> LogEntry:
+        """Append one entry and return it, synced to disk. ``details`` must be JSON data (and
+        must hold no secrets: the log is for reading)."""
+        facts = _facts(action, extension, version, source, hashes, result, details)
+        with self._appending() as descriptor:
+            previous, fragment = _tail(descriptor, self.path)
+            if fragment is not None:
+                os.ftruncate(descriptor, fragment.offset)
+                previous = _append(descriptor, self.path, previous, fragment.repair_facts())
+            return _append(descriptor, self.path, previous, facts)
+
+    @contextmanager
+    def _appending(self) -> Iterator[int]:
+        """The log open for appending, under its lock; created (0600) if missing."""
+        from filelock import FileLock, Timeout
+
+        lock = self.path.with_name(f"{self.path.name}.lock")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(lock, timeout=self.lock_timeout):
+                created = not self.path.exists()
+                descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    if created:
+                        _sync_directory(self.path.parent)
+                    yield descriptor
+                finally:
+                    os.close(descriptor)
+        except Timeout:
+            raise AuditLogError(
+                f"{self.path}: another process kept the audit log locked for "
+                f"{self.lock_timeout:.0f} s",
+                hint=f"try again; if no other anya-ext is running, delete {lock}",
+            ) from None
+        except OSError as error:
+            raise AuditLogError(
+                f"{self.path}: the audit log cannot be written: {error.strerror or error}",
+                hint="check the permissions of the file and its directory, or point "
+                f"{LOG_ENV} (or audit.log) at another file",
+            ) from None
+
+
+def read_log(path: Path) -> tuple[LogEntry, ...]:
+    """Every entry, without checking the chain (that is :func:`verify_log`). The incomplete last
+    line a killed writer leaves is not an entry and is left out; any other line that is not
+    an entry is an AuditLogError naming it."""
+    entries = []
+    for number, line in enumerate(_complete_lines(_read(path)), start=1):
+        entry = _parse(line)
+        if isinstance(entry, str):
+            raise AuditLogError(f"{path}:{number}: {entry}", hint="run verify_log on the log")
+        entries.append(entry)
+    return tuple(entries)
+
+
+def verify_log(path: Path, *, expected_head: str | None = None) -> LogReport:
+    """Check every entry's hash and every link of the chain; a missing log is an empty one.
+
+    ``expected_head`` is a :attr:`LogReport.head` taken earlier: if no entry has that hash any
+    more, entries were removed from the end.
+    """
+    data = _read(path) if path.exists() else b""
+    lines = _complete_lines(data)
+    problems: list[LogProblem] = []
+    entries: list[LogEntry | None] = []
+    for number, line in enumerate(lines, start=1):
+        entry = _parse(line)
+        if isinstance(entry, str):
+            problems.append(LogProblem(number, "malformed", entry))
+            entries.append(None)
+            continue
+        if _hash(entry.content()) != entry.hash:
+            problems.append(
+                LogProblem(
+                    number, "edited", "its content no longer matches the hash it was written with"
+                )
+            )
+        entries.append(entry)
+    problems.extend(_Chain(entries).problems())
+    if data and not data.endswith(b"\n"):
+        problems.append(
+            LogProblem(
+                len(lines) + 1,
+                "truncated",
+                "the last line is incomplete: a writer was stopped mid-write (not tampering)",
+            )
+        )
+    intact = [entry for entry in entries if entry is not None]
+    if expected_head is not None and expected_head not in {entry.hash for entry in intact}:
+        problems.append(
+            LogProblem(
+                len(lines) + 1,
+                "removed",
+                f"no entry has the expected head hash {expected_head}: "
+                "entries were removed from the end",
+            )
+        )
+    return LogReport(
+        path=str(path),
+        entries=len(lines),
+        head=intact[-1].hash if intact else None,
+        problems=tuple(sorted(problems, key=lambda problem: problem.line)),
+    )
+
+
+def file_hashes(files: Iterable[Path]) -> dict[str, str]:
+    """``{file name: "sha256:<hex>"}`` for the files an action used, to put in an entry."""
+    hashes = {}
+    for file in files:
+        with file.open("rb") as handle:
+            hashes[file.name] = f"sha256:{hashlib.file_digest(handle, 'sha256').hexdigest()}"
+    return hashes
+
+
+class _Chain:
+    """The entries of one log (None for a malformed line), and how each links to the others."""
+
+    def __init__(self, entries: Sequence[LogEntry | None]) -> None:
+        self.entries = entries
+        self.line_of: dict[str, int] = {}
+        for number, entry in self._numbered():
+            self.line_of.setdefault(entry.hash, number)
+        self.referenced = {entry.prev for _, entry in self._numbered()}
+
+    def problems(self) -> list[LogProblem]:
+        """Where an entry's ``prev`` does not name the entry above it, and what that means."""
+        return [
+            problem
+            for number, entry in self._numbered()
+            if (problem := self._problem_at(number, entry)) is not None
+        ]
+
+    def _problem_at(self, number: int, entry: LogEntry) -> LogProblem | None:
+        original = self.line_of[entry.hash]
+        if original < number:
+            return LogProblem(number, "inserted", f"it is a copy of line {original}")
+        above = self._hash_at(number - 1)
+        if above is None or entry.prev == above:
+            return None  # linked, or the line above is malformed and reported as such
+        if self._is_inserted(number):
+            return None  # the next line's check names this one
+        first = self._inserted_from(number, entry.prev)
+        if first is not None:
+            span = f"lines {first}-{number - 1} are" if first < number - 1 else f"line {first} is"
+            return LogProblem(
+                first,
+                "inserted",
+                f"{span} not part of the chain: line {number} follows line {first - 1}",
+            )
+        if entry.prev in self.line_of or entry.prev == GENESIS:
+            after = self.line_of.get(entry.prev, 0)
+            where = f"line {after}" if after else "the start of the log"
+            return LogProblem(number, "reordered", f"entry #{entry.seq} belongs after {where}")
+        previous = self.entries[number - 2] if number > 1 else None
+        expected = previous.seq + 1 if previous is not None else 1
+        if entry.seq == expected and previous is not None:
+            return LogProblem(
+                number - 1,
+                "edited",
+                f"line {number} recorded another hash for it: it was rewritten",
+            )
+        missing = f"{entry.seq - expected} entries" if entry.seq > expected else "entries"
+        return LogProblem(
+            number,
+            "removed",
+            f"{missing} missing before it (entry #{entry.seq} follows #{expected - 1})",
+        )
+
+    def _numbered(self) -> Iterator[tuple[int, LogEntry]]:
+        for number, entry in enumerate(self.entries, start=1):
+            if entry is not None:
+                yield number, entry
+
+    def _hash_at(self, number: int) -> str | None:
+        """The hash of line ``number``; GENESIS above the first line; None for a malformed one."""
+        if number == 0:
+            return GENESIS
+        entry = self.entries[number - 1]
+        return entry.hash if entry is not None else None
+
+    def _is_inserted(self, number: int) -> bool:
+        """Nothing links to line ``number`` and the line below links past it."""
+        entry = self.entries[number - 1]
+        below = self.entries[number] if number < len(self.entries) else None
+        return (
+            entry is not None
+            and below is not None
+            and entry.hash not in self.referenced
+            and below.prev == self._hash_at(number - 1)
+        )
+
+    def _inserted_from(self, number: int, prev: str) -> int | None:
+        """The first of the lines above ``number`` that nothing links to, when ``prev`` names
+        the line just above them: those lines were inserted."""
+        first = number - 1
+        while first >= 1 and (entry := self.entries[first - 1]) is not None:
+            if entry.hash in self.referenced:
+                return None
+            if self._hash_at(first - 1) == prev:
+                return first
+            first -= 1
+        return None
+
+
+@dataclass(frozen=True)
+class _Fragment:
+    """The incomplete last line a killed writer left, from ``offset`` to the end of the file."""
+
+    line: int
+    offset: int
+    data: bytes
+
+    def repair_facts(self) -> dict[str, Any]:
+        return _facts(
+            "log-repair",
+            None,
+            None,
+            None,
+            None,
+            "ok",
+            {
+                "reason": "the last line was incomplete: a writer was stopped mid-write",
+                "line": self.line,
+                "fragment": self.data.decode("utf-8", errors="replace"),
+                "fragment_sha256": hashlib.sha256(self.data).hexdigest(),
+            },
+        )
+
+
+def _facts(
+    action: Action,
+    extension: str | None,
+    version: str | None,
+    source: str | None,
+    hashes: Mapping[str, str] | None,
+    result: Result,
+    details: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "extension": extension,
+        "version": version,
+        "source": source,
+        "hashes": dict(hashes or {}),
+        "result": result,
+        "details": dict(details or {}),
+    }
+
+
+def _tail(descriptor: int, path: Path) -> tuple[LogEntry | None, _Fragment | None]:
+    """The last complete entry (None for an empty log) and the incomplete line after it, read
+    backwards from the end so that an append costs the same however long the log is."""
+    size = os.fstat(descriptor).st_size
+    start, data = size, b""
+    while start > 0 and data.count(b"\n") < 2:
+        step = min(_READ_CHUNK, start)
+        start -= step
+        data = os.pread(descriptor, step, start) + data
+    cut = data.rfind(b"\n") + 1
+    fragment = None
+    if cut < len(data):
+        lines_before = _read_descriptor(descriptor).count(b"\n")
+        fragment = _Fragment(line=lines_before + 1, offset=start + cut, data=data[cut:])
+    complete = data[:cut].splitlines()
+    if not complete:
+        return None, fragment
+    entry = _parse(complete[-1])
+    if isinstance(entry, str):
+        raise AuditLogError(
+            f"{path}: the last entry is not valid: {entry}",
+            hint="run verify_log on the log; nothing was appended",
+        )
+    return entry, fragment
+
+
+def _append(
+    descriptor: int, path: Path, previous: LogEntry | None, facts: Mapping[str, Any]
+) -> LogEntry:
+    import rfc8785
+
+    content = {
+        "seq": previous.seq + 1 if previous is not None else 1,
+        "time": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "user": _user(),
+        "host": socket.gethostname(),
+        **facts,
+        "prev": previous.hash if previous is not None else GENESIS,
+    }
+    try:
+        entry = LogEntry(**content, hash=_hash(content))
+        line = rfc8785.dumps({**content, "hash": entry.hash}) + b"\n"
+    except (TypeError, ValueError, rfc8785.CanonicalizationError) as error:
+        raise AuditLogError(
+            f"{path}: the entry for {facts['action']!r} cannot be written as JSON: {error}",
+            hint="this is a bug in the caller: details must be JSON data",
+        ) from None
+    view = memoryview(line)
+    while view:
+        view = view[os.write(descriptor, view) :]
+    os.fsync(descriptor)
+    return entry
+
+
+def _hash(content: Mapping[str, Any]) -> str:
+    import rfc8785
+
+    return hashlib.sha256(rfc8785.dumps(dict(content))).hexdigest()
+
+
+_FIELDS: Final[Mapping[str, tuple[type, ...]]] = {
+    "seq": (int,),
+    "time": (str,),
+    "user": (str,),
+    "host": (str,),
+    "action": (str,),
+    "extension": (str, type(None)),
+    "version": (str, type(None)),
+    "source": (str, type(None)),
+    "hashes": (dict,),
+    "result": (str,),
+    "details": (dict,),
+    "prev": (str,),
+    "hash": (str,),
+}
+
+
+def _parse(line: bytes) -> LogEntry | str:
+    """The entry on one line, or what is wrong with the line."""
+    try:
+        data = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return f"not JSON ({error})"
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if set(data) != set(_FIELDS):
+        missing, extra = sorted(set(_FIELDS) - set(data)), sorted(set(data) - set(_FIELDS))
+        return f"not an audit entry (missing {missing}, unknown {extra})"
+    for name, types in _FIELDS.items():
+        if not isinstance(data[name], types) or (name == "seq" and isinstance(data[name], bool)):
+            return f"field {name!r} has the wrong type"
+    return LogEntry(**data)
+
+
+def _complete_lines(data: bytes) -> list[bytes]:
+    """The lines that end with a newline; the incomplete line after the last one is left out."""
+    return data[: data.rfind(b"\n") + 1].splitlines()
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise AuditLogError(
+            f"{path}: cannot read the audit log: {error.strerror or error}"
+        ) from None
+
+
+def _read_descriptor(descriptor: int) -> bytes:
+    chunks = []
+    offset = 0
+    while chunk := os.pread(descriptor, _READ_CHUNK, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"

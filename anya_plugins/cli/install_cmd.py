@@ -1,0 +1,218 @@
+"""``install``, ``uninstall``, ``update``, ``outdated``, ``lock``, ``sync``, ``cache``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from anya_plugins.cli import render
+from anya_plugins.cli.progress import download_progress
+
+
+def _target_options(parser: argparse.ArgumentParser, *, source: bool = True) -> None:
+    parser.add_argument("--python", type=Path, default=None, help="install into this interpreter")
+    if source:
+        parser.add_argument(
+            "--source", choices=("primary", "community", "enterprise"), default="primary"
+        )
+        parser.add_argument("--org", default=None, help="the organisation of --source enterprise")
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    install = commands.add_parser("install", help="resolve, verify and install extensions")
+    install.add_argument("specs", nargs="+", metavar="NAME[@VERSION][FEATURES]")
+    _target_options(install)
+    install.add_argument("--pre", action="store_true", help="allow pre-releases")
+    install.add_argument("--dry-run", action="store_true", help="say what would change")
+    install.add_argument("--upgrade", action="store_true")
+    install.add_argument("--allow-downgrade", action="store_true")
+    install.add_argument(
+        "--config", dest="store_config", action="append", default=[], metavar="KEY=VALUE",
+        help="store a configuration value of the extension after installing",
+    )  # fmt: skip
+    install.set_defaults(handler=install_command)
+
+    uninstall = commands.add_parser("uninstall", help="remove extensions")
+    uninstall.add_argument("names", nargs="+")
+    _target_options(uninstall, source=False)
+    uninstall.set_defaults(handler=uninstall_command)
+
+    update = commands.add_parser("update", help="upgrade extensions")
+    update.add_argument("names", nargs="*")
+    update.add_argument("--all", action="store_true", dest="everything")
+    update.add_argument("--dry-run", action="store_true")
+    update.add_argument("--pre", action="store_true")
+    _target_options(update)
+    update.set_defaults(handler=update_command)
+
+    outdated = commands.add_parser("outdated", help="installed extensions with newer releases")
+    _target_options(outdated)
+    outdated.set_defaults(handler=outdated_command)
+
+    lock = commands.add_parser("lock", help="write a lock file of the installed extensions")
+    lock.add_argument("path", type=Path, nargs="?", default=Path("anya.lock"))
+    _target_options(lock, source=False)
+    lock.set_defaults(handler=lock_command)
+
+    sync = commands.add_parser("sync", help="install exactly what a lock file lists")
+    sync.add_argument("path", type=Path)
+    sync.add_argument("--dry-run", action="store_true")
+    _target_options(sync, source=False)
+    sync.set_defaults(handler=sync_command)
+
+    cache = commands.add_parser("cache", help="the shared download cache")
+    cache_actions = cache.add_subparsers(dest="cache_action", metavar="ACTION", required=True)
+    cache_actions.add_parser("info").set_defaults(handler=cache_info_command)
+    clean = cache_actions.add_parser("clean")
+    clean.add_argument("--older-than-days", type=float, default=None)
+    clean.set_defaults(handler=cache_clean_command)
+
+
+def _target(args: argparse.Namespace) -> Any:
+    from anya_plugins.install.service import Target
+
+    return Target(
+        python=args.python,
+        source=getattr(args, "source", "primary"),
+        org=getattr(args, "org", None),
+        config_overrides=tuple(args.config_overrides),
+    )
+
+
+def install_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import install_extensions
+
+    with download_progress(not args.json) as progress:
+        result = install_extensions(
+            args.specs,
+            _target(args),
+            prerelease=args.pre,
+            dry_run=args.dry_run,
+            upgrade=args.upgrade,
+            allow_downgrade=args.allow_downgrade,
+            extension_config=args.store_config,
+            progress=progress,
+        )
+    _show_result(args, result)
+    return 0
+
+
+def update_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import update_extensions
+
+    with download_progress(not args.json) as progress:
+        result = update_extensions(
+            args.names,
+            _target(args),
+            everything=args.everything,
+            dry_run=args.dry_run,
+            prerelease=args.pre,
+            progress=progress,
+        )
+    _show_result(args, result)
+    return 0
+
+
+def _show_result(args: argparse.Namespace, result: Any) -> None:
+    if args.json:
+        render.say(render.to_json(result))
+        return
+    if result.recovered is not None:
+        render.say(
+            f"recovered from an interrupted install: {result.recovered.removed} paths removed, "
+            f"{result.recovered.restored} files restored"
+        )
+    if args.verbose:
+        render.say(f"index: {result.index_url} (resolved by {result.resolver})")
+    if not result.changes:
+        render.say("nothing to do: everything requested is installed")
+        return
+    verb = "would install" if result.dry_run else "installed"
+    render.table(
+        None,
+        ("package", "from", "to", "file"),
+        [(c.name, c.old_version or "-", c.new_version, c.filename) for c in result.changes],
+    )
+    render.say(f"{verb} {len(result.changes)} distribution(s), every file verified first")
+
+
+def uninstall_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import uninstall_extensions
+
+    result = uninstall_extensions(args.names, _target(args))
+    if args.json:
+        render.say(render.to_json(result))
+    else:
+        render.say(f"removed {', '.join(result.removed)}")
+    return 0
+
+
+def outdated_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import outdated_extensions
+
+    rows = outdated_extensions(_target(args))
+    if args.json:
+        render.say(render.to_json(rows))
+    elif rows:
+        render.table(
+            None,
+            ("extension", "installed", "latest"),
+            [(r.name, r.installed, r.latest) for r in rows],
+        )
+    else:
+        render.say("every installed extension is up to date")
+    return 0
+
+
+def lock_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import write_lock
+
+    lock = write_lock(args.path, _target(args))
+    if args.json:
+        render.say(render.to_json(lock))
+    else:
+        render.say(f"locked {len(lock.entries)} distribution(s) in {lock.path}")
+    return 0
+
+
+def sync_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import sync_lock
+
+    with download_progress(not args.json) as progress:
+        result = sync_lock(args.path, _target(args), dry_run=args.dry_run, progress=progress)
+    _show_result(args, result)
+    return 0
+
+
+def _cache_settings(args: argparse.Namespace) -> Any:
+    from anya_plugins.config.layers import load_config
+    from anya_plugins.config.paths import user_config_path
+    from anya_plugins.sources.settings import load_sources
+
+    return load_sources(load_config(user_config_path(), overrides=args.config_overrides)).cache
+
+
+def cache_info_command(args: argparse.Namespace) -> int:
+    from anya_plugins.sources.cache import cache_info
+
+    info = cache_info(_cache_settings(args))
+    if args.json:
+        render.say(render.to_json(info))
+    else:
+        render.say(f"{info.path}: {info.files} files, {info.bytes} bytes, {info.pages} pages")
+    return 0
+
+
+def cache_clean_command(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from anya_plugins.sources.cache import clean
+
+    older = None if args.older_than_days is None else timedelta(days=args.older_than_days)
+    freed = clean(_cache_settings(args), older)
+    if args.json:
+        render.say(render.to_json({"freed_bytes": freed}))
+    else:
+        render.say(f"freed {freed} bytes")
+    return 0

@@ -1,0 +1,67 @@
+"""Install receipts: what was installed, from where, with which hash and features.
+
+pip records none of this; the receipts are what ``lock``, ``verify``, ``outdated``
+and the enabled-features column read. One JSON file per distribution, kept inside
+the environment, written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from anya_plugins.install.environment import TargetEnvironment
+
+_RECEIPTS_DIR = ".anya-receipts"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    url: str
+    source: str
+    index_url: str
+    features: tuple[str, ...] = ()
+    requested: bool = False
+    installed_at: float = field(default_factory=time.time)
+    signature: str | None = None
+
+
+def receipts_dir(env: TargetEnvironment) -> Path:
+    return env.prefix / _RECEIPTS_DIR
+
+
+def write_receipt(env: TargetEnvironment, receipt: Receipt) -> Path:
+    directory = receipts_dir(env)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{receipt.name}.json"
+    temporary = target.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(asdict(receipt), indent=2, sort_keys=True))
+    temporary.replace(target)
+    return target
+
+
+def read_receipts(env: TargetEnvironment) -> dict[str, Receipt]:
+    """Receipts of distributions that are still installed at the recorded version."""
+    installed = env.installed_versions()
+    found: dict[str, Receipt] = {}
+    directory = receipts_dir(env)
+    if not directory.is_dir():
+        return found
+    for file in sorted(directory.glob("*.json")):
+        data = json.loads(file.read_text())
+        data["features"] = tuple(data.get("features", ()))
+        receipt = Receipt(**data)
+        if installed.get(receipt.name) == receipt.version:
+            found[receipt.name] = receipt
+    return found
+
+
+def remove_receipt(env: TargetEnvironment, name: str) -> None:
+    (receipts_dir(env) / f"{name}.json").unlink(missing_ok=True)

@@ -1,0 +1,302 @@
+"""The library calls behind ``install``, ``uninstall``, ``update``, ``outdated``, ``lock`` and
+``sync``: each wires configuration, sources and checks into one Transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from anya_plugins.config.layers import LayeredConfig, load_config
+from anya_plugins.config.paths import user_config_path
+from anya_plugins.errors import AnyaError, UsageError
+from anya_plugins.install import journal
+from anya_plugins.install.environment import TargetEnvironment
+from anya_plugins.install.installer import default_installer
+from anya_plugins.install.receipts import read_receipts, remove_receipt
+from anya_plugins.install.specs import distribution_name
+from anya_plugins.install.transaction import (
+    InstallOptions,
+    InstallResult,
+    LockedFile,
+    Transaction,
+    check_extension_contract,
+)
+from anya_plugins.metadata.taxonomy import DIST_NAME_PREFIX
+from anya_plugins.sources.download import Progress
+from anya_plugins.sources.settings import load_sources
+
+LOCK_FORMAT = 1
+
+
+class LockError(AnyaError):
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to install and from which source."""
+
+    python: Path | None = None
+    source: str = "primary"
+    org: str | None = None
+    config_overrides: tuple[str, ...] = ()
+
+    @property
+    def source_name(self) -> str:
+        if self.source == "enterprise":
+            if not self.org:
+                raise UsageError("--source enterprise needs --org ORG")
+            return f"enterprise.{self.org}"
+        if self.org:
+            raise UsageError("--org goes with --source enterprise")
+        return self.source
+
+
+def _config(target: Target) -> LayeredConfig:
+    return load_config(user_config_path(), overrides=target.config_overrides)
+
+
+def _transaction(
+    target: Target,
+    *,
+    prerelease: bool = False,
+    upgrade: bool = False,
+    dry_run: bool = False,
+    allow_downgrade: bool = False,
+    progress: Callable[[str], Progress | None] | None = None,
+) -> Transaction:
+    source = target.source_name
+    settings = load_sources(_config(target))
+    options = InstallOptions(
+        source=source,
+        prerelease=prerelease,
+        upgrade=upgrade,
+        dry_run=dry_run,
+        allow_downgrade=allow_downgrade,
+        private_source=source.startswith("enterprise."),
+    )
+    return Transaction(
+        env=TargetEnvironment.of(target.python),
+        settings=settings,
+        options=options,
+        file_checks=[check_extension_contract],
+        progress=progress,
+    )
+
+
+def install_extensions(
+    typed: Sequence[str],
+    target: Target = Target(),
+    *,
+    prerelease: bool = False,
+    dry_run: bool = False,
+    upgrade: bool = False,
+    allow_downgrade: bool = False,
+    extension_config: Sequence[str] = (),
+    progress: Callable[[str], Progress | None] | None = None,
+) -> InstallResult:
+    """Resolve, download, verify and install; then store ``extension_config`` values."""
+    if not typed:
+        raise UsageError("name at least one extension to install")
+    transaction = _transaction(
+        target,
+        prerelease=prerelease,
+        upgrade=upgrade,
+        dry_run=dry_run,
+        allow_downgrade=allow_downgrade,
+        progress=progress,
+    )
+    result = transaction.install(typed)
+    if extension_config and not dry_run:
+        _store_extension_config(typed, extension_config)
+    return result
+
+
+def _store_extension_config(typed: Sequence[str], values: Sequence[str]) -> None:
+    """``--config key=value`` of an install: keys without a section go to the (single)
+    extension being installed, e.g. ``install lightning --config port=9735``."""
+    from anya_plugins.config.store import set_value
+    from anya_plugins.install.specs import parse_spec
+
+    sections = [parse_spec(text).name.removeprefix(DIST_NAME_PREFIX) for text in typed]
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--config {item!r}: expected KEY=VALUE")
+        if "." not in key:
+            if len(sections) != 1:
+                raise UsageError(f"--config {key}: say which extension ({', '.join(sections)})")
+            key = f"{sections[0]}.{key}"
+        set_value(user_config_path(), key, raw)
+
+
+@dataclass(frozen=True)
+class UninstallResult:
+    removed: tuple[str, ...]
+
+
+def uninstall_extensions(names: Sequence[str], target: Target = Target()) -> UninstallResult:
+    """Remove extensions under the journal; their receipts go with them."""
+    env = TargetEnvironment.of(target.python)
+    journal.rollback(env)
+    installed = env.installed()
+    dists = [distribution_name(name) for name in names]
+    missing = [name for name in dists if name not in installed]
+    if missing:
+        from anya_plugins.errors import ExtensionNotFound
+
+        raise ExtensionNotFound(f"not installed: {', '.join(missing)}")
+    journal.begin(env, [installed[name] for name in dists])
+    try:
+        default_installer().uninstall(env, dists)
+    except BaseException:
+        journal.rollback(env)
+        raise
+    journal.commit(env)
+    for name in dists:
+        remove_receipt(env, name)
+    return UninstallResult(tuple(dists))
+
+
+def installed_extensions(env: TargetEnvironment) -> dict[str, str]:
+    return {
+        name: version
+        for name, version in env.installed_versions().items()
+        if name.startswith(DIST_NAME_PREFIX)
+    }
+
+
+def update_extensions(
+    names: Sequence[str],
+    target: Target = Target(),
+    *,
+    everything: bool = False,
+    dry_run: bool = False,
+    prerelease: bool = False,
+    progress: Callable[[str], Progress | None] | None = None,
+) -> InstallResult:
+    """Upgrade the named extensions (or all installed ones) within their features."""
+    env = TargetEnvironment.of(target.python)
+    if everything == bool(names):
+        raise UsageError("name extensions to update, or pass --all (not both)")
+    chosen = (
+        sorted(installed_extensions(env)) if everything else [distribution_name(n) for n in names]
+    )
+    receipts = read_receipts(env)
+    typed = [
+        f"{name}[{','.join(receipts[name].features)}]"
+        if name in receipts and receipts[name].features
+        else name
+        for name in chosen
+    ]
+    if not typed:
+        raise UsageError("no extensions are installed")
+    transaction = _transaction(
+        target, prerelease=prerelease, upgrade=True, dry_run=dry_run, progress=progress
+    )
+    return transaction.install(typed)
+
+
+@dataclass(frozen=True)
+class Outdated:
+    name: str
+    installed: str
+    latest: str
+
+
+def outdated_extensions(target: Target = Target()) -> list[Outdated]:
+    """Installed extensions whose index has a newer (final) release."""
+    from anya_plugins.sources.errors import ProjectNotFound
+    from anya_plugins.sources.simple import SimpleIndex
+
+    env = TargetEnvironment.of(target.python)
+    index = SimpleIndex.from_settings(load_sources(_config(target)), target.source_name)
+    rows = []
+    for name, version in sorted(installed_extensions(env).items()):
+        try:
+            page = index.project_page(name, refresh=True)
+        except ProjectNotFound:
+            continue
+        versions = [v for v in (link.version for link in page.files) if v and not v.is_prerelease]
+        if versions and max(versions) > _version(version):
+            rows.append(Outdated(name, version, str(max(versions))))
+    return rows
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
+
+
+@dataclass(frozen=True)
+class LockFile:
+    path: Path
+    entries: tuple[LockedFile, ...]
+
+
+def write_lock(path: Path, target: Target = Target()) -> LockFile:
+    """Record every distribution Anya installed here (versions, sources, hashes)."""
+    env = TargetEnvironment.of(target.python)
+    entries = tuple(
+        LockedFile(r.name, r.version, r.filename, r.sha256, r.source, r.features, r.requested)
+        for r in sorted(read_receipts(env).values(), key=lambda r: r.name)
+    )
+    document = {"lock-version": LOCK_FORMAT, "packages": [asdict(e) for e in entries]}
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    temporary.replace(path)
+    return LockFile(path, entries)
+
+
+def read_lock(path: Path) -> tuple[LockedFile, ...]:
+    try:
+        document = json.loads(path.read_text())
+        if document.get("lock-version") != LOCK_FORMAT:
+            raise LockError(f"{path}: unsupported lock-version {document.get('lock-version')!r}")
+        return tuple(
+            LockedFile(**{**entry, "features": tuple(entry.get("features", ()))})
+            for entry in document["packages"]
+        )
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise LockError(f"{path} is not a readable Anya lock file: {error}") from error
+
+
+def sync_lock(
+    path: Path,
+    target: Target = Target(),
+    *,
+    dry_run: bool = False,
+    progress: Callable[[str], Progress | None] | None = None,
+) -> InstallResult:
+    """Install exactly the locked files; sources come from the lock, per entry."""
+    entries = read_lock(path)
+    by_source: dict[str, list[LockedFile]] = {}
+    for entry in entries:
+        by_source.setdefault(entry.source, []).append(entry)
+    results = []
+    for source, group in sorted(by_source.items()):
+        per_source = Target(target.python, "primary", None, target.config_overrides)
+        transaction = _transaction(per_source, dry_run=dry_run, progress=progress)
+        transaction.options = InstallOptions(
+            source=source, dry_run=dry_run, allow_downgrade=True,
+            private_source=source.startswith("enterprise."),
+        )  # fmt: skip
+        results.append(transaction.sync(group))
+    if not results:
+        raise LockError(f"{path} locks nothing")
+    first = results[0]
+    return InstallResult(
+        requested=tuple(r for result in results for r in result.requested),
+        changes=tuple(c for result in results for c in result.changes),
+        index_url=first.index_url,
+        resolver="lock",
+        installer=first.installer,
+        dry_run=dry_run,
+        recovered=first.recovered,
+    )

@@ -1,0 +1,411 @@
+"""One install transaction: resolve -> download -> verify everything -> install -> receipts.
+
+Nothing touches the environment until every file of the resolved set is downloaded
+and has passed every check; the install step itself runs under the journal, so a
+failure — or a killed process, found by the next run — leaves the environment as
+it was.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from anya_plugins.errors import AnyaError
+from anya_plugins.install import journal
+from anya_plugins.install.environment import TargetEnvironment
+from anya_plugins.install.installer import Installer, VerifiedFile, default_installer
+from anya_plugins.install.journal import Recovery
+from anya_plugins.install.receipts import Receipt, write_receipt
+from anya_plugins.install.resolver import (
+    Pin,
+    Resolution,
+    Resolver,
+    ResolveRequest,
+    ResolverFailed,
+    default_resolver,
+)
+from anya_plugins.install.specs import RequestedExtension, parse_spec, requirement_text
+from anya_plugins.metadata.taxonomy import DIST_NAME_PREFIX
+from anya_plugins.sources.download import Progress, download
+from anya_plugins.sources.settings import SourcesSettings
+from anya_plugins.sources.simple import FileLink, ProjectPage, SimpleIndex
+
+
+class InstallRefused(AnyaError):
+    """A check refused the resolved set; nothing was installed."""
+
+    exit_code = 11
+
+
+class DowngradeRefused(InstallRefused):
+    pass
+
+
+class DependencyConfusion(InstallRefused):
+    pass
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    """How to install: where from, which versions are acceptable, whether to change anything."""
+
+    source: str = "primary"
+    prerelease: bool = False
+    upgrade: bool = False
+    dry_run: bool = False
+    allow_downgrade: bool = False
+    private_source: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A downloaded file about to be checked: what it is, where it came from."""
+
+    pin: Pin
+    link: FileLink
+    path: Path
+    source: str
+    index_url: str
+    installed_version: str | None
+
+
+FileCheck = Callable[[Candidate], None]
+"""Raises an AnyaError to refuse the file; called for every file before anything installs."""
+
+SetCheck = Callable[[Sequence[Candidate]], None]
+"""Raises to refuse the whole resolved set (e.g. the vulnerability gate)."""
+
+
+@dataclass(frozen=True)
+class LockedFile:
+    """One entry of a lock file: exactly which file to install."""
+
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    source: str
+    features: tuple[str, ...] = ()
+    requested: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    old_version: str | None
+    new_version: str
+    filename: str
+    sha256: str
+    url: str
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    requested: tuple[str, ...]
+    changes: tuple[Change, ...]
+    index_url: str
+    resolver: str
+    installer: str
+    dry_run: bool
+    recovered: Recovery | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class Transaction:
+    """The moving parts of one install, each swappable (resolver, installer, checks)."""
+
+    env: TargetEnvironment
+    settings: SourcesSettings
+    options: InstallOptions
+    resolver: Resolver = field(default_factory=default_resolver)
+    installer: Installer = field(default_factory=default_installer)
+    file_checks: list[FileCheck] = field(default_factory=list)
+    set_checks: list[SetCheck] = field(default_factory=list)
+    progress: Callable[[str], Progress | None] | None = None
+
+    def install(self, typed: Sequence[str]) -> InstallResult:
+        """Install the typed specs (``name``, ``name@^1.2``, ``name[feature]``...)."""
+        recovered = journal.rollback(self.env)
+        specs = [parse_spec(text) for text in typed]
+        index = SimpleIndex.from_settings(self.settings, self.options.source)
+        index_url, resolution = self._resolve(index, specs)
+        with tempfile.TemporaryDirectory(prefix="anya-download-") as scratch:
+            candidates = self._download(index, index_url, resolution.to_install, Path(scratch))
+            specs, candidates, resolution = self._with_default_features(
+                index, specs, candidates, resolution, Path(scratch)
+            )
+            self._check(candidates)
+            changes = tuple(_change(candidate) for candidate in candidates)
+            if not self.options.dry_run and candidates:
+                self._install_step(candidates)
+                self._write_receipts(candidates, specs)
+        return InstallResult(
+            requested=tuple(typed),
+            changes=changes,
+            index_url=index_url,
+            resolver=resolution.tool,
+            installer=self.installer.name,
+            dry_run=self.options.dry_run,
+            recovered=recovered,
+        )
+
+    def sync(self, locked: Sequence[LockedFile]) -> InstallResult:
+        """Install exactly these files (by name, version and hash), without resolving."""
+        recovered = journal.rollback(self.env)
+        index = SimpleIndex.from_settings(self.settings, self.options.source)
+        installed = self.env.installed_versions()
+        wanted = [entry for entry in locked if installed.get(entry.name) != entry.version]
+        with tempfile.TemporaryDirectory(prefix="anya-download-") as scratch:
+            candidates = [self._fetch_locked(index, entry, Path(scratch)) for entry in wanted]
+            self._check(candidates)
+            if not self.options.dry_run and candidates:
+                self._install_step(candidates)
+                for candidate, entry in zip(candidates, wanted, strict=True):
+                    self._write_receipt(candidate, entry.features, entry.requested)
+        return InstallResult(
+            requested=tuple(f"{entry.name}=={entry.version}" for entry in locked),
+            changes=tuple(_change(candidate) for candidate in candidates),
+            index_url=index.mirrors.primary,
+            resolver="lock",
+            installer=self.installer.name,
+            dry_run=self.options.dry_run,
+            recovered=recovered,
+        )
+
+    def _fetch_locked(self, index: SimpleIndex, entry: LockedFile, scratch: Path) -> Candidate:
+        page = index.project_page(entry.name)
+        link = next((link for link in page.files if link.filename == entry.filename), None)
+        if link is None:
+            raise InstallRefused(
+                f"{entry.filename} (locked) is no longer on the index {index.mirrors.primary}"
+            )
+        path = download(
+            link,
+            scratch,
+            expected_sha256=entry.sha256,
+            mirrors=index.mirrors,
+            cache=index.cache,
+            progress=self.progress(link.filename) if self.progress else None,
+        )
+        pin = Pin(entry.name, entry.version)
+        installed = self.env.installed_versions().get(entry.name)
+        return Candidate(pin, link, path, self.options.source, index.mirrors.primary, installed)
+
+    def _resolve(
+        self, index: SimpleIndex, specs: Sequence[RequestedExtension]
+    ) -> tuple[str, Resolution]:
+        """Resolve against the first mirror that lets the resolver finish."""
+        failures: list[str] = []
+        for base in index.mirrors.order():
+            request = ResolveRequest(
+                requirements=tuple(requirement_text(spec) for spec in specs),
+                index_url=base,
+                python=self.env.python,
+                prerelease=self.options.prerelease,
+                upgrade=self.options.upgrade,
+            )
+            try:
+                return base, self.resolver.resolve(request)
+            except ResolverFailed as error:
+                failures.append(f"{base}: {error.message}")
+        raise ResolverFailed("no mirror could serve the resolution:\n" + "\n".join(failures))
+
+    def _download(
+        self,
+        index: SimpleIndex,
+        index_url: str,
+        pins: Sequence[Pin],
+        scratch: Path,
+        known: Sequence[Candidate] = (),
+    ) -> list[Candidate]:
+        installed = self.env.installed_versions()
+        already = {candidate.pin: candidate for candidate in known}
+        candidates = []
+        for pin in pins:
+            if pin in already:
+                candidates.append(already[pin])
+                continue
+            page = index.project_page(pin.name)
+            if self.options.private_source:
+                _refuse_mixed_origins(page, index_url)
+            link = self._choose(page, pin)
+            expected = link.sha256
+            if expected is None:
+                raise InstallRefused(
+                    f"the index gives no sha256 for {link.filename}",
+                    hint="Anya installs only files whose hash the index states",
+                )
+            report = self.progress(link.filename) if self.progress else None
+            path = download(
+                link,
+                scratch,
+                expected_sha256=expected,
+                mirrors=index.mirrors,
+                cache=index.cache,
+                progress=report,
+            )
+            candidates.append(
+                Candidate(pin, link, path, self.options.source, index_url, installed.get(pin.name))
+            )
+        return candidates
+
+    def _choose(self, page: ProjectPage, pin: Pin) -> FileLink:
+        """The wheel of exactly this version that this interpreter ranks best."""
+        wanted = Version(pin.version)
+        priority = self.env.tag_priority
+        fitting = [
+            (min(priority.get(tag, len(priority)) for tag in link.wheel_tags), link.filename, link)
+            for link in page.files
+            if link.is_wheel and link.version == wanted
+        ]
+        fitting = [item for item in fitting if item[0] < len(priority)]
+        if not fitting:
+            raise InstallRefused(
+                f"{pin.name} {pin.version}: no wheel on the index fits this interpreter "
+                f"({self.env.tags[0] if self.env.tags else 'unknown'})",
+                hint="Anya installs wheels only; ask the publisher for a wheel for this platform",
+            )
+        return min(fitting)[2]
+
+    def _with_default_features(
+        self,
+        index: SimpleIndex,
+        specs: list[RequestedExtension],
+        candidates: list[Candidate],
+        resolution: Resolution,
+        scratch: Path,
+    ) -> tuple[list[RequestedExtension], list[Candidate], Resolution]:
+        """A requested extension without features gets its default ones (a second resolve)."""
+        from anya_plugins.metadata.contract import read_wheel
+
+        by_name = {candidate.pin.name: candidate for candidate in candidates}
+        widened = []
+        for spec in specs:
+            candidate = by_name.get(spec.name)
+            if spec.features or candidate is None:
+                widened.append(spec)
+                continue
+            defaults = read_wheel(candidate.path).default_features
+            widened.append(
+                RequestedExtension(spec.name, tuple(defaults), spec.specifier, spec.typed)
+                if defaults
+                else spec
+            )
+        if widened == specs:
+            return specs, candidates, resolution
+        index_url, resolution = self._resolve(index, widened)
+        downloaded = self._download(index, index_url, resolution.to_install, scratch, candidates)
+        return widened, downloaded, resolution
+
+    def _check(self, candidates: Sequence[Candidate]) -> None:
+        for candidate in candidates:
+            if not self.options.allow_downgrade:
+                _refuse_downgrade(candidate)
+            for check in self.file_checks:
+                check(candidate)
+        for set_check in self.set_checks:
+            set_check(candidates)
+
+    def _install_step(self, candidates: Sequence[Candidate]) -> None:
+        installed = self.env.installed()
+        replacing = [installed[c.pin.name] for c in candidates if c.pin.name in installed]
+        journal.begin(self.env, replacing)
+        try:
+            self.installer.install(
+                self.env,
+                [
+                    VerifiedFile(c.pin.name, c.pin.version, c.path, str(c.link.sha256))
+                    for c in candidates
+                ],
+            )
+        except BaseException:
+            journal.rollback(self.env)
+            raise
+        journal.commit(self.env)
+
+    def _write_receipts(
+        self, candidates: Sequence[Candidate], specs: Sequence[RequestedExtension]
+    ) -> None:
+        features = {spec.name: spec.features for spec in specs}
+        for candidate in candidates:
+            name = candidate.pin.name
+            self._write_receipt(candidate, features.get(name, ()), name in features)
+
+    def _write_receipt(
+        self, candidate: Candidate, features: tuple[str, ...], requested: bool
+    ) -> None:
+        write_receipt(
+            self.env,
+            Receipt(
+                name=candidate.pin.name,
+                version=candidate.pin.version,
+                filename=candidate.link.filename,
+                sha256=str(candidate.link.sha256),
+                url=candidate.link.url,
+                source=candidate.source,
+                index_url=candidate.index_url,
+                features=features,
+                requested=requested,
+            ),
+        )
+
+
+def check_extension_contract(candidate: Candidate) -> None:
+    """An ``anya-ext-*`` wheel must satisfy the extension contract and fit the host."""
+    if not candidate.pin.name.startswith(DIST_NAME_PREFIX):
+        return
+    from anya_plugins.metadata.contract import read_wheel
+    from anya_plugins.metadata.hostapi import check_host_api
+
+    contract = read_wheel(candidate.path)
+    if str(canonicalize_name(contract.dist_name)) != candidate.pin.name:
+        raise InstallRefused(
+            f"{candidate.link.filename} says it is {contract.dist_name}, not {candidate.pin.name}"
+        )
+    fits = check_host_api(contract.host_api)
+    if not fits.ok:
+        raise InstallRefused(f"{candidate.pin.name} {candidate.pin.version}: {fits.reason}")
+
+
+def _refuse_downgrade(candidate: Candidate) -> None:
+    old = candidate.installed_version
+    if old is not None and Version(candidate.pin.version) < Version(old):
+        raise DowngradeRefused(
+            f"{candidate.pin.name} would go from {old} down to {candidate.pin.version}",
+            hint="pass --allow-downgrade if that is what you want",
+        )
+
+
+def _refuse_mixed_origins(page: ProjectPage, index_url: str) -> None:
+    """On a private source, a name the private index holds must come from it alone: the
+    same name also served from a public base is what dependency confusion looks like."""
+    from urllib.parse import urlsplit
+
+    private = urlsplit(index_url).path.rstrip("/").removesuffix("/+simple")
+    origins = sorted(
+        {urlsplit(link.url).path.split("/+f/")[0] for link in page.files if "/+f/" in link.url}
+    )
+    if private in origins and len(origins) > 1:
+        raise DependencyConfusion(
+            f"{page.name} is served by more than one index ({', '.join(origins)}); "
+            "a private name must never be satisfied from a public index",
+            hint="check the registry's private-index protection",
+        )
+
+
+def _change(candidate: Candidate) -> Change:
+    return Change(
+        name=candidate.pin.name,
+        old_version=candidate.installed_version,
+        new_version=candidate.pin.version,
+        filename=candidate.link.filename,
+        sha256=str(candidate.link.sha256),
+        url=candidate.link.url,
+    )

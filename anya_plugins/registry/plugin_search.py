@@ -1,0 +1,180 @@
+# mypy: disallow-untyped-calls=False
+# (devpi-server's model functions are untyped; this module is the adapter to them.)
+"""The search view of the devpi plugin: ``GET /{user}/{index}/+anya/search``.
+
+Parameters: ``q`` (terms separated by spaces, all must match the name, summary, keywords or
+category; empty: every project), ``category`` (a category, or a source such as ``core``) and
+``limit``. The answer is JSON: ``{"index", "query", "category", "total", "stale", "results"}``,
+each result ``{"name", "version", "summary", "keywords", "category", "host_api", "index"}``.
+
+The first query on an index reads each of its projects' latest version from devpi once
+(about 0.1 ms a project); after that devpi's ``devpiserver_on_changed_versiondata`` events
+mark changed projects, which the next query re-reads inside its own read transaction. A
+query first waits (up to :data:`EVENT_WAIT_SECONDS`) for devpi's event thread to reach the
+query's serial, so an upload is found by the next search; ``stale`` says the wait ran out.
+A devpi started with ``--requests-only`` runs no event thread: there every query whose
+serial is newer than the records reads the index again, which is correct but slow.
+Mirror indexes in the resolution order are not searched.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from packaging.utils import canonicalize_name
+from pyramid.response import Response  # type: ignore[import-untyped]
+
+from anya_plugins.registry.indexconfig import INDEX_TYPE, is_private_index
+from anya_plugins.registry.search import (
+    Catalog,
+    ExtensionRecord,
+    IndexInOrder,
+    InvalidQuery,
+    SearchQuery,
+    StageCatalog,
+    record_from_metadata,
+    search,
+    version_key,
+)
+
+SEARCH_ROUTE = "anya-search"
+SEARCH_PATTERN = "/{user:[^+/]+}/{index:[^+/]+}/+anya/search"
+EVENT_WAIT_SECONDS = 2.0
+_MIRROR = "mirror"
+
+_catalogs: WeakKeyDictionary[Any, Catalog] = WeakKeyDictionary()
+_catalogs_lock = threading.Lock()
+
+
+def configure(pyramid_config: Any) -> None:
+    """Add the search route and view (routes added before devpi's own are matched first)."""
+    pyramid_config.add_route(SEARCH_ROUTE, SEARCH_PATTERN)
+    pyramid_config.add_view(search_view, route_name=SEARCH_ROUTE, request_method="GET")
+
+
+def catalog_of(xom: Any) -> Catalog:
+    """The search catalog of one running devpi (one per process and server)."""
+    with _catalogs_lock:
+        catalog = _catalogs.get(xom)
+        if catalog is None:
+            catalog = _catalogs[xom] = Catalog()
+        return catalog
+
+
+def mark_changed(stage: Any, project: str) -> None:
+    """``devpiserver_on_changed_versiondata``: a version of ``project`` changed on ``stage``."""
+    if stage is None or stage.ixconfig.get("type") == _MIRROR:
+        return
+    serial = stage.keyfs.tx.at_serial
+    catalog_of(stage.xom).stage(stage.name).mark_changed(canonicalize_name(project), serial)
+
+
+def forget_stage(stage: Any) -> None:
+    """``devpiserver_stage_created``: an index of that name starts with no projects."""
+    catalog_of(stage.xom).forget(stage.name)
+
+
+def search_view(request: Any) -> Response:
+    xom = request.registry["xom"]
+    stage = xom.model.getstage(request.matchdict["user"], request.matchdict["index"])
+    if stage is None:
+        return _json_error(
+            404, f"no index {request.matchdict['user']}/{request.matchdict['index']}"
+        )
+    if not request.has_permission("pkg_read"):
+        return _json_error(403, f"no permission to read {stage.name}")
+    try:
+        query = SearchQuery(
+            text=str(request.params.get("q", "")),
+            category=request.params.get("category") or None,
+            limit=_limit(request.params.get("limit")),
+        )
+    except InvalidQuery as exc:
+        return _json_error(400, exc.message if not exc.hint else f"{exc.message} ({exc.hint})")
+    serial = xom.keyfs.tx.at_serial
+    order = [base for base in stage.sro() if base.ixconfig.get("type") != _MIRROR]
+    catalog = catalog_of(xom)
+    current = _events_reached(xom, serial, catalog, order)
+    in_order = [
+        IndexInOrder(
+            _prepared(catalog.stage(base.name), base, serial, xom), is_private_index(base.ixconfig)
+        )
+        for base in order
+    ]
+    records = catalog.visible(
+        stage.name, in_order, guarded=stage.ixconfig.get("type") == INDEX_TYPE
+    )
+    found = search(records, query)
+    body = {
+        "index": stage.name,
+        "query": query.text,
+        "category": query.category,
+        "total": found.total,
+        "stale": not current,
+        "results": [record.as_json() for record in found.records],
+    }
+    return Response(body=json.dumps(body), content_type="application/json", charset="utf-8")
+
+
+def _limit(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidQuery(f"limit must be a number, not {value!r}") from None
+
+
+def _events_reached(xom: Any, serial: int, catalog: Catalog, order: list[Any]) -> bool:
+    """Wait until devpi's event thread has marked every change up to ``serial``.
+
+    Only records read earlier depend on the events; False if the wait ran out.
+    """
+    if xom.config.requests_only or not any(catalog.stage(s.name).built for s in order):
+        return True
+    notifier = xom.keyfs.notifier
+    deadline = time.monotonic() + EVENT_WAIT_SECONDS
+    with notifier.cv_new_event_serial:
+        while notifier.read_event_serial() < serial:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            notifier.cv_new_event_serial.wait(remaining)
+    return True
+
+
+def _prepared(records: StageCatalog, stage: Any, serial: int, xom: Any) -> StageCatalog:
+    """The index's records, read whole on first use, then the changed projects re-read."""
+    if not records.built or (xom.config.requests_only and records.built_at < serial):
+        with records.build_lock:
+            if not records.built or (xom.config.requests_only and records.built_at < serial):
+                projects = stage.list_projects_perstage()
+                read = (_read_record(stage, project) for project in projects)
+                records.fill((record for record in read if record is not None), serial)
+                return records
+    for key in records.changed_up_to(serial):
+        records.put(key, _read_record(stage, key), serial)
+    return records
+
+
+def _read_record(stage: Any, project: str) -> ExtensionRecord | None:
+    """The latest version of ``project`` on ``stage`` alone (None: it has none)."""
+    versions = stage.list_versions_perstage(project)
+    if not versions:
+        return None
+    latest = max(versions, key=version_key)
+    metadata = stage.get_versiondata_perstage(project, latest)
+    return record_from_metadata(metadata, stage.name) if metadata else None
+
+
+def _json_error(status: int, message: str) -> Response:
+    return Response(
+        body=json.dumps({"message": message}),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+    )

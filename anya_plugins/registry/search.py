@@ -1,0 +1,377 @@
+"""Extension search on an index: prepared records, matching and ranking, and what an index shows.
+
+Pure data, no devpi: the server side (``plugin_search``) fills one :class:`StageCatalog` per
+index from devpi's storage on the first query and then re-reads only the projects devpi's
+events mark as changed, so a query is a scan of prepared records.
+
+What a query sees is what the simple API of the queried index serves: each project's latest
+version among the index and its bases, except that an ``anya`` index hides every base's
+version of a name that a private index in its resolution order holds itself (the
+dependency-confusion guard of ``devpi_plugin``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from anya_plugins.metadata.taxonomy import (
+    CATEGORIES,
+    CATEGORY_PREFIX,
+    DEFAULT_FEATURE_PREFIX,
+    DIST_NAME_PREFIX,
+    EXTENSION_KEYWORD,
+    HOST_API_PREFIX,
+    source_of,
+)
+from anya_plugins.registry.errors import RegistryError
+
+_KEYWORD_SEPARATORS = re.compile(r"[,\s]+")
+"""How the contract splits the Keywords field (``anya_plugins.metadata.contract``)."""
+
+SOURCES = tuple(dict.fromkeys(source_of(category) for category in CATEGORIES))
+"""The first segments of the categories (core, community, enterprise): a category filter
+may name one of these to mean all of its categories."""
+
+
+class InvalidQuery(RegistryError):
+    """A search query that cannot be answered (unknown category, bad limit)."""
+
+
+class Rank(IntEnum):
+    """How well a record matches; lower ranks first."""
+
+    EXACT_NAME = 0
+    """The query is the project's name, or its name without the ``anya-ext-`` prefix."""
+    NAME = 1
+    """Every term occurs in the name."""
+    TEXT = 2
+    """Every term occurs in the name, summary, keywords or category."""
+
+
+@dataclass(frozen=True)
+class ExtensionRecord:
+    """The latest version of one project on one index, as search shows it.
+
+    ``keywords`` are the free keywords only; the contract's own (category, host API range,
+    default features) are given as fields.
+    """
+
+    name: str
+    version: str
+    summary: str
+    keywords: tuple[str, ...]
+    category: str | None
+    host_api: str | None
+    index: str
+    key: str = field(repr=False)
+    """The canonical project name (PEP 503), as devpi keys projects."""
+    text: str = field(repr=False, compare=False)
+    """Summary, keywords and category, lower-cased: what terms are looked for besides the name."""
+    version_key: tuple[int, Version | str] = field(repr=False, compare=False)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "summary": self.summary,
+            "keywords": list(self.keywords),
+            "category": self.category,
+            "host_api": self.host_api,
+            "index": self.index,
+        }
+
+
+def record_from_metadata(metadata: Mapping[str, Any], index: str) -> ExtensionRecord:
+    """A record from devpi's metadata of one version (the upload form's core metadata fields)."""
+    name = str(metadata.get("name", ""))
+    version = str(metadata.get("version", ""))
+    summary = str(metadata.get("summary") or "")
+    keywords = split_keywords(metadata.get("keywords"))
+    categories = [
+        kw.removeprefix(CATEGORY_PREFIX) for kw in keywords if kw.startswith(CATEGORY_PREFIX)
+    ]
+    category = categories[0] if len(categories) == 1 else None
+    free = tuple(kw for kw in keywords if not _is_contract_keyword(kw))
+    text = "\n".join((summary, *free, category or "")).lower()
+    return ExtensionRecord(
+        name=name,
+        version=version,
+        summary=summary,
+        keywords=free,
+        category=category,
+        host_api=_host_api(keywords),
+        index=index,
+        key=canonicalize_name(name),
+        text=text,
+        version_key=version_key(version),
+    )
+
+
+def split_keywords(value: object) -> tuple[str, ...]:
+    """The Keywords field as devpi keeps it (one string, or a list of strings), split."""
+    if not value:
+        return ()
+    if isinstance(value, str):
+        lines = [value]
+    elif isinstance(value, (list, tuple)):
+        lines = [str(item) for item in value]
+    else:
+        lines = [str(value)]
+    return tuple(kw for line in lines for kw in _KEYWORD_SEPARATORS.split(line) if kw)
+
+
+def version_key(version: str) -> tuple[int, Version | str]:
+    """Orders versions as PEP 440 does; a version that is not PEP 440 sorts below all that are."""
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def _is_contract_keyword(keyword: str) -> bool:
+    return keyword == EXTENSION_KEYWORD or keyword.startswith(
+        (CATEGORY_PREFIX, HOST_API_PREFIX, DEFAULT_FEATURE_PREFIX)
+    )
+
+
+def _host_api(keywords: Iterable[str]) -> str | None:
+    clauses = [
+        kw.removeprefix(HOST_API_PREFIX) for kw in keywords if kw.startswith(HOST_API_PREFIX)
+    ]
+    if not clauses:
+        return None
+    try:
+        return str(SpecifierSet(",".join(clauses)))
+    except InvalidSpecifier:
+        return None
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """Free text (terms separated by spaces, all of which must match) and an optional category.
+
+    ``category`` is a category (``core/ml``) or a source (``core``: all of its categories).
+    """
+
+    text: str = ""
+    category: str | None = None
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.category is not None and self.category not in (*CATEGORIES, *SOURCES):
+            raise InvalidQuery(
+                f"unknown category {self.category!r}",
+                hint=f"use one of: {', '.join((*SOURCES, *CATEGORIES))}",
+            )
+        if self.limit is not None and self.limit < 1:
+            raise InvalidQuery(f"limit must be a positive number, not {self.limit}")
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return tuple(term.lower() for term in self.text.split())
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a query found: ``total`` matches, of which ``records`` (best first, up to the limit)."""
+
+    query: SearchQuery
+    total: int
+    records: tuple[ExtensionRecord, ...]
+
+
+def search(records: Iterable[ExtensionRecord], query: SearchQuery) -> SearchResult:
+    """The records that match ``query``, best first, then by name."""
+    terms = query.terms
+    phrase = canonicalize_name("-".join(terms)) if terms else ""
+    name_terms = tuple(canonicalize_name(term) for term in terms)
+    ranked: list[tuple[Rank, str, ExtensionRecord]] = []
+    for record in records:
+        if query.category is not None and not _in_category(record.category, query.category):
+            continue
+        rank = _rank(record, terms, name_terms, phrase)
+        if rank is not None:
+            ranked.append((rank, record.key, record))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    chosen = ranked if query.limit is None else ranked[: query.limit]
+    return SearchResult(query, len(ranked), tuple(record for _, _, record in chosen))
+
+
+def _in_category(category: str | None, wanted: str) -> bool:
+    if category is None:
+        return False
+    return category == wanted or ("/" not in wanted and source_of(category) == wanted)
+
+
+def _rank(
+    record: ExtensionRecord, terms: Sequence[str], name_terms: Sequence[str], phrase: str
+) -> Rank | None:
+    if not terms:
+        return Rank.TEXT
+    name = record.key
+    if phrase in (name, name.removeprefix(DIST_NAME_PREFIX)):
+        return Rank.EXACT_NAME
+    in_name = [term in name for term in name_terms]
+    if all(in_name):
+        return Rank.NAME
+    if all(found or term in record.text for found, term in zip(in_name, terms, strict=True)):
+        return Rank.TEXT
+    return None
+
+
+class StageCatalog:
+    """The records of one index (each project's latest version there), and what changed since.
+
+    devpi's events only mark a project as changed at a serial (:meth:`mark_changed`, called
+    from devpi's notification thread); the records are read from devpi by the request that
+    queries next, inside its own read transaction, so what it reads is consistent.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.build_lock = threading.Lock()
+        """Held while the first query reads every project, so one request does it."""
+        self._lock = threading.Lock()
+        self._records: dict[str, ExtensionRecord] = {}
+        self._read_at: dict[str, int] = {}
+        self._changed: dict[str, int] = {}
+        self._built_at: int | None = None
+        self._generation = 0
+
+    @property
+    def built(self) -> bool:
+        return self._built_at is not None
+
+    @property
+    def built_at(self) -> int:
+        """The serial the records were first read at (-1: not yet)."""
+        return -1 if self._built_at is None else self._built_at
+
+    @property
+    def generation(self) -> int:
+        """Grows whenever a record changes (merged views cached on it are then stale)."""
+        return self._generation
+
+    def fill(self, records: Iterable[ExtensionRecord], serial: int) -> None:
+        """Every project as read at ``serial``; changes marked up to that serial are settled."""
+        with self._lock:
+            self._records = {record.key: record for record in records}
+            self._read_at = dict.fromkeys(self._records, serial)
+            self._changed = {key: at for key, at in self._changed.items() if at > serial}
+            self._built_at = serial
+            self._generation += 1
+
+    def mark_changed(self, key: str, serial: int) -> None:
+        """devpi changed project ``key`` on this index in transaction ``serial``."""
+        with self._lock:
+            if serial > self._changed.get(key, -1):
+                self._changed[key] = serial
+
+    def changed_up_to(self, serial: int) -> list[str]:
+        """The projects marked as changed at or before ``serial`` and not re-read since."""
+        with self._lock:
+            return [key for key, at in self._changed.items() if at <= serial]
+
+    def put(self, key: str, record: ExtensionRecord | None, serial: int) -> None:
+        """Project ``key`` as read at ``serial`` (None: it has no version there any more)."""
+        with self._lock:
+            if serial < self._read_at.get(key, -1):
+                return
+            if self._changed.get(key, serial + 1) <= serial:
+                del self._changed[key]
+            self._read_at[key] = serial
+            if self._records.get(key) == record:
+                return
+            if record is None:
+                del self._records[key]
+            else:
+                self._records[key] = record
+            self._generation += 1
+
+    def records(self) -> dict[str, ExtensionRecord]:
+        """A copy of the records, by canonical project name."""
+        with self._lock:
+            return dict(self._records)
+
+
+@dataclass(frozen=True)
+class IndexInOrder:
+    """One index of a resolution order, as the merge needs it."""
+
+    catalog: StageCatalog
+    private: bool
+    """A private ``anya`` index: a name it holds hides the other indexes' versions of it."""
+
+
+class Catalog:
+    """Every index's :class:`StageCatalog` on one server, and the merged views of queried indexes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stages: dict[str, StageCatalog] = {}
+        self._views: dict[str, tuple[object, tuple[ExtensionRecord, ...]]] = {}
+
+    def stage(self, name: str) -> StageCatalog:
+        with self._lock:
+            found = self._stages.get(name)
+            if found is None:
+                found = self._stages[name] = StageCatalog(name)
+            return found
+
+    def forget(self, name: str) -> None:
+        """Drop an index's records (it was created anew, so what was kept is not its)."""
+        with self._lock:
+            self._stages.pop(name, None)
+            self._views.clear()
+
+    def visible(
+        self, index: str, order: Sequence[IndexInOrder], *, guarded: bool
+    ) -> tuple[ExtensionRecord, ...]:
+        """The latest version of each project that index ``index`` shows.
+
+        ``order`` is its resolution order (itself first); with ``guarded`` (an ``anya``
+        index) a name held by a private index in the order is served by those only. The
+        merge is cached until one of the catalogs changes.
+        """
+        key = (
+            guarded,
+            tuple((item.catalog.name, item.private, item.catalog.generation) for item in order),
+        )
+        with self._lock:
+            cached = self._views.get(index)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        merged = tuple(merge_latest([(item, item.catalog.records()) for item in order], guarded))
+        with self._lock:
+            self._views[index] = (key, merged)
+        return merged
+
+
+def merge_latest(
+    order: Sequence[tuple[IndexInOrder, Mapping[str, ExtensionRecord]]], guarded: bool
+) -> Iterable[ExtensionRecord]:
+    """Each project's latest record over the indexes in ``order`` (see :meth:`Catalog.visible`)."""
+    guarded_names: set[str] = set()
+    if guarded:
+        for item, records in order:
+            if item.private:
+                guarded_names.update(records)
+    latest: dict[str, ExtensionRecord] = {}
+    for item, records in order:
+        hidden = guarded_names if guarded and not item.private else set()
+        for key, record in records.items():
+            if key in hidden:
+                continue
+            current = latest.get(key)
+            if current is None or record.version_key > current.version_key:
+                latest[key] = record
+    return latest.values()

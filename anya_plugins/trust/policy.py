@@ -1,0 +1,317 @@
+"""The trust policy: who may sign which extensions from which source, as typed, frozen settings.
+
+It is read from the ``[trust]`` section of the configuration::
+
+    [trust]
+    trusted_root = "/path/trusted_root.json"  # optional; default: Sigstore's public-good root
+    require_signatures = true                 # default true: refuse unsigned files ...
+    allow_unsigned = false                    # ... unless true here AND --allow-unsigned given
+
+    [[trust.publishers]]                      # who may sign which extension names
+    identity = "https://github.com/anya-org/lightning/.github/workflows/release.yml@refs/tags/*"
+    issuer = "https://token.actions.githubusercontent.com"
+    names = ["anya-ext-lightning*"]           # globs over distribution names
+    sources = ["primary"]                     # optional (default: every source)
+
+    [trust.enterprise.acme]                   # overrides for the source enterprise.acme
+    require_signatures = true                 # optional; default: the top-level value
+    allow_unsigned = false                    # optional; default: the top-level value
+    allowed_publishers = [                    # optional; when set, ONLY these may sign for acme
+      { identity = "release@acme.example", issuer = "https://idp.acme.example", names = ["*"] },
+    ]
+
+Matching:
+
+- ``identity`` is the certificate's subject alternative name (an e-mail address or a URI such
+  as a CI workflow's). It is compared exactly, or as a case-sensitive :mod:`fnmatch` glob when
+  it holds ``*``, ``?`` or ``[``. A ``*`` also matches ``/``: anchor globs as far as you can
+  (``...release.yml@refs/tags/*``, not ``https://github.com/anya-org/*``).
+- ``issuer`` is the OIDC issuer recorded in the certificate, compared exactly. It is required:
+  an identity means nothing without the issuer that vouched for it.
+- ``names`` are globs over distribution names, both normalised as in PEP 503 (``Anya_Ext.X``
+  and ``anya-ext-x`` are the same name).
+- ``sources`` are globs over source names: ``primary``, ``community``, ``enterprise.<org>``.
+- For a source ``enterprise.<org>`` whose table sets ``allowed_publishers``, those replace the
+  top-level publishers: only the organisation's own signers are trusted for its index.
+
+An unsigned file is accepted only when its source does not require signatures, or when the
+caller passes ``allow_unsigned`` and the source's policy sets ``allow_unsigned = true``. A
+signature that is present is always checked, whatever those settings say.
+
+Every key is checked when the policy is read; an unknown or mistyped key is an error that
+names it, since a misspelt ``require_signatures`` would otherwise weaken the policy silently.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from packaging.utils import canonicalize_name
+
+from anya_plugins.trust.errors import TrustPolicyError
+
+if TYPE_CHECKING:
+    from anya_plugins.config.layers import LayeredConfig
+
+ENTERPRISE_PREFIX = "enterprise."
+_GLOB_CHARACTERS = frozenset("*?[")
+_TOP_KEYS = ("trusted_root", "require_signatures", "allow_unsigned", "publishers", "enterprise")
+_PUBLISHER_KEYS = ("identity", "issuer", "names", "sources")
+_ENTERPRISE_KEYS = ("require_signatures", "allow_unsigned", "allowed_publishers")
+
+_T = TypeVar("_T")
+
+Origins = Callable[[str], object | None]
+"""Where a dotted key's value came from (``LayeredConfig.origin``), for error messages."""
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """One signer the policy trusts, and for which extensions and sources."""
+
+    identity: str
+    """The certificate identity (e-mail or URI SAN), exact or a glob."""
+    issuer: str
+    """The OIDC issuer that must have vouched for the identity, exact."""
+    names: tuple[str, ...]
+    """Globs over distribution names this publisher may sign."""
+    sources: tuple[str, ...] | None = None
+    """Globs over source names; None for every source."""
+
+    @property
+    def identity_is_glob(self) -> bool:
+        return not _GLOB_CHARACTERS.isdisjoint(self.identity)
+
+    def may_sign(self, dist_name: str) -> bool:
+        """Whether one of :attr:`names` matches ``dist_name`` (both PEP 503-normalised)."""
+        name = canonicalize_name(dist_name)
+        return any(fnmatch.fnmatchcase(name, _normalised_glob(glob)) for glob in self.names)
+
+    def serves(self, source: str) -> bool:
+        """Whether this publisher applies to ``source``."""
+        return self.sources is None or any(
+            fnmatch.fnmatchcase(source, glob) for glob in self.sources
+        )
+
+    def matches(self, identity: str, issuer: str | None) -> bool:
+        """Whether a certificate naming ``identity`` from ``issuer`` is this publisher."""
+        return issuer == self.issuer and fnmatch.fnmatchcase(identity, self.identity)
+
+    def __str__(self) -> str:
+        return f"{self.identity} (issuer {self.issuer})"
+
+
+@dataclass(frozen=True)
+class EnterpriseRules:
+    """The overrides of one ``[trust.enterprise.<org>]`` table; None keeps the top-level value."""
+
+    org: str
+    require_signatures: bool | None = None
+    allow_unsigned: bool | None = None
+    allowed_publishers: tuple[Publisher, ...] | None = None
+
+    @property
+    def source(self) -> str:
+        return f"{ENTERPRISE_PREFIX}{self.org}"
+
+
+@dataclass(frozen=True)
+class SourceRules:
+    """What the policy says about one source, enterprise overrides applied."""
+
+    source: str
+    require_signatures: bool
+    allow_unsigned: bool
+    publishers: tuple[Publisher, ...]
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    """The whole ``[trust]`` section. ``TrustPolicy()`` is the default: signatures required,
+    no publisher trusted yet, Sigstore's public-good root."""
+
+    trusted_root: Path | None = None
+    """A Sigstore trusted root JSON file; None for the public-good (production) instance."""
+    require_signatures: bool = True
+    allow_unsigned: bool = False
+    publishers: tuple[Publisher, ...] = ()
+    enterprise: tuple[EnterpriseRules, ...] = ()
+
+    def rules_for(self, source: str) -> SourceRules:
+        """The settings that apply to files from ``source``."""
+        top_level = tuple(publisher for publisher in self.publishers if publisher.serves(source))
+        override = next((rules for rules in self.enterprise if rules.source == source), None)
+        if override is None:
+            return SourceRules(source, self.require_signatures, self.allow_unsigned, top_level)
+        return SourceRules(
+            source=source,
+            require_signatures=_either(override.require_signatures, self.require_signatures),
+            allow_unsigned=_either(override.allow_unsigned, self.allow_unsigned),
+            publishers=_either(override.allowed_publishers, top_level),
+        )
+
+    def publishers_for(self, dist_name: str, source: str) -> tuple[Publisher, ...]:
+        """The publishers that may sign ``dist_name`` when it comes from ``source``."""
+        return tuple(
+            publisher
+            for publisher in self.rules_for(source).publishers
+            if publisher.may_sign(dist_name)
+        )
+
+
+def load_trust_policy(config: LayeredConfig) -> TrustPolicy:
+    """The ``[trust]`` section of a layered configuration; errors name where a value came from.
+
+    A relative ``trusted_root`` is read relative to the configuration file's directory.
+    """
+    return parse_trust_policy(
+        config.section("trust"), base_dir=config.path.parent, origins=config.origin
+    )
+
+
+def parse_trust_policy(
+    section: Mapping[str, Any],
+    *,
+    base_dir: Path | None = None,
+    origins: Origins | None = None,
+) -> TrustPolicy:
+    """A typed policy from the plain ``[trust]`` dict; unset keys take their defaults.
+
+    ``base_dir`` anchors a relative ``trusted_root`` (default: the working directory).
+    """
+    reader = _Reader(origins)
+    reader.known_keys("", section, _TOP_KEYS)
+    trusted_root = None
+    if "trusted_root" in section:
+        trusted_root = Path(reader.text("trusted_root", section["trusted_root"])).expanduser()
+        if base_dir is not None and not trusted_root.is_absolute():
+            trusted_root = base_dir / trusted_root
+    return TrustPolicy(
+        trusted_root=trusted_root,
+        require_signatures=reader.flag(
+            "require_signatures", section.get("require_signatures", True)
+        ),
+        allow_unsigned=reader.flag("allow_unsigned", section.get("allow_unsigned", False)),
+        publishers=_publishers(reader, "publishers", section.get("publishers", []), sources=True),
+        enterprise=tuple(
+            _enterprise(reader, org, table)
+            for org, table in sorted(
+                reader.table("enterprise", section.get("enterprise", {})).items()
+            )
+        ),
+    )
+
+
+def _enterprise(reader: _Reader, org: str, value: Any) -> EnterpriseRules:
+    key = f"enterprise.{org}"
+    table = reader.table(key, value)
+    reader.known_keys(key, table, _ENTERPRISE_KEYS)
+    return EnterpriseRules(
+        org=org,
+        require_signatures=(
+            reader.flag(f"{key}.require_signatures", table["require_signatures"])
+            if "require_signatures" in table
+            else None
+        ),
+        allow_unsigned=(
+            reader.flag(f"{key}.allow_unsigned", table["allow_unsigned"])
+            if "allow_unsigned" in table
+            else None
+        ),
+        allowed_publishers=(
+            _publishers(
+                reader, f"{key}.allowed_publishers", table["allowed_publishers"], sources=False
+            )
+            if "allowed_publishers" in table
+            else None
+        ),
+    )
+
+
+def _publishers(reader: _Reader, key: str, value: Any, *, sources: bool) -> tuple[Publisher, ...]:
+    if not isinstance(value, list):
+        raise reader.error(
+            key,
+            f"must be a list of publisher tables, not {value!r}",
+            hint="write each as [[trust.publishers]] with identity, issuer and names",
+        )
+    return tuple(
+        _publisher(reader, f"{key}[{index}]", item, sources=sources)
+        for index, item in enumerate(value)
+    )
+
+
+def _publisher(reader: _Reader, key: str, value: Any, *, sources: bool) -> Publisher:
+    table = reader.table(key, value)
+    known = _PUBLISHER_KEYS if sources else tuple(k for k in _PUBLISHER_KEYS if k != "sources")
+    reader.known_keys(key, table, known)
+    for required in ("identity", "issuer", "names"):
+        if required not in table:
+            raise reader.error(
+                f"{key}.{required}",
+                "is missing",
+                hint="a publisher needs identity, issuer and names",
+            )
+    return Publisher(
+        identity=reader.text(f"{key}.identity", table["identity"]),
+        issuer=reader.text(f"{key}.issuer", table["issuer"]),
+        names=reader.globs(f"{key}.names", table["names"]),
+        sources=reader.globs(f"{key}.sources", table["sources"]) if "sources" in table else None,
+    )
+
+
+def _either(override: _T | None, default: _T) -> _T:
+    return default if override is None else override
+
+
+def _normalised_glob(glob: str) -> str:
+    """A name glob spelled as PEP 503 spells names (``Anya_Ext*`` -> ``anya-ext*``)."""
+    return str(canonicalize_name(glob))
+
+
+class _Reader:
+    """Type checks for one parse, raising errors that name the key and where it was set."""
+
+    def __init__(self, origins: Origins | None) -> None:
+        self._origins = origins
+
+    def error(self, key: str, problem: str, *, hint: str | None = None) -> TrustPolicyError:
+        # Only whole leaves have an origin; ``publishers[0].names`` was set with ``publishers``.
+        leaf = key.split("[", 1)[0]
+        origin = self._origins(f"trust.{leaf}") if self._origins is not None and leaf else None
+        where = f" (from {origin})" if origin is not None else ""
+        return TrustPolicyError(key, f"{problem}{where}", hint=hint)
+
+    def known_keys(self, prefix: str, table: Mapping[str, Any], known: tuple[str, ...]) -> None:
+        for key in table:
+            if key not in known:
+                full = f"{prefix}.{key}" if prefix else key
+                raise self.error(full, "unknown key", hint=f"keys allowed here: {', '.join(known)}")
+
+    def table(self, key: str, value: Any) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.error(key, f"must be a table, not {value!r}")
+        return value
+
+    def text(self, key: str, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, f"must be a non-empty string, not {value!r}")
+        return value.strip()
+
+    def flag(self, key: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, not {value!r}")
+        return value
+
+    def globs(self, key: str, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str):  # from the environment or --config: comma-separated
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if not isinstance(value, list) or not value:
+            raise self.error(
+                key, f"must be a non-empty list of names or globs, not {value!r}", hint='e.g. ["*"]'
+            )
+        return tuple(self.text(f"{key}[{index}]", item) for index, item in enumerate(value))
