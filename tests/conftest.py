@@ -65,6 +65,9 @@ def build_extension(tmp_path_factory: pytest.TempPathFactory) -> ExtensionBuilde
                 'dependencies = ["anya-plugins>=0.1"]',
                 f'dependencies = ["anya-plugins>=0.1", {requirements}]',
             )
+        for feature, requirement in spec.feature_requirements:
+            assert f"{feature} = []" in text, f"feature {feature} is not generated"
+            text = text.replace(f"{feature} = []", f'{feature} = ["{requirement}"]')
         pyproject.write_text(text)
         package_dir = project.path / "src" / project.package
         if spec.version != "0.1.0":
@@ -72,6 +75,8 @@ def build_extension(tmp_path_factory: pytest.TempPathFactory) -> ExtensionBuilde
             init.write_text(init.read_text().replace('"0.1.0"', f'"{spec.version}"'))
         if spec.plugin_source is not None:
             (package_dir / "plugin.py").write_text(spec.plugin_source)
+        for number in range(spec.bulk_modules):
+            (package_dir / f"bulk_{number}.py").write_text(f"VALUE = {number}\n")
         wheel = build_wheel(project.path, workdir / "dist")
         if spec.platform_tag is not None:
             wheel = retag(wheel, spec.platform_tag)

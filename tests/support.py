@@ -9,7 +9,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,10 @@ class ExtensionSpec:
     plugin_source: str | None = None
     version: str = "0.1.0"
     dependencies: tuple[str, ...] = ()
+    feature_requirements: tuple[tuple[str, str], ...] = ()
+    """(feature, requirement) pairs added to the generated extras."""
+    bulk_modules: int = 0
+    """Extra empty modules, to make the install step take measurable time."""
     keywords_edit: tuple[str, str] | None = None
     platform_tag: str | None = None
 
@@ -82,6 +86,8 @@ class Venv:
 
     path: Path
     home: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """Environment every command in this venv gets (e.g. which index to use)."""
 
     @property
     def python(self) -> Path:
@@ -104,6 +110,7 @@ class Venv:
             ANYA_DATA_DIR=str(self.home / "data"),
             PATH=f"{self.path / 'bin'}{os.pathsep}{keep.get('PATH', '')}",
         )
+        keep.update(self.extra_env)
         keep.update(extra)
         return keep
 

@@ -62,7 +62,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _recover_interrupted_install() -> None:
+    """An install killed midway is rolled back before any command looks at the environment."""
+    from anya_plugins.install import journal
+
+    if not journal.interrupted_here():
+        return
+    from anya_plugins.cli import render
+    from anya_plugins.install.environment import TargetEnvironment
+
+    recovery = journal.rollback(TargetEnvironment.of())
+    if recovery is not None:
+        render.error(
+            f"an install was interrupted; rolled back ({recovery.removed} paths removed, "
+            f"{recovery.restored} files restored)"
+        )
+
+
 def _run(argv: list[str]) -> int:
+    _recover_interrupted_install()
     parser, commands = build_parser()
     builtin = set(commands.choices)
     command = _command_word(argv)

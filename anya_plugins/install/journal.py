@@ -36,6 +36,13 @@ def journal_dir(env: TargetEnvironment) -> Path:
     return env.prefix / _JOURNAL_DIR
 
 
+def interrupted_here() -> bool:
+    """Whether this interpreter's environment holds an unfinished install (one stat)."""
+    import sys
+
+    return (Path(sys.prefix) / _JOURNAL_DIR / "journal.json").exists()
+
+
 def _watched_roots(env: TargetEnvironment) -> list[Path]:
     return [root for root in (*env.library_dirs, env.scripts) if root.exists()]
 

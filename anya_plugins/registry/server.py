@@ -70,11 +70,14 @@ def start(
     *,
     core_metadata: bool = True,
     timeout: float = 60.0,
+    replica_of: Path | None = None,
 ) -> RunningRegistry:
     """Initialise ``state_dir`` once, start devpi-server, return when ``/+api`` answers.
 
-    ``port=0`` picks a free port. Raises ServerError, with the end of the log, when the
-    server exits or does not answer within ``timeout`` seconds.
+    ``port=0`` picks a free port. With ``replica_of`` (the state directory of a running
+    registry) the server is a read-only replica of it, sharing its secret: devpi's own
+    replication, the mirror tier. Raises ServerError, with
+    the end of the log, when the server exits or does not answer within ``timeout`` seconds.
     """
     state_dir = state_dir.resolve()
     current = status(state_dir)
@@ -83,10 +86,18 @@ def start(
             f"a registry is already running from {state_dir} at {current.url} (pid {current.pid})",
             hint="stop it first, or use its URL",
         )
+    primary_url = None
+    if replica_of is not None:
+        primary = status(replica_of.resolve())
+        if not primary.running:
+            raise ServerError(f"cannot replicate {replica_of}: its registry is not running")
+        primary_url = str(primary.url)
+        _share_secrets(replica_of.resolve(), state_dir)
     _prepare(state_dir)
     admin = admin_credentials(state_dir)
     if not current.initialised:
-        _init(state_dir, admin.password, timeout)
+        replica_options = ["--primary-url", primary_url] if primary_url else []
+        _init(state_dir, admin.password, timeout, replica_options)
     chosen_port = port or _free_port(host)
     url = f"http://{_url_host(host)}:{chosen_port}"
     command = [
@@ -97,6 +108,9 @@ def start(
     ]  # fmt: skip
     if core_metadata:
         command.append("--enable-core-metadata")
+    # A primary answers its replicas (authenticated with the shared secret); the default
+    # standalone role refuses them with 403.
+    command += ["--primary-url", primary_url] if primary_url else ["--role", "primary"]
     log_file = state_dir / LOG_FILE
     with log_file.open("ab") as log:
         process = subprocess.Popen(
@@ -174,13 +188,25 @@ def _prepare(state_dir: Path) -> None:
                 out.write(secrets.token_urlsafe(48))
 
 
-def _init(state_dir: Path, root_password: str, timeout: float) -> None:
+def _share_secrets(primary_dir: Path, state_dir: Path) -> None:
+    """A replica authenticates to its primary with the primary's secret."""
+    import shutil
+
+    secrets_dir = state_dir / SECRETS_DIR
+    secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name in ("secret", "root-password"):
+        shutil.copy2(primary_dir / SECRETS_DIR / name, secrets_dir / name)
+
+
+def _init(
+    state_dir: Path, root_password: str, timeout: float, options: list[str] | None = None
+) -> None:
     log_file = state_dir / LOG_FILE
     with log_file.open("ab") as log:
         try:
             done = subprocess.run(
                 [sys.executable, "-m", LAUNCHER, "init", "--serverdir",
-                 str(state_dir / SERVER_DIR), "--no-root-pypi"],
+                 str(state_dir / SERVER_DIR), "--no-root-pypi", *(options or [])],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
