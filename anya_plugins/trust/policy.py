@@ -99,7 +99,11 @@ class Publisher:
 
     def matches(self, identity: str, issuer: str | None) -> bool:
         """Whether a certificate naming ``identity`` from ``issuer`` is this publisher."""
-        return issuer == self.issuer and fnmatch.fnmatchcase(identity, self.identity)
+        return issuer == self.issuer and self.matches_identity(identity)
+
+    def matches_identity(self, identity: str) -> bool:
+        """Whether ``identity`` is :attr:`identity` or matches it as a glob."""
+        return fnmatch.fnmatchcase(identity, self.identity)
 
     def __str__(self) -> str:
         return f"{self.identity} (issuer {self.issuer})"

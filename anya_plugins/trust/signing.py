@@ -30,6 +30,7 @@ from anya_plugins.trust.errors import SigningFailed, first_line
 
 if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig
+    from sigstore.oidc import IdentityToken
     from sigstore.sign import Signer
 
 BUNDLE_SUFFIX = ".sigstore.json"
@@ -123,7 +124,9 @@ def _signer(
 
     config = _client_trust_config(trust_config)
     try:
-        token = IdentityToken(identity_token or _find_token(config, interactive))
+        token = (
+            IdentityToken(identity_token) if identity_token else _find_token(config, interactive)
+        )
         with SigningContext.from_trust_config(config).signer(token) as signer:
             yield signer
     except _sigstore_errors() as error:
@@ -156,15 +159,15 @@ def _client_trust_config(path: Path | None) -> ClientTrustConfig:
         ) from error
 
 
-def _find_token(config: ClientTrustConfig, interactive: bool) -> str:
+def _find_token(config: ClientTrustConfig, interactive: bool) -> IdentityToken:
     """An ambient CI credential, else (when allowed) the issuer's interactive browser flow."""
-    from sigstore.oidc import Issuer, detect_credential
+    from sigstore.oidc import IdentityToken, Issuer, detect_credential
 
     ambient = detect_credential()
     if ambient is not None:
-        return ambient
+        return IdentityToken(ambient)
     if interactive:
-        return str(Issuer(config.signing_config.get_oidc_url()).identity_token())
+        return Issuer(config.signing_config.get_oidc_url()).identity_token()
     raise SigningFailed(
         "no identity token: none was given and no CI credential was found",
         hint="pass an identity token, sign in CI with OIDC enabled (GitHub Actions: "

@@ -1,7 +1,8 @@
 """Verifying a distribution file against the trust policy: whose signature, if any, lets it in.
 
-A file may come with a Sigstore bundle (``<file>.sigstore.json``), a PEP 740 attestation
-(``<file>.publish.attestation``, the object PyPI publishes), both, or neither:
+A file may come with a Sigstore bundle (``<file>.sigstore.json``), PEP 740 attestations (one
+attestation object as in ``<file>.publish.attestation``, or the provenance object an index
+serves, every attestation of which is checked), both, or neither:
 
 - Each one given must verify, offline, against the policy's trusted root (Sigstore's public-good
   root when none is set): certificate chain, SCT, transparency-log proof, the signature over
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from sigstore.verify.policy import VerificationPolicy
 
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+SHA256_HEX_LENGTH = 64
 
 
 class Evidence(StrEnum):
@@ -124,7 +126,7 @@ class TrustDecision:
         ``unsigned-not-required``."""
         if self.unsigned is not None:
             return self.unsigned.value
-        return "+".join(signature.evidence.value for signature in self.signatures)
+        return "+".join(dict.fromkeys(signature.evidence.value for signature in self.signatures))
 
     def to_record(self) -> dict[str, Any]:
         """The decision as plain JSON data, for the audit log."""
@@ -157,7 +159,8 @@ def verify_file(
     allow_unsigned: bool = False,
     offline: bool = False,
 ) -> TrustDecision:
-    """Verify the distribution file at ``path`` with its bundle and/or attestation (JSON bytes).
+    """Verify the distribution file at ``path`` with its bundle and/or attestations (JSON bytes:
+    an attestation object or a provenance object).
 
     ``dist_name`` and ``source`` choose the publishers and rules of ``policy`` that apply;
     the file's name must name the same distribution. ``allow_unsigned`` lets an unsigned
@@ -201,6 +204,8 @@ def verify_digest(
     ``subject`` is how messages name the file (default: ``filename``).
     """
     artifact = _Artifact(subject or filename, filename, sha256.lower())
+    if len(artifact.sha256) != SHA256_HEX_LENGTH or not _is_hex(artifact.sha256):
+        raise VerificationFailed(artifact.subject, f"{sha256!r} is not a hex sha256 digest")
     _check_names_distribution(artifact, dist_name)
     publishers = policy.publishers_for(dist_name, source)
     if bundle is None and attestation is None:
@@ -213,7 +218,7 @@ def verify_digest(
     if bundle is not None:
         signatures.append(check.bundle(bundle))
     if attestation is not None:
-        signatures.append(check.attestation(attestation))
+        signatures.extend(check.attestations(attestation))
     return TrustDecision(filename, artifact.sha256, dist_name, source, tuple(signatures))
 
 
@@ -243,10 +248,10 @@ def _check_names_distribution(artifact: _Artifact, dist_name: str) -> None:
         raise VerificationFailed(
             artifact.subject, f"is a file of {named!r}, not of {dist_name!r} as was asked"
         )
-    try:
-        bytes.fromhex(artifact.sha256)
-    except ValueError as error:
-        raise VerificationFailed(artifact.subject, f"{artifact.sha256!r} is no sha256") from error
+
+
+def _is_hex(text: str) -> bool:
+    return all(character in "0123456789abcdef" for character in text)
 
 
 def _parse_filename(filename: str) -> tuple[Any, ...]:
@@ -321,23 +326,48 @@ class _Check:
             raise self._refusal(Evidence.BUNDLE, bundle, match, error) from error
         return self._verified(Evidence.BUNDLE, bundle.signing_certificate, match)
 
-    def attestation(self, document: bytes) -> VerifiedSignature:
-        from pypi_attestations import Attestation
+    def attestations(self, document: bytes) -> list[VerifiedSignature]:
+        """Each attestation of a PEP 740 attestation object or provenance object, verified."""
         from sigstore.errors import VerificationError
 
+        verified = []
+        for bundle in self._attestation_bundles(document):
+            match = _PublisherMatch(self._publishers)
+            try:
+                payload_type, payload = self._verifier.verify_dsse(bundle, match)
+            except VerificationError as error:
+                raise self._refusal(Evidence.ATTESTATION, bundle, match, error) from error
+            self._check_statement(payload_type, payload)
+            verified.append(self._verified(Evidence.ATTESTATION, bundle.signing_certificate, match))
+        return verified
+
+    def _attestation_bundles(self, document: bytes) -> list[Bundle]:
+        """The Sigstore bundles the attestations were made from.
+
+        A provenance object's publishers are read past, not trusted: they are what the index
+        claims (an index without Trusted Publishing names its uploader), and the policy
+        decides who may sign by the certificates alone.
+        """
+        from pypi_attestations import Attestation
+
         try:
-            bundle = Attestation.model_validate_json(document).to_bundle()
-        except ValueError as error:  # pydantic's ValidationError and ConversionError are
+            parsed = json.loads(document)
+            if isinstance(parsed, dict) and "attestation_bundles" in parsed:
+                objects = [
+                    attestation
+                    for attestation_bundle in parsed["attestation_bundles"]
+                    for attestation in attestation_bundle["attestations"]
+                ]
+            else:
+                objects = [parsed]
+            bundles = [Attestation.model_validate(item).to_bundle() for item in objects]
+        except (ValueError, KeyError, TypeError) as error:  # pydantic's errors are ValueErrors
             raise self._failed(
                 f"its PEP 740 attestation cannot be read: {first_line(error)}"
             ) from error
-        match = _PublisherMatch(self._publishers)
-        try:
-            payload_type, payload = self._verifier.verify_dsse(bundle, match)
-        except VerificationError as error:
-            raise self._refusal(Evidence.ATTESTATION, bundle, match, error) from error
-        self._check_statement(payload_type, payload)
-        return self._verified(Evidence.ATTESTATION, bundle.signing_certificate, match)
+        if not bundles:
+            raise self._failed("its PEP 740 provenance holds no attestation")
+        return bundles
 
     def _check_statement(self, payload_type: str, payload: bytes) -> None:
         """What ``pypi_attestations.Attestation.verify`` checks of the signed statement."""
@@ -374,7 +404,7 @@ class _Check:
         self, evidence: Evidence, certificate: Certificate, match: _PublisherMatch
     ) -> VerifiedSignature:
         found = certificate_identity(certificate)
-        if match.matched is None:  # sigstore's verifier always asks the policy; never trust that
+        if match.matched is None:  # the verifier asks the policy before it returns: make sure
             raise self._failed(f"the verifier did not check who signed its {evidence.value}")
         return VerifiedSignature(
             evidence=evidence,
@@ -478,9 +508,7 @@ class _GlobIdentity:
 
         policy.OIDCIssuer(self._publisher.issuer).verify(cert)
         found = certificate_identity(cert)
-        if not any(
-            self._publisher.matches(name, self._publisher.issuer) for name in found.identities
-        ):
+        if not any(self._publisher.matches_identity(name) for name in found.identities):
             raise VerificationError(f"{found} does not match {self._publisher.identity}")
 
 
