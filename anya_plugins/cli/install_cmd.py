@@ -28,6 +28,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     install.add_argument("--upgrade", action="store_true")
     install.add_argument("--allow-downgrade", action="store_true")
     install.add_argument(
+        "--allow-unsigned", action="store_true",
+        help="let unsigned files in where the trust policy permits it (recorded)",
+    )  # fmt: skip
+    install.add_argument(
         "--config", dest="store_config", action="append", default=[], metavar="KEY=VALUE",
         help="store a configuration value of the extension after installing",
     )  # fmt: skip
@@ -61,6 +65,12 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     _target_options(sync, source=False)
     sync.set_defaults(handler=sync_command)
 
+    verify = commands.add_parser("verify", help="re-check installed files and signatures")
+    verify.add_argument("names", nargs="*")
+    verify.add_argument("--all", action="store_true", dest="everything")
+    _target_options(verify, source=False)
+    verify.set_defaults(handler=verify_command)
+
     cache = commands.add_parser("cache", help="the shared download cache")
     cache_actions = cache.add_subparsers(dest="cache_action", metavar="ACTION", required=True)
     cache_actions.add_parser("info").set_defaults(handler=cache_info_command)
@@ -91,6 +101,7 @@ def install_command(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             upgrade=args.upgrade,
             allow_downgrade=args.allow_downgrade,
+            allow_unsigned=args.allow_unsigned,
             extension_config=args.store_config,
             progress=progress,
         )
@@ -183,6 +194,25 @@ def sync_command(args: argparse.Namespace) -> int:
         result = sync_lock(args.path, _target(args), dry_run=args.dry_run, progress=progress)
     _show_result(args, result)
     return 0
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import verify_extensions
+
+    checks = verify_extensions(args.names, _target(args), everything=args.everything)
+    if args.json:
+        render.say(render.to_json(checks))
+    else:
+        render.table(
+            None,
+            ("extension", "version", "files", "signature"),
+            [
+                (c.name, c.version, "intact" if c.files_intact else "; ".join(c.findings),
+                 c.signature)
+                for c in checks
+            ],
+        )  # fmt: skip
+    return 0 if all(check.ok for check in checks) else 1
 
 
 def _cache_settings(args: argparse.Namespace) -> Any:

@@ -17,7 +17,70 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     publish.add_argument("--index", default="anya/primary", help="devpi index, e.g. acme/private")
     publish.add_argument("--url", default=None, help="registry URL (default: the embedded one)")
     publish.add_argument("--user", default=None, help="default: the index owner")
+    _signing_options(publish)
+    publish.add_argument(
+        "--no-sign", action="store_true", help="upload without attestations (indexes may refuse)"
+    )
     publish.set_defaults(handler=publish_command)
+
+    sign = commands.add_parser("sign", help="make Sigstore bundles for distribution files")
+    sign.add_argument("files", nargs="+", type=Path)
+    _signing_options(sign)
+    sign.add_argument(
+        "--attest", action="store_true", help="PEP 740 attestations instead of plain bundles"
+    )
+    sign.set_defaults(handler=sign_command)
+
+
+def _signing_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--identity-token", default=os.environ.get("ANYA_IDENTITY_TOKEN"),
+        help="OIDC token (default: $ANYA_IDENTITY_TOKEN, then the CI's ambient credential)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--trust-config", type=Path, default=_env_path("ANYA_SIGSTORE_TRUST_CONFIG"),
+        help="Sigstore client trust config (default: the public-good instance)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--interactive", action="store_true", help="sign in through the browser if needed"
+    )
+
+
+def _env_path(variable: str) -> Path | None:
+    value = os.environ.get(variable)
+    return Path(value) if value else None
+
+
+def _signer(args: argparse.Namespace) -> Any:
+    from anya_plugins.trust.signing import attest_files
+
+    def sign(files: Any) -> Any:
+        return attest_files(
+            files,
+            identity_token=args.identity_token,
+            trust_config=args.trust_config,
+            interactive=args.interactive,
+        )
+
+    return sign
+
+
+def sign_command(args: argparse.Namespace) -> int:
+    from anya_plugins.trust.signing import attest_files, sign_files
+
+    make = attest_files if args.attest else sign_files
+    written = make(
+        args.files,
+        identity_token=args.identity_token,
+        trust_config=args.trust_config,
+        interactive=args.interactive,
+    )
+    if args.json:
+        render.say(render.to_json([str(path) for path in written]))
+    else:
+        for path in written:
+            render.say(f"wrote {path}")
+    return 0
 
 
 def publish_command(args: argparse.Namespace) -> int:
@@ -44,14 +107,20 @@ def publish_command(args: argparse.Namespace) -> int:
     if credentials is None:
         raise UsageError(f"no password for {user}", hint="export ANYA_PUBLISH_PASSWORD=<password>")
     files = collect(args.targets)
-    result = publish(files, registry_url=url, index=args.index, credentials=credentials, sign=None)
+    signer = None if args.no_sign else _signer(args)
+    result = publish(
+        files, registry_url=url, index=args.index, credentials=credentials, sign=signer
+    )
     if args.json:
         render.say(render.to_json(result))
     else:
         render.table(
             None,
-            ("file", "category", "sha256"),
-            [(f.filename, f.category, f.sha256[:16]) for f in result.files],
+            ("file", "category", "sha256", "attestation"),
+            [
+                (f.filename, f.category, f.sha256[:16], "yes" if f.signature else "no")
+                for f in result.files
+            ],
         )
         render.say(f"published {len(result.files)} file(s) to {result.repository_url}")
     return 0

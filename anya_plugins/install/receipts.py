@@ -30,7 +30,10 @@ class Receipt:
     features: tuple[str, ...] = ()
     requested: bool = False
     installed_at: float = field(default_factory=time.time)
-    signature: str | None = None
+    provenance: str | None = None
+    """The PEP 740 provenance the file was verified with (JSON text), for ``anya-ext verify``."""
+    signer: str | None = None
+    """The identity that signed it, or None for a file let in unsigned."""
 
 
 def receipts_dir(env: TargetEnvironment) -> Path:

@@ -28,6 +28,7 @@ from anya_plugins.install.transaction import (
 from anya_plugins.metadata.taxonomy import DIST_NAME_PREFIX
 from anya_plugins.sources.download import Progress
 from anya_plugins.sources.settings import load_sources
+from anya_plugins.trust.verification import TrustDecision
 
 LOCK_FORMAT = 1
 
@@ -67,10 +68,16 @@ def _transaction(
     upgrade: bool = False,
     dry_run: bool = False,
     allow_downgrade: bool = False,
+    allow_unsigned: bool = False,
     progress: Callable[[str], Progress | None] | None = None,
 ) -> Transaction:
+    from anya_plugins.install.trustcheck import trust_check
+    from anya_plugins.trust.policy import load_trust_policy
+
     source = target.source_name
-    settings = load_sources(_config(target))
+    config = _config(target)
+    settings = load_sources(config)
+    policy = load_trust_policy(config)
     options = InstallOptions(
         source=source,
         prerelease=prerelease,
@@ -79,12 +86,17 @@ def _transaction(
         allow_downgrade=allow_downgrade,
         private_source=source.startswith("enterprise."),
     )
+    decisions: list[TrustDecision] = []
     return Transaction(
         env=TargetEnvironment.of(target.python),
         settings=settings,
         options=options,
-        file_checks=[check_extension_contract],
+        file_checks=[
+            check_extension_contract,
+            trust_check(policy, allow_unsigned=allow_unsigned, decisions=decisions),
+        ],
         progress=progress,
+        trust_decisions=decisions,
     )
 
 
@@ -96,6 +108,7 @@ def install_extensions(
     dry_run: bool = False,
     upgrade: bool = False,
     allow_downgrade: bool = False,
+    allow_unsigned: bool = False,
     extension_config: Sequence[str] = (),
     progress: Callable[[str], Progress | None] | None = None,
 ) -> InstallResult:
@@ -108,6 +121,7 @@ def install_extensions(
         upgrade=upgrade,
         dry_run=dry_run,
         allow_downgrade=allow_downgrade,
+        allow_unsigned=allow_unsigned,
         progress=progress,
     )
     result = transaction.install(typed)
@@ -300,3 +314,77 @@ def sync_lock(
         dry_run=dry_run,
         recovered=first.recovered,
     )
+
+
+@dataclass(frozen=True)
+class InstalledCheck:
+    """``anya-ext verify`` for one distribution: its files on disk and its signature."""
+
+    name: str
+    version: str
+    files_intact: bool
+    findings: tuple[str, ...]
+    signature: str
+    ok: bool
+
+
+def verify_extensions(
+    names: Sequence[str], target: Target = Target(), *, everything: bool = False
+) -> list[InstalledCheck]:
+    """Re-check installed extensions: every file against RECORD, and the stored provenance
+    of the wheel each came from against the trust policy."""
+    from anya_plugins.errors import ExtensionNotFound
+    from anya_plugins.trust.errors import TrustError
+    from anya_plugins.trust.installed import verify_installed
+    from anya_plugins.trust.policy import load_trust_policy
+    from anya_plugins.trust.verification import verify_digest
+
+    if everything == bool(names):
+        raise UsageError("name extensions to verify, or pass --all (not both)")
+    env = TargetEnvironment.of(target.python)
+    installed = env.installed()
+    chosen = (
+        sorted(installed_extensions(env)) if everything else [distribution_name(n) for n in names]
+    )
+    missing = [name for name in chosen if name not in installed]
+    if missing:
+        raise ExtensionNotFound(f"not installed: {', '.join(missing)}")
+    receipts = read_receipts(env)
+    policy = load_trust_policy(_config(target))
+    checks = []
+    for name in chosen:
+        files = verify_installed(installed[name])
+        findings = tuple(f"{f.kind.value}: {f.path}" for f in files.findings)
+        receipt = receipts.get(name)
+        if receipt is None:
+            signature, signed_ok = "no receipt: not installed by anya-ext", False
+        else:
+            try:
+                decision = verify_digest(
+                    receipt.filename,
+                    receipt.sha256,
+                    bundle=None,
+                    attestation=receipt.provenance.encode() if receipt.provenance else None,
+                    dist_name=name,
+                    source=receipt.source,
+                    policy=policy,
+                    allow_unsigned=receipt.signer is None,
+                    offline=policy.trusted_root is not None,
+                )
+                signature = f"{decision.how}" + (
+                    f" by {decision.identity}" if decision.identity else ""
+                )
+                signed_ok = True
+            except TrustError as error:
+                signature, signed_ok = error.message, False
+        checks.append(
+            InstalledCheck(
+                name=name,
+                version=installed[name].version,
+                files_intact=files.intact,
+                findings=findings,
+                signature=signature,
+                ok=files.intact and signed_ok,
+            )
+        )
+    return checks

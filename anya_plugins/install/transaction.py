@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -73,6 +74,8 @@ class Candidate:
     source: str
     index_url: str
     installed_version: str | None
+    provenance: bytes | None = None
+    """The PEP 740 provenance object the index serves for the file, if any."""
 
 
 FileCheck = Callable[[Candidate], None]
@@ -129,6 +132,8 @@ class Transaction:
     file_checks: list[FileCheck] = field(default_factory=list)
     set_checks: list[SetCheck] = field(default_factory=list)
     progress: Callable[[str], Progress | None] | None = None
+    trust_decisions: list[Any] = field(default_factory=list)
+    """Filled by the trust check: who signed each file (for receipts and the audit log)."""
 
     def install(self, typed: Sequence[str]) -> InstallResult:
         """Install the typed specs (``name``, ``name@^1.2``, ``name[feature]``...)."""
@@ -196,7 +201,15 @@ class Transaction:
         )
         pin = Pin(entry.name, entry.version)
         installed = self.env.installed_versions().get(entry.name)
-        return Candidate(pin, link, path, self.options.source, index.mirrors.primary, installed)
+        return Candidate(
+            pin,
+            link,
+            path,
+            self.options.source,
+            index.mirrors.primary,
+            installed,
+            index.fetch_provenance(link),
+        )
 
     def _resolve(
         self, index: SimpleIndex, specs: Sequence[RequestedExtension]
@@ -252,7 +265,15 @@ class Transaction:
                 progress=report,
             )
             candidates.append(
-                Candidate(pin, link, path, self.options.source, index_url, installed.get(pin.name))
+                Candidate(
+                    pin,
+                    link,
+                    path,
+                    self.options.source,
+                    index_url,
+                    installed.get(pin.name),
+                    index.fetch_provenance(link),
+                )
             )
         return candidates
 
@@ -353,6 +374,15 @@ class Transaction:
                 index_url=candidate.index_url,
                 features=features,
                 requested=requested,
+                provenance=candidate.provenance.decode() if candidate.provenance else None,
+                signer=next(
+                    (
+                        decision.identity
+                        for decision in self.trust_decisions
+                        if decision.filename == candidate.link.filename
+                    ),
+                    None,
+                ),
             ),
         )
 

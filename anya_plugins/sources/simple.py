@@ -50,6 +50,9 @@ CoreMetadata = bool | Mapping[str, str]
 """PEP 714: False (none served), True (served, no hash) or the hashes of the metadata file."""
 
 
+PROVENANCE = "application/vnd.pypi.integrity.v1+json"
+
+
 @dataclass(frozen=True)
 class FileLink:
     """One file an index lists for a project."""
@@ -63,6 +66,8 @@ class FileLink:
     yanked: bool = False
     yanked_reason: str | None = None
     core_metadata: CoreMetadata = False
+    provenance: str | None = None
+    """PEP 740: the absolute URL of the file's provenance object, when the index has one."""
 
     @property
     def sha256(self) -> str | None:
@@ -162,6 +167,22 @@ class SimpleIndex:
             self.cache.store_page(key, url=url, content_type=content_type, body=body)
         return page
 
+    def fetch_provenance(self, link: FileLink) -> bytes | None:
+        """The PEP 740 provenance object of ``link`` (JSON bytes), or None if it has none."""
+        if link.provenance is None:
+            return None
+
+        def read(response: HttpResponse) -> bytes | None:
+            if response.status == 404:
+                return None
+            if response.status != 200:
+                raise IndexResponseError(
+                    response.url, f"HTTP {response.status} {response.reason} for provenance"
+                )
+            return response.read()
+
+        return self.mirrors.fetch(link.provenance, read, headers={"Accept": PROVENANCE})
+
     def fetch_core_metadata(self, link: FileLink) -> str:
         """The METADATA text of ``link`` (PEP 658), checked against the hashes the page gave."""
         if not link.core_metadata:
@@ -255,7 +276,12 @@ def _json_file(url: str, index: int, entry: Any) -> FileLink:
         yanked=yanked is not False,
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
         core_metadata=_hashes(core) if isinstance(core, dict) else bool(core),
+        provenance=_absolute(url, field_of("provenance", str)),
     )
+
+
+def _absolute(base: str, href: str | None) -> str | None:
+    return urljoin(base, href) if href else None
 
 
 class _Anchors(HTMLParser):
