@@ -19,8 +19,9 @@ class InstallRefused(VulnerabilityGateError):
     def __init__(self, reasons: Sequence[str], *, limit: str, hint: str | None = None) -> None:
         lines = "\n".join(f"  {reason}" for reason in reasons)
         super().__init__(
-            f"install refused: {len(reasons)} known vulnerabilities rated {limit} or worse:\n"
-            f"{lines}",
+            f"install refused: {len(reasons)} known "
+            f"{'vulnerability' if len(reasons) == 1 else 'vulnerabilities'} "
+            f"rated {limit} or worse:\n{lines}",
             hint=hint,
         )
         self.reasons = tuple(reasons)

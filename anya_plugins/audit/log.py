@@ -302,7 +302,10 @@ class _Chain:
                 "edited",
                 f"line {number} recorded another hash for it: it was rewritten",
             )
-        missing = f"{entry.seq - expected} entries" if entry.seq > expected else "entries"
+        count = entry.seq - expected
+        missing = (
+            "1 entry is" if count == 1 else f"{count} entries are" if count > 1 else "entries are"
+        )
         return LogProblem(
             number,
             "removed",

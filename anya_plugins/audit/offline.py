@@ -12,7 +12,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from anya_plugins.audit.errors import AdvisoryDatabaseError
-from anya_plugins.audit.osv import Advisory, parse_advisory
+from anya_plugins.audit.osv import Advisory, parse_advisory, pypi_names
 from anya_plugins.audit.vulnerabilities import AdvisoryService, Finding, Package
 
 _MISSING_HINT = (
@@ -22,10 +22,15 @@ _MISSING_HINT = (
 
 
 class OfflineOsvService(AdvisoryService):
-    """An :class:`AdvisoryService` over OSV records on disk, read once on first use."""
+    """An :class:`AdvisoryService` over OSV records on disk.
+
+    Every record is read and indexed by package name on first use; a record is parsed in
+    full only when one of its packages is asked about.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._parsed: dict[str, tuple[Advisory, ...]] = {}
 
     @property
     def description(self) -> str:
@@ -43,38 +48,52 @@ class OfflineOsvService(AdvisoryService):
                 fixed_versions=advisory.fixed_versions(package.name, version),
                 published=advisory.published,
             )
-            for advisory in self.by_package.get(package.canonical_name, ())
+            for advisory in self.advisories_for(package.canonical_name)
             if advisory.withdrawn is None and advisory.affects(package.name, version)
         ]
 
+    def advisories_for(self, canonical_name: str) -> tuple[Advisory, ...]:
+        """Every record that names the PyPI package ``canonical_name``, withdrawn ones too."""
+        if canonical_name not in self._parsed:
+            self._parsed[canonical_name] = tuple(
+                parse_advisory(data, source) for source, data in self._index.get(canonical_name, ())
+            )
+        return self._parsed[canonical_name]
+
     @cached_property
-    def by_package(self) -> Mapping[str, tuple[Advisory, ...]]:
-        """Every record, under the canonical name of each PyPI package it affects."""
-        index: dict[str, list[Advisory]] = {}
-        for advisory in load_advisories(self.path):
-            for name in advisory.package_names():
-                index.setdefault(name, []).append(advisory)
-        return {name: tuple(advisories) for name, advisories in index.items()}
+    def _index(self) -> Mapping[str, list[tuple[str, object]]]:
+        index: dict[str, list[tuple[str, object]]] = {}
+        for source, data in read_records(self.path):
+            for name in pypi_names(data, source):
+                index.setdefault(name, []).append((source, data))
+        return index
 
 
 def load_advisories(path: Path) -> Iterator[Advisory]:
-    """Every OSV record under ``path`` (a directory or a ``.zip``), in name order."""
+    """Every OSV record under ``path``, parsed in full."""
+    for source, data in read_records(path):
+        yield parse_advisory(data, source)
+
+
+def read_records(path: Path) -> Iterator[tuple[str, object]]:
+    """Every JSON document under ``path`` (a directory or a ``.zip``) in name order, each with
+    where it came from (a file, or ``zip!member``)."""
     if path.is_dir():
         for file in sorted(path.rglob("*.json")):
-            yield parse_advisory(_decode(_read(file), str(file)), str(file))
+            yield str(file), _decode(_read(file), str(file))
     elif path.is_file():
         yield from _from_zip(path)
     else:
         raise AdvisoryDatabaseError(str(path), "no such directory or file", hint=_MISSING_HINT)
 
 
-def _from_zip(path: Path) -> Iterator[Advisory]:
+def _from_zip(path: Path) -> Iterator[tuple[str, object]]:
     try:
         with zipfile.ZipFile(path) as archive:
             for member in sorted(archive.namelist()):
                 if member.endswith(".json"):
                     source = f"{path}!{member}"
-                    yield parse_advisory(_decode(archive.read(member), source), source)
+                    yield source, _decode(archive.read(member), source)
     except zipfile.BadZipFile as error:
         raise AdvisoryDatabaseError(
             str(path), f"not a zip of OSV records: {error}", hint=_MISSING_HINT

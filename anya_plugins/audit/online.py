@@ -78,6 +78,8 @@ def _finding(package: Package, version: Version, result: Any) -> Finding:
 
 def _reason(error: BaseException) -> str:
     """The innermost cause, as a person would say it ('Connection refused')."""
-    while error.__cause__ is not None or error.__context__ is not None:
-        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    seen = {id(error)}
+    while (inner := error.__cause__ or error.__context__) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        error = inner
     return str(error) or type(error).__name__

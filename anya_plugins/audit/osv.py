@@ -62,6 +62,8 @@ class Range:
         return vulnerable
 
     def fixed_versions(self) -> list[Version]:
+        if self.type not in ORDERED_RANGE_TYPES:
+            return []
         return [bound for event, bound in self._sorted_events() if event.kind == "fixed" and bound]
 
     def _before_limits(self, version: Version) -> bool:
@@ -155,10 +157,6 @@ class Advisory:
     source: str
     """The file (or zip member) the record came from."""
 
-    def package_names(self) -> set[str]:
-        """Canonical names of the PyPI packages this record speaks of."""
-        return {item.canonical_name for item in self.affected if item.ecosystem == ECOSYSTEM}
-
     def affects(self, name: str, version: Version) -> bool:
         """The schema's ``IsVulnerable(pkg, v, osv)`` for the PyPI package ``name``."""
         canonical = canonicalize_name(name)
@@ -218,6 +216,21 @@ def parse_advisory(data: Any, source: str) -> Advisory:
         ),
         source=source,
     )
+
+
+def pypi_names(data: Any, source: str) -> set[str]:
+    """The canonical names of the PyPI packages one decoded OSV document speaks of, read
+    without parsing the rest of it (that waits until one of them is asked about)."""
+    record = _mapping(data, source, "the record")
+    names: set[str] = set()
+    for index, item in enumerate(_list(record.get("affected"), source, "affected")):
+        where = f"affected[{index}].package"
+        package = _mapping(
+            _mapping(item, source, f"affected[{index}]").get("package"), source, where
+        )
+        if package.get("ecosystem") == ECOSYSTEM:
+            names.add(canonicalize_name(_text(package.get("name"), source, f"{where}.name")))
+    return names
 
 
 def _affected(data: Any, source: str, index: int) -> Affected:

@@ -130,6 +130,7 @@ def _vulnerability(finding: Finding, component: Component) -> Vulnerability:
             )
         )
     return Vulnerability(
+        bom_ref=f"{finding.advisory}/{component.bom_ref.value}",
         id=finding.advisory,
         source=source(finding.advisory),
         references=[

@@ -78,7 +78,7 @@ def load_audit_settings(
         policy=GatePolicy(
             max_severity=as_level(section["max_severity"]),
             unknown_severity=as_level(section["unknown_severity"]),
-            ignore=frozenset(section["ignore"]),
+            ignore=tuple(sorted(set(section["ignore"]))),
         ),
     )
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib.metadata import Distribution
 from typing import Final
 
@@ -191,7 +191,7 @@ class GatePolicy:
     """Findings at or above this level refuse an install."""
     unknown_severity: SeverityLevel = DEFAULT_UNKNOWN_SEVERITY
     """The level assumed for a finding no advisory rates (by default: refuse it)."""
-    ignore: frozenset[str] = field(default_factory=frozenset)
+    ignore: tuple[str, ...] = ()
     """Advisory ids (or any of their aliases) accepted for good."""
 
     def level_of(self, finding: Finding) -> SeverityLevel:
@@ -246,14 +246,14 @@ def gate(
 ) -> GateDecision:
     """Decide an install: refused while any finding at or above ``policy.max_severity`` is not
     overridden by ``policy.ignore`` or by ``allow`` (ids accepted for this install only)."""
-    allowed_now = frozenset(allow)
+    ignored, allowed_now = frozenset(policy.ignore), frozenset(allow)
     refused: list[Finding] = []
     overridden: list[Override] = []
     tolerated: list[Finding] = []
     for finding in findings:
         if not policy.refuses(finding):
             tolerated.append(finding)
-        elif matched := sorted(finding.ids & policy.ignore):
+        elif matched := sorted(finding.ids & ignored):
             overridden.append(Override(finding, f"audit.ignore lists {', '.join(matched)}"))
         elif matched := sorted(finding.ids & allowed_now):
             overridden.append(Override(finding, f"allowed for this install: {', '.join(matched)}"))

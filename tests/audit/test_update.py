@@ -1,0 +1,55 @@
+"""Downloading osv.dev's PyPI advisories: stored whole once they read as OSV, else not at all."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from anya_plugins.audit.errors import AdvisoryServiceError
+from anya_plugins.audit.offline import OfflineOsvService
+from anya_plugins.audit.update import update_advisories
+from anya_plugins.audit.vulnerabilities import Package, scan
+from tests.audit.conftest import Serve
+
+
+def test_unreachable_service_is_a_clear_error(unreachable_url: str, tmp_path: Path) -> None:
+    dest = tmp_path / "osv-pypi.zip"
+    with pytest.raises(AdvisoryServiceError, match=r"cannot connect") as raised:
+        update_advisories(dest, url=unreachable_url, timeout=2)
+    assert raised.value.url == unreachable_url
+    assert raised.value.hint is not None
+    assert "audit.advisories" in raised.value.hint
+    assert not dest.exists()
+
+
+def test_downloaded_zip_is_stored_and_scanned(
+    serve: Serve, advisories_zip: Path, tmp_path: Path
+) -> None:
+    body = advisories_zip.read_bytes()
+    dest = tmp_path / "data" / "osv-pypi.zip"
+    update = update_advisories(dest, url=serve(body, 200), timeout=5)
+    assert (update.records, update.size) == (6, len(body))
+    assert update.sha256 == hashlib.sha256(body).hexdigest()
+    assert dest.read_bytes() == body
+    report = scan([Package("pyyaml", "5.3.1")], OfflineOsvService(dest))
+    assert [finding.advisory for finding in report.findings] == ["GHSA-8q59-q68h-6hv4"]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "problem"),
+    [
+        (503, b"busy", r"HTTP 503"),
+        (200, b"<html>captive portal</html>", r"the download is not a zip of OSV records"),
+    ],
+)
+def test_failed_download_keeps_the_old_advisories_and_leaves_nothing_behind(
+    serve: Serve, advisories_zip: Path, tmp_path: Path, status: int, body: bytes, problem: str
+) -> None:
+    dest = tmp_path / "osv-pypi.zip"
+    dest.write_bytes(advisories_zip.read_bytes())
+    with pytest.raises(AdvisoryServiceError, match=problem):
+        update_advisories(dest, url=serve(body, status), timeout=5)
+    assert dest.read_bytes() == advisories_zip.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all.zip", "osv-pypi.zip"]
