@@ -82,6 +82,7 @@ def set_command(args: argparse.Namespace) -> int:
     host = _host(args)
     schema = _schema_for(host, _section_of(args.key))
     stored = set_value(Path(host.config_path), args.key, args.value, schema)
+    _audit(host, args.key, "set")
     if args.json:
         render.say(render.to_json({"key": args.key, "value": stored, "file": host.config_path}))
     else:
@@ -95,6 +96,8 @@ def unset_command(args: argparse.Namespace) -> int:
     host = _host(args)
     _section_of(args.key)
     removed = unset_value(Path(host.config_path), args.key)
+    if removed:
+        _audit(host, args.key, "unset")
     if args.json:
         render.say(render.to_json({"key": args.key, "removed": removed}))
     else:
@@ -122,6 +125,12 @@ def show_command(args: argparse.Namespace) -> int:
     ]
     render.table(None, headers, rows)
     return 0
+
+
+def _audit(host: Any, key: str, change: str) -> None:
+    from anya_plugins.install.auditing import record_config_change
+
+    record_config_change(host.configuration(), key, change)
 
 
 def _format(value: Any) -> str:

@@ -109,6 +109,10 @@ def toggle_command(args: argparse.Namespace) -> int:
     extension = host.get(args.name)
     changed = set_disabled(Path(host.config_path), extension.name, disabled=not args.enabled)
     state = "enabled" if args.enabled else "disabled"
+    if changed:
+        from anya_plugins.install.auditing import record_config_change
+
+        record_config_change(host.configuration(), "host.disabled", f"{extension.name} {state}")
     result = {"name": extension.name, "state": state, "changed": changed}
     if args.json:
         render.say(render.to_json(result))

@@ -32,6 +32,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         help="let unsigned files in where the trust policy permits it (recorded)",
     )  # fmt: skip
     install.add_argument(
+        "--allow", dest="allow_vulnerable", action="append", default=[], metavar="ADVISORY",
+        help="accept this advisory (id or alias) for this install only (recorded)",
+    )  # fmt: skip
+    install.add_argument(
         "--config", dest="store_config", action="append", default=[], metavar="KEY=VALUE",
         help="store a configuration value of the extension after installing",
     )  # fmt: skip
@@ -102,6 +106,7 @@ def install_command(args: argparse.Namespace) -> int:
             upgrade=args.upgrade,
             allow_downgrade=args.allow_downgrade,
             allow_unsigned=args.allow_unsigned,
+            allow_vulnerable=args.allow_vulnerable,
             extension_config=args.store_config,
             progress=progress,
         )

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from anya_plugins.cli import (
+    audit_cmd,
     config_cmd,
     extensions_cmd,
     install_cmd,
@@ -46,6 +47,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
     registry_cmd.register(commands)
     install_cmd.register(commands)
     publish_cmd.register(commands)
+    audit_cmd.register(commands)
     return parser, commands
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from anya_plugins.audit.log import Action
 from anya_plugins.config.layers import LayeredConfig, load_config
 from anya_plugins.config.paths import user_config_path
 from anya_plugins.errors import AnyaError, UsageError
@@ -69,8 +72,11 @@ def _transaction(
     dry_run: bool = False,
     allow_downgrade: bool = False,
     allow_unsigned: bool = False,
+    allow_vulnerable: Sequence[str] = (),
     progress: Callable[[str], Progress | None] | None = None,
 ) -> Transaction:
+    from anya_plugins.audit.settings import load_audit_settings
+    from anya_plugins.install.gatecheck import vulnerability_check
     from anya_plugins.install.trustcheck import trust_check
     from anya_plugins.trust.policy import load_trust_policy
 
@@ -78,6 +84,7 @@ def _transaction(
     config = _config(target)
     settings = load_sources(config)
     policy = load_trust_policy(config)
+    audit = load_audit_settings(config)
     options = InstallOptions(
         source=source,
         prerelease=prerelease,
@@ -95,6 +102,7 @@ def _transaction(
             check_extension_contract,
             trust_check(policy, allow_unsigned=allow_unsigned, decisions=decisions),
         ],
+        set_checks=[vulnerability_check(audit, allow=allow_vulnerable, decisions=[])],
         progress=progress,
         trust_decisions=decisions,
     )
@@ -109,6 +117,7 @@ def install_extensions(
     upgrade: bool = False,
     allow_downgrade: bool = False,
     allow_unsigned: bool = False,
+    allow_vulnerable: Sequence[str] = (),
     extension_config: Sequence[str] = (),
     progress: Callable[[str], Progress | None] | None = None,
 ) -> InstallResult:
@@ -122,11 +131,30 @@ def install_extensions(
         dry_run=dry_run,
         allow_downgrade=allow_downgrade,
         allow_unsigned=allow_unsigned,
+        allow_vulnerable=allow_vulnerable,
         progress=progress,
     )
-    result = transaction.install(typed)
+    result = _audited(transaction, target, "install", typed, lambda: transaction.install(typed))
     if extension_config and not dry_run:
         _store_extension_config(typed, extension_config)
+    return result
+
+
+def _audited(
+    transaction: Transaction,
+    target: Target,
+    action: Action,
+    requested: Sequence[str],
+    run: Callable[[], InstallResult],
+) -> InstallResult:
+    """Run a transaction with its outcome — or its refusal — in the audit log."""
+    from anya_plugins.install.auditing import audit_log, record_changes, refusals_recorded
+
+    log = audit_log(_config(target))
+    source = transaction.options.source
+    with refusals_recorded(log, action, requested, source):
+        result = run()
+    record_changes(log, action, result, source, transaction.trust_decisions)
     return result
 
 
@@ -171,8 +199,12 @@ def uninstall_extensions(names: Sequence[str], target: Target = Target()) -> Uni
         journal.rollback(env)
         raise
     journal.commit(env)
+    from anya_plugins.install.auditing import audit_log
+
+    log = audit_log(_config(target))
     for name in dists:
         remove_receipt(env, name)
+        log.record("uninstall", extension=name, version=installed[name].version)
     return UninstallResult(tuple(dists))
 
 
@@ -212,7 +244,7 @@ def update_extensions(
     transaction = _transaction(
         target, prerelease=prerelease, upgrade=True, dry_run=dry_run, progress=progress
     )
-    return transaction.install(typed)
+    return _audited(transaction, target, "update", typed, lambda: transaction.install(typed))
 
 
 @dataclass(frozen=True)
@@ -301,7 +333,10 @@ def sync_lock(
             source=source, dry_run=dry_run, allow_downgrade=True,
             private_source=source.startswith("enterprise."),
         )  # fmt: skip
-        results.append(transaction.sync(group))
+        requested = [f"{entry.name}=={entry.version}" for entry in group]
+        results.append(
+            _audited(transaction, target, "install", requested, partial(transaction.sync, group))
+        )
     if not results:
         raise LockError(f"{path} locks nothing")
     first = results[0]
@@ -388,3 +423,67 @@ def verify_extensions(
             )
         )
     return checks
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """``anya-ext audit``: what the advisories say about the installed environment."""
+
+    advisories: str
+    packages: int
+    findings: tuple[Any, ...]
+    refused: tuple[str, ...]
+    ok: bool
+
+
+def audit_environment(target: Target = Target(), *, update: bool = False) -> AuditReport:
+    """Check every installed distribution against the advisory database (fetched first
+    with ``update``); ``ok`` is False when the gate would refuse any of them."""
+    from anya_plugins.audit.errors import AdvisoryDatabaseError
+    from anya_plugins.audit.offline import OfflineOsvService
+    from anya_plugins.audit.settings import load_audit_settings
+    from anya_plugins.audit.update import update_advisories
+    from anya_plugins.audit.vulnerabilities import gate, installed_packages, scan
+
+    settings = load_audit_settings(_config(target))
+    if update:
+        update_advisories(settings.advisories)
+    if not settings.advisories.exists():
+        raise AdvisoryDatabaseError(
+            str(settings.advisories), "no advisory database here; run 'anya-ext audit --update'"
+        )
+    env = TargetEnvironment.of(target.python)
+    packages = installed_packages(env.installed().values())
+    report = scan(packages, OfflineOsvService(settings.advisories))
+    decision = gate(report.findings, settings.policy)
+    return AuditReport(
+        advisories=str(settings.advisories),
+        packages=len(packages),
+        findings=tuple(report.findings),
+        refused=decision.reasons() if not decision.allowed else (),
+        ok=decision.allowed,
+    )
+
+
+def environment_sbom(target: Target = Target(), *, with_vulnerabilities: bool = True) -> str:
+    """A CycloneDX SBOM (JSON) of the installed environment."""
+    from anya_plugins.audit.offline import OfflineOsvService
+    from anya_plugins.audit.sbom import sbom_json
+    from anya_plugins.audit.settings import load_audit_settings
+    from anya_plugins.audit.vulnerabilities import installed_packages, scan
+
+    env = TargetEnvironment.of(target.python)
+    packages = installed_packages(env.installed().values())
+    findings: tuple[Any, ...] = ()
+    advisories = load_audit_settings(_config(target)).advisories
+    if with_vulnerabilities and advisories.exists():
+        findings = tuple(scan(packages, OfflineOsvService(advisories)).findings)
+    return sbom_json(packages, findings)
+
+
+def verify_audit_log(target: Target = Target(), *, expected_head: str | None = None) -> Any:
+    """Check the audit log's hash chain (LogReport: entries, head, problems by line)."""
+    from anya_plugins.audit.log import verify_log
+    from anya_plugins.audit.settings import load_audit_settings
+
+    return verify_log(load_audit_settings(_config(target)).log, expected_head=expected_head)

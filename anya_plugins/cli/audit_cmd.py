@@ -1,0 +1,85 @@
+"""``anya-ext audit``, ``sbom`` and ``audit-log verify``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from anya_plugins.cli import render
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    audit = commands.add_parser("audit", help="check installed packages against advisories")
+    audit.add_argument("--update", action="store_true", help="fetch the advisory database first")
+    audit.add_argument("--python", type=Path, default=None)
+    audit.set_defaults(handler=audit_command)
+
+    sbom = commands.add_parser("sbom", help="a CycloneDX SBOM of the environment")
+    sbom.add_argument("--python", type=Path, default=None)
+    sbom.add_argument("--output", "-o", type=Path, default=None)
+    sbom.set_defaults(handler=sbom_command)
+
+    log = commands.add_parser("audit-log", help="the tamper-evident audit log")
+    actions = log.add_subparsers(dest="log_action", metavar="ACTION", required=True)
+    verify = actions.add_parser("verify", help="check the hash chain, entry by entry")
+    verify.add_argument("--expected-head", default=None, help="a head hash noted earlier")
+    verify.set_defaults(handler=log_verify_command, python=None)
+
+
+def _target(args: argparse.Namespace) -> Any:
+    from anya_plugins.install.service import Target
+
+    return Target(python=args.python, config_overrides=tuple(args.config_overrides))
+
+
+def audit_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import audit_environment
+
+    report = audit_environment(_target(args), update=args.update)
+    if args.json:
+        render.say(render.to_json(report))
+    elif report.findings:
+        render.table(
+            None,
+            ("package", "version", "advisory", "severity", "fixed in"),
+            [
+                (
+                    f.package,
+                    f.version,
+                    f.advisory,
+                    f.severity.level if f.severity else "unknown",
+                    ", ".join(f.fixed_versions) or "-",
+                )
+                for f in report.findings
+            ],
+        )
+    else:
+        render.say(f"{report.packages} packages, no known vulnerabilities ({report.advisories})")
+    return 0 if report.ok else 1
+
+
+def sbom_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import environment_sbom
+
+    document = environment_sbom(_target(args))
+    if args.output is None:
+        print(document)
+    else:
+        args.output.write_text(document)
+        render.say(f"wrote {args.output}")
+    return 0
+
+
+def log_verify_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import verify_audit_log
+
+    report = verify_audit_log(_target(args), expected_head=args.expected_head)
+    if args.json:
+        render.say(render.to_json(report))
+    elif report.ok:
+        render.say(f"{report.path}: {report.entries} entries, chain intact (head {report.head})")
+    else:
+        for problem in report.problems:
+            render.error(f"{report.path}:{problem.line}: {problem.kind}: {problem.message}")
+    return 0 if report.ok else 1

@@ -1,0 +1,76 @@
+"""Writing installs, removals, refusals and configuration changes to the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from anya_plugins.audit.log import Action, AuditLog
+from anya_plugins.config.layers import LayeredConfig
+from anya_plugins.errors import AnyaError
+from anya_plugins.install.transaction import InstallResult
+
+
+def audit_log(config: LayeredConfig) -> AuditLog:
+    from anya_plugins.audit.settings import load_audit_settings
+
+    return AuditLog(load_audit_settings(config).log)
+
+
+@contextmanager
+def refusals_recorded(
+    log: AuditLog, action: Action, requested: Sequence[str], source: str
+) -> Iterator[None]:
+    """Record a refused or failed transaction (then let the error through)."""
+    from anya_plugins.audit.errors import VulnerabilityGateError
+    from anya_plugins.install.transaction import InstallRefused
+    from anya_plugins.sources.errors import HashMismatch
+    from anya_plugins.trust.errors import TrustError
+
+    try:
+        yield
+    except AnyaError as error:
+        refused = isinstance(
+            error, TrustError | InstallRefused | VulnerabilityGateError | HashMismatch
+        )
+        log.record(
+            action,
+            extension=", ".join(requested),
+            source=source,
+            result="refused" if refused else "failed",
+            details={"error": type(error).__name__, "message": error.message},
+        )
+        raise
+
+
+def record_changes(
+    log: AuditLog, action: Action, result: InstallResult, source: str, decisions: Sequence[Any]
+) -> None:
+    """One entry per distribution installed, with its hash and who signed it."""
+    if result.dry_run:
+        return
+    by_file = {decision.filename: decision for decision in decisions}
+    for change in result.changes:
+        decision = by_file.get(change.filename)
+        log.record(
+            action,
+            extension=change.name,
+            version=change.new_version,
+            source=source,
+            hashes={"sha256": change.sha256},
+            details={
+                "from": change.old_version,
+                "file": change.filename,
+                "url": change.url,
+                "trust": decision.to_record() if decision is not None else None,
+            },
+        )
+
+
+def record_config_change(config: LayeredConfig, key: str, change: str) -> None:
+    """A configuration change: the key and what happened to it, never the value (it may be
+    a secret)."""
+    audit_log(config).record(
+        "config-change", details={"key": key, "change": change, "file": str(config.path)}
+    )
