@@ -20,6 +20,7 @@ from typing import Any, Literal
 from anya_plugins.registry.errors import DevpiError, RegistryError
 from anya_plugins.registry.indexconfig import FEATURE, INDEX_TYPE, index_config
 from anya_plugins.registry.layout import Layout, UserSpec, resolve_password
+from anya_plugins.registry.provenance import MEDIA_TYPE as PROVENANCE_MEDIA_TYPE
 
 JSON = "application/json"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -158,6 +159,37 @@ class DevpiClient:
         return self._request(
             "GET", f"/{_quote(index)}/+simple/{_quote(project)}/", accept=SIMPLE_JSON
         )
+
+    def search(
+        self, index: str, query: str, category: str | None = None, *, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Extensions on the index (its bases included) matching every term of ``query``.
+
+        The Anya plugin's ``+anya/search``: the latest version of each matching project,
+        best match first, each with name, version, summary, keywords, category, host_api
+        and the index it lives on. ``category`` is a category or a source (``core``).
+        """
+        params = {"q": query}
+        if category is not None:
+            params["category"] = category
+        if limit is not None:
+            params["limit"] = str(limit)
+        path = f"/{_quote(index)}/+anya/search?{urllib.parse.urlencode(params)}"
+        results: list[dict[str, Any]] = self._request("GET", path)["results"]
+        return results
+
+    def provenance(self, index: str, filename: str) -> dict[str, Any] | None:
+        """The PEP 740 provenance object of a file the index serves (bases included).
+
+        None when the index serves no such file or the file came without attestations.
+        """
+        path = f"/{_quote(index)}/+provenance/{_quote(filename)}"
+        try:
+            return self._request("GET", path, accept=PROVENANCE_MEDIA_TYPE)
+        except DevpiError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def _login(self, credentials: Credentials) -> str | None:
         body = {"user": credentials.user, "password": credentials.password}

@@ -15,11 +15,15 @@ directly by ``anya_plugins.registry.launch`` for the embedded server.
   nothing stored, a file that breaks the extension contract, disagrees with the name
   and version it is sent as, or has a category the index does not accept. Hooks that
   run after an upload cannot veto it; a tween can.
+* Search (``plugin_search``): ``GET /{user}/{index}/+anya/search``, answered from records
+  kept in memory and marked stale by devpi's version-data events.
+* PEP 740 provenance (``plugin_provenance``): upload attestations checked and kept beside
+  their files, served at ``GET /{user}/{index}/+provenance/{filename}`` and linked from
+  the PEP 691 JSON simple pages.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -33,16 +37,19 @@ from devpi_server.model import (
     ensure_list,
 )
 from pluggy import HookimplMarker
-from pyramid.response import Response  # type: ignore[import-untyped]
+from pyramid.tweens import EXCVIEW  # type: ignore[import-untyped]
 
 from anya_plugins.metadata.taxonomy import CATEGORIES
+from anya_plugins.registry import plugin_provenance, plugin_search
 from anya_plugins.registry.indexconfig import (
     CATEGORIES_KEY,
     EXTENSIONS_KEY,
     FEATURE,
     INDEX_TYPE,
     PRIVATE_KEY,
+    is_private_index,
 )
+from anya_plugins.registry.plugin_responses import refusal_response
 from anya_plugins.registry.uploadcheck import UploadRefused, check_release_file
 
 hookimpl = HookimplMarker("devpiserver")
@@ -100,9 +107,7 @@ class AnyaStageCustomizer(BaseStageCustomizer):
         return [
             stage
             for stage in self.stage.sro()
-            if stage.ixconfig.get("type") == INDEX_TYPE
-            and stage.ixconfig.get(PRIVATE_KEY)
-            and stage.has_project_perstage(project) is True
+            if is_private_index(stage.ixconfig) and stage.has_project_perstage(project) is True
         ]
 
 
@@ -118,10 +123,31 @@ def devpiserver_get_features() -> set[str]:
 
 @hookimpl
 def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
-    # Under the keyfs transaction tween: the stage is readable, and a refusal stores nothing.
+    # Under the keyfs transaction tween: the stage is readable, a refusal stores nothing,
+    # and what the provenance tween stores is committed with the upload or not at all. Over
+    # the exception view: devpi's answers (e.g. its 200 for an identical re-upload) are
+    # raised as exceptions, which the tweens must see as responses.
+    contract_tween = f"{__name__}.upload_contract_tween"
     pyramid_config.add_tween(
-        f"{__name__}.upload_contract_tween", under="devpi_server.views.tween_keyfs_transaction"
+        contract_tween, under="devpi_server.views.tween_keyfs_transaction", over=EXCVIEW
     )
+    pyramid_config.add_tween(
+        f"{plugin_provenance.__name__}.provenance_tween", under=contract_tween, over=EXCVIEW
+    )
+    plugin_search.configure(pyramid_config)
+    plugin_provenance.configure(pyramid_config)
+
+
+@hookimpl
+def devpiserver_on_changed_versiondata(
+    stage: Any, project: str, version: str, metadata: Any
+) -> None:
+    plugin_search.mark_changed(stage, project)
+
+
+@hookimpl
+def devpiserver_stage_created(stage: Any) -> None:
+    plugin_search.forget_stage(stage)
 
 
 def upload_contract_tween(handler: Handler, registry: Any) -> Handler:
@@ -132,7 +158,7 @@ def upload_contract_tween(handler: Handler, registry: Any) -> Handler:
         try:
             _check_request(xom, request)
         except UploadRefused as refusal:
-            return _refusal_response(refusal)
+            return refusal_response(refusal)
         return handler(request)
 
     return tween
@@ -213,13 +239,3 @@ def _check_file(filename: str, content: IO[bytes], stage: Any, name: str, versio
         check_release_file(
             path, name=name, version=version, categories=stage.ixconfig.get(CATEGORIES_KEY, [])
         )
-
-
-def _refusal_response(refusal: UploadRefused) -> Response:
-    """400 whose reason phrase carries the message, which is what twine and pip print."""
-    message = refusal.message if not refusal.hint else f"{refusal.message} ({refusal.hint})"
-    reason = message.replace("\r", " ").replace("\n", " ")
-    body = json.dumps({"message": message}) + "\n"
-    return Response(
-        body=body, status=f"400 {reason}", content_type="application/json", charset="utf-8"
-    )

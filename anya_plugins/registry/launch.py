@@ -23,12 +23,14 @@ def main(argv: list[str]) -> int:
         print("usage: python -m anya_plugins.registry.launch init|serve [devpi options]")
         return 2
     command, options = argv[0], argv[1:]
-    pluginmanager = _pluginmanager()
+    pluginmanager = plugin_manager()
     if command == "init":
         from devpi_server.init import init
 
         password = os.environ.pop(ROOT_PASSWORD_ENV, "")
-        root = ["--root-passwd", password] if password else []
+        # One argument: a generated password may begin with "-", which argparse would take
+        # for an option.
+        root = [f"--root-passwd={password}"] if password else []
         return int(init(pluginmanager=pluginmanager, argv=["devpi-init", *options, *root]))
 
     from devpi_server.main import CommandRunner, _main
@@ -39,7 +41,8 @@ def main(argv: list[str]) -> int:
     return int(runner.return_code or 0)
 
 
-def _pluginmanager() -> PluginManager:
+def plugin_manager() -> PluginManager:
+    """devpi-server's plugin manager with the Anya plugin registered (once)."""
     from devpi_server.config import get_pluginmanager
 
     from anya_plugins.registry import devpi_plugin

@@ -19,7 +19,6 @@ Mirror indexes in the resolution order are not searched.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
@@ -29,6 +28,7 @@ from packaging.utils import canonicalize_name
 from pyramid.response import Response  # type: ignore[import-untyped]
 
 from anya_plugins.registry.indexconfig import INDEX_TYPE, is_private_index
+from anya_plugins.registry.plugin_responses import json_response, message_response
 from anya_plugins.registry.search import (
     Catalog,
     ExtensionRecord,
@@ -69,6 +69,7 @@ def mark_changed(stage: Any, project: str) -> None:
     """``devpiserver_on_changed_versiondata``: a version of ``project`` changed on ``stage``."""
     if stage is None or stage.ixconfig.get("type") == _MIRROR:
         return
+    # devpi calls the hook inside a read transaction at the changed serial.
     serial = stage.keyfs.tx.at_serial
     catalog_of(stage.xom).stage(stage.name).mark_changed(canonicalize_name(project), serial)
 
@@ -82,11 +83,11 @@ def search_view(request: Any) -> Response:
     xom = request.registry["xom"]
     stage = xom.model.getstage(request.matchdict["user"], request.matchdict["index"])
     if stage is None:
-        return _json_error(
+        return message_response(
             404, f"no index {request.matchdict['user']}/{request.matchdict['index']}"
         )
     if not request.has_permission("pkg_read"):
-        return _json_error(403, f"no permission to read {stage.name}")
+        return message_response(403, f"no permission to read {stage.name}")
     try:
         query = SearchQuery(
             text=str(request.params.get("q", "")),
@@ -94,7 +95,7 @@ def search_view(request: Any) -> Response:
             limit=_limit(request.params.get("limit")),
         )
     except InvalidQuery as exc:
-        return _json_error(400, exc.message if not exc.hint else f"{exc.message} ({exc.hint})")
+        return message_response(400, exc.message if not exc.hint else f"{exc.message} ({exc.hint})")
     serial = xom.keyfs.tx.at_serial
     order = [base for base in stage.sro() if base.ixconfig.get("type") != _MIRROR]
     catalog = catalog_of(xom)
@@ -117,7 +118,7 @@ def search_view(request: Any) -> Response:
         "stale": not current,
         "results": [record.as_json() for record in found.records],
     }
-    return Response(body=json.dumps(body), content_type="application/json", charset="utf-8")
+    return json_response(body)
 
 
 def _limit(value: str | None) -> int | None:
@@ -169,12 +170,3 @@ def _read_record(stage: Any, project: str) -> ExtensionRecord | None:
     latest = max(versions, key=version_key)
     metadata = stage.get_versiondata_perstage(project, latest)
     return record_from_metadata(metadata, stage.name) if metadata else None
-
-
-def _json_error(status: int, message: str) -> Response:
-    return Response(
-        body=json.dumps({"message": message}),
-        status=status,
-        content_type="application/json",
-        charset="utf-8",
-    )

@@ -190,20 +190,32 @@ class SearchResult:
 
 
 def search(records: Iterable[ExtensionRecord], query: SearchQuery) -> SearchResult:
-    """The records that match ``query``, best first, then by name."""
+    """The records that match ``query``, best first, then by name.
+
+    Records given in name order (as :meth:`Catalog.visible` gives them) are ranked in
+    linear time.
+    """
     terms = query.terms
     phrase = canonicalize_name("-".join(terms)) if terms else ""
+    exact = (phrase, DIST_NAME_PREFIX + phrase)
     name_terms = tuple(canonicalize_name(term) for term in terms)
-    ranked: list[tuple[Rank, str, ExtensionRecord]] = []
+    by_rank: tuple[list[ExtensionRecord], ...] = tuple([] for _ in Rank)
     for record in records:
         if query.category is not None and not _in_category(record.category, query.category):
             continue
-        rank = _rank(record, terms, name_terms, phrase)
+        rank = _rank(record, terms, name_terms, exact)
         if rank is not None:
-            ranked.append((rank, record.key, record))
-    ranked.sort(key=lambda item: (item[0], item[1]))
+            by_rank[rank].append(record)
+    ranked: list[ExtensionRecord] = []
+    for bucket in by_rank:
+        bucket.sort(key=_by_key)
+        ranked.extend(bucket)
     chosen = ranked if query.limit is None else ranked[: query.limit]
-    return SearchResult(query, len(ranked), tuple(record for _, _, record in chosen))
+    return SearchResult(query, len(ranked), tuple(chosen))
+
+
+def _by_key(record: ExtensionRecord) -> str:
+    return record.key
 
 
 def _in_category(category: str | None, wanted: str) -> bool:
@@ -213,19 +225,24 @@ def _in_category(category: str | None, wanted: str) -> bool:
 
 
 def _rank(
-    record: ExtensionRecord, terms: Sequence[str], name_terms: Sequence[str], phrase: str
+    record: ExtensionRecord,
+    terms: Sequence[str],
+    name_terms: Sequence[str],
+    exact: tuple[str, str],
 ) -> Rank | None:
     if not terms:
         return Rank.TEXT
     name = record.key
-    if phrase in (name, name.removeprefix(DIST_NAME_PREFIX)):
+    if name in exact:
         return Rank.EXACT_NAME
-    in_name = [term in name for term in name_terms]
-    if all(in_name):
-        return Rank.NAME
-    if all(found or term in record.text for found, term in zip(in_name, terms, strict=True)):
-        return Rank.TEXT
-    return None
+    rank = Rank.NAME
+    for term, name_term in zip(terms, name_terms, strict=True):
+        if name_term in name:
+            continue
+        if term not in record.text and term not in name:
+            return None
+        rank = Rank.TEXT
+    return rank
 
 
 class StageCatalog:
@@ -313,7 +330,7 @@ class IndexInOrder:
 
 
 class Catalog:
-    """Every index's :class:`StageCatalog` on one server, and the merged views of queried indexes."""
+    """Every index's :class:`StageCatalog` on one server, and the merged views of queries."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -336,7 +353,7 @@ class Catalog:
     def visible(
         self, index: str, order: Sequence[IndexInOrder], *, guarded: bool
     ) -> tuple[ExtensionRecord, ...]:
-        """The latest version of each project that index ``index`` shows.
+        """The latest version of each project that index ``index`` shows, in name order.
 
         ``order`` is its resolution order (itself first); with ``guarded`` (an ``anya``
         index) a name held by a private index in the order is served by those only. The
@@ -350,7 +367,12 @@ class Catalog:
             cached = self._views.get(index)
         if cached is not None and cached[0] == key:
             return cached[1]
-        merged = tuple(merge_latest([(item, item.catalog.records()) for item in order], guarded))
+        merged = tuple(
+            sorted(
+                merge_latest([(item, item.catalog.records()) for item in order], guarded),
+                key=_by_key,
+            )
+        )
         with self._lock:
             self._views[index] = (key, merged)
         return merged

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -55,7 +56,12 @@ class Registry:
 
 class Upload(Protocol):
     def __call__(
-        self, index: str, *files: Path, user: str | None, password: str | None = None
+        self,
+        index: str,
+        *files: Path,
+        user: str | None,
+        password: str | None = None,
+        options: Sequence[str] = (),
     ) -> subprocess.CompletedProcess[str]: ...
 
 
@@ -76,10 +82,18 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
 
 @pytest.fixture(scope="session")
 def upload(registry: Registry) -> Upload:
-    """``twine upload`` of files to an index as a user (None: no credentials at all)."""
+    """``twine upload`` of files to an index as a user (None: no credentials at all).
+
+    ``options`` go to twine (e.g. ``--attestations``, which sends each file's
+    ``<file>.*.attestation`` files given among ``files``).
+    """
 
     def run(
-        index: str, *files: Path, user: str | None, password: str | None = None
+        index: str,
+        *files: Path,
+        user: str | None,
+        password: str | None = None,
+        options: Sequence[str] = (),
     ) -> subprocess.CompletedProcess[str]:
         if user is None:
             credentials = ["-u", "", "-p", ""]
@@ -89,7 +103,7 @@ def upload(registry: Registry) -> Upload:
             [
                 sys.executable, "-m", "twine", "upload", "--non-interactive",
                 "--disable-progress-bar", "--repository-url", f"{registry.url}/{index}/",
-                *credentials, *(str(f) for f in files),
+                *credentials, *options, *(str(f) for f in files),
             ],
             capture_output=True,
             text=True,
@@ -98,3 +112,34 @@ def upload(registry: Registry) -> Upload:
         )  # fmt: skip
 
     return run
+
+
+def metadata_wheel(
+    directory: Path,
+    name: str,
+    *,
+    version: str = "0.1.0",
+    summary: str = "An Anya extension.",
+    category: str = "community/experimental",
+    keywords: Sequence[str] = (),
+) -> Path:
+    """A wheel holding only its METADATA, which is all an index reads of it.
+
+    For uploads whose summary or keywords matter; the extension template gives every
+    extension the same summary. The host API range is the template's.
+    """
+    contract = (
+        "anya-extension",
+        f"anya-category:{category}",
+        "anya-host-api:>=1.0",
+        "anya-host-api:<2",
+    )
+    dist = name.replace("-", "_")
+    path = directory / f"{dist}-{version}-py3-none-any.whl"
+    text = (
+        f"Metadata-Version: 2.4\nName: {name}\nVersion: {version}\nSummary: {summary}\n"
+        f"Keywords: {','.join((*keywords, *contract))}\n"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{dist}-{version}.dist-info/METADATA", text)
+    return path
