@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from anya_plugins.authoring.new import new_extension
+from tests.registry_fixtures import registry, upload
 from tests.support import (
     REPO,
     ExtensionBuilder,
@@ -24,6 +25,8 @@ from tests.support import (
     run,
     uv,
 )
+
+__all__ = ["registry", "upload"]  # session fixtures shared by every test folder
 
 
 @pytest.fixture(scope="session")

@@ -140,6 +140,10 @@ class Transaction:
         recovered = journal.rollback(self.env)
         specs = [parse_spec(text) for text in typed]
         index = SimpleIndex.from_settings(self.settings, self.options.source)
+        for spec in specs:
+            # Our own client first: an unreachable index or an unknown name is said plainly
+            # (with every mirror tried), and the mirror that answered goes first for uv.
+            index.project_page(spec.name)
         index_url, resolution = self._resolve(index, specs)
         with tempfile.TemporaryDirectory(prefix="anya-download-") as scratch:
             candidates = self._download(index, index_url, resolution.to_install, Path(scratch))

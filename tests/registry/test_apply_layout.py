@@ -8,7 +8,7 @@ from anya_plugins.registry.devpi import Credentials, apply_layout
 from anya_plugins.registry.errors import LayoutError, RegistryError
 from anya_plugins.registry.indexconfig import INDEX_TYPE
 from anya_plugins.registry.layout import parse_layout
-from tests.registry.conftest import ENVIRON, Registry
+from tests.registry_fixtures import ENVIRON, Registry
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 import pytest
 
 from anya_plugins.registry.errors import DevpiError
-from tests.registry.conftest import Registry, Upload
+from tests.registry_fixtures import Registry, Upload
 from tests.support import ExtensionBuilder, ExtensionSpec
 
 pytestmark = pytest.mark.slow

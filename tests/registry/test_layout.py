@@ -14,7 +14,7 @@ from anya_plugins.registry.layout import (
     parse_layout,
     resolve_password,
 )
-from tests.registry.conftest import LAYOUT_FILE
+from tests.registry_fixtures import LAYOUT_FILE
 
 MINIMAL = """
 [users.acme]

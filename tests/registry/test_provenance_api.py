@@ -24,7 +24,7 @@ from sigstore.verify import Verifier, policy
 
 from anya_plugins.registry.provenance import MEDIA_TYPE
 from anya_plugins.trust.local_instance import LocalSigstore
-from tests.registry.conftest import Registry, Upload, metadata_wheel
+from tests.registry_fixtures import Registry, Upload, metadata_wheel
 from tests.support import ExtensionBuilder, ExtensionSpec
 
 pytestmark = pytest.mark.slow

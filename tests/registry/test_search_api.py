@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from anya_plugins.registry.errors import DevpiError
-from tests.registry.conftest import Registry, Upload, metadata_wheel
+from tests.registry_fixtures import Registry, Upload, metadata_wheel
 from tests.support import ExtensionBuilder, ExtensionSpec
 
 pytestmark = pytest.mark.slow

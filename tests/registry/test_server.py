@@ -13,7 +13,7 @@ from anya_plugins.registry import server
 from anya_plugins.registry.devpi import DevpiClient
 from anya_plugins.registry.errors import ServerError
 from anya_plugins.registry.indexconfig import FEATURE
-from tests.registry.conftest import Registry
+from tests.registry_fixtures import Registry
 
 
 def test_empty_state_directory_is_neither_initialised_nor_running(tmp_path: Path) -> None:

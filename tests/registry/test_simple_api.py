@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 import pytest
 
 from anya_plugins.metadata.contract import parse_metadata_text
-from tests.registry.conftest import Registry, Upload
+from tests.registry_fixtures import Registry, Upload
 from tests.support import ExtensionBuilder, ExtensionSpec
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry.conftest import Registry, Upload
+from tests.registry_fixtures import Registry, Upload
 from tests.support import ExtensionBuilder, ExtensionSpec
 
 pytestmark = pytest.mark.slow

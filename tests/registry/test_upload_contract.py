@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from anya_plugins.registry.errors import DevpiError
-from tests.registry.conftest import Registry, Upload
+from tests.registry_fixtures import Registry, Upload
 from tests.support import ExtensionBuilder, ExtensionSpec
 
 pytestmark = pytest.mark.slow

@@ -11,15 +11,10 @@ from anya_plugins.sources.download import download
 from anya_plugins.sources.http import HttpClient
 from anya_plugins.sources.settings import parse_sources
 from anya_plugins.sources.simple import FileLink, SimpleIndex, parse_project_page
-from tests.registry import conftest as registry_fixtures
-from tests.registry.conftest import Registry, Upload
+from tests.registry_fixtures import Registry, Upload
 from tests.support import ExtensionBuilder, ExtensionSpec
 
 pytestmark = pytest.mark.slow
-
-# The registry tests' session server and twine upload, reused rather than written again.
-registry = registry_fixtures.registry
-upload = registry_fixtures.upload
 
 INDEX = "anya/primary"
 PROJECT = "anya-ext-sources-demo"

@@ -1,4 +1,5 @@
-"""One real devpi-server for the whole session, with the shipped layout applied to it.
+"""One real devpi-server for the whole session, with the shipped layout applied to it (the
+fixtures are registered in tests/conftest.py, so every test folder shares the one server).
 
 The server is the embedded registry (``anya_plugins.registry.server``) on 127.0.0.1 and a
 free port; uploads go through twine exactly as an author's release would.
@@ -67,7 +68,6 @@ class Upload(Protocol):
 
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    pytest.importorskip("devpi_server", reason="the registry tests need the 'registry' extra")
     from anya_plugins.registry import server
 
     state_dir = tmp_path_factory.mktemp("registry")

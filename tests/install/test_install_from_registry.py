@@ -1,0 +1,294 @@
+"""``anya-ext install`` against a real devpi: ranges, features, conflicts, mirrors, attacks.
+
+Every test installs with the real CLI into a throwaway venv; the ones that must fail
+also show that the environment is exactly as it was before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.registry_fixtures import Registry, Upload
+from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
+
+pytestmark = pytest.mark.slow
+
+DEAD_URL = "http://127.0.0.1:9/anya/primary/+simple/"
+
+
+def _core(name: str, version: str, **extra: Any) -> ExtensionSpec:
+    return ExtensionSpec(name, category="core/bitcoin", version=version, **extra)
+
+
+@pytest.fixture(scope="module")
+def published(registry: Registry, upload: Upload, build_extension: ExtensionBuilder) -> Registry:
+    """The extensions these tests install, uploaded once with twine."""
+    specs = [
+        *(_core("ranger", v) for v in ("1.0.0", "1.1.0", "1.2.0", "2.0.0")),
+        _core("torlib", "1.0.0"),
+        _core("featured", "1.0.0", features=("tor",),
+              feature_requirements=(("tor", "anya-ext-torlib>=1"),)),
+        _core("defaulted", "1.0.0", features=("tor",), default_features=("tor",),
+              feature_requirements=(("tor", "anya-ext-torlib>=1"),)),
+        *(_core("shared", v) for v in ("1.0.0", "2.0.0")),
+        _core("left", "1.0.0", dependencies=("anya-ext-shared<2",)),
+        _core("right", "1.0.0", dependencies=("anya-ext-shared>=2",)),
+        _core("fragile", "1.0.0"),
+        _core("bulky", "1.0.0", bulk_modules=1500),
+    ]  # fmt: skip
+    for spec in specs:
+        done = upload("anya/primary", build_extension(spec), user="anya")
+        assert done.returncode == 0, done.stdout + done.stderr
+    return registry
+
+
+@pytest.fixture(scope="module")
+def replica(published: Registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second devpi-server replicating the first: the mirror tier."""
+    from anya_plugins.registry import server
+    from anya_plugins.sources.errors import SourceError
+    from anya_plugins.sources.http import HttpClient
+
+    state_dir = tmp_path_factory.mktemp("replica")
+    running = server.start(state_dir, replica_of=published.state_dir)
+    page = f"{running.url}/anya/primary/+simple/anya-ext-ranger/"
+    try:
+        with HttpClient(timeout=5) as http:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    with http.get(page) as response:
+                        if response.status == 200 and b"ranger-2.0.0" in response.read():
+                            break
+                except SourceError:
+                    pass  # a replica catching up may drop the connection
+                time.sleep(0.2)
+            else:
+                pytest.fail("the replica did not catch up with the primary within 60 s")
+        yield f"{running.url}/anya/primary/+simple/"
+    finally:
+        server.stop(state_dir)
+
+
+@pytest.fixture
+def venv(published: Registry, make_venv: VenvFactory, tmp_path: Path) -> Venv:
+    venv = make_venv()
+    venv.extra_env.update(
+        ANYA_SOURCES__PRIMARY__URL=f"{published.url}/anya/primary/+simple/",
+        ANYA_CACHE_DIR=str(tmp_path / "cache"),
+        # These tests are about resolving and installing; signed installs are tested in
+        # tests/install/test_signed_install.py.
+        ANYA_TRUST__REQUIRE_SIGNATURES="false",
+    )
+    return venv
+
+
+def _install(venv: Venv, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return venv.anya_ext("install", *args, **env)
+
+
+def _dry_run_version(venv: Venv, spec: str, name: str) -> str:
+    result = venv.anya_json("install", "--dry-run", spec)
+    (change,) = [c for c in result["changes"] if c["name"] == name]
+    return str(change["new_version"])
+
+
+def _freeze(venv: Venv) -> dict[str, str]:
+    done = venv.python_code(
+        "import json, importlib.metadata as m;"
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("spec", "version"),
+    [
+        ("ranger", "2.0.0"),
+        ("ranger@1.0.0", "1.0.0"),
+        ("ranger@^1.0", "1.2.0"),
+        ("ranger@~1.1", "1.1.0"),
+        ("ranger@>=1.0,<1.1", "1.0.0"),
+    ],
+)
+def test_version_ranges_resolve_to_the_expected_release(
+    venv: Venv, spec: str, version: str
+) -> None:
+    assert _dry_run_version(venv, spec, "anya-ext-ranger") == version
+
+
+def test_dry_run_changes_nothing(venv: Venv) -> None:
+    before = _freeze(venv)
+    venv.anya_json("install", "--dry-run", "ranger")
+    assert _freeze(venv) == before
+
+
+def test_install_then_update_then_refuse_a_silent_downgrade(venv: Venv) -> None:
+    assert _install(venv, "ranger@~1.1").returncode == 0
+    assert _freeze(venv)["anya-ext-ranger"] == "1.1.0"
+    assert venv.anya_json("outdated") == [
+        {"name": "anya-ext-ranger", "installed": "1.1.0", "latest": "2.0.0"}
+    ]
+    assert venv.anya_ext("update", "ranger").returncode == 0
+    assert _freeze(venv)["anya-ext-ranger"] == "2.0.0"
+    refused = _install(venv, "ranger@1.0.0")
+    assert refused.returncode == 11
+    assert "from 2.0.0 down to 1.0.0" in refused.stderr
+    assert _freeze(venv)["anya-ext-ranger"] == "2.0.0"
+    assert _install(venv, "ranger@1.0.0", "--allow-downgrade").returncode == 0
+    assert _freeze(venv)["anya-ext-ranger"] == "1.0.0"
+
+
+def test_a_feature_brings_its_requirements(venv: Venv) -> None:
+    assert _install(venv, "featured[tor]").returncode == 0
+    assert _freeze(venv)["anya-ext-torlib"] == "1.0.0"
+    (row,) = [r for r in venv.anya_json("list") if r["name"] == "featured"]
+    assert row["enabled_features"] == ["tor"]
+
+
+def test_default_features_are_installed_unless_features_are_named(venv: Venv) -> None:
+    assert _install(venv, "defaulted").returncode == 0
+    assert "anya-ext-torlib" in _freeze(venv)
+
+
+def test_conflicting_requirements_are_explained_and_nothing_changes(venv: Venv) -> None:
+    before = _freeze(venv)
+    done = _install(venv, "left", "right")
+    assert done.returncode == 9
+    assert "cannot be installed together" in done.stderr
+    assert "anya-ext-shared" in done.stderr  # the resolver's own explanation
+    assert _freeze(venv) == before
+
+
+def test_dead_primary_fails_over_to_a_mirror_and_says_so(venv: Venv, replica: str) -> None:
+    done = venv.anya_ext(
+        "-v", "install", "ranger@1.0.0",
+        ANYA_SOURCES__PRIMARY__URL=DEAD_URL,
+        ANYA_SOURCES__PRIMARY__MIRRORS=replica,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"index: {replica}" in done.stdout
+    assert _freeze(venv)["anya-ext-ranger"] == "1.0.0"
+
+
+def test_unreachable_index_is_a_clear_error(venv: Venv) -> None:
+    before = _freeze(venv)
+    done = _install(venv, "ranger", ANYA_SOURCES__PRIMARY__URL=DEAD_URL)
+    assert done.returncode == 8
+    assert "127.0.0.1:9" in done.stderr
+    assert _freeze(venv) == before
+
+
+def test_corrupted_file_on_the_index_installs_nothing(venv: Venv, published: Registry) -> None:
+    (stored,) = published.state_dir.glob("server/**/anya_ext_fragile-1.0.0-py3-none-any.whl")
+    original = stored.read_bytes()
+    # Damage the first member's bytes: the zip (and its METADATA) still reads, the hash fails.
+    stored.write_bytes(original[:100] + bytes(10) + original[110:])
+    try:
+        before = _freeze(venv)
+        done = _install(venv, "fragile")
+        assert done.returncode == 8
+        assert "anya_ext_fragile-1.0.0-py3-none-any.whl" in done.stderr
+        assert "sha256" in done.stderr
+        assert _freeze(venv) == before
+    finally:
+        stored.write_bytes(original)
+
+
+def test_install_killed_midway_is_rolled_back_and_can_be_redone(venv: Venv) -> None:
+    before = _freeze(venv)
+    journal = venv.path / ".anya-install-journal" / "journal.json"
+    process = subprocess.Popen(
+        [str(venv.path / "bin" / "anya-ext"), "install", "bulky"],
+        env=venv.env(),
+        cwd=venv.home,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not journal.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert journal.exists(), "the install step was never reached (or finished unseen)"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+    listing = venv.anya_ext("list")
+    assert "an install was interrupted; rolled back" in listing.stderr
+    assert _freeze(venv) == before
+    assert not journal.parent.exists()
+
+    assert _install(venv, "bulky").returncode == 0
+    assert _freeze(venv)["anya-ext-bulky"] == "1.0.0"
+
+
+def test_lock_then_sync_reproduces_the_set_elsewhere(
+    venv: Venv, make_venv: VenvFactory, tmp_path: Path
+) -> None:
+    assert _install(venv, "featured[tor]", "ranger@1.1.0").returncode == 0
+    lock = tmp_path / "anya.lock"
+    assert venv.anya_ext("lock", str(lock)).returncode == 0
+    locked = json.loads(lock.read_text())["packages"]
+    assert {p["name"]: p["version"] for p in locked} == {
+        "anya-ext-featured": "1.0.0",
+        "anya-ext-ranger": "1.1.0",
+        "anya-ext-torlib": "1.0.0",
+    }
+
+    elsewhere = make_venv()
+    elsewhere.extra_env.update(venv.extra_env)
+    assert elsewhere.anya_ext("sync", str(lock)).returncode == 0
+    theirs, ours = _freeze(elsewhere), _freeze(venv)
+    for name in ("anya-ext-featured", "anya-ext-ranger", "anya-ext-torlib"):
+        assert theirs[name] == ours[name]
+
+
+def test_private_name_is_never_taken_from_a_public_base(
+    published: Registry, upload: Upload, build_extension: ExtensionBuilder, venv: Venv
+) -> None:
+    private = build_extension(ExtensionSpec("shadowed", category="enterprise/custody"))
+    public = build_extension(
+        ExtensionSpec("shadowed", category="community/verified", version="9.0.0")
+    )
+    assert upload("acme/private", private, user="acme").returncode == 0
+    assert upload("community/verified", public, user="community").returncode == 0
+
+    done = venv.anya_ext(
+        "install", "--source", "enterprise", "--org", "acme", "shadowed",
+        ANYA_SOURCES__ENTERPRISE__ACME__URL=f"{published.url}/acme/private/+simple/",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _freeze(venv)["anya-ext-shadowed"] == "0.1.0"
+
+
+def test_client_refuses_a_private_name_served_from_two_indexes(
+    published: Registry, upload: Upload, build_extension: ExtensionBuilder, venv: Venv
+) -> None:
+    """Second line of defence: an index without the server-side guard merges the public
+    release in; the client sees the name served by two indexes and refuses."""
+    root = published.client("root")
+    root.create_index("acme/unguarded", {"type": "stage", "bases": ["community/verified"],
+                                         "acl_upload": ["acme"], "volatile": False})  # fmt: skip
+    private = build_extension(ExtensionSpec("confused", category="enterprise/custody"))
+    public = build_extension(
+        ExtensionSpec("confused", category="community/verified", version="9.0.0")
+    )
+    assert upload("acme/unguarded", private, user="acme").returncode == 0
+    assert upload("community/verified", public, user="community").returncode == 0
+    before = _freeze(venv)
+    done = venv.anya_ext(
+        "install", "--source", "enterprise", "--org", "acme", "confused",
+        ANYA_SOURCES__ENTERPRISE__ACME__URL=f"{published.url}/acme/unguarded/+simple/",
+    )  # fmt: skip
+    assert done.returncode == 11
+    assert "served by more than one index" in done.stderr
+    assert _freeze(venv) == before
