@@ -23,9 +23,15 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     listing.set_defaults(handler=list_command)
 
-    info = commands.add_parser("info", help="everything about one installed extension")
+    info = commands.add_parser("info", help="everything about one extension")
     info.add_argument("name")
     info.add_argument("--no-load", action="store_true", help="do not import the extension")
+    info.add_argument(
+        "--remote", action="store_true",
+        help="ask the index (versions, features, platforms); the default when not installed",
+    )  # fmt: skip
+    info.add_argument("--source", choices=("primary", "community", "enterprise"), default="primary")
+    info.add_argument("--org", default=None)
     info.set_defaults(handler=info_command)
 
     for verb, enabled in (("enable", True), ("disable", False)):
@@ -71,9 +77,23 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def info_command(args: argparse.Namespace) -> int:
+    from anya_plugins.cli.search_cmd import remote_info_command
+    from anya_plugins.errors import ExtensionNotFound
     from anya_plugins.host.inventory import extension_info
 
-    report = extension_info(make_host(args), args.name, load=not args.no_load)
+    if args.remote:
+        return remote_info_command(args)
+    try:
+        report = extension_info(make_host(args), args.name, load=not args.no_load)
+    except ExtensionNotFound as missing:
+        from anya_plugins.sources.errors import SourceError
+
+        try:
+            return remote_info_command(args)
+        except SourceError as remote:
+            raise ExtensionNotFound(
+                missing.message, hint=f"{missing.hint}; not on the index either ({remote.message})"
+            ) from remote
     if args.json:
         render.say(render.to_json(report))
         return 0

@@ -17,6 +17,7 @@ from anya_plugins.cli import (
     install_cmd,
     publish_cmd,
     registry_cmd,
+    search_cmd,
 )
 from anya_plugins.errors import AnyaError, UsageError
 
@@ -48,6 +49,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
     install_cmd.register(commands)
     publish_cmd.register(commands)
     audit_cmd.register(commands)
+    search_cmd.register(commands)
     return parser, commands
 
 

@@ -292,3 +292,22 @@ def test_client_refuses_a_private_name_served_from_two_indexes(
     assert done.returncode == 11
     assert "served by more than one index" in done.stderr
     assert _freeze(venv) == before
+
+
+def test_search_answers_from_the_index_by_name_and_category(venv: Venv) -> None:
+    hits = venv.anya_json("search", "ranger")
+    assert [(h["name"], h["version"], h["category"]) for h in hits] == [
+        ("anya-ext-ranger", "2.0.0", "core/bitcoin")
+    ]
+    assert venv.anya_json("search", "ranger", "--category", "core/web5") == []
+    assert venv.anya_json("search", "no-such-thing-at-all") == []
+
+
+def test_info_of_an_extension_not_installed_comes_from_the_index(venv: Venv) -> None:
+    remote = venv.anya_json("info", "defaulted")
+    assert remote["versions"] == ["1.0.0"]
+    assert remote["category"] == "core/bitcoin"
+    assert remote["features"] == ["tor"]
+    assert remote["default_features"] == ["tor"]
+    assert remote["platforms"] == ["pure"]
+    assert remote["source"] == "primary"

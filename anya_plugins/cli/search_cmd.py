@@ -1,0 +1,74 @@
+"""``anya-ext search`` and ``anya-ext info --remote``: what the index offers."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from anya_plugins.cli import render
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    search = commands.add_parser("search", help="search the index by name, summary, keywords")
+    search.add_argument("query", nargs="+")
+    search.add_argument("--category", default=None, help="e.g. core/bitcoin, or just core")
+    search.add_argument(
+        "--source", choices=("primary", "community", "enterprise"), default="primary"
+    )
+    search.add_argument("--org", default=None)
+    search.set_defaults(handler=search_command)
+
+
+def _target(args: argparse.Namespace) -> Any:
+    from anya_plugins.install.service import Target
+
+    return Target(
+        python=getattr(args, "python", None),
+        source=getattr(args, "source", "primary"),
+        org=getattr(args, "org", None),
+        config_overrides=tuple(args.config_overrides),
+    )
+
+
+def search_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import search_extensions
+
+    hits = search_extensions(" ".join(args.query), _target(args), category=args.category)
+    if args.json:
+        render.say(render.to_json(hits))
+    elif hits:
+        render.table(
+            None,
+            ("name", "version", "category", "summary", "index"),
+            [(h.name, h.version, h.category, h.summary, h.index) for h in hits],
+        )
+    else:
+        render.say("no extension matches")
+    return 0
+
+
+def remote_info_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.service import remote_extension
+
+    remote = remote_extension(args.name, _target(args))
+    if args.json:
+        render.say(render.to_json(remote))
+        return 0
+    render.table(
+        None,
+        ("field", "value"),
+        [
+            ("name", remote.name),
+            ("latest", remote.latest),
+            ("versions", ", ".join(remote.versions)),
+            ("summary", remote.summary),
+            ("category", remote.category),
+            ("features", ", ".join(
+                f"{f}{' (default)' if f in remote.default_features else ''}"
+                for f in remote.features) or "-"),
+            ("platforms", ", ".join(remote.platforms)),
+            ("host API", remote.host_api),
+            ("source", f"{remote.source} ({remote.index_url})"),
+        ],
+    )  # fmt: skip
+    return 0

@@ -1,0 +1,112 @@
+"""Finding extensions on an index without downloading them: search, and the index's view of
+one extension (versions, category, features, platforms) read from PEP 658 metadata."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from anya_plugins.sources.errors import IndexResponseError
+from anya_plugins.sources.http import HttpResponse
+from anya_plugins.sources.simple import SimpleIndex
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    name: str
+    version: str
+    summary: str
+    category: str
+    host_api: str
+    index: str
+
+
+def search(
+    index: SimpleIndex, query: str, *, category: str | None = None, limit: int | None = None
+) -> list[SearchHit]:
+    """Ask the index's search view (``<index>/+anya/search``), failing over between mirrors."""
+    parameters: dict[str, Any] = {"q": query}
+    if category:
+        parameters["category"] = category
+    if limit:
+        parameters["limit"] = limit
+
+    def read(response: HttpResponse) -> dict[str, Any]:
+        if response.status == 404:
+            raise IndexResponseError(
+                response.url,
+                "this index has no search view",
+                hint="search needs an Anya registry (devpi with the anya-plugins plugin)",
+            )
+        if response.status != 200:
+            raise IndexResponseError(
+                response.url, f"HTTP {response.status}: {response.read()[:300]!r}"
+            )
+        document: dict[str, Any] = json.loads(response.read())
+        return document
+
+    document = index.mirrors.fetch(
+        f"../+anya/search?{urlencode(parameters)}", read, headers={"Accept": "application/json"}
+    )
+    return [
+        SearchHit(
+            name=str(hit["name"]),
+            version=str(hit["version"]),
+            summary=str(hit.get("summary") or ""),
+            category=str(hit.get("category") or ""),
+            host_api=str(hit.get("host_api") or ""),
+            index=str(hit.get("index") or ""),
+        )
+        for hit in document.get("results", ())
+    ]
+
+
+@dataclass(frozen=True)
+class RemoteExtension:
+    """What the index says about an extension, before anything is installed."""
+
+    name: str
+    versions: tuple[str, ...]
+    latest: str
+    summary: str
+    category: str
+    host_api: str
+    features: tuple[str, ...]
+    default_features: tuple[str, ...]
+    platforms: tuple[str, ...]
+    source: str
+    index_url: str
+
+
+def describe_remote(index: SimpleIndex, name: str, source: str) -> RemoteExtension:
+    """Versions from the simple page; the contract of the latest release from its METADATA."""
+    from anya_plugins.metadata.contract import parse_metadata_text
+    from anya_plugins.metadata.platforms import platform_names
+
+    page = index.project_page(name, refresh=True)
+    wheels = [link for link in page.files if link.is_wheel and link.version is not None]
+    if not wheels:
+        raise IndexResponseError(page.used_url, f"{page.name} has no wheels on this index")
+    versions = sorted({link.version for link in wheels if link.version is not None})
+    finals = [v for v in versions if not v.is_prerelease] or versions
+    latest = finals[-1]
+    latest_wheels = [link for link in wheels if link.version == latest]
+    contract = parse_metadata_text(
+        page.name, index.fetch_core_metadata(latest_wheels[0]), latest_wheels[0].wheel_tags
+    )
+    tags = [tag for link in latest_wheels for tag in link.wheel_tags]
+    return RemoteExtension(
+        name=page.name,
+        versions=tuple(str(v) for v in versions),
+        latest=str(latest),
+        summary=contract.summary,
+        category=contract.category,
+        host_api=contract.host_api,
+        features=tuple(feature.name for feature in contract.features),
+        default_features=contract.default_features,
+        platforms=platform_names(tags),
+        source=source,
+        index_url=page.used_url,
+    )
