@@ -8,11 +8,13 @@ what a user's environment would hold.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from anya_plugins.authoring.new import new_extension
+from anya_plugins.trust.local_instance import LocalSigstore
 from tests.registry_fixtures import registry, upload
 from tests.support import (
     REPO,
@@ -103,3 +105,17 @@ def make_venv(tmp_path_factory: pytest.TempPathFactory, anya_wheel: Path) -> Ven
         return venv
 
     return make
+
+
+@pytest.fixture(scope="session")
+def local_sigstore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSigstore]:
+    """The instance the tests sign with and the verifier trusts."""
+    with LocalSigstore(tmp_path_factory.mktemp("local-sigstore")) as sigstore:
+        yield sigstore
+
+
+@pytest.fixture(scope="session")
+def untrusted_sigstore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSigstore]:
+    """Another instance with its own keys, whose root the verifier does not trust."""
+    with LocalSigstore(tmp_path_factory.mktemp("untrusted-sigstore"), name="untrusted") as other:
+        yield other

@@ -85,7 +85,7 @@ def publish(
             )
     signatures = list(sign(files)) if sign is not None else []
     repository_url = f"{registry_url.rstrip('/')}/{index}/"
-    upload(files, repository_url, credentials, attestations=bool(signatures))
+    upload(files, repository_url, credentials, attestations=signatures)
     by_file = {str(sig.name).split(".publish.attestation")[0]: sig for sig in signatures}
     return PublishResult(
         index=index,

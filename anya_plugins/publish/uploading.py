@@ -17,12 +17,16 @@ class UploadFailed(AnyaError):
 
 
 def upload(
-    files: Sequence[Path], repository_url: str, credentials: Credentials, *, attestations: bool
+    files: Sequence[Path],
+    repository_url: str,
+    credentials: Credentials,
+    *,
+    attestations: Sequence[Path] = (),
 ) -> None:
-    """``twine upload`` (``--attestations`` picks up ``<file>.publish.attestation``)."""
+    """``twine upload``; PEP 740 attestation files go along (twine pairs each with its file)."""
     command = [
         sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar",
-        "--repository-url", repository_url, *(str(f) for f in files),
+        "--repository-url", repository_url, *(str(f) for f in (*files, *attestations)),
     ]  # fmt: skip
     if attestations:
         command.insert(6, "--attestations")

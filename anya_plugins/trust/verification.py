@@ -181,7 +181,7 @@ def verify_file(
         policy=policy,
         allow_unsigned=allow_unsigned,
         offline=offline,
-        subject=str(path),
+        subject=path.name,
     )
 
 

@@ -1,12 +1,10 @@
-"""One local Sigstore instance per session, and sigstore-python's own signer and verifier on it.
-
-A second, independent instance plays an authority the verifier does not trust. The
-``publishing`` fixtures sign on the same instances through ``anya_plugins.trust.signing``.
+"""sigstore-python's own signer and verifier on the session's local Sigstore instances
+(``local_sigstore`` and ``untrusted_sigstore``, from tests/conftest.py). The ``publishing``
+fixtures sign on the same instances through ``anya_plugins.trust.signing``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,20 +14,6 @@ from sigstore.verify import Verifier
 from anya_plugins.trust.local_instance import LocalSigstore
 from tests.trust.publishing import LIGHTNING, Publishing, write_wheel
 from tests.trust.support import Sign, signer_for
-
-
-@pytest.fixture(scope="session")
-def local_sigstore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSigstore]:
-    """The instance the tests sign with and the verifier trusts."""
-    with LocalSigstore(tmp_path_factory.mktemp("local-sigstore")) as sigstore:
-        yield sigstore
-
-
-@pytest.fixture(scope="session")
-def untrusted_sigstore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSigstore]:
-    """Another instance with its own keys, whose root the verifier does not trust."""
-    with LocalSigstore(tmp_path_factory.mktemp("untrusted-sigstore"), name="untrusted") as other:
-        yield other
 
 
 @pytest.fixture(scope="session")
