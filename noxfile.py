@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import nox
@@ -34,23 +36,81 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The main job on a local default: make an extension, build it, install it, use it."""
+    """The main job on the embedded local default, end to end and offline: start a devpi
+    registry and a local Sigstore, write an extension, publish it signed, install it
+    verified into a fresh environment, use it, check it."""
     session.install("-e", ".[dev]")
     work = Path(session.create_tmp()).resolve() / "demo"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    env = {"ANYA_CONFIG": str(work / "extensions.toml"), "ANYA_DATA_DIR": str(work / "data")}
-    session.run(
-        "anya-ext", "new", "hello", "--category", "core/bitcoin", "--features",
-        "metrics,lightning", "--default-features", "metrics", "--output-dir", str(work),
+    python = str(Path(session.bin) / "python")
+    registry_dir = work / "registry"
+    port = os.environ.get("ANYA_DEMO_PORT", "3141")
+    env = {
+        "ANYA_CONFIG": str(work / "extensions.toml"),
+        "ANYA_DATA_DIR": str(work / "data"),
+        "ANYA_CACHE_DIR": str(work / "cache"),
+        "ANYA_REGISTRY_DIR": str(registry_dir),
+        "ANYA_SOURCES__PRIMARY__URL": f"http://127.0.0.1:{port}/anya/primary/+simple/",
+    }
+    sigstore = subprocess.Popen(
+        [python, "-m", "anya_plugins.trust.local_instance", "serve", str(work / "sigstore")],
+        stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    session.run("python", "-m", "build", "--wheel", "--no-isolation", "--outdir",
-                str(work / "dist"), str(work / "anya-ext-hello"), silent=True)  # fmt: skip
-    session.install(*(str(wheel) for wheel in (work / "dist").glob("*.whl")))
-    session.run("anya-ext", "list", env=env)
-    session.run("anya-ext", "info", "hello", env=env)
-    session.run("anya-ext", "hello-greet", "--who", "Anya", env=env)
-    session.run("anya-ext", "config", "set", "hello.greeting", "gm", env=env)
-    session.run("anya-ext", "hello-greet", "--who", "Anya", env=env)
-    session.run("anya-ext", "config", "show", "--origin", env=env)
-    session.run("anya-ext", "doctor", env=env)
+    try:
+        urls = _wait_for_ready(sigstore)
+        session.run("anya-ext", "registry", "up", "--port", port, env=env)
+        session.run(
+            "anya-ext", "new", "hello", "--category", "core/bitcoin", "--features",
+            "metrics,lightning", "--default-features", "metrics", "--output-dir", str(work),
+            env=env,
+        )  # fmt: skip
+        token = session.run(
+            python, "-m", "anya_plugins.trust.local_instance", "token", str(work / "sigstore"),
+            "release@anya.example", silent=True,
+        )  # fmt: skip
+        session.run(
+            "anya-ext", "publish", str(work / "anya-ext-hello"), "--index", "anya/primary",
+            "--trust-config", urls["trust config"], "--identity-token", str(token).strip(),
+            env=env,
+        )  # fmt: skip
+        (work / "extensions.toml").write_text(
+            "[trust]\n"
+            f'trusted_root = "{urls["trusted root"]}"\n\n'
+            "[[trust.publishers]]\n"
+            'identity = "release@anya.example"\n'
+            f'issuer = "{urls["OIDC issuer"]}"\n'
+            'names = ["anya-ext-*"]\n'
+        )
+        app = work / "app"
+        session.run("uv", "venv", "--quiet", "--python", python, str(app))
+        session.run("uv", "pip", "install", "--quiet", "--python", str(app / "bin" / "python"),
+                    "-e", ".")  # fmt: skip
+        anya = str(app / "bin" / "anya-ext")
+        session.run(anya, "search", "hello", env=env, external=True)
+        session.run(anya, "info", "hello", env=env, external=True)
+        session.run(anya, "-v", "install", "hello", env=env, external=True)
+        session.run(anya, "list", env=env, external=True)
+        session.run(anya, "hello-greet", "--who", "Anya", env=env, external=True)
+        session.run(anya, "config", "set", "hello.greeting", "gm", env=env, external=True)
+        session.run(anya, "hello-greet", "--who", "Anya", env=env, external=True)
+        session.run(anya, "verify", "hello", env=env, external=True)
+        session.run(anya, "doctor", env=env, external=True)
+        session.run(anya, "audit-log", "verify", env=env, external=True)
+    finally:
+        session.run("anya-ext", "registry", "down", env=env)
+        sigstore.terminate()
+        sigstore.wait(timeout=10)
+
+
+def _wait_for_ready(process: subprocess.Popen[str]) -> dict[str, str]:
+    """Read the local Sigstore's banner (``name  value`` lines) up to ``ready``."""
+    assert process.stdout is not None
+    urls: dict[str, str] = {}
+    for line in process.stdout:
+        if line.strip() == "ready":
+            return urls
+        name, _, value = line.rstrip().rpartition("  ")
+        if name:
+            urls[name.strip()] = value.strip()
+    raise RuntimeError("the local Sigstore instance exited before it was ready")

@@ -245,7 +245,12 @@ def cache_clean_command(args: argparse.Namespace) -> int:
     from anya_plugins.sources.cache import clean
 
     older = None if args.older_than_days is None else timedelta(days=args.older_than_days)
-    freed = clean(_cache_settings(args), older)
+    settings = _cache_settings(args)
+    freed = clean(settings, older)
+    if older is None:
+        from anya_plugins.sources.freshness import HighWaterMarks
+
+        HighWaterMarks.in_cache(settings.dir).forget()
     if args.json:
         render.say(render.to_json({"freed_bytes": freed}))
     else:

@@ -33,6 +33,7 @@ from anya_plugins.sources.errors import (
     ProjectNotFound,
     SourceError,
 )
+from anya_plugins.sources.freshness import HighWaterMarks
 from anya_plugins.sources.http import HttpClient, HttpResponse, media_type
 from anya_plugins.sources.mirrors import DEFAULT_PROBE_TIMEOUT, MirrorSet
 from anya_plugins.sources.settings import SourcesSettings
@@ -116,9 +117,16 @@ class ProjectPage:
 class SimpleIndex:
     """A client for one source: its mirrors, and the shared cache for pages and metadata."""
 
-    def __init__(self, mirrors: MirrorSet, *, cache: DownloadCache | None = None) -> None:
+    def __init__(
+        self,
+        mirrors: MirrorSet,
+        *,
+        cache: DownloadCache | None = None,
+        marks: HighWaterMarks | None = None,
+    ) -> None:
         self.mirrors = mirrors
         self.cache = cache
+        self.marks = marks
 
     @classmethod
     def from_settings(
@@ -139,7 +147,8 @@ class SimpleIndex:
         )
         if cache is None:
             cache = DownloadCache.from_settings(settings.cache)
-        return cls(mirrors, cache=cache)
+        marks = HighWaterMarks.in_cache(settings.cache.dir)
+        return cls(mirrors, cache=cache, marks=marks)
 
     def project_page(self, name: str, *, refresh: bool = False) -> ProjectPage:
         """The files of project ``name``; a cached page younger than the page TTL is used
@@ -163,6 +172,9 @@ class SimpleIndex:
 
         url, content_type, body = self.mirrors.fetch(relative, read, headers={"Accept": ACCEPT})
         page = parse_project_page(project, body, content_type, url)
+        if self.marks is not None:
+            versions = [link.version for link in page.files if link.version is not None]
+            self.marks.check(self.mirrors.primary, project, versions, url)
         if self.cache is not None:
             self.cache.store_page(key, url=url, content_type=content_type, body=body)
         return page

@@ -311,3 +311,31 @@ def test_info_of_an_extension_not_installed_comes_from_the_index(venv: Venv) -> 
     assert remote["default_features"] == ["tor"]
     assert remote["platforms"] == ["pure"]
     assert remote["source"] == "primary"
+
+
+def test_a_mirror_serving_older_releases_than_seen_before_is_refused(
+    venv: Venv, published: Registry, upload: Upload, build_extension: ExtensionBuilder
+) -> None:
+    """A stale mirror (or replayed metadata) must not hold a user back silently."""
+    root = published.client("root")
+    root.create_index("anya/stale", {"type": "stage", "bases": [], "acl_upload": ["anya"]})
+    assert (
+        upload("anya/stale", build_extension(_core("ranger", "1.0.0")), user="anya").returncode == 0
+    )
+    fresh = f"{published.url}/anya/primary/+simple/"
+    stale = f"{published.url}/anya/stale/+simple/"
+
+    seen = venv.anya_json(
+        "install", "--dry-run", "ranger",
+        ANYA_SOURCES__PRIMARY__URL=DEAD_URL, ANYA_SOURCES__PRIMARY__MIRRORS=fresh,
+    )  # fmt: skip
+    assert seen["changes"][0]["new_version"] == "2.0.0"
+
+    before = _freeze(venv)
+    done = venv.anya_ext(
+        "install", "ranger",
+        ANYA_SOURCES__PRIMARY__URL=DEAD_URL, ANYA_SOURCES__PRIMARY__MIRRORS=stale,
+    )  # fmt: skip
+    assert done.returncode == 8
+    assert "only up to 1.0.0, but this source has served 2.0.0 before" in done.stderr
+    assert _freeze(venv) == before
