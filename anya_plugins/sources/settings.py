@@ -27,12 +27,13 @@ embedded local registry. Parsing checks every value and names the key that is wr
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from anya_plugins.config.reader import Origins, SectionReader
 from anya_plugins.sources.errors import SourcesConfigError
 
 if TYPE_CHECKING:
@@ -54,7 +55,6 @@ _TOP_KEYS = ("timeout", "primary", "community", "enterprise", "cache")
 _SOURCE_KEYS = ("url", "mirrors")
 _CACHE_KEYS = ("dir", "max_size_mb", "page_ttl_seconds")
 
-Origins = Callable[[str], object | None]
 """Where a dotted key's value came from (``LayeredConfig.origin``), for error messages."""
 
 
@@ -185,39 +185,11 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     return platformdirs.user_cache_path("anya") / "downloads"
 
 
-class _Reader:
-    """Type checks for one parse, raising errors that name the key and where it was set."""
+class _Reader(SectionReader):
+    """The shared section checks, plus index URLs."""
 
     def __init__(self, origins: Origins | None) -> None:
-        self._origins = origins
-
-    def error(self, key: str, problem: str, *, hint: str | None = None) -> SourcesConfigError:
-        origin = self._origins(f"sources.{key}") if self._origins is not None else None
-        where = f" (from {origin})" if origin is not None else ""
-        return SourcesConfigError(key, f"{problem}{where}", hint=hint)
-
-    def known_keys(self, prefix: str, table: Mapping[str, Any], known: tuple[str, ...]) -> None:
-        for key in table:
-            if key not in known:
-                full = f"{prefix}.{key}" if prefix else key
-                raise self.error(full, "unknown key", hint=f"keys allowed here: {', '.join(known)}")
-
-    def table(self, key: str, value: Any) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.error(key, f"must be a table, not {value!r}")
-        return value
-
-    def text(self, key: str, value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(key, f"must be a non-empty string, not {value!r}")
-        return value.strip()
-
-    def number(self, key: str, value: Any, *, positive: bool = False) -> int | float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(key, f"must be a number, not {value!r}")
-        if value < 0 or (positive and value == 0):
-            raise self.error(key, f"must be {'above' if positive else 'at least'} 0, not {value}")
-        return value
+        super().__init__("sources", origins, SourcesConfigError)
 
     def url(self, key: str, value: Any) -> str:
         text = self.text(key, value)
@@ -231,8 +203,5 @@ class _Reader:
         return text if text.endswith("/") else f"{text}/"
 
     def url_list(self, key: str, value: Any) -> list[str]:
-        if isinstance(value, str):  # from the environment or --config: comma-separated
-            value = [item for item in (part.strip() for part in value.split(",")) if item]
-        if not isinstance(value, list):
-            raise self.error(key, f"must be a list of URLs, not {value!r}")
-        return [self.url(f"{key}[{index}]", item) for index, item in enumerate(value)]
+        items = self.items(key, value)
+        return [self.url(f"{key}[{index}]", item) for index, item in enumerate(items)]

@@ -45,13 +45,14 @@ names it, since a misspelt ``require_signatures`` would otherwise weaken the pol
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from packaging.utils import canonicalize_name
 
+from anya_plugins.config.reader import Origins, SectionReader
 from anya_plugins.trust.errors import TrustPolicyError
 
 if TYPE_CHECKING:
@@ -65,7 +66,6 @@ _ENTERPRISE_KEYS = ("require_signatures", "allow_unsigned", "allowed_publishers"
 
 _T = TypeVar("_T")
 
-Origins = Callable[[str], object | None]
 """Where a dotted key's value came from (``LayeredConfig.origin``), for error messages."""
 
 
@@ -277,44 +277,15 @@ def _normalised_glob(glob: str) -> str:
     return str(canonicalize_name(glob))
 
 
-class _Reader:
-    """Type checks for one parse, raising errors that name the key and where it was set."""
+class _Reader(SectionReader):
+    """The shared section checks, plus name globs."""
 
     def __init__(self, origins: Origins | None) -> None:
-        self._origins = origins
-
-    def error(self, key: str, problem: str, *, hint: str | None = None) -> TrustPolicyError:
-        # Only whole leaves have an origin; ``publishers[0].names`` was set with ``publishers``.
-        leaf = key.split("[", 1)[0]
-        origin = self._origins(f"trust.{leaf}") if self._origins is not None and leaf else None
-        where = f" (from {origin})" if origin is not None else ""
-        return TrustPolicyError(key, f"{problem}{where}", hint=hint)
-
-    def known_keys(self, prefix: str, table: Mapping[str, Any], known: tuple[str, ...]) -> None:
-        for key in table:
-            if key not in known:
-                full = f"{prefix}.{key}" if prefix else key
-                raise self.error(full, "unknown key", hint=f"keys allowed here: {', '.join(known)}")
-
-    def table(self, key: str, value: Any) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.error(key, f"must be a table, not {value!r}")
-        return value
-
-    def text(self, key: str, value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(key, f"must be a non-empty string, not {value!r}")
-        return value.strip()
-
-    def flag(self, key: str, value: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.error(key, f"must be true or false, not {value!r}")
-        return value
+        super().__init__("trust", origins, TrustPolicyError)
 
     def globs(self, key: str, value: Any) -> tuple[str, ...]:
-        if isinstance(value, str):  # from the environment or --config: comma-separated
-            value = [item.strip() for item in value.split(",") if item.strip()]
-        if not isinstance(value, list) or not value:
+        value = self.items(key, value)
+        if not value:
             raise self.error(
                 key, f"must be a non-empty list of names or globs, not {value!r}", hint='e.g. ["*"]'
             )

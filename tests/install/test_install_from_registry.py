@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.registry_fixtures import Registry, Upload
+from tests.registry_fixtures import PASSWORDS, Registry, Upload
 from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
 
 pytestmark = pytest.mark.slow
@@ -339,3 +340,70 @@ def test_a_mirror_serving_older_releases_than_seen_before_is_refused(
     assert done.returncode == 8
     assert "only up to 1.0.0, but this source has served 2.0.0 before" in done.stderr
     assert _freeze(venv) == before
+
+
+def test_install_stores_extension_config_then_uninstall_removes_it(venv: Venv) -> None:
+    done = _install(venv, "ranger@1.0.0", "--config", "greeting=gm")
+    assert done.returncode == 0, done.stderr
+    greeted = venv.anya_ext("ranger-greet", "--who", "anya")
+    assert greeted.stdout.strip() == "gm, anya!"
+    assert venv.anya_json("uninstall", "ranger") == {"removed": ["anya-ext-ranger"]}
+    assert "anya-ext-ranger" not in _freeze(venv)
+    assert venv.anya_ext("uninstall", "ranger").returncode == 5
+
+
+def test_cache_is_shared_and_can_be_cleaned(venv: Venv) -> None:
+    assert _install(venv, "ranger@1.0.0").returncode == 0
+    info = venv.anya_json("cache", "info")
+    assert info["files"] >= 1
+    assert venv.anya_json("cache", "clean")["freed_bytes"] > 0
+    assert venv.anya_json("cache", "info")["files"] == 0
+
+
+def test_publish_builds_a_project_and_refuses_a_second_upload(
+    published: Registry, tmp_path: Path
+) -> None:
+    from anya_plugins.authoring.new import new_extension
+
+    project = new_extension("republished", "core/ml", output_dir=tmp_path).path
+
+    def publish(*targets: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "anya_plugins.cli.main", "publish", *targets,
+             "--index", "anya/primary", "--url", published.url, "--no-sign"],
+            capture_output=True, text=True, check=False,
+            env={**os.environ, "ANYA_PUBLISH_PASSWORD": PASSWORDS["anya"]},
+        )  # fmt: skip
+
+    first = publish(str(project))
+    assert first.returncode == 0, first.stderr
+    wheels = sorted((project / "dist").glob("*.whl"))
+    assert [w.name for w in wheels] == ["anya_ext_republished-0.1.0-py3-none-any.whl"]
+    again = publish(str(wheels[0]))
+    assert again.returncode == 15
+    assert "is already on anya/primary" in again.stderr
+
+
+def test_publish_refuses_a_wheel_that_breaks_the_contract(
+    published: Registry, build_extension: ExtensionBuilder
+) -> None:
+    broken = build_extension(
+        ExtensionSpec("contractless", keywords_edit=("anya-category:community/experimental",
+                                                     "anya-category:core/quantum"))
+    )  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "anya_plugins.cli.main", "publish", str(broken),
+         "--index", "anya/primary", "--url", published.url, "--no-sign"],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "ANYA_PUBLISH_PASSWORD": PASSWORDS["anya"]},
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "unknown category 'core/quantum'" in done.stderr
+    from anya_plugins.registry.errors import DevpiError
+
+    try:
+        files = published.client().simple_project("anya/primary", "anya-ext-contractless")["files"]
+    except DevpiError as error:
+        assert error.status == 404
+        files = []
+    assert files == []
