@@ -71,8 +71,8 @@ def demo(session: nox.Session) -> None:
         )  # fmt: skip
         session.run(
             "anya-ext", "publish", str(work / "anya-ext-hello"), "--index", "anya/primary",
-            "--trust-config", urls["trust config"], "--identity-token", str(token).strip(),
-            env=env,
+            "--trust-config", urls["trust config"],
+            env={**env, "ANYA_IDENTITY_TOKEN": str(token).strip()},
         )  # fmt: skip
         (work / "extensions.toml").write_text(
             "[trust]\n"
@@ -114,3 +114,25 @@ def _wait_for_ready(process: subprocess.Popen[str]) -> dict[str, str]:
         if name:
             urls[name.strip()] = value.strip()
     raise RuntimeError("the local Sigstore instance exited before it was ready")
+
+
+BENCH_DEBIAN_PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "/usr/bin/time": "time"}
+"""What ``bench`` needs from Debian: the load generator, the cache tier, peak memory."""
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against pip, uv, pluggy, stevedore, sha256sum and nginx; writes
+    bench/results/latest.md (``-- --quick``: a smoke run; ``-- --only startup,hooks``)."""
+    missing = sorted({pkg for tool, pkg in BENCH_DEBIAN_PACKAGES.items() if not shutil.which(tool)})
+    if missing and os.geteuid() == 0:
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-qq", external=True, env=env)
+        session.run("apt-get", "install", "-y", "-qq", *missing, external=True, env=env)
+    elif missing:
+        session.warn(
+            f"missing Debian packages: {' '.join(missing)} (sudo apt-get install -y "
+            f"{' '.join(missing)}); the sections that need them will say they did not run"
+        )
+    session.install("-e", ".[dev]", "stevedore")
+    session.run("python", "-m", "bench", *session.posargs)
