@@ -141,9 +141,10 @@ class Transaction:
         specs = [parse_spec(text) for text in typed]
         index = SimpleIndex.from_settings(self.settings, self.options.source)
         for spec in specs:
-            # Our own client first: an unreachable index or an unknown name is said plainly
-            # (with every mirror tried), and the mirror that answered goes first for uv.
-            index.project_page(spec.name)
+            # Our own client first, on a fresh page: an unreachable index, an unknown name or a
+            # rolled-back mirror is said plainly, and the mirror that answered goes first for
+            # uv, so the resolver sees what was checked.
+            index.project_page(spec.name, refresh=True)
         index_url, resolution = self._resolve(index, specs)
         with tempfile.TemporaryDirectory(prefix="anya-download-") as scratch:
             candidates = self._download(index, index_url, resolution.to_install, Path(scratch))
@@ -249,7 +250,7 @@ class Transaction:
             if pin in already:
                 candidates.append(already[pin])
                 continue
-            page = index.project_page(pin.name)
+            page = index.project_page(pin.name, refresh=True)  # what the resolver saw
             if self.options.private_source:
                 _refuse_mixed_origins(page, index_url)
             link = self._choose(page, pin)

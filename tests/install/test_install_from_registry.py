@@ -365,7 +365,7 @@ def test_publish_builds_a_project_and_refuses_a_second_upload(
 ) -> None:
     from anya_plugins.authoring.new import new_extension
 
-    project = new_extension("republished", "core/ml", output_dir=tmp_path).path
+    project = new_extension("republished", "core/bitcoin", output_dir=tmp_path).path
 
     def publish(*targets: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
