@@ -6,11 +6,10 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def to_json(value: Any) -> str:
@@ -28,11 +27,17 @@ def _plain(value: Any) -> Any:
 
 
 def console(stderr: bool = False) -> Console:
+    """rich loads only when something is printed: it is most of the CLI's start-up cost."""
+    from rich.console import Console
+
     return Console(stderr=stderr, highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
 def table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Print a table; on a pipe rich drops colour but keeps the columns."""
+    from rich.table import Table
+    from rich.text import Text
+
     out = Table(title=title, show_lines=False)
     for header in headers:
         out.add_column(header, overflow="fold")

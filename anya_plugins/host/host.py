@@ -82,6 +82,7 @@ class Host:
         self._contexts: dict[str, ExtensionContext] = {}
         self.failures: list[Failure] = []
         self.cache_hit = False
+        self._all_activated = False
 
     # -- discovery -------------------------------------------------------------------------
 
@@ -210,6 +211,7 @@ class Host:
         for extension in list(self._discovered().values()):
             if extension.status == ENABLED:
                 self.activate(extension.name)
+        self._all_activated = True
         return self.extensions
 
     def deactivate(self, name: str) -> Extension:
@@ -223,6 +225,7 @@ class Host:
         self._loader.unregister(extension)
         if extension.status == ACTIVE:
             extension.status = ENABLED
+        self._all_activated = False
         return extension
 
     def close(self) -> None:
@@ -241,7 +244,8 @@ class Host:
     @property
     def hook(self) -> pluggy.HookRelay:
         """pluggy's hook relay over every active extension (activating them on first use)."""
-        self.activate_all()
+        if not self._all_activated:
+            self.activate_all()
         return self._get_loader().manager.hook
 
     def call(self, hook_name: str, **kwargs: Any) -> list[Any]:

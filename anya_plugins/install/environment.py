@@ -45,8 +45,10 @@ class TargetEnvironment:
 
     @classmethod
     def of(cls, python: Path | None = None) -> TargetEnvironment:
-        """Inspect ``python`` (default: this interpreter) by running it once."""
+        """Inspect ``python`` (default: this interpreter; another one by running it once)."""
         interpreter = Path(python or sys.executable)
+        if python is None or interpreter == Path(sys.executable):
+            return cls._here(interpreter)
         try:
             done = subprocess.run(
                 [str(interpreter), "-c", _PROBE], capture_output=True, text=True, check=True
@@ -63,6 +65,22 @@ class TargetEnvironment:
             platlib=Path(found["platlib"]),
             scripts=Path(found["scripts"]),
             tags=tuple(found["tags"]),
+        )
+
+    @classmethod
+    def _here(cls, interpreter: Path) -> TargetEnvironment:
+        import sysconfig
+
+        from packaging.tags import sys_tags
+
+        paths = sysconfig.get_paths()
+        return cls(
+            python=interpreter,
+            prefix=Path(sys.prefix),
+            purelib=Path(paths["purelib"]),
+            platlib=Path(paths["platlib"]),
+            scripts=Path(paths["scripts"]),
+            tags=tuple(str(tag) for tag in sys_tags()),
         )
 
     @property

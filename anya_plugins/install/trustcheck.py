@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from anya_plugins.install.transaction import Candidate, FileCheck
 from anya_plugins.trust.policy import TrustPolicy
-from anya_plugins.trust.verification import TrustDecision, verify_file
+from anya_plugins.trust.verification import TrustDecision, prepare_verifier, verify_file
 
 
 def trust_check(
@@ -13,7 +13,11 @@ def trust_check(
     """A check that verifies each candidate under ``policy`` and keeps the decisions
     (identities found, or why an unsigned file was let in) for the receipts and the audit log."""
 
+    offline = policy.trusted_root is not None
+    warming = prepare_verifier(policy, offline=offline)
+
     def check(candidate: Candidate) -> None:
+        warming.join()
         decisions.append(
             verify_file(
                 candidate.path,
@@ -23,7 +27,7 @@ def trust_check(
                 source=candidate.source,
                 policy=policy,
                 allow_unsigned=allow_unsigned,
-                offline=policy.trusted_root is not None,
+                offline=offline,
             )
         )
 

@@ -33,9 +33,11 @@ root in use never learns of key rotation or revocation.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -539,3 +541,17 @@ def _verifier(trusted_root: Path | None, offline: bool) -> Verifier:
             "trusted_root",
             f"{trusted_root}: not a usable Sigstore trusted root: {first_line(error)}",
         ) from error
+
+
+def prepare_verifier(policy: TrustPolicy, *, offline: bool) -> threading.Thread:
+    """Import sigstore and load the trusted root in a background thread, so that the cost
+    (hundreds of milliseconds) overlaps the resolver's run; join it before verifying. A
+    failure here is left for the real call to raise, with its message."""
+
+    def warm_up() -> None:
+        with contextlib.suppress(Exception):
+            _verifier(policy.trusted_root, offline)
+
+    thread = threading.Thread(target=warm_up, name="anya-verifier-warm-up", daemon=True)
+    thread.start()
+    return thread
