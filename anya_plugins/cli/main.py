@@ -68,11 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _recover_interrupted_install() -> None:
     """An install killed midway is rolled back before any command looks at the environment."""
-    from anya_plugins.install import journal
+    from anya_plugins.install.interrupted import interrupted_here
 
-    if not journal.interrupted_here():
+    if not interrupted_here():
         return
     from anya_plugins.cli import render
+    from anya_plugins.install import journal
     from anya_plugins.install.environment import TargetEnvironment
 
     recovery = journal.rollback(TargetEnvironment.of())

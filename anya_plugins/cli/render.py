@@ -47,11 +47,11 @@ def table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str
 
 
 def say(text: str) -> None:
-    console().print(text, markup=False)
+    """Plain text (and all JSON) goes out with print: no rich to load for it."""
+    print(text, flush=True)
 
 
 def error(message: str, hint: str | None = None) -> None:
-    err = console(stderr=True)
-    err.print(f"error: {message}", markup=False, style="bold red")
+    print(f"error: {message}", file=sys.stderr, flush=True)
     if hint:
-        err.print(f"hint: {hint}", markup=False)
+        print(f"hint: {hint}", file=sys.stderr, flush=True)

@@ -19,21 +19,21 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     search.set_defaults(handler=search_command)
 
 
-def _target(args: argparse.Namespace) -> Any:
-    from anya_plugins.install.service import Target
+def _source(args: argparse.Namespace) -> str:
+    from anya_plugins.sources.settings import source_name
 
-    return Target(
-        python=getattr(args, "python", None),
-        source=getattr(args, "source", "primary"),
-        org=getattr(args, "org", None),
-        config_overrides=tuple(args.config_overrides),
-    )
+    return source_name(getattr(args, "source", "primary"), getattr(args, "org", None))
 
 
 def search_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import search_extensions
+    from anya_plugins.sources.lookup import search_extensions
 
-    hits = search_extensions(" ".join(args.query), _target(args), category=args.category)
+    hits = search_extensions(
+        " ".join(args.query),
+        source=_source(args),
+        category=args.category,
+        config_overrides=args.config_overrides,
+    )
     if args.json:
         render.say(render.to_json(hits))
     elif hits:
@@ -48,9 +48,11 @@ def search_command(args: argparse.Namespace) -> int:
 
 
 def remote_info_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import remote_extension
+    from anya_plugins.sources.lookup import remote_extension
 
-    remote = remote_extension(args.name, _target(args))
+    remote = remote_extension(
+        args.name, source=_source(args), config_overrides=args.config_overrides
+    )
     if args.json:
         render.say(render.to_json(remote))
         return 0

@@ -19,8 +19,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 from anya_plugins.install.environment import TargetEnvironment
-
-_JOURNAL_DIR = ".anya-install-journal"
+from anya_plugins.install.interrupted import JOURNAL_DIR as _JOURNAL_DIR
 
 
 @dataclass(frozen=True)
@@ -34,13 +33,6 @@ class Recovery:
 
 def journal_dir(env: TargetEnvironment) -> Path:
     return env.prefix / _JOURNAL_DIR
-
-
-def interrupted_here() -> bool:
-    """Whether this interpreter's environment holds an unfinished install (one stat)."""
-    import sys
-
-    return (Path(sys.prefix) / _JOURNAL_DIR / "journal.json").exists()
 
 
 def _watched_roots(env: TargetEnvironment) -> list[Path]:

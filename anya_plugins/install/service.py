@@ -51,13 +51,9 @@ class Target:
 
     @property
     def source_name(self) -> str:
-        if self.source == "enterprise":
-            if not self.org:
-                raise UsageError("--source enterprise needs --org ORG")
-            return f"enterprise.{self.org}"
-        if self.org:
-            raise UsageError("--org goes with --source enterprise")
-        return self.source
+        from anya_plugins.sources.settings import source_name
+
+        return source_name(self.source, self.org)
 
 
 def _config(target: Target) -> LayeredConfig:
@@ -487,25 +483,3 @@ def verify_audit_log(target: Target = Target(), *, expected_head: str | None = N
     from anya_plugins.audit.settings import load_audit_settings
 
     return verify_log(load_audit_settings(_config(target)).log, expected_head=expected_head)
-
-
-def _index_for(target: Target) -> Any:
-    from anya_plugins.sources.simple import SimpleIndex
-
-    return SimpleIndex.from_settings(load_sources(_config(target)), target.source_name)
-
-
-def search_extensions(
-    query: str, target: Target = Target(), *, category: str | None = None
-) -> list[Any]:
-    """Extensions on the source's index matching every term of ``query``."""
-    from anya_plugins.sources.search import search
-
-    return search(_index_for(target), query, category=category)
-
-
-def remote_extension(name: str, target: Target = Target()) -> Any:
-    """The index's view of an extension: versions, category, features, platforms, source."""
-    from anya_plugins.sources.search import describe_remote
-
-    return describe_remote(_index_for(target), distribution_name(name), target.source_name)

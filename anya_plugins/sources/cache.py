@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
-
-import filelock
+from typing import TYPE_CHECKING, BinaryIO
 
 from anya_plugins.sources.errors import CacheError
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 from anya_plugins.sources.settings import DEFAULT_PAGE_TTL_SECONDS, CacheSettings
 from anya_plugins.sources.tempfiles import copy_verified, remove_stale, temporary_file
 
@@ -87,7 +88,7 @@ class DownloadCache:
         self._files = root / "files"
         self._pages = root / "pages"
         self._tmp = root / "tmp"
-        self._lock = filelock.FileLock(root / ".lock", timeout=LOCK_TIMEOUT_SECONDS)
+        self._lock: BaseFileLock | None = None  # made on first use: filelock is slow to import
 
     @classmethod
     def from_settings(
@@ -218,11 +219,15 @@ class DownloadCache:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        if self._lock is None:
+            self._lock = FileLock(self.root / ".lock", timeout=LOCK_TIMEOUT_SECONDS)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             with self._lock:
                 yield
-        except filelock.Timeout:
+        except Timeout:
             raise CacheError(
                 f"the download cache {self.root} stayed locked for {LOCK_TIMEOUT_SECONDS:.0f} s",
                 hint="another install is using it; wait for it, or remove a stale .lock file",

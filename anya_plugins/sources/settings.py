@@ -112,6 +112,19 @@ class SourcesSettings:
         )
 
 
+def source_name(source: str, org: str | None) -> str:
+    """The configured source a user means: ``primary``, ``community`` or ``enterprise.<org>``."""
+    from anya_plugins.errors import UsageError
+
+    if source == "enterprise":
+        if not org:
+            raise UsageError("--source enterprise needs --org ORG")
+        return f"enterprise.{org}"
+    if org:
+        raise UsageError("--org goes with --source enterprise")
+    return source
+
+
 def load_sources(
     config: LayeredConfig, *, environ: Mapping[str, str] | None = None
 ) -> SourcesSettings:
