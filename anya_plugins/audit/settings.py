@@ -69,6 +69,13 @@ def load_audit_settings(
 ) -> AuditSettings:
     """The ``[audit]`` section of a layered configuration, checked against
     :data:`AUDIT_SCHEMA`; a ConfigError names every wrong value and where it was set."""
+    if not config.section(SECTION):
+        # Nothing set: the defaults need no checking, and jsonschema costs 0.1 s to import.
+        return AuditSettings(
+            advisories=data_dir(environ) / ADVISORIES_FILE,
+            log=audit_log_path(None, environ=environ),
+            policy=GatePolicy(),
+        )
     from anya_plugins.config.schema import validate_section
 
     section = validate_section(SECTION, AUDIT_SCHEMA, config)

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 from anya_plugins.errors import MetadataError
 from anya_plugins.host.record import ENABLED, INCOMPATIBLE, INVALID, Extension, FeatureRecord
-from anya_plugins.metadata.contract import read_distribution
+from anya_plugins.metadata.contract import installed_wheel_tags, parse_core_metadata
 from anya_plugins.metadata.hostapi import check_host_api
 from anya_plugins.metadata.platforms import check_tags
 from anya_plugins.metadata.taxonomy import RESERVED_NAMES
 
 if TYPE_CHECKING:
-    from importlib.metadata import Distribution
+    from importlib.metadata import Distribution, PackageMetadata
 
 _VALID_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$")
 
@@ -37,15 +37,18 @@ def scan(group: str, path: Sequence[str]) -> tuple[list[Extension], list[str]]:
     site_dirs: set[str] = set()
     for dist in distributions(path=list(path)):
         site_dirs.add(os.path.normpath(str(dist.locate_file(""))))
-        dist_name = dist.metadata["Name"] or ""
+        # entry_points.txt is small; METADATA is parsed (once) only for extensions.
+        ours = [entry_point for entry_point in dist.entry_points if entry_point.group == group]
+        if not ours:
+            continue
+        metadata = dist.metadata
+        dist_name = metadata["Name"] or ""
         canonical = canonicalize_name(dist_name)
         if canonical in seen_dists:
             continue
         seen_dists.add(canonical)
-        for entry_point in dist.entry_points:
-            if entry_point.group != group:
-                continue
-            extension = _describe(entry_point.name, entry_point.value, dist)
+        for entry_point in ours:
+            extension = _describe(entry_point.name, entry_point.value, dist, metadata)
             previous_owner = owners.get(extension.name)
             if previous_owner is not None:
                 extension.status = INVALID
@@ -58,12 +61,12 @@ def scan(group: str, path: Sequence[str]) -> tuple[list[Extension], list[str]]:
     return found, sorted(site_dirs)
 
 
-def _describe(name: str, value: str, dist: Distribution) -> Extension:
+def _describe(name: str, value: str, dist: Distribution, metadata: PackageMetadata) -> Extension:
     location = str(dist.locate_file(""))
     extension = Extension(
         name=name,
-        dist_name=dist.metadata["Name"] or "",
-        version=dist.version,
+        dist_name=metadata["Name"] or "",
+        version=metadata["Version"] or "",
         entry_point=value,
         location=location,
     )
@@ -75,7 +78,7 @@ def _describe(name: str, value: str, dist: Distribution) -> Extension:
         )
         return extension
     try:
-        contract = read_distribution(name, dist)
+        contract = parse_core_metadata(name, metadata, installed_wheel_tags(dist))
     except MetadataError as exc:
         extension.status = INVALID
         extension.error = exc.message + (f" ({exc.hint})" if exc.hint else "")

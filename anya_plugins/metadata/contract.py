@@ -137,11 +137,6 @@ def read_wheel(path: Path) -> ExtensionMetadata:
     return parse_metadata_text(path.name, text, tags)
 
 
-def read_distribution(extension: str, dist: Distribution) -> ExtensionMetadata:
-    """Read the contract of an installed distribution, tags taken from its WHEEL file."""
-    return parse_core_metadata(extension, dist.metadata, installed_wheel_tags(dist))
-
-
 def installed_wheel_tags(dist: Distribution) -> tuple[str, ...]:
     """The ``Tag:`` lines of an installed distribution's WHEEL file (empty if not from a wheel)."""
     text = dist.read_text("WHEEL") or ""
