@@ -134,6 +134,7 @@ class Transaction:
     progress: Callable[[str], Progress | None] | None = None
     trust_decisions: list[Any] = field(default_factory=list)
     """Filled by the trust check: who signed each file (for receipts and the audit log)."""
+    _installed: dict[str, str] | None = field(default=None, init=False, repr=False)
 
     def install(self, typed: Sequence[str]) -> InstallResult:
         """Install the typed specs (``name``, ``name@^1.2``, ``name[feature]``...)."""
@@ -170,7 +171,7 @@ class Transaction:
         """Install exactly these files (by name, version and hash), without resolving."""
         recovered = journal.rollback(self.env)
         index = SimpleIndex.from_settings(self.settings, self.options.source)
-        installed = self.env.installed_versions()
+        installed = self._installed_versions()
         wanted = [entry for entry in locked if installed.get(entry.name) != entry.version]
         with tempfile.TemporaryDirectory(prefix="anya-download-") as scratch:
             candidates = [self._fetch_locked(index, entry, Path(scratch)) for entry in wanted]
@@ -205,7 +206,7 @@ class Transaction:
             progress=self.progress(link.filename) if self.progress else None,
         )
         pin = Pin(entry.name, entry.version)
-        installed = self.env.installed_versions().get(entry.name)
+        installed = self._installed_versions().get(entry.name)
         return Candidate(
             pin,
             link,
@@ -215,6 +216,12 @@ class Transaction:
             installed,
             index.fetch_provenance(link),
         )
+
+    def _installed_versions(self) -> dict[str, str]:
+        """What is installed now; read once per transaction (it parses every METADATA)."""
+        if self._installed is None:
+            self._installed = {name: dist.version for name, dist in self.env.installed().items()}
+        return self._installed
 
     def _resolve(
         self, index: SimpleIndex, specs: Sequence[RequestedExtension]
@@ -243,7 +250,7 @@ class Transaction:
         scratch: Path,
         known: Sequence[Candidate] = (),
     ) -> list[Candidate]:
-        installed = self.env.installed_versions()
+        installed = self._installed_versions()
         already = {candidate.pin: candidate for candidate in known}
         candidates = []
         for pin in pins:
@@ -308,24 +315,29 @@ class Transaction:
         resolution: Resolution,
         scratch: Path,
     ) -> tuple[list[RequestedExtension], list[Candidate], Resolution]:
-        """A requested extension without features gets its default ones (a second resolve)."""
+        """A requested extension without features gets its default ones; a second resolve
+        runs only when those features need anything (most switch on code, not packages)."""
         from anya_plugins.metadata.contract import read_wheel
+        from anya_plugins.metadata.features import closure
 
         by_name = {candidate.pin.name: candidate for candidate in candidates}
         widened = []
+        needs_more = False
         for spec in specs:
             candidate = by_name.get(spec.name)
             if spec.features or candidate is None:
                 widened.append(spec)
                 continue
-            defaults = read_wheel(candidate.path).default_features
-            widened.append(
-                RequestedExtension(spec.name, tuple(defaults), spec.specifier, spec.typed)
-                if defaults
-                else spec
-            )
-        if widened == specs:
-            return specs, candidates, resolution
+            contract = read_wheel(candidate.path)
+            defaults = contract.default_features
+            if not defaults:
+                widened.append(spec)
+                continue
+            widened.append(RequestedExtension(spec.name, defaults, spec.specifier, spec.typed))
+            switched_on = set(closure(contract.features, defaults))
+            needs_more |= any(f.requires for f in contract.features if f.name in switched_on)
+        if widened == specs or not needs_more:
+            return widened, candidates, resolution
         index_url, resolution = self._resolve(index, widened)
         downloaded = self._download(index, index_url, resolution.to_install, scratch, candidates)
         return widened, downloaded, resolution
