@@ -43,7 +43,8 @@ from anya_plugins.registry.search import (
 
 SEARCH_ROUTE = "anya-search"
 SEARCH_PATTERN = "/{user:[^+/]+}/{index:[^+/]+}/+anya/search"
-EVENT_WAIT_SECONDS = 2.0
+EVENT_WAIT_SECONDS = 10.0
+"""Long enough for a loaded two-core machine; the wait ends as soon as the events are in."""
 _MIRROR = "mirror"
 
 _catalogs: WeakKeyDictionary[Any, Catalog] = WeakKeyDictionary()
