@@ -160,16 +160,23 @@ def _first(fields: CoreFields, name: str) -> str:
 
 
 def _keywords(fields: CoreFields) -> tuple[str, ...]:
-    raw: Iterable[str] = fields.get_all("Keywords") or ()
-    return tuple(kw for line in raw for kw in _KEYWORD_SEPARATORS.split(str(line)) if kw)
+    return split_keywords(str(line) for line in fields.get_all("Keywords") or ())
+
+
+def split_keywords(lines: Iterable[str]) -> tuple[str, ...]:
+    """The Keywords field split as the contract reads it: on commas and white space."""
+    return tuple(kw for line in lines for kw in _KEYWORD_SEPARATORS.split(line) if kw)
+
+
+def host_api_clauses(keywords: Iterable[str]) -> list[str]:
+    """The ``anya-host-api:`` clauses of the keywords, prefix removed (one specifier each)."""
+    return [kw.removeprefix(HOST_API_PREFIX) for kw in keywords if kw.startswith(HOST_API_PREFIX)]
 
 
 def _host_api(extension: str, keywords: Iterable[str]) -> str:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    clauses = [
-        kw.removeprefix(HOST_API_PREFIX) for kw in keywords if kw.startswith(HOST_API_PREFIX)
-    ]
+    clauses = host_api_clauses(keywords)
     if not clauses:
         raise MetadataError(
             extension,

@@ -12,7 +12,6 @@ dependency-confusion guard of ``devpi_plugin``).
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from anya_plugins.metadata.contract import host_api_clauses
+from anya_plugins.metadata.contract import split_keywords as contract_keywords
 from anya_plugins.metadata.taxonomy import (
     CATEGORIES,
     CATEGORY_PREFIX,
@@ -33,9 +34,6 @@ from anya_plugins.metadata.taxonomy import (
     source_of,
 )
 from anya_plugins.registry.errors import RegistryError
-
-_KEYWORD_SEPARATORS = re.compile(r"[,\s]+")
-"""How the contract splits the Keywords field (``anya_plugins.metadata.contract``)."""
 
 SOURCES = tuple(dict.fromkeys(source_of(category) for category in CATEGORIES))
 """The first segments of the categories (core, community, enterprise): a category filter
@@ -126,7 +124,7 @@ def split_keywords(value: object) -> tuple[str, ...]:
         lines = [str(item) for item in value]
     else:
         lines = [str(value)]
-    return tuple(kw for line in lines for kw in _KEYWORD_SEPARATORS.split(line) if kw)
+    return contract_keywords(lines)
 
 
 def version_key(version: str) -> tuple[int, Version | str]:
@@ -144,9 +142,7 @@ def _is_contract_keyword(keyword: str) -> bool:
 
 
 def _host_api(keywords: Iterable[str]) -> str | None:
-    clauses = [
-        kw.removeprefix(HOST_API_PREFIX) for kw in keywords if kw.startswith(HOST_API_PREFIX)
-    ]
+    clauses = host_api_clauses(keywords)
     if not clauses:
         return None
     try:
