@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +9,8 @@ from pathlib import Path
 from typing import Protocol
 
 from anya_plugins.errors import AnyaError
+from anya_plugins.install import envlock
+from anya_plugins.install.child import run_child
 from anya_plugins.install.environment import TargetEnvironment
 from anya_plugins.install.resolver import find_uv
 
@@ -54,9 +55,12 @@ def _pinned_requirements(files: Sequence[VerifiedFile], directory: Path) -> Path
     return requirements
 
 
-def _run(command: Sequence[str], what: str) -> None:
+def _run(command: Sequence[str], what: str, env: TargetEnvironment) -> None:
+    """Run the installer; it inherits the environment's lock, so the lock is free only once
+    neither we nor the installer can write any more."""
+    lock = envlock.descriptor(env.prefix)
     try:
-        done = subprocess.run(list(command), capture_output=True, text=True, check=False)
+        done = run_child(command, keep_fds=() if lock is None else (lock,))
     except OSError as error:
         raise InstallStepFailed(f"could not run the installer for {what}: {error}") from error
     if done.returncode != 0:
@@ -81,10 +85,11 @@ class UvInstaller:
                     "--offline", "--no-config", "--require-hashes", "-r", str(requirements),
                 ],
                 "install",
+                env,
             )  # fmt: skip
 
     def uninstall(self, env: TargetEnvironment, names: Sequence[str]) -> None:
-        _run([self._uv, "pip", "uninstall", "--python", str(env.python), *names], "uninstall")
+        _run([self._uv, "pip", "uninstall", "--python", str(env.python), *names], "uninstall", env)
 
 
 class PipInstaller:
@@ -99,6 +104,7 @@ class PipInstaller:
                     "--require-hashes", "--disable-pip-version-check", "-r", str(requirements),
                 ],
                 "install",
+                env,
             )  # fmt: skip
 
     def uninstall(self, env: TargetEnvironment, names: Sequence[str]) -> None:
@@ -106,4 +112,5 @@ class PipInstaller:
             [str(env.python), "-m", "pip", "uninstall", "--yes", "--disable-pip-version-check",
              *names],
             "uninstall",
+            env,
         )  # fmt: skip

@@ -1,10 +1,13 @@
 """A journal that makes the install step all-or-nothing, even across a killed process.
 
 Before the installer touches the environment, the journal records every path under
-its library and scripts directories and backs up the files of each distribution that
-will be replaced. If the step fails — or the process dies and a later run finds the
-journal — rollback removes whatever appeared since and puts the backups back, so the
-environment is exactly as it was.
+its library and scripts directories and Anya's receipts, and backs up the files of each
+distribution that will be replaced and every receipt. If the step fails — or the process
+dies and a later run finds the journal — rollback removes whatever appeared since and puts
+the backups back, so the environment and its receipts are exactly as they were.
+
+The journal is only ever touched under the environment's lock (:mod:`envlock`): a live
+transaction's journal is never rolled back by a second command.
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
+from anya_plugins.install import envlock
 from anya_plugins.install.environment import TargetEnvironment
 from anya_plugins.install.interrupted import JOURNAL_DIR as _JOURNAL_DIR
+from anya_plugins.install.receipts import receipts_dir
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,9 @@ def journal_dir(env: TargetEnvironment) -> Path:
 
 
 def _watched_roots(env: TargetEnvironment) -> list[Path]:
-    return [root for root in (*env.library_dirs, env.scripts) if root.exists()]
+    receipts = receipts_dir(env)
+    receipts.mkdir(parents=True, exist_ok=True)
+    return [root for root in (*env.library_dirs, env.scripts, receipts) if root.exists()]
 
 
 def _snapshot(roots: Iterable[Path]) -> list[str]:
@@ -57,13 +65,16 @@ def begin(env: TargetEnvironment, replacing: Iterable[importlib_metadata.Distrib
     backup = directory / "backup"
     backup.mkdir(parents=True)
     restored: list[str] = []
-    for dist in replacing:
-        for file in dist.files or ():
-            source = Path(str(dist.locate_file(file))).resolve()
-            if source.is_file():
-                target = backup / f"{len(restored)}"
-                shutil.copy2(source, target)
-                restored.append(str(source))
+    sources = [
+        Path(str(dist.locate_file(file))).resolve()
+        for dist in replacing
+        for file in dist.files or ()
+    ]
+    for source in [*sources, *sorted(receipts_dir(env).glob("*.json"))]:
+        if source.is_file():
+            target = backup / f"{len(restored)}"
+            shutil.copy2(source, target)
+            restored.append(str(source))
     state = {
         "started": time.time(),
         "roots": [str(root) for root in _watched_roots(env)],
@@ -76,6 +87,29 @@ def begin(env: TargetEnvironment, replacing: Iterable[importlib_metadata.Distrib
     return directory
 
 
+@contextmanager
+def exclusive(env: TargetEnvironment) -> Iterator[Recovery | None]:
+    """Hold the environment for one transaction (waiting for another to finish); a dead
+    transaction's journal is rolled back first, and what that did is yielded."""
+    with envlock.held(env.prefix):
+        yield rollback(env)
+
+
+@contextmanager
+def step(
+    env: TargetEnvironment, replacing: Iterable[importlib_metadata.Distribution]
+) -> Iterator[None]:
+    """The changing part of a transaction, all or nothing: begin, then commit when the block
+    finishes, or roll back whatever it did when it raises (Ctrl-C included)."""
+    begin(env, replacing)
+    try:
+        yield
+    except BaseException:
+        rollback(env)
+        raise
+    commit(env)
+
+
 def commit(env: TargetEnvironment) -> None:
     """The install step finished: forget the journal."""
     shutil.rmtree(journal_dir(env), ignore_errors=True)
@@ -85,8 +119,21 @@ def pending(env: TargetEnvironment) -> bool:
     return (journal_dir(env) / "journal.json").exists()
 
 
+def recover(env: TargetEnvironment) -> Recovery | None:
+    """Roll back a dead transaction's journal: only when nobody holds the environment's
+    lock (its holder died); a live transaction is left alone and None returned."""
+    if not pending(env):
+        return None
+    try:
+        with envlock.held(env.prefix, wait=0, on_wait=lambda _message: None):
+            return rollback(env)
+    except envlock.EnvironmentBusy:
+        return None
+
+
 def rollback(env: TargetEnvironment) -> Recovery | None:
-    """Undo an unfinished install step; None when there is nothing to undo."""
+    """Undo an unfinished install step; None when there is nothing to undo. The caller
+    holds the environment's lock."""
     directory = journal_dir(env)
     journal = directory / "journal.json"
     if not journal.exists():
