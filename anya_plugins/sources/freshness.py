@@ -1,9 +1,12 @@
 """Rollback protection: a source must never serve older releases than it has served before.
 
 For every source (named by its configured primary URL, so that all its mirrors count as
-one) the newest version of each project ever seen is kept. A fresh page whose newest
-release is older — a stale mirror, or an attacker replaying old metadata to hold a user
-on a vulnerable version — is refused instead of silently used.
+one) the newest version of each project ever downloaded from it and verified is kept. A
+fresh page whose newest release is older — a stale mirror, or an attacker replaying old
+metadata to hold a user on a vulnerable version — is refused instead of silently used.
+
+Only verified releases raise a mark: a version merely listed on a page proves nothing, and
+marking it would let one lying mirror (listing a fake ``99.0.0``) block a project forever.
 """
 
 from __future__ import annotations
@@ -33,32 +36,51 @@ class HighWaterMarks:
     def in_cache(cls, cache_dir: Path) -> HighWaterMarks:
         return cls(cache_dir / cls.FILE)
 
-    def forget(self) -> None:
-        """Drop every mark (``anya-ext cache clean``)."""
-        self.path.unlink(missing_ok=True)
+    def forget(self, project: str | None = None) -> int:
+        """Drop every mark (``anya-ext cache clean``), or one project's marks on every source
+        (``anya-ext cache forget NAME``); returns how many marks were dropped."""
+        from filelock import FileLock
+
+        if project is None:
+            dropped = len(self._read())
+            self.path.unlink(missing_ok=True)
+            return dropped
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{self.path}.lock"):
+            marks = self._read()
+            kept = {k: v for k, v in marks.items() if k.rpartition(" ")[2] != project}
+            self._write(kept)
+            return len(marks) - len(kept)
 
     def check(self, source: str, project: str, versions: list[Version], served_by: str) -> None:
-        """Raise IndexRollback if ``versions`` stop short of the mark; raise the mark."""
+        """Raise IndexRollback if ``versions`` stop short of the mark (never raises it)."""
         if not versions:
             return
         newest = max(versions)
+        seen = _version(self._read().get(f"{source} {project}"))
+        if seen is not None and newest < seen:
+            raise IndexRollback(
+                f"{served_by} offers {project} only up to {newest}, but {seen} was verified "
+                "from this source before: a stale mirror, or old metadata replayed to hold "
+                "you back",
+                hint="try again later or another mirror; if the release was really "
+                f"withdrawn, 'anya-ext cache forget {project}' forgets what was seen",
+            )
+
+    def record(self, source: str, project: str, version: str) -> None:
+        """A release of ``project`` was downloaded from ``source`` and verified: raise the mark."""
         from filelock import FileLock
 
+        verified = _version(version)
+        if verified is None:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{self.path}.lock"):
             marks = self._read()
             key = f"{source} {project}"
             seen = _version(marks.get(key))
-            if seen is not None and newest < seen:
-                raise IndexRollback(
-                    f"{served_by} offers {project} only up to {newest}, but this source has "
-                    f"served {seen} before: a stale mirror, or old metadata replayed to hold "
-                    "you back",
-                    hint="try again later or another mirror; if the release was really "
-                    "withdrawn, 'anya-ext cache clean' forgets what was seen",
-                )
-            if seen is None or newest > seen:
-                marks[key] = str(newest)
+            if seen is None or verified > seen:
+                marks[key] = str(verified)
                 self._write(marks)
 
     def _read(self) -> dict[str, str]:
@@ -72,6 +94,14 @@ class HighWaterMarks:
         temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(marks, sort_keys=True))
         temporary.replace(self.path)
+
+
+def forget_seen(cache_dir: Path, project: str) -> int:
+    """Forget the newest release seen of ``project`` on every source; returns how many marks
+    were dropped."""
+    from packaging.utils import canonicalize_name
+
+    return HighWaterMarks.in_cache(cache_dir).forget(str(canonicalize_name(project)))
 
 
 def _version(text: str | None) -> Version | None:
