@@ -1,7 +1,8 @@
 """Install receipts: what was installed, from where, with which hash and features.
 
-pip records none of this; the receipts are what ``lock``, ``verify``, ``outdated``
-and the enabled-features column read. One JSON file per distribution, kept inside
+pip records none of this; the receipts are what ``lock``, ``verify``, ``outdated``,
+``update`` (each extension is updated from the source it came from) and the
+enabled-features column read. One JSON file per distribution, kept inside
 the environment, written atomically.
 """
 
@@ -16,6 +17,14 @@ from pathlib import Path
 from anya_plugins.install.environment import TargetEnvironment
 
 _RECEIPTS_DIR = ".anya-receipts"
+
+PRIVATE_SOURCE_PREFIX = "enterprise."
+"""Sources named ``enterprise.<org>`` are private: what they installed is never replaced
+from anywhere else."""
+
+
+def is_private_source(source: str) -> bool:
+    return source.startswith(PRIVATE_SOURCE_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,11 @@ class Receipt:
     """The PEP 740 provenance the file was verified with (JSON text), for ``anya-ext verify``."""
     signer: str | None = None
     """The identity that signed it, or None for a file let in unsigned."""
+
+    @property
+    def private(self) -> bool:
+        """Installed from an enterprise source: only that source may ever replace it."""
+        return is_private_source(self.source)
 
 
 def receipts_dir(env: TargetEnvironment) -> Path:
