@@ -1,5 +1,6 @@
-"""The audit log: one JSON line per install, uninstall, update, refused verification and
-configuration change, chained by hashes so that a changed history shows.
+"""The audit log: one JSON line per install, uninstall, update, refused verification,
+configuration change and advisory database update, chained by hashes so that a changed
+history shows.
 
 Each entry records who (user, host), when (UTC, ISO 8601), what (action, extension,
 version, source, file hashes, result, details), its number ``seq``, the hash of the entry
@@ -39,7 +40,9 @@ GENESIS: Final = "0" * 64
 """The ``prev`` of the first entry."""
 LOCK_TIMEOUT_SECONDS: Final = 30.0
 
-Action = Literal["install", "uninstall", "update", "verify", "config-change", "log-repair"]
+Action = Literal[
+    "install", "uninstall", "update", "verify", "config-change", "advisories-update", "log-repair"
+]
 Result = Literal["ok", "refused", "failed"]
 ProblemKind = Literal["edited", "removed", "inserted", "reordered", "malformed", "truncated"]
 

@@ -6,19 +6,32 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
 from packaging.version import Version
 
+from anya_plugins.audit.database import DatabaseSummary, newer, parse_timestamp
 from anya_plugins.audit.errors import AdvisoryDatabaseError
 from anya_plugins.audit.osv import Advisory, parse_advisory, pypi_names
 from anya_plugins.audit.vulnerabilities import AdvisoryService, Finding, Package
 
 _MISSING_HINT = (
     "set audit.advisories to a directory of OSV JSON files or to a zip of them, "
-    "or download osv.dev's PyPI advisories with update_advisories (anya-ext audit update)"
+    "or download osv.dev's PyPI advisories with 'anya-ext audit --update' "
+    "(or import a downloaded copy with 'anya-ext audit --update --from FILE')"
 )
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    """Every record's PyPI names, read in one pass, and the newest ``modified`` among them."""
+
+    by_name: Mapping[str, list[tuple[str, object]]]
+    records: int
+    newest_modified: datetime | None
 
 
 class OfflineOsvService(AdvisoryService):
@@ -56,17 +69,29 @@ class OfflineOsvService(AdvisoryService):
         """Every record that names the PyPI package ``canonical_name``, withdrawn ones too."""
         if canonical_name not in self._parsed:
             self._parsed[canonical_name] = tuple(
-                parse_advisory(data, source) for source, data in self._index.get(canonical_name, ())
+                parse_advisory(data, source)
+                for source, data in self._catalog.by_name.get(canonical_name, ())
             )
         return self._parsed[canonical_name]
 
+    def summary(self) -> DatabaseSummary:
+        """How many records the database holds and how old the newest is (reads it all)."""
+        return DatabaseSummary(str(self.path), self._catalog.records, self._catalog.newest_modified)
+
     @cached_property
-    def _index(self) -> Mapping[str, list[tuple[str, object]]]:
+    def _catalog(self) -> _Catalog:
         index: dict[str, list[tuple[str, object]]] = {}
+        records = 0
+        newest: datetime | None = None
         for source, data in read_records(self.path):
+            records += 1
             for name in pypi_names(data, source):
                 index.setdefault(name, []).append((source, data))
-        return index
+            if isinstance(data, Mapping):
+                # Leniently: a record with a malformed date still warns of a vulnerability,
+                # it only cannot date the database (an import checks dates strictly).
+                newest = newer(newest, parse_timestamp(data.get("modified")))
+        return _Catalog(index, records, newest)
 
 
 def load_advisories(path: Path) -> Iterator[Advisory]:
@@ -82,24 +107,27 @@ def read_records(path: Path) -> Iterator[tuple[str, object]]:
         for file in sorted(path.rglob("*.json")):
             yield str(file), _decode(_read(file), str(file))
     elif path.is_file():
-        yield from _from_zip(path)
+        yield from read_zip_records(path)
     else:
         raise AdvisoryDatabaseError(str(path), "no such directory or file", hint=_MISSING_HINT)
 
 
-def _from_zip(path: Path) -> Iterator[tuple[str, object]]:
+def read_zip_records(path: Path, *, name: str | None = None) -> Iterator[tuple[str, object]]:
+    """Every JSON member of the zip at ``path`` in name order, each with where it came from
+    (``zip!member``, the zip called ``name`` when given: a copy is named for its original)."""
+    label = name or str(path)
     try:
         with zipfile.ZipFile(path) as archive:
             for member in sorted(archive.namelist()):
                 if member.endswith(".json"):
-                    source = f"{path}!{member}"
+                    source = f"{label}!{member}"
                     yield source, _decode(archive.read(member), source)
     except zipfile.BadZipFile as error:
         raise AdvisoryDatabaseError(
-            str(path), f"not a zip of OSV records: {error}", hint=_MISSING_HINT
+            label, f"not a zip of OSV records: {error}", hint=_MISSING_HINT
         ) from None
     except OSError as error:
-        raise AdvisoryDatabaseError(str(path), f"cannot be read: {error}") from None
+        raise AdvisoryDatabaseError(label, f"cannot be read: {error}") from None
 
 
 def _read(file: Path) -> bytes:

@@ -6,6 +6,8 @@ advisories = "~/osv/PyPI-all.zip"   # a directory of OSV JSON files, or a zip of
 max_severity = "high"               # findings at or above this level refuse an install
 unknown_severity = "critical"       # the level of a finding no advisory rates
 ignore = ["GHSA-xxxx-xxxx-xxxx"]    # advisories (or any alias) accepted for good
+require_database = false            # true: refuse to install while there are no advisories
+max_database_age_days = 30          # older advisories are refused on import, said on install
 log = "~/anya-audit.jsonl"          # the audit log; ANYA_AUDIT_LOG wins over it
 ```
 
@@ -36,6 +38,7 @@ SECTION: Final = "audit"
 DATA_DIR_ENV: Final = "ANYA_DATA_DIR"
 LOG_FILE_NAME: Final = "audit.jsonl"
 ADVISORIES_FILE: Final = Path("advisories", "osv-pypi.zip")
+DEFAULT_MAX_DATABASE_AGE_DAYS: Final = 30
 
 AUDIT_SCHEMA: Final[Mapping[str, Any]] = {
     "type": "object",
@@ -48,6 +51,12 @@ AUDIT_SCHEMA: Final[Mapping[str, Any]] = {
             "default": DEFAULT_UNKNOWN_SEVERITY,
         },
         "ignore": {"type": "array", "items": {"type": "string", "minLength": 1}, "default": []},
+        "require_database": {"type": "boolean", "default": False},
+        "max_database_age_days": {
+            "type": "integer",
+            "minimum": 1,
+            "default": DEFAULT_MAX_DATABASE_AGE_DAYS,
+        },
         "log": {"type": "string", "minLength": 1},
     },
     "additionalProperties": False,
@@ -62,6 +71,12 @@ class AuditSettings:
     advisories: Path
     log: Path
     policy: GatePolicy
+    require_database: bool = False
+    """Whether an install without an advisory database is refused (else it is said, loudly,
+    in the install summary): a fresh machine installs until ``anya-ext audit --update``."""
+    max_database_age_days: int = DEFAULT_MAX_DATABASE_AGE_DAYS
+    """Advisories whose newest record is older are refused by ``anya-ext audit --update``
+    (unless ``--allow-old``) and reported as stale in the install summary."""
 
 
 def load_audit_settings(
@@ -87,6 +102,8 @@ def load_audit_settings(
             unknown_severity=as_level(section["unknown_severity"]),
             ignore=tuple(sorted(set(section["ignore"]))),
         ),
+        require_database=section["require_database"],
+        max_database_age_days=section["max_database_age_days"],
     )
 
 

@@ -16,7 +16,7 @@ Three steps, each a plain function over frozen data:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib.metadata import Distribution
 from typing import Final
@@ -228,13 +228,21 @@ class GateDecision:
             return tuple(finding.describe() for finding in self.refused)
         return tuple(f"{item.finding.describe()} [{item.reason}]" for item in self.overridden)
 
-    def enforce(self) -> None:
-        """Raise :class:`~anya_plugins.audit.errors.InstallRefused` if the install is refused."""
+    def enforce(self, context: Mapping[str, str] | None = None) -> None:
+        """Raise :class:`~anya_plugins.audit.errors.InstallRefused` if the install is refused;
+        ``context`` adds a word to the line of a package (by canonical name), such as why it
+        is in the set."""
         if self.allowed:
             return
+        said = context or {}
         ids = " ".join(finding.advisory for finding in self.refused)
         raise InstallRefused(
-            self.reasons(),
+            tuple(
+                f"{line} [{said[name]}]"
+                if (name := canonicalize_name(finding.package)) in said
+                else line
+                for finding, line in zip(self.refused, self.reasons(), strict=True)
+            ),
             limit=self.policy.max_severity,
             hint="upgrade to a fixed version; or, having read the advisories, accept them once "
             f"with --allow {ids}, or for good with audit.ignore",

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from anya_plugins.cli import render
+from anya_plugins.errors import UsageError
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     audit = commands.add_parser("audit", help="check installed packages against advisories")
-    audit.add_argument("--update", action="store_true", help="fetch the advisory database first")
+    audit.add_argument(
+        "--update", action="store_true",
+        help="fetch the advisory database (osv.dev's PyPI/all.zip) first",
+    )  # fmt: skip
+    audit.add_argument(
+        "--from", dest="from_file", type=Path, default=None, metavar="FILE",
+        help="with --update: import this copy of PyPI/all.zip instead of downloading it",
+    )  # fmt: skip
+    audit.add_argument(
+        "--allow-old", action="store_true",
+        help="with --update: store advisories older than audit.max_database_age_days (recorded)",
+    )  # fmt: skip
     audit.add_argument("--python", type=Path, default=None)
     audit.set_defaults(handler=audit_command)
 
@@ -36,9 +49,13 @@ def _target(args: argparse.Namespace) -> Any:
 def audit_command(args: argparse.Namespace) -> int:
     from anya_plugins.install.service import audit_environment
 
-    report = audit_environment(_target(args), update=args.update)
+    if (args.from_file is not None or args.allow_old) and not args.update:
+        raise UsageError("--from and --allow-old go with --update")
+    update = _update_advisories(args) if args.update else None
+    report = audit_environment(_target(args))
     if args.json:
-        render.say(render.to_json(report))
+        document = report if update is None else {"update": update, **asdict(report)}
+        render.say(render.to_json(document))
     elif report.findings:
         render.table(
             None,
@@ -57,6 +74,27 @@ def audit_command(args: argparse.Namespace) -> int:
     else:
         render.say(f"{report.packages} packages, no known vulnerabilities ({report.advisories})")
     return 0 if report.ok else 1
+
+
+def _update_advisories(args: argparse.Namespace) -> Any:
+    """``--update [--from FILE] [--allow-old]``: the advisories refreshed, and said."""
+    from anya_plugins.audit.settings import load_audit_settings
+    from anya_plugins.audit.update import refresh_advisories
+    from anya_plugins.config.layers import load_config
+    from anya_plugins.config.paths import user_config_path
+
+    config = load_config(user_config_path(), overrides=args.config_overrides)
+    update = refresh_advisories(
+        load_audit_settings(config), from_file=args.from_file, allow_old=args.allow_old
+    )
+    if not args.json:
+        newest = update.newest_modified.date().isoformat() if update.newest_modified else "-"
+        old = " (older than audit.max_database_age_days: --allow-old)" if update.allowed_old else ""
+        render.say(
+            f"advisories: {update.records} records from {update.origin} stored in {update.path}, "
+            f"newest modified {newest}{old}"
+        )
+    return update
 
 
 def sbom_command(args: argparse.Namespace) -> int:

@@ -143,14 +143,16 @@ def _show_result(args: argparse.Namespace, result: Any) -> None:
         render.say(f"index: {result.index_url} (resolved by {result.resolver})")
     if not result.changes:
         render.say("nothing to do: everything requested is installed")
-        return
-    verb = "would install" if result.dry_run else "installed"
-    render.table(
-        None,
-        ("package", "from", "to", "file"),
-        [(c.name, c.old_version or "-", c.new_version, c.filename) for c in result.changes],
-    )
-    render.say(f"{verb} {len(result.changes)} distribution(s), every file verified first")
+    else:
+        verb = "would install" if result.dry_run else "installed"
+        render.table(
+            None,
+            ("package", "from", "to", "file"),
+            [(c.name, c.old_version or "-", c.new_version, c.filename) for c in result.changes],
+        )
+        render.say(f"{verb} {len(result.changes)} distribution(s), every file verified first")
+    for note in result.notes:  # what the checks want said: advisories used, warnings
+        render.say(note)
 
 
 def uninstall_command(args: argparse.Namespace) -> int:

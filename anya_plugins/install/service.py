@@ -90,17 +90,22 @@ def _transaction(
         private_source=source.startswith("enterprise."),
     )
     decisions: list[TrustDecision] = []
+    notes: list[str] = []
+    env = TargetEnvironment.of(target.python)
     return Transaction(
-        env=TargetEnvironment.of(target.python),
+        env=env,
         settings=settings,
         options=options,
         file_checks=[
             check_extension_contract,
             trust_check(policy, allow_unsigned=allow_unsigned, decisions=decisions),
         ],
-        set_checks=[vulnerability_check(audit, allow=allow_vulnerable, decisions=[])],
+        set_checks=[
+            vulnerability_check(audit, env, allow=allow_vulnerable, decisions=[], notes=notes)
+        ],
         progress=progress,
         trust_decisions=decisions,
+        notes=notes,
     )
 
 

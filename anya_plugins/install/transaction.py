@@ -134,6 +134,8 @@ class Transaction:
     progress: Callable[[str], Progress | None] | None = None
     trust_decisions: list[Any] = field(default_factory=list)
     """Filled by the trust check: who signed each file (for receipts and the audit log)."""
+    notes: list[str] = field(default_factory=list)
+    """Filled by checks: lines for the summary (such as which advisories the gate used)."""
     _installed: dict[str, str] | None = field(default=None, init=False, repr=False)
 
     def install(self, typed: Sequence[str]) -> InstallResult:
@@ -165,6 +167,7 @@ class Transaction:
             installer=self.installer.name,
             dry_run=self.options.dry_run,
             recovered=recovered,
+            notes=tuple(self.notes),
         )
 
     def sync(self, locked: Sequence[LockedFile]) -> InstallResult:
@@ -188,6 +191,7 @@ class Transaction:
             installer=self.installer.name,
             dry_run=self.options.dry_run,
             recovered=recovered,
+            notes=tuple(self.notes),
         )
 
     def _fetch_locked(self, index: SimpleIndex, entry: LockedFile, scratch: Path) -> Candidate:

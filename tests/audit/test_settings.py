@@ -23,6 +23,8 @@ def test_defaults_live_in_the_data_directory(tmp_path: Path) -> None:
     assert settings.advisories == tmp_path / "data" / "advisories" / "osv-pypi.zip"
     assert settings.log == tmp_path / "data" / "audit.jsonl"
     assert settings.policy == GatePolicy(max_severity="high", unknown_severity="critical")
+    assert settings.require_database is False
+    assert settings.max_database_age_days == 30
 
 
 def test_file_values_are_read(tmp_path: Path) -> None:
@@ -77,3 +79,33 @@ def test_audit_log_defaults_to_the_user_data_dir() -> None:
     import platformdirs
 
     assert audit_log_path(environ={}) == platformdirs.user_data_path("anya") / "audit.jsonl"
+
+
+def test_database_policy_is_read_from_the_file(tmp_path: Path) -> None:
+    file = write(
+        tmp_path / "extensions.toml",
+        "[audit]\nrequire_database = true\nmax_database_age_days = 7\n",
+    )
+    settings = load_audit_settings(load_config(file, environ={}), environ={})
+    assert settings.require_database is True
+    assert settings.max_database_age_days == 7
+    assert settings.policy == GatePolicy()
+
+
+def test_database_policy_from_the_environment_is_typed_by_the_schema(tmp_path: Path) -> None:
+    environ = {"ANYA_AUDIT__REQUIRE_DATABASE": "true", "ANYA_AUDIT__MAX_DATABASE_AGE_DAYS": "3"}
+    settings = load_audit_settings(load_config(tmp_path / "missing.toml", environ=environ))
+    assert (settings.require_database, settings.max_database_age_days) == (True, 3)
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ('require_database = "yes"', r"audit\.require_database = 'yes'"),
+        ("max_database_age_days = 0", r"audit\.max_database_age_days = 0"),
+    ],
+)
+def test_wrong_database_policy_names_the_key(tmp_path: Path, line: str, key: str) -> None:
+    file = write(tmp_path / "extensions.toml", f"[audit]\n{line}\n")
+    with pytest.raises(ConfigError, match=key):
+        load_audit_settings(load_config(file, environ={}), environ={})

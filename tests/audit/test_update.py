@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from anya_plugins.audit.errors import AdvisoryServiceError
+from anya_plugins.audit.errors import AdvisoryDatabaseError, AdvisoryServiceError
 from anya_plugins.audit.offline import OfflineOsvService
 from anya_plugins.audit.update import update_advisories
 from anya_plugins.audit.vulnerabilities import Package, scan
@@ -20,7 +21,7 @@ def test_unreachable_service_is_a_clear_error(unreachable_url: str, tmp_path: Pa
         update_advisories(dest, url=unreachable_url, timeout=2)
     assert raised.value.url == unreachable_url
     assert raised.value.hint is not None
-    assert "audit.advisories" in raised.value.hint
+    assert "anya-ext audit --update --from FILE" in raised.value.hint
     assert not dest.exists()
 
 
@@ -29,8 +30,9 @@ def test_downloaded_zip_is_stored_and_scanned(
 ) -> None:
     body = advisories_zip.read_bytes()
     dest = tmp_path / "data" / "osv-pypi.zip"
-    update = update_advisories(dest, url=serve(body, 200), timeout=5)
-    assert (update.records, update.size) == (6, len(body))
+    url = serve(body, 200)
+    update = update_advisories(dest, url=url, timeout=5)
+    assert (update.records, update.size, update.origin) == (6, len(body), url)
     assert update.sha256 == hashlib.sha256(body).hexdigest()
     assert dest.read_bytes() == body
     report = scan([Package("pyyaml", "5.3.1")], OfflineOsvService(dest))
@@ -53,3 +55,21 @@ def test_failed_download_keeps_the_old_advisories_and_leaves_nothing_behind(
         update_advisories(dest, url=serve(body, status), timeout=5)
     assert dest.read_bytes() == advisories_zip.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["all.zip", "osv-pypi.zip"]
+
+
+def test_download_older_than_the_limit_is_refused_and_the_old_advisories_kept(
+    serve: Serve, advisories_zip: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "osv-pypi.zip"
+    dest.write_bytes(b"the advisories in use")
+    now = datetime(2026, 12, 1, tzinfo=UTC)  # the newest test record is from 2026-04-01
+    with pytest.raises(AdvisoryDatabaseError, match=r"modified 2026-04-01, 243 days ago"):
+        update_advisories(
+            dest, url=serve(advisories_zip.read_bytes(), 200), max_age_days=30, now=now
+        )
+    assert dest.read_bytes() == b"the advisories in use"
+    update = update_advisories(
+        dest, url=serve(advisories_zip.read_bytes(), 200), max_age_days=30, allow_old=True, now=now
+    )
+    assert update.allowed_old is True
+    assert dest.read_bytes() == advisories_zip.read_bytes()
