@@ -13,11 +13,15 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.error_on_missing_interpreters = True
 
+LOCAL_SIGSTORE = "./sigstore-local"
+"""The local Sigstore the tests, demo and benchmarks sign with: its own distribution, so the
+runtime wheel carries no signing service (a path dependency cannot be an extra on PyPI)."""
+
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite on real venvs, wheels and services (``-- -m "not slow"`` skips e2e tests)."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev]", "-e", LOCAL_SIGSTORE)
     session.run("pytest", *session.posargs)
 
 
@@ -30,7 +34,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev]", "-e", LOCAL_SIGSTORE)
     session.run("mypy")
 
 
@@ -39,7 +43,7 @@ def demo(session: nox.Session) -> None:
     """The main job on the embedded local default, end to end and offline: start a devpi
     registry and a local Sigstore, write an extension, publish it signed, install it
     verified into a fresh environment, use it, check it."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev]", "-e", LOCAL_SIGSTORE)
     work = Path(session.create_tmp()).resolve() / "demo"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
@@ -54,7 +58,7 @@ def demo(session: nox.Session) -> None:
         "ANYA_SOURCES__PRIMARY__URL": f"http://127.0.0.1:{port}/anya/primary/+simple/",
     }
     sigstore = subprocess.Popen(
-        [python, "-m", "anya_plugins.trust.local_instance", "serve", str(work / "sigstore")],
+        [python, "-m", "anya_sigstore_local", "serve", str(work / "sigstore")],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -66,7 +70,7 @@ def demo(session: nox.Session) -> None:
             env=env,
         )  # fmt: skip
         token = session.run(
-            python, "-m", "anya_plugins.trust.local_instance", "token", str(work / "sigstore"),
+            python, "-m", "anya_sigstore_local", "token", str(work / "sigstore"),
             "release@anya.example", silent=True,
         )  # fmt: skip
         session.run(
@@ -134,5 +138,5 @@ def bench(session: nox.Session) -> None:
             f"missing Debian packages: {' '.join(missing)} (sudo apt-get install -y "
             f"{' '.join(missing)}); the sections that need them will say they did not run"
         )
-    session.install("-e", ".[dev]", "stevedore")
+    session.install("-e", ".[dev]", "-e", LOCAL_SIGSTORE, "stevedore")
     session.run("python", "-m", "bench", *session.posargs)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from anya_plugins.publish.uploading import upload
-from anya_plugins.trust.local_instance import LocalSigstore
+from anya_sigstore_local import LocalSigstore
 from bench.environments import (
     Venv,
     anya_venv,

@@ -7,9 +7,9 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from anya_plugins.trust.local_instance import LocalSigstore
 from anya_plugins.trust.policy import Publisher, TrustPolicy
 from anya_plugins.trust.signing import attest_files
+from anya_sigstore_local import LocalSigstore
 
 IDENTITY = "release@bench.anya.invalid"
 """The one publisher the benchmarks sign as and the policy trusts."""

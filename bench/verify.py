@@ -17,8 +17,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from anya_plugins.trust.local_instance import LocalSigstore
 from anya_plugins.trust.verification import TrustDecision, verify_file
+from anya_sigstore_local import LocalSigstore
 from bench.environments import anya_venv, clean_env, plain, require_tool, write_wheel
 from bench.measure import BenchError, check_output, time_call, time_process
 from bench.options import Options, log, run_alone

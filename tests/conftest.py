@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from anya_plugins.authoring.new import new_extension
-from anya_plugins.trust.local_instance import LocalSigstore
+from anya_sigstore_local import LocalSigstore
 from tests.registry_fixtures import registry, upload
 from tests.support import (
     REPO,

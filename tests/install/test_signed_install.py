@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from anya_plugins.trust.local_instance import LocalSigstore
+from anya_sigstore_local import LocalSigstore
 from tests.registry_fixtures import PASSWORDS, Registry
 from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
 

@@ -23,7 +23,7 @@ from sigstore.sign import SigningContext
 from sigstore.verify import Verifier, policy
 
 from anya_plugins.registry.provenance import MEDIA_TYPE
-from anya_plugins.trust.local_instance import LocalSigstore
+from anya_sigstore_local import LocalSigstore
 from tests.registry_fixtures import Registry, Upload, metadata_wheel
 from tests.support import ExtensionBuilder, ExtensionSpec
 

@@ -11,7 +11,7 @@ import pytest
 from sigstore.models import TrustedRoot
 from sigstore.verify import Verifier
 
-from anya_plugins.trust.local_instance import LocalSigstore
+from anya_sigstore_local import LocalSigstore
 from tests.trust.publishing import LIGHTNING, Publishing, write_wheel
 from tests.trust.support import Sign, signer_for
 

@@ -7,10 +7,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from anya_plugins.trust.local_instance import LocalSigstore
 from anya_plugins.trust.policy import Publisher, TrustPolicy
 from anya_plugins.trust.signing import attest_files, sign_files
 from anya_plugins.trust.verification import TrustDecision, verify_file
+from anya_sigstore_local import LocalSigstore
 
 LIGHTNING = "anya-ext-lightning"
 LIGHTNING_RELEASE = (

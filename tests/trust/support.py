@@ -16,7 +16,7 @@ from sigstore.models import Bundle, ClientTrustConfig
 from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 
-from anya_plugins.trust.local_instance import LocalSigstore
+from anya_sigstore_local import LocalSigstore
 
 ALICE = "alice@example.com"
 WORKFLOW = "https://git.example.com/anya/ext/.github/workflows/release.yml@refs/tags/v1.0.0"

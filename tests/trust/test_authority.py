@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from anya_plugins.trust.local_instance import Authority, LocalInstanceError
-from anya_plugins.trust.local_instance.keys import PrivateKey
+from anya_sigstore_local import Authority, LocalInstanceError
+from anya_sigstore_local.keys import PrivateKey
 
 
 def public_bytes(key: PrivateKey) -> bytes:

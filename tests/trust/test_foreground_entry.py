@@ -1,4 +1,4 @@
-"""``python -m anya_plugins.trust.local_instance``: serve in the foreground, mint tokens for it.
+"""``python -m anya_sigstore_local``: serve in the foreground, mint tokens for it.
 
 The stock ``sigstore`` CLI signs against the served instance with a minted token,
 which is how a demo drives it from outside the Python process.
@@ -17,7 +17,7 @@ import pytest
 
 from tests.trust.support import ALICE, capture, sigstore_cli
 
-ENTRY = [sys.executable, "-m", "anya_plugins.trust.local_instance"]
+ENTRY = [sys.executable, "-m", "anya_sigstore_local"]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from anya_plugins.trust.local_instance import LocalSigstore
+from anya_sigstore_local import LocalSigstore
 from tests.trust.support import ALICE, http_json
 
 OIDC_ISSUER = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")

@@ -8,7 +8,7 @@ import pytest
 from sigstore.models import TrustedRoot
 from sigstore.verify import Verifier, policy
 
-from anya_plugins.trust.local_instance import LocalInstanceError, LocalSigstore, ServicePorts
+from anya_sigstore_local import LocalInstanceError, LocalSigstore, ServicePorts
 from tests.trust.support import ALICE, signer_for
 
 

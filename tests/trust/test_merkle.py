@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from anya_plugins.trust.local_instance import merkle
+from anya_sigstore_local import merkle
 
 # The certificate-transparency project's reference leaves and tree heads for them.
 REFERENCE_LEAVES = [

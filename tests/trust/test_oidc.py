@@ -6,7 +6,7 @@ import jwt
 import pytest
 from sigstore.oidc import IdentityToken
 
-from anya_plugins.trust.local_instance import LocalInstanceError, LocalSigstore
+from anya_sigstore_local import LocalInstanceError, LocalSigstore
 from tests.trust.support import ALICE, WORKFLOW, http_json
 
 

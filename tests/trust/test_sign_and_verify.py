@@ -17,7 +17,7 @@ from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 from sigstore.verify import Verifier, policy
 
-from anya_plugins.trust.local_instance import LocalSigstore
+from anya_sigstore_local import LocalSigstore
 from tests.trust.support import ALICE, WORKFLOW, Sign, signer_for
 
 ARTIFACT = b"anya_ext_demo-1.0.0-py3-none-any.whl contents"

@@ -11,8 +11,8 @@ from sigstore.models import Bundle
 from sigstore.verify import Verifier, policy
 
 from anya_plugins.trust.errors import SigningFailed
-from anya_plugins.trust.local_instance import LocalSigstore
 from anya_plugins.trust.signing import attest_files, sign_files
+from anya_sigstore_local import LocalSigstore
 from tests.trust.publishing import LIGHTNING, write_wheel
 from tests.trust.support import ALICE
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from anya_plugins.trust.local_instance import LocalSigstore
+from anya_sigstore_local import LocalSigstore
 from tests.trust.support import ALICE, Sign, sigstore_cli
 
 

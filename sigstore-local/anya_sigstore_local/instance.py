@@ -4,7 +4,7 @@ The services run on threads of the calling process and keep their state (keys, t
 transparency log) in one directory, so a restarted instance signs with the same root
 of trust and continues the same log. While running, the directory also holds the
 client trust config that points sigstore-python at the services, and ``instance.json``,
-which tells other processes (``python -m anya_plugins.trust.local_instance token``)
+which tells other processes (``python -m anya_sigstore_local token``)
 where the instance listens.
 """
 
@@ -17,15 +17,15 @@ from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 
-from anya_plugins.trust.local_instance.authority import DEFAULT_NAME, Authority
-from anya_plugins.trust.local_instance.ct_log import CertificateTransparencyLog
-from anya_plugins.trust.local_instance.errors import LocalInstanceError
-from anya_plugins.trust.local_instance.fulcio import Fulcio
-from anya_plugins.trust.local_instance.http_service import HttpService
-from anya_plugins.trust.local_instance.oidc import TOKEN_LIFETIME, OidcIssuer
-from anya_plugins.trust.local_instance.rekor import Rekor
-from anya_plugins.trust.local_instance.tlog import TransparencyLog
-from anya_plugins.trust.local_instance.trust_config import (
+from anya_sigstore_local.authority import DEFAULT_NAME, Authority
+from anya_sigstore_local.ct_log import CertificateTransparencyLog
+from anya_sigstore_local.errors import LocalInstanceError
+from anya_sigstore_local.fulcio import Fulcio
+from anya_sigstore_local.http_service import HttpService
+from anya_sigstore_local.oidc import TOKEN_LIFETIME, OidcIssuer
+from anya_sigstore_local.rekor import Rekor
+from anya_sigstore_local.tlog import TransparencyLog
+from anya_sigstore_local.trust_config import (
     ServiceUrls,
     client_trust_config,
     trusted_root,
@@ -90,7 +90,7 @@ class InstanceRecord:
         except FileNotFoundError as error:
             raise LocalInstanceError(
                 f"{directory}: no local Sigstore instance is running from here",
-                hint="start one: python -m anya_plugins.trust.local_instance serve DIRECTORY",
+                hint="start one: python -m anya_sigstore_local serve DIRECTORY",
             ) from error
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise LocalInstanceError(f"{path}: unreadable instance record ({error!r})") from error

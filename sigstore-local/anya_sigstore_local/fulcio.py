@@ -23,13 +23,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from anya_plugins.trust.local_instance.authority import CertificateAuthority
-from anya_plugins.trust.local_instance.ct_log import (
+from anya_sigstore_local.authority import CertificateAuthority
+from anya_sigstore_local.ct_log import (
     CertificateTransparencyLog,
     embedded_scts_extension,
 )
-from anya_plugins.trust.local_instance.http_service import HttpError, Request, Response, Route
-from anya_plugins.trust.local_instance.oidc import InvalidToken, VerifiedIdentity, is_uri
+from anya_sigstore_local.http_service import HttpError, Request, Response, Route
+from anya_sigstore_local.oidc import InvalidToken, VerifiedIdentity, is_uri
 
 SIGNING_CERT_PATH = "/api/v2/signingCert"
 TRUST_BUNDLE_PATH = "/api/v2/trustBundle"

@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from anya_plugins.trust.local_instance.errors import LocalInstanceError
-from anya_plugins.trust.local_instance.keys import (
+from anya_sigstore_local.errors import LocalInstanceError
+from anya_sigstore_local.keys import (
     PrivateKey,
     generate_key,
     read_private_key,

@@ -26,9 +26,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from anya_plugins.trust.local_instance.http_service import HttpError, Request, Response, Route
-from anya_plugins.trust.local_instance.keys import public_key_pem
-from anya_plugins.trust.local_instance.tlog import DuplicateEntry, LogEntry, TransparencyLog
+from anya_sigstore_local.http_service import HttpError, Request, Response, Route
+from anya_sigstore_local.keys import public_key_pem
+from anya_sigstore_local.tlog import DuplicateEntry, LogEntry, TransparencyLog
 
 API_PREFIX = "/api/v1"
 

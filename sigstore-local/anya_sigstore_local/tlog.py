@@ -20,9 +20,9 @@ import rfc8785
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from anya_plugins.trust.local_instance import merkle
-from anya_plugins.trust.local_instance.errors import LocalInstanceError
-from anya_plugins.trust.local_instance.keys import PrivateKey, PublicKey, key_id
+from anya_sigstore_local import merkle
+from anya_sigstore_local.errors import LocalInstanceError
+from anya_sigstore_local.keys import PrivateKey, PublicKey, key_id
 
 
 @dataclass(frozen=True)

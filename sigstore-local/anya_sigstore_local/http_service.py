@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
-from anya_plugins.trust.local_instance.errors import LocalInstanceError
+from anya_sigstore_local.errors import LocalInstanceError
 
 _logger = logging.getLogger(__name__)
 

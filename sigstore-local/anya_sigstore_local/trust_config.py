@@ -22,8 +22,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from anya_plugins.trust.local_instance.authority import Authority
-from anya_plugins.trust.local_instance.keys import PublicKey, key_id, public_key_der
+from anya_sigstore_local.authority import Authority
+from anya_sigstore_local.keys import PublicKey, key_id, public_key_der
 
 TRUSTED_ROOT_MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json;version=0.1"
 SIGNING_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.signingconfig.v0.2+json"

@@ -1,4 +1,4 @@
-"""``python -m anya_plugins.trust.local_instance``: run a local Sigstore, or mint a token for one.
+"""``python -m anya_sigstore_local``: run a local Sigstore, or mint a token for one.
 
 serve DIRECTORY   start the OIDC issuer, Fulcio and Rekor; stop with Ctrl-C or SIGTERM
 token DIRECTORY IDENTITY
@@ -17,8 +17,8 @@ from pathlib import Path
 from types import FrameType
 
 from anya_plugins.errors import AnyaError
-from anya_plugins.trust.local_instance.authority import DEFAULT_NAME
-from anya_plugins.trust.local_instance.instance import LocalSigstore, ServicePorts, issue_token
+from anya_sigstore_local.authority import DEFAULT_NAME
+from anya_sigstore_local.instance import LocalSigstore, ServicePorts, issue_token
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,7 +71,7 @@ def _serve(arguments: argparse.Namespace) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m anya_plugins.trust.local_instance",
+        prog="python -m anya_sigstore_local",
         description="A local Sigstore instance (OIDC issuer, Fulcio, Rekor v1) for offline use.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

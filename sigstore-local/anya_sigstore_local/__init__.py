@@ -4,20 +4,22 @@ sigstore-python's own ``Signer`` and ``Verifier`` run against it unchanged; only
 client trust config differs from the public-good instance. For tests, demos and
 air-gapped evaluation, not for production signing: keys are kept unencrypted on disk.
 
-Start one in the foreground with ``python -m anya_plugins.trust.local_instance serve DIR``.
+Start one in the foreground with ``python -m anya_sigstore_local serve DIR``. It is its own
+distribution (``anya-sigstore-local``, ``sigstore-local/`` in the anya-plugins repository), so
+the runtime wheel users install carries no signing service.
 """
 
 from __future__ import annotations
 
-from anya_plugins.trust.local_instance.authority import Authority
-from anya_plugins.trust.local_instance.errors import LocalInstanceError
-from anya_plugins.trust.local_instance.instance import (
+from anya_sigstore_local.authority import Authority
+from anya_sigstore_local.errors import LocalInstanceError
+from anya_sigstore_local.instance import (
     InstanceRecord,
     LocalSigstore,
     ServicePorts,
     issue_token,
 )
-from anya_plugins.trust.local_instance.trust_config import ServiceUrls
+from anya_sigstore_local.trust_config import ServiceUrls
 
 __all__ = [
     "Authority",

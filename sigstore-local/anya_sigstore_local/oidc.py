@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import jwt
 from jwt.algorithms import ECAlgorithm
 
-from anya_plugins.trust.local_instance.errors import LocalInstanceError
-from anya_plugins.trust.local_instance.http_service import Request, Response, Route
-from anya_plugins.trust.local_instance.keys import PrivateKey, key_id
+from anya_sigstore_local.errors import LocalInstanceError
+from anya_sigstore_local.http_service import Request, Response, Route
+from anya_sigstore_local.keys import PrivateKey, key_id
 
 AUDIENCE = "sigstore"
 TOKEN_LIFETIME = timedelta(minutes=10)

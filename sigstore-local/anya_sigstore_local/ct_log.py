@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID
 
-from anya_plugins.trust.local_instance.keys import PrivateKey, PublicKey, key_id
+from anya_sigstore_local.keys import PrivateKey, PublicKey, key_id
 
 _SCT_VERSION_V1 = 0
 _SIGNATURE_TYPE_CERTIFICATE_TIMESTAMP = 0
