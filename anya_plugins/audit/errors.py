@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from anya_plugins.errors import AnyaError
+
+if TYPE_CHECKING:
+    from anya_plugins.audit.database import DatabaseSummary
 
 
 class VulnerabilityGateError(AnyaError):
@@ -35,6 +40,23 @@ class AdvisoryDatabaseError(VulnerabilityGateError):
         super().__init__(f"{source}: {problem}", hint=hint)
         self.source = source
         self.problem = problem
+
+
+class AdvisoriesTooOld(AdvisoryDatabaseError):
+    """An advisory database offered as an update is older than ``audit.max_database_age_days``."""
+
+    def __init__(self, summary: DatabaseSummary, max_age_days: int, now: datetime | None) -> None:
+        newest = summary.newest_modified
+        super().__init__(
+            summary.path,
+            f"its newest record was modified {newest.date().isoformat() if newest else 'never'}, "
+            f"{int(summary.age_days(now) or 0)} days ago: older than "
+            f"audit.max_database_age_days = {max_age_days}",
+            hint="download a fresh PyPI/all.zip from osv.dev; or, knowing that it misses "
+            "recent advisories, pass --allow-old",
+        )
+        self.summary = summary
+        self.max_age_days = max_age_days
 
 
 class AdvisoryServiceError(VulnerabilityGateError):

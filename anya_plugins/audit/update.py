@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from anya_plugins.audit.database import DatabaseSummary, modified_time, newer
-from anya_plugins.audit.errors import AdvisoryDatabaseError, AdvisoryServiceError
+from anya_plugins.audit.errors import (
+    AdvisoriesTooOld,
+    AdvisoryDatabaseError,
+    AdvisoryServiceError,
+)
 from anya_plugins.audit.offline import read_zip_records
 from anya_plugins.audit.osv import parse_advisory, pypi_names
 
@@ -108,51 +112,31 @@ def update_advisories(
 ) -> AdvisoryUpdate:
     """Download the advisory zip at ``url`` to ``dest`` (a file path, such as the value of
     ``audit.advisories``); AdvisoryServiceError when it cannot be fetched or is not OSV,
-    AdvisoryDatabaseError when it is older than ``max_age_days`` (and not ``allow_old``)."""
+    AdvisoriesTooOld when it is older than ``max_age_days`` (and not ``allow_old``)."""
     from anya_plugins.sources.errors import SourceError
     from anya_plugins.sources.http import HttpClient
-    from anya_plugins.sources.tempfiles import temporary_file
 
-    digest = hashlib.sha256()
-    size = 0
     try:
-        with (
-            HttpClient(timeout=timeout) as client,
-            client.get(url) as response,
-            temporary_file(dest.parent) as temp,
-        ):
+        with HttpClient(timeout=timeout) as client, client.get(url) as response:
             if response.status != 200:
                 raise AdvisoryServiceError(
                     url, f"HTTP {response.status} {response.reason}", hint=_OFFLINE_HINT
                 )
-            for chunk in response.iter_bytes():
-                digest.update(chunk)
-                size += len(chunk)
-                temp.handle.write(chunk)
-            temp.handle.flush()
-            try:
-                summary = check_advisory_zip(temp.path, origin=url)
-            except AdvisoryDatabaseError as error:
-                raise AdvisoryServiceError(
-                    url, f"the download is not a zip of OSV records: {error.problem}"
-                ) from error
-            too_old = _too_old(summary, url, max_age_days, allow_old=allow_old, now=now)
-            temp.commit(dest)
+            return _store(
+                response.iter_bytes(), dest, url, max_age_days, allow_old=allow_old, now=now
+            )
+    except AdvisoriesTooOld:
+        raise
+    except AdvisoryDatabaseError as error:
+        raise AdvisoryServiceError(
+            url, f"the download is not a zip of OSV records: {error.problem}"
+        ) from error
     except SourceError as error:
         raise AdvisoryServiceError(url, error.message, hint=_OFFLINE_HINT) from error
     except OSError as error:
         raise AdvisoryServiceError(
             url, f"cannot write {dest}: {error.strerror or error}", hint="check its directory"
         ) from error
-    return AdvisoryUpdate(
-        path=str(dest),
-        origin=url,
-        records=summary.records,
-        size=size,
-        sha256=digest.hexdigest(),
-        newest_modified=summary.newest_modified,
-        allowed_old=too_old,
-    )
 
 
 def import_advisories(
@@ -165,30 +149,48 @@ def import_advisories(
 ) -> AdvisoryUpdate:
     """Install ``source``, an OSV zip downloaded elsewhere (osv.dev's ``PyPI/all.zip``), as
     ``dest``. The copy is checked, not the original, so what is checked is what is stored;
-    AdvisoryDatabaseError when it is not a zip of OSV records about PyPI packages, or is
-    older than ``max_age_days`` (and not ``allow_old``)."""
-    from anya_plugins.sources.tempfiles import temporary_file
-
-    origin = str(source)
-    digest = hashlib.sha256()
-    size = 0
+    AdvisoryDatabaseError when it is not a zip of OSV records about PyPI packages,
+    AdvisoriesTooOld when it is older than ``max_age_days`` (and not ``allow_old``)."""
     try:
-        with source.open("rb") as incoming, temporary_file(dest.parent) as temp:
-            while chunk := incoming.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                temp.handle.write(chunk)
-            temp.handle.flush()
-            summary = check_advisory_zip(temp.path, origin=origin)
-            too_old = _too_old(summary, origin, max_age_days, allow_old=allow_old, now=now)
-            temp.commit(dest)
+        with source.open("rb") as incoming:
+            chunks = iter(lambda: incoming.read(_CHUNK), b"")
+            return _store(chunks, dest, str(source), max_age_days, allow_old=allow_old, now=now)
     except OSError as error:
         raise AdvisoryDatabaseError(
-            origin,
+            str(source),
             f"cannot be imported into {dest}: {error.strerror or error}",
             hint="check that the file exists and is readable, and that the directory of "
             "audit.advisories is writable",
         ) from error
+
+
+def _store(
+    chunks: Iterable[bytes],
+    dest: Path,
+    origin: str,
+    max_age_days: int | None,
+    *,
+    allow_old: bool,
+    now: datetime | None,
+) -> AdvisoryUpdate:
+    """Write ``chunks`` beside ``dest``, check what was written, then rename it over ``dest``."""
+    from anya_plugins.sources.tempfiles import temporary_file
+
+    digest = hashlib.sha256()
+    size = 0
+    with temporary_file(dest.parent) as temp:
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            temp.handle.write(chunk)
+        temp.handle.flush()
+        summary = check_advisory_zip(temp.path, origin=origin)
+        too_old = False
+        if max_age_days is not None and summary.is_older_than(max_age_days, now):
+            if not allow_old:
+                raise AdvisoriesTooOld(summary, max_age_days, now)
+            too_old = True
+        temp.commit(dest)
     return AdvisoryUpdate(
         path=str(dest),
         origin=origin,
@@ -224,30 +226,6 @@ def check_advisory_zip(path: Path, *, origin: str) -> DatabaseSummary:
             hint="download the PyPI database (PyPI/all.zip), not another ecosystem's",
         )
     return DatabaseSummary(origin, records, newest)
-
-
-def _too_old(
-    summary: DatabaseSummary,
-    origin: str,
-    max_age_days: int | None,
-    *,
-    allow_old: bool,
-    now: datetime | None,
-) -> bool:
-    """Whether the copy is older than allowed; refused unless ``allow_old``."""
-    if max_age_days is None or not summary.is_older_than(max_age_days, now):
-        return False
-    if allow_old:
-        return True
-    newest = summary.newest_modified
-    raise AdvisoryDatabaseError(
-        origin,
-        f"its newest record was modified {newest.date().isoformat() if newest else 'never'}, "
-        f"{int(summary.age_days(now) or 0)} days ago: older than "
-        f"audit.max_database_age_days = {max_age_days}",
-        hint="download a fresh PyPI/all.zip from osv.dev; or, knowing that it misses "
-        "recent advisories, pass --allow-old",
-    )
 
 
 _IMPORT_HINT = (

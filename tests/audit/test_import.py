@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from anya_plugins.audit.errors import AdvisoryDatabaseError
+from anya_plugins.audit.errors import AdvisoriesTooOld, AdvisoryDatabaseError
 from anya_plugins.audit.log import read_log, verify_log
 from anya_plugins.audit.offline import OfflineOsvService
 from anya_plugins.audit.settings import AuditSettings
@@ -95,9 +95,7 @@ def test_database_older_than_the_limit_is_refused_and_the_old_one_kept(
     dest.parent.mkdir(parents=True)
     dest.write_bytes(b"the advisories in use")
     stale = osv_zip(tmp_path / "all.zip", record(modified=NOW - timedelta(days=45)))
-    with pytest.raises(
-        AdvisoryDatabaseError, match=r"45 days ago.*max_database_age_days = 30"
-    ) as e:
+    with pytest.raises(AdvisoriesTooOld, match=r"45 days ago.*max_database_age_days = 30") as e:
         import_advisories(stale, dest, max_age_days=30, now=NOW)
     assert e.value.exit_code == 13
     assert e.value.hint is not None and "--allow-old" in e.value.hint
