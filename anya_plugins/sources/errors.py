@@ -1,21 +1,39 @@
 """Errors of the sources layer: a bad ``[sources]`` setting, an index that cannot be reached or
-answered wrongly, and a download whose bytes are not the ones expected."""
+answered wrongly, and a download whose bytes are not the ones expected.
+
+Every message and hint is passed through :func:`redact`: a password in a source URL is never
+shown, whichever error carries the URL.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from anya_plugins.errors import AnyaError, ConfigError
+from anya_plugins.sources.credentials import redact
 
 
 class SourcesConfigError(ConfigError):
     """A key of the ``[sources]`` configuration section is missing, unknown or of the wrong type."""
 
     def __init__(self, key: str, problem: str, *, hint: str | None = None) -> None:
-        super().__init__(f"sources.{key}: {problem}", hint=hint)
+        super().__init__(f"sources.{key}: {redact(problem)}", hint=hint)
         self.key = key
-        self.problem = problem
+        self.problem = redact(problem)
+
+
+class CaBundleError(ConfigError):
+    """The CA bundle named by ``[sources] ca_bundle`` or the environment cannot be loaded."""
+
+    def __init__(self, where: str, path: Path, reason: str) -> None:
+        super().__init__(
+            f"{where}: cannot load CA certificates from {path}: {reason}",
+            hint="point it at a PEM file of CA certificates (or a c_rehash directory)",
+        )
+        self.where = where
+        self.path = path
 
 
 class SourceError(AnyaError):
@@ -23,14 +41,42 @@ class SourceError(AnyaError):
 
     exit_code = 8
 
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(redact(message), hint=redact(hint) if hint is not None else None)
+
 
 class TransportError(SourceError):
     """One HTTP request got no usable answer: refused, timed out or dropped connection."""
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"{url}: {reason}")
-        self.url = url
-        self.reason = reason
+        self.url = redact(url)
+        self.reason = redact(reason)
+
+
+class ResponseTooSlow(TransportError):
+    """Reading one index page or metadata file took longer than its time limit: a server
+    that trickles bytes is given up like one that stops sending them."""
+
+    def __init__(self, url: str, what: str, seconds: float, key: str) -> None:
+        super().__init__(
+            url, f"reading the {what} took longer than the {seconds:g} s limit ({key})"
+        )
+        self.what = what
+        self.seconds = seconds
+
+
+class ResponseTooLarge(SourceError):
+    """An index page or metadata file is larger than its size limit; reading stopped there."""
+
+    def __init__(self, url: str, what: str, max_bytes: int, key: str) -> None:
+        super().__init__(
+            f"{url}: the {what} is larger than the {_size(max_bytes)} limit ({key})",
+            hint=f"raise {key} if this index really serves a {what} this large",
+        )
+        self.url = redact(url)
+        self.what = what
+        self.max_bytes = max_bytes
 
 
 @dataclass(frozen=True)
@@ -50,8 +96,8 @@ class IndexUnreachable(SourceError):
             f"no mirror could serve {request}:\n{lines}",
             hint="check the network and the url and mirrors of this source under [sources]",
         )
-        self.request = request
-        self.attempts = tuple(attempts)
+        self.request = redact(request)
+        self.attempts = tuple(Attempt(redact(a.url), redact(a.reason)) for a in attempts)
 
 
 class IndexResponseError(SourceError):
@@ -59,7 +105,7 @@ class IndexResponseError(SourceError):
 
     def __init__(self, url: str, problem: str, *, hint: str | None = None) -> None:
         super().__init__(f"{url}: {problem}", hint=hint)
-        self.url = url
+        self.url = redact(url)
         self.problem = problem
 
 
@@ -72,7 +118,7 @@ class ProjectNotFound(SourceError):
             hint="check the spelling, or look for it on another source",
         )
         self.project = project
-        self.url = url
+        self.url = redact(url)
 
 
 class HashMismatch(SourceError):
@@ -90,9 +136,16 @@ class HashMismatch(SourceError):
         self.filename = filename
         self.expected = expected
         self.actual = actual
-        self.url = url
+        self.url = redact(url)
         self.algorithm = algorithm
 
 
 class CacheError(SourceError):
     """The download cache cannot be used (locked for too long, not writable)."""
+
+
+def _size(count: int) -> str:
+    for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if count >= factor and count % factor == 0:
+            return f"{count // factor} {unit}"
+    return f"{count} bytes"

@@ -1,16 +1,28 @@
-"""The one HTTP adapter of the sources layer: GET and HEAD over a urllib3 ``PoolManager``.
+"""The one HTTP adapter of the sources layer: GET and HEAD over urllib3 connection pools.
 
 Status codes are returned, never raised: whether a 404 or a 500 is an answer is the
 caller's decision. Everything that leaves no answer (refused, timed out, dropped, TLS)
 becomes a :class:`TransportError` naming the URL and why, also while a body is streamed.
+
+The network plumbing an enterprise needs lives here, as pip has it: proxies from the
+environment (:mod:`.proxies`), the system trust store and a CA bundle (:mod:`.tls`), and
+basic-auth credentials from the source URL, netrc or the keyring (:mod:`.credentials`).
+Redirects are followed here, one hop at a time, so that each hop gets its own proxy and only
+its own host's credentials. A body read with a :class:`ReadLimit` stops as soon as it passes
+the size cap or the time cap.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
-from urllib.parse import urljoin
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from urllib3.exceptions import (
@@ -20,25 +32,61 @@ from urllib3.exceptions import (
     NameResolutionError,
     NewConnectionError,
     ProtocolError,
+    ProxyError,
+    ProxySchemeUnknown,
     ReadTimeoutError,
     SSLError,
 )
 
 from anya_plugins import __version__
-from anya_plugins.sources.errors import TransportError
+from anya_plugins.sources.credentials import (
+    BasicAuth,
+    Credentials,
+    origin,
+    redact,
+    split_credentials,
+)
+from anya_plugins.sources.errors import ResponseTooLarge, ResponseTooSlow, TransportError
+from anya_plugins.sources.proxies import proxy_for
+from anya_plugins.sources.tls import ssl_context
+
+if TYPE_CHECKING:
+    from anya_plugins.sources.settings import SourcesSettings
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"anya-plugins/{__version__}"
 CHUNK_SIZE = 64 * 1024
 MAX_REDIRECTS = 5
+_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+@dataclass(frozen=True)
+class ReadLimit:
+    """How large a body may be and how long reading it may take, counted from the request.
+
+    The time is checked between reads, so a read in flight when it runs out may still take
+    up to the client's per-read timeout.
+    """
+
+    what: str
+    """What is read, for the error message: ``index page``, ``core metadata file``."""
+    max_bytes: int
+    seconds: float
+    size_key: str
+    """The setting that raises ``max_bytes``, named in the error's hint."""
+    time_key: str
+    """The setting that raises ``seconds``."""
 
 
 class HttpResponse:
     """A response whose body has not been read yet; read it inside :meth:`HttpClient.get`."""
 
-    def __init__(self, url: str, raw: urllib3.BaseHTTPResponse) -> None:
+    def __init__(self, url: str, raw: urllib3.BaseHTTPResponse, *, started: float) -> None:
         self.url = url
-        """The URL that answered, after redirects."""
+        """The URL that answered, after redirects (never with credentials in it)."""
         self._raw = raw
+        self._started = started
 
     @property
     def status(self) -> int:
@@ -71,22 +119,59 @@ class HttpResponse:
         except HTTPError as exc:
             raise TransportError(self.url, describe(exc)) from exc
 
-    def read(self) -> bytes:
-        return b"".join(self.iter_bytes())
+    def read(self, limit: ReadLimit | None = None) -> bytes:
+        """The whole (decoded) body; with a ``limit``, ResponseTooLarge as soon as it passes
+        ``max_bytes`` (at once if ``Content-Length`` says so), ResponseTooSlow when reading
+        goes on past ``seconds``."""
+        if limit is None:
+            return b"".join(self.iter_bytes())
+        length = self.content_length
+        if length is not None and length > limit.max_bytes:
+            raise ResponseTooLarge(self.url, limit.what, limit.max_bytes, limit.size_key)
+        deadline = self._started + limit.seconds
+        body = bytearray()
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    raise ResponseTooSlow(self.url, limit.what, limit.seconds, limit.time_key)
+                # read1: at most one receive, so a trickling server meets the deadline check
+                chunk = self._raw.read1(CHUNK_SIZE)
+                if not chunk:
+                    return bytes(body)
+                body += chunk
+                if len(body) > limit.max_bytes:
+                    raise ResponseTooLarge(self.url, limit.what, limit.max_bytes, limit.size_key)
+        except HTTPError as exc:
+            raise TransportError(self.url, describe(exc)) from exc
 
 
 class HttpClient:
-    """A connection pool with one timeout for connecting and for each read."""
+    """Connection pools (one direct, one per proxy) with one timeout for connecting and for
+    each read, the TLS trust of :func:`.tls.ssl_context` and the :class:`Credentials`."""
 
-    def __init__(self, *, timeout: float, user_agent: str = USER_AGENT) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        user_agent: str = USER_AGENT,
+        ca_bundle: Path | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
         self.timeout = timeout
-        self._pool = urllib3.PoolManager(
-            headers={"User-Agent": user_agent},
-            # Never retry here: a failure must reach the mirror set, which tries another URL.
-            retries=urllib3.Retry(
-                total=None, connect=0, read=0, status=0, other=0, redirect=MAX_REDIRECTS
-            ),
-        )
+        self.credentials = credentials if credentials is not None else Credentials()
+        self._headers = {"User-Agent": user_agent}
+        self._ssl_context = ssl_context(ca_bundle)
+        self._managers: dict[str | None, urllib3.PoolManager] = {}
+
+    @classmethod
+    def from_settings(cls, settings: SourcesSettings) -> HttpClient:
+        """The client the ``[sources]`` settings describe (timeout, CA bundle)."""
+        return cls(timeout=settings.timeout, ca_bundle=settings.ca_bundle)
+
+    def take_credentials(self, url: str) -> str:
+        """Keep the ``user:password@`` of a configured ``url`` for requests to its origin; the
+        URL without them, for requests, logs, errors and cache keys."""
+        return self.credentials.take(url)
 
     @contextmanager
     def get(
@@ -97,9 +182,10 @@ class HttpClient:
         timeout: float | None = None,
     ) -> Iterator[HttpResponse]:
         """GET ``url``; the body streams while the ``with`` block reads it."""
-        raw = self._request("GET", url, headers, timeout)
+        started = time.monotonic()
+        final_url, raw = self._request("GET", url, headers, timeout)
         try:
-            yield HttpResponse(urljoin(url, raw.url or url), raw)
+            yield HttpResponse(final_url, raw, started=started)
         except BaseException:
             raw.close()  # the rest of a broken-off body must not reach the next request
             raise
@@ -108,12 +194,13 @@ class HttpClient:
 
     def head(self, url: str, *, timeout: float | None = None) -> int:
         """The status of a HEAD request: is anyone answering at ``url``?"""
-        raw = self._request("HEAD", url, None, timeout)
+        _, raw = self._request("HEAD", url, None, timeout)
         raw.release_conn()
         return raw.status
 
     def close(self) -> None:
-        self._pool.clear()
+        for manager in self._managers.values():
+            manager.clear()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -128,18 +215,92 @@ class HttpClient:
 
     def _request(
         self, method: str, url: str, headers: Mapping[str, str] | None, timeout: float | None
+    ) -> tuple[str, urllib3.BaseHTTPResponse]:
+        """The response at the end of the redirects from ``url``, and its URL.
+
+        Credentials written into ``url`` serve this request's origin only and are not kept;
+        each hop gets the credentials of its own origin or host, and the caller's credential
+        headers stop at the first hop to another origin.
+        """
+        url, given = split_credentials(url)
+        first = origin(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            same_origin = origin(url) == first
+            hop_headers = {
+                name: value
+                for name, value in (headers or {}).items()
+                if same_origin or name.lower() not in _CREDENTIAL_HEADERS
+            }
+            auth = given if same_origin and given is not None else self.credentials.for_url(url)
+            raw = self._send(method, url, hop_headers, timeout, auth)
+            if raw.status == 401:
+                from_keyring = self.credentials.from_keyring(url)
+                if from_keyring is not None and from_keyring != auth:
+                    raw.close()
+                    raw = self._send(method, url, hop_headers, timeout, from_keyring)
+            location = raw.get_redirect_location()
+            if not location:
+                return url, raw
+            raw.close()  # not drained: a redirect's body is not read, however large
+            target = split_credentials(urljoin(url, location))[0]
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise TransportError(url, f"redirects to {target}, which is not an http(s) URL")
+            log.info("%s redirects to %s", url, target)
+            url = target
+        raise TransportError(url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        timeout: float | None,
+        auth: BasicAuth | None,
     ) -> urllib3.BaseHTTPResponse:
         seconds = self.timeout if timeout is None else timeout
+        request_headers = {**self._headers, **headers}
+        if auth is not None:
+            request_headers["Authorization"] = auth.header()
         try:
-            return self._pool.request(
+            return self._manager(url).request(
                 method,
                 url,
-                headers={**self._pool.headers, **(headers or {})},
+                headers=request_headers,
                 timeout=urllib3.Timeout(connect=seconds, read=seconds),
                 preload_content=False,
+                redirect=False,
             )
         except HTTPError as exc:
             raise TransportError(url, describe(exc)) from exc
+
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        """The pool for ``url``: direct, or the one of the proxy the environment names."""
+        proxy = proxy_for(url)
+        manager = self._managers.get(proxy)
+        if manager is None:
+            manager = self._managers[proxy] = self._new_manager(url, proxy)
+        if proxy is not None:
+            log.debug("%s through the proxy %s", url, redact(proxy))
+        return manager
+
+    def _new_manager(self, url: str, proxy: str | None) -> urllib3.PoolManager:
+        # Never retry here: a failure must reach the mirror set, which tries another URL.
+        retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=0)
+        if proxy is None:
+            return urllib3.PoolManager(retries=retries, ssl_context=self._ssl_context)
+        bare, auth = split_credentials(proxy)
+        try:
+            return urllib3.ProxyManager(
+                bare,
+                proxy_headers={"Proxy-Authorization": auth.header()} if auth else None,
+                proxy_ssl_context=self._ssl_context,
+                retries=retries,
+                ssl_context=self._ssl_context,
+            )
+        except ProxySchemeUnknown:
+            raise TransportError(
+                url, f"the proxy {redact(proxy)} is not an http:// or https:// proxy"
+            ) from None
 
 
 def media_type(content_type: str) -> tuple[str, str | None]:
@@ -158,6 +319,11 @@ def describe(error: HTTPError) -> str:
     reason: BaseException = error
     while isinstance(reason, MaxRetryError) and reason.reason is not None:
         reason = reason.reason
+    if isinstance(reason, ProxyError):
+        inner = reason.original_error
+        if isinstance(inner, NewConnectionError):
+            return f"cannot connect to the proxy: {_cause(inner)}"
+        return f"proxy error: {inner}"
     # NewConnectionError subclasses ConnectTimeoutError, so the order of these tests matters.
     if isinstance(reason, NameResolutionError):
         return "host name not found"

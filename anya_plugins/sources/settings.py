@@ -3,6 +3,10 @@
 ```toml
 [sources]
 timeout = 15                  # seconds, for connecting and for each read
+max_page_mb = 20              # an index page larger than this is refused
+max_metadata_mb = 5           # so is a core metadata (PEP 658) or provenance (PEP 740) file
+read_seconds = 60             # and one that takes longer than this to read
+ca_bundle = "/etc/ssl/corp-ca.pem"   # CA certificates trusted beside the system store
 
 [sources.primary]             # core extensions
 url = "http://127.0.0.1:3141/anya/primary/+simple/"
@@ -22,13 +26,14 @@ page_ttl_seconds = 600
 
 Every key is optional except an enterprise source's ``url``; the defaults point at the
 embedded local registry. Parsing checks every value and names the key that is wrong.
+A source URL may carry ``user:password@`` for a private index (see ``credentials.py``).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -49,9 +54,23 @@ DEFAULT_URLS = {
 DEFAULT_TIMEOUT = 15.0
 DEFAULT_MAX_SIZE_MB = 1024
 DEFAULT_PAGE_TTL_SECONDS = 600.0
+DEFAULT_MAX_PAGE_MB = 20
+DEFAULT_MAX_METADATA_MB = 5
+DEFAULT_READ_SECONDS = 60.0
 CACHE_DIR_ENV = "ANYA_CACHE_DIR"
+_MIB = 1024 * 1024
 
-_TOP_KEYS = ("timeout", "primary", "community", "enterprise", "cache")
+_TOP_KEYS = (
+    "timeout",
+    "max_page_mb",
+    "max_metadata_mb",
+    "read_seconds",
+    "ca_bundle",
+    "primary",
+    "community",
+    "enterprise",
+    "cache",
+)
 _SOURCE_KEYS = ("url", "mirrors")
 _CACHE_KEYS = ("dir", "max_size_mb", "page_ttl_seconds")
 
@@ -88,6 +107,25 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """How large an index page or a metadata file may be, and how long reading one may take
+    (a 69 MB page once cost 706 MB of memory and 23 s). Downloads of distribution files are
+    not capped: their sha256 is known before the first byte."""
+
+    max_page_mb: float = DEFAULT_MAX_PAGE_MB
+    max_metadata_mb: float = DEFAULT_MAX_METADATA_MB
+    read_seconds: float = DEFAULT_READ_SECONDS
+
+    @property
+    def max_page_bytes(self) -> int:
+        return int(self.max_page_mb * _MIB)
+
+    @property
+    def max_metadata_bytes(self) -> int:
+        return int(self.max_metadata_mb * _MIB)
+
+
+@dataclass(frozen=True)
 class SourcesSettings:
     """The whole ``[sources]`` section."""
 
@@ -96,6 +134,9 @@ class SourcesSettings:
     enterprise: tuple[SourceSettings, ...]
     timeout: float
     cache: CacheSettings
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    ca_bundle: Path | None = None
+    """CA certificates (a PEM file or a hashed directory) trusted beside the system store."""
 
     @property
     def sources(self) -> tuple[SourceSettings, ...]:
@@ -154,6 +195,23 @@ def parse_sources(
         ),
         timeout=reader.number("timeout", section.get("timeout", DEFAULT_TIMEOUT), positive=True),
         cache=_cache(reader, section.get("cache", {}), environ),
+        limits=_limits(reader, section),
+        ca_bundle=(
+            Path(reader.text("ca_bundle", section["ca_bundle"])).expanduser()
+            if "ca_bundle" in section
+            else None
+        ),
+    )
+
+
+def _limits(reader: _Reader, section: Mapping[str, Any]) -> LimitSettings:
+    def positive(key: str, default: float) -> float:
+        return float(reader.number(key, section.get(key, default), positive=True))
+
+    return LimitSettings(
+        max_page_mb=positive("max_page_mb", DEFAULT_MAX_PAGE_MB),
+        max_metadata_mb=positive("max_metadata_mb", DEFAULT_MAX_METADATA_MB),
+        read_seconds=positive("read_seconds", DEFAULT_READ_SECONDS),
     )
 
 

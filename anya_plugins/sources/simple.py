@@ -34,9 +34,9 @@ from anya_plugins.sources.errors import (
     SourceError,
 )
 from anya_plugins.sources.freshness import HighWaterMarks
-from anya_plugins.sources.http import HttpClient, HttpResponse, media_type
+from anya_plugins.sources.http import HttpClient, HttpResponse, ReadLimit, media_type
 from anya_plugins.sources.mirrors import DEFAULT_PROBE_TIMEOUT, MirrorSet
-from anya_plugins.sources.settings import SourcesSettings
+from anya_plugins.sources.settings import LimitSettings, SourcesSettings
 
 log = logging.getLogger(__name__)
 
@@ -123,10 +123,28 @@ class SimpleIndex:
         *,
         cache: DownloadCache | None = None,
         marks: HighWaterMarks | None = None,
+        limits: LimitSettings | None = None,
     ) -> None:
         self.mirrors = mirrors
         self.cache = cache
         self.marks = marks
+        limits = limits if limits is not None else LimitSettings()
+        self.page_limit = ReadLimit(
+            "index page",
+            limits.max_page_bytes,
+            limits.read_seconds,
+            size_key="sources.max_page_mb",
+            time_key="sources.read_seconds",
+        )
+        """How large an index page may be and how long reading one may take."""
+        self.metadata_limit = ReadLimit(
+            "metadata file",
+            limits.max_metadata_bytes,
+            limits.read_seconds,
+            size_key="sources.max_metadata_mb",
+            time_key="sources.read_seconds",
+        )
+        """The same for a core metadata (PEP 658) or provenance (PEP 740) file."""
 
     @classmethod
     def from_settings(
@@ -138,17 +156,20 @@ class SimpleIndex:
         cache: DownloadCache | None = None,
     ) -> SimpleIndex:
         """The client for the source called ``source``; pass ``http`` and ``cache`` to share
-        them between sources (a new HTTP pool and the configured cache otherwise)."""
-        client = http if http is not None else HttpClient(timeout=settings.timeout)
+        them between sources (a new HTTP pool and the configured cache otherwise).
+
+        The credentials in the source's URLs go to the HTTP client; everything else (pages,
+        logs, errors, cache keys) sees the URLs without them."""
+        client = http if http is not None else HttpClient.from_settings(settings)
         mirrors = MirrorSet(
-            settings.source(source).urls,
+            [client.take_credentials(url) for url in settings.source(source).urls],
             http=client,
             probe_timeout=min(DEFAULT_PROBE_TIMEOUT, settings.timeout),
         )
         if cache is None:
             cache = DownloadCache.from_settings(settings.cache)
         marks = HighWaterMarks.in_cache(settings.cache.dir)
-        return cls(mirrors, cache=cache, marks=marks)
+        return cls(mirrors, cache=cache, marks=marks, limits=settings.limits)
 
     def project_page(self, name: str, *, refresh: bool = False) -> ProjectPage:
         """The files of project ``name``; a cached page younger than the page TTL is used
@@ -168,7 +189,7 @@ class SimpleIndex:
                 raise ProjectNotFound(project, response.url)
             if response.status != 200:
                 raise IndexResponseError(response.url, f"HTTP {response.status} {response.reason}")
-            return response.url, response.content_type, response.read()
+            return response.url, response.content_type, response.read(self.page_limit)
 
         url, content_type, body = self.mirrors.fetch(relative, read, headers={"Accept": ACCEPT})
         page = parse_project_page(project, body, content_type, url)
@@ -191,7 +212,7 @@ class SimpleIndex:
                 raise IndexResponseError(
                     response.url, f"HTTP {response.status} {response.reason} for provenance"
                 )
-            return response.read()
+            return response.read(self.metadata_limit)
 
         return self.mirrors.fetch(link.provenance, read, headers={"Accept": PROVENANCE})
 
@@ -215,7 +236,7 @@ class SimpleIndex:
                         response.url,
                         f"HTTP {response.status} {response.reason} for a core metadata file",
                     )
-                return response.read()
+                return response.read(self.metadata_limit)
 
             data = self.mirrors.fetch(link.metadata_url, read)
             _verify(f"{link.filename}.metadata", data, expected, self.mirrors.used_url or "")
