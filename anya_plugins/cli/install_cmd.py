@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from anya_plugins.cli import render
+from anya_plugins.cli import render, verify_cmd
 from anya_plugins.cli.progress import download_progress
 
 
@@ -69,11 +69,14 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     _target_options(sync, source=False)
     sync.set_defaults(handler=sync_command)
 
-    verify = commands.add_parser("verify", help="re-check installed files and signatures")
-    verify.add_argument("names", nargs="*")
+    verify = commands.add_parser(
+        "verify", help="re-check installed files and signatures, or check any FILE's signature"
+    )
+    verify.add_argument("names", nargs="*", metavar="NAME | FILE")
     verify.add_argument("--all", action="store_true", dest="everything")
     _target_options(verify, source=False)
-    verify.set_defaults(handler=verify_command)
+    verify_cmd.add_file_options(verify)
+    verify.set_defaults(handler=verify_cmd.routed(verify_command))
 
     cache = commands.add_parser("cache", help="the shared download cache")
     cache_actions = cache.add_subparsers(dest="cache_action", metavar="ACTION", required=True)

@@ -43,7 +43,9 @@ def test_an_attested_wheel_with_one_byte_changed_is_refused(
     attestation = publishing.attestation(wheel, LIGHTNING_RELEASE)
     flip_one_byte(wheel)
 
-    with pytest.raises(VerificationFailed, match=rf"its attestation is for {wheel.name} \(sha256"):
+    with pytest.raises(
+        VerificationFailed, match=rf"its PEP 740 attestation is for {wheel.name} \(sha256"
+    ):
         verify(
             wheel,
             publishing.policy(publishing.publisher(LIGHTNING_RELEASES)),
@@ -58,7 +60,8 @@ def test_an_attestation_of_another_file_is_refused(
     attestation_of_other = publishing.attestation(other_version, LIGHTNING_RELEASE)
 
     with pytest.raises(
-        VerificationFailed, match=rf"its attestation is for {other_version.name} .*not for this"
+        VerificationFailed,
+        match=rf"its PEP 740 attestation is for {other_version.name} .*not for this",
     ):
         verify(
             wheel,
@@ -72,7 +75,9 @@ def test_an_attestation_by_a_signer_the_policy_does_not_allow_is_refused(
 ) -> None:
     attestation = publishing.attestation(wheel, MALLORY)
 
-    with pytest.raises(VerificationFailed, match=rf"its attestation is signed by {MALLORY}"):
+    with pytest.raises(
+        VerificationFailed, match=rf"its PEP 740 attestation.* is signed by {MALLORY}"
+    ):
         verify(
             wheel,
             publishing.policy(publishing.publisher(LIGHTNING_RELEASES)),
@@ -86,7 +91,9 @@ def test_an_attestation_from_an_untrusted_authority_is_refused(
     attestation = untrusted_publishing.attestation(wheel, LIGHTNING_RELEASE)
     policy = untrusted_publishing.policy(untrusted_publishing.publisher(LIGHTNING_RELEASES))
 
-    with pytest.raises(VerificationFailed, match=r"its attestation was not made through a trusted"):
+    with pytest.raises(
+        VerificationFailed, match=r"its PEP 740 attestation was not made through a trusted"
+    ):
         verify(wheel, policy, attestation=attestation)
 
 
@@ -100,7 +107,9 @@ def test_a_bundle_and_an_attestation_given_together_must_both_verify(
         wheel, policy, bundle=bundle, attestation=publishing.attestation(wheel, LIGHTNING_RELEASE)
     )
     assert both.how == "bundle+attestation"
-    with pytest.raises(VerificationFailed, match=rf"its attestation is signed by {MALLORY}"):
+    with pytest.raises(
+        VerificationFailed, match=rf"its PEP 740 attestation.* is signed by {MALLORY}"
+    ):
         verify(wheel, policy, bundle=bundle, attestation=publishing.attestation(wheel, MALLORY))
 
 
@@ -133,7 +142,9 @@ def test_every_attestation_of_a_provenance_object_must_verify(
         publishing.attestation(wheel, LIGHTNING_RELEASE), publishing.attestation(wheel, MALLORY)
     )
 
-    with pytest.raises(VerificationFailed, match=rf"its attestation is signed by {MALLORY}"):
+    with pytest.raises(
+        VerificationFailed, match=rf"its PEP 740 attestation.* is signed by {MALLORY}"
+    ):
         verify(
             wheel, publishing.policy(publishing.publisher(LIGHTNING_RELEASES)), attestation=served
         )

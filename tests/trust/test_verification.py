@@ -43,7 +43,10 @@ def test_a_wheel_with_one_byte_changed_is_refused(publishing: Publishing, wheel:
     bundle = publishing.bundle(wheel, LIGHTNING_RELEASE)
     flip_one_byte(wheel)
 
-    with pytest.raises(VerificationFailed, match=r"its bundle does not verify for this file"):
+    with pytest.raises(
+        VerificationFailed,
+        match=r"its Sigstore bundle \(message signature\) does not verify for this file",
+    ):
         verify(wheel, publishing.policy(publishing.publisher(LIGHTNING_RELEASE)), bundle=bundle)
 
 
@@ -56,7 +59,9 @@ def test_a_signer_the_policy_does_not_allow_is_named_beside_the_allowed_ones(
         verify(wheel, publishing.policy(publishing.publisher(LIGHTNING_RELEASES)), bundle=bundle)
 
     message = str(raised.value)
-    assert message.startswith(f"{wheel.name}: its bundle is signed by {MALLORY} (issuer ")
+    assert message.startswith(
+        f"{wheel.name}: its Sigstore bundle (message signature) is signed by {MALLORY} (issuer "
+    )
     assert f"allowed signers: {LIGHTNING_RELEASES} (issuer " in message
     assert raised.value.found is not None and MALLORY in raised.value.found
     assert raised.value.expected == (str(publishing.publisher(LIGHTNING_RELEASES)),)
@@ -81,7 +86,10 @@ def test_a_valid_signature_for_a_different_file_is_refused(
     other_version = write_wheel(tmp_path, LIGHTNING, version="1.1.0")
     bundle_of_other = publishing.bundle(other_version, LIGHTNING_RELEASE)
 
-    with pytest.raises(VerificationFailed, match=r"its bundle does not verify for this file"):
+    with pytest.raises(
+        VerificationFailed,
+        match=r"its Sigstore bundle \(message signature\) does not verify for this file",
+    ):
         verify(
             wheel,
             publishing.policy(publishing.publisher(LIGHTNING_RELEASE)),
