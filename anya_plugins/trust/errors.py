@@ -66,6 +66,11 @@ class MissingSignature(VerificationFailed):
     """The policy requires a signature and the file came without one."""
 
 
+class StaleTrustedRoot(TrustError):
+    """Offline (``trust.offline``), the trusted root is older than ``trust.max_root_age_days``:
+    it has seen no key rotation or revocation since."""
+
+
 class InstalledFilesUnverifiable(TrustError):
     """An installed distribution has no RECORD, so its files cannot be checked."""
 

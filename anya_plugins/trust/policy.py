@@ -4,6 +4,8 @@ It is read from the ``[trust]`` section of the configuration::
 
     [trust]
     trusted_root = "/path/trusted_root.json"  # optional; default: Sigstore's public-good root
+    offline = false                           # true: never refresh the root through TUF (air gap)
+    max_root_age_days = 180                   # offline, refuse a root older than this
     require_signatures = true                 # default true: refuse unsigned files ...
     allow_unsigned = false                    # ... unless true here AND --allow-unsigned given
 
@@ -38,6 +40,12 @@ An unsigned file is accepted only when its source does not require signatures, o
 caller passes ``allow_unsigned`` and the source's policy sets ``allow_unsigned = true``. A
 signature that is present is always checked, whatever those settings say.
 
+``offline = true`` verifies against the public-good root sigstore-python keeps for offline use
+(as its TUF client last fetched it, or as sigstore-python ships it), or against
+``trusted_root`` when set, and never touches the network. Such a root sees no key rotation or
+revocation, so one older than ``max_root_age_days`` is refused; :mod:`anya_plugins.trust.roots`
+says how the age is measured.
+
 Every key is checked when the policy is read; an unknown or mistyped key is an error that
 names it, since a misspelt ``require_signatures`` would otherwise weaken the policy silently.
 """
@@ -60,7 +68,16 @@ if TYPE_CHECKING:
 
 ENTERPRISE_PREFIX = "enterprise."
 _GLOB_CHARACTERS = frozenset("*?[")
-_TOP_KEYS = ("trusted_root", "require_signatures", "allow_unsigned", "publishers", "enterprise")
+_TOP_KEYS = (
+    "trusted_root",
+    "offline",
+    "max_root_age_days",
+    "require_signatures",
+    "allow_unsigned",
+    "publishers",
+    "enterprise",
+)
+DEFAULT_MAX_ROOT_AGE_DAYS = 180
 _PUBLISHER_KEYS = ("identity", "issuer", "names", "sources")
 _ENTERPRISE_KEYS = ("require_signatures", "allow_unsigned", "allowed_publishers")
 
@@ -144,6 +161,10 @@ class TrustPolicy:
     allow_unsigned: bool = False
     publishers: tuple[Publisher, ...] = ()
     enterprise: tuple[EnterpriseRules, ...] = ()
+    offline: bool = False
+    """Never refresh the root through TUF: verify against the root kept for offline use."""
+    max_root_age_days: int = DEFAULT_MAX_ROOT_AGE_DAYS
+    """With :attr:`offline`, a trusted root older than this is refused."""
 
     def rules_for(self, source: str) -> SourceRules:
         """The settings that apply to files from ``source``."""
@@ -206,6 +227,10 @@ def parse_trust_policy(
             for org, table in sorted(
                 reader.table("enterprise", section.get("enterprise", {})).items()
             )
+        ),
+        offline=reader.flag("offline", section.get("offline", False)),
+        max_root_age_days=reader.days(
+            "max_root_age_days", section.get("max_root_age_days", DEFAULT_MAX_ROOT_AGE_DAYS)
         ),
     )
 
@@ -282,6 +307,11 @@ class _Reader(SectionReader):
 
     def __init__(self, origins: Origins | None) -> None:
         super().__init__("trust", origins, TrustPolicyError)
+
+    def days(self, key: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise self.error(key, f"must be a whole number of days, at least 1, not {value!r}")
+        return value
 
     def globs(self, key: str, value: Any) -> tuple[str, ...]:
         value = self.items(key, value)

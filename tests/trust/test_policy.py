@@ -12,6 +12,7 @@ from anya_plugins.config.layers import load_config
 from anya_plugins.errors import ConfigError
 from anya_plugins.trust.errors import TrustError, TrustPolicyError
 from anya_plugins.trust.policy import (
+    DEFAULT_MAX_ROOT_AGE_DAYS,
     Publisher,
     TrustPolicy,
     load_trust_policy,
@@ -56,6 +57,7 @@ def test_no_trust_section_requires_signatures_from_the_public_good_instance() ->
     assert policy.trusted_root is None
     assert policy.require_signatures is True
     assert policy.allow_unsigned is False
+    assert (policy.offline, policy.max_root_age_days) == (False, DEFAULT_MAX_ROOT_AGE_DAYS)
 
 
 def test_the_documented_example_reads_from_a_config_file(tmp_path: Path) -> None:
@@ -147,6 +149,21 @@ def test_an_identity_glob_matches_every_tag_of_one_workflow_only() -> None:
     assert not publisher.matches(f"{workflow}@refs/tags/v1.2.0", "https://gitlab.com")
 
 
+def test_offline_and_the_root_age_limit_read_from_a_file_and_the_environment(
+    tmp_path: Path,
+) -> None:
+    config_file = tmp_path / "extensions.toml"
+    config_file.write_text("[trust]\noffline = true\nmax_root_age_days = 30\n")
+
+    from_file = load_trust_policy(load_config(config_file, environ={}))
+    from_environment = load_trust_policy(
+        load_config(config_file, environ={"ANYA_TRUST__MAX_ROOT_AGE_DAYS": "365"})
+    )
+
+    assert (from_file.offline, from_file.max_root_age_days) == (True, 30)
+    assert from_environment.max_root_age_days == 365
+
+
 @pytest.mark.parametrize(
     ("section", "key", "problem"),
     [
@@ -175,6 +192,9 @@ def test_an_identity_glob_matches_every_tag_of_one_workflow_only() -> None:
             "unknown key",
         ),
         ({"enterprise": {"acme": True}}, "trust.enterprise.acme", "must be a table"),
+        ({"offline": "yes"}, "trust.offline", "must be true or false"),
+        ({"max_root_age_days": 0}, "trust.max_root_age_days", "must be a whole number of days"),
+        ({"max_root_age_days": 1.5}, "trust.max_root_age_days", "must be a whole number of days"),
     ],
     ids=[
         "misspelt-key",
@@ -186,6 +206,9 @@ def test_an_identity_glob_matches_every_tag_of_one_workflow_only() -> None:
         "name-not-string",
         "sources-in-enterprise",
         "enterprise-not-table",
+        "offline-not-bool",
+        "root-age-zero",
+        "root-age-fraction",
     ],
 )
 def test_an_invalid_policy_names_the_key(section: dict[str, Any], key: str, problem: str) -> None:
