@@ -36,8 +36,10 @@ Sigstore bundle it was made from (``Attestation.to_bundle``), its DSSE envelope 
 and a predicate type PyPI knows.
 
 Verification is offline: no network call is made, except that the public-good root is
-refreshed through TUF when no ``trusted_root`` is set and ``offline`` is false. Offline, the
-root in use never learns of key rotation or revocation.
+refreshed through TUF when no ``trusted_root`` is set and neither ``offline`` nor the policy's
+``trust.offline`` is true. Offline, the root in use never learns of key rotation or revocation:
+with ``trust.offline``, one older than ``trust.max_root_age_days`` is refused
+(:mod:`anya_plugins.trust.roots`).
 
 :func:`verify_signer` runs the same checks for any file and one expected signer, without a
 trust policy: ``anya-ext verify FILE`` (:mod:`anya_plugins.trust.artifact`).
@@ -284,7 +286,7 @@ def verify_digest(
         )
         return TrustDecision(filename, artifact.sha256, dist_name, source, unsigned=unsigned)
     scope = _Scope.of_policy(dist_name, source, publishers)
-    check = _Check(artifact, publishers, _verifier(policy.trusted_root, offline), scope)
+    check = _Check(artifact, publishers, _policy_verifier(policy, offline), scope)
     signatures = []
     for document, supplied_as in ((bundle, Evidence.BUNDLE), (attestation, Evidence.ATTESTATION)):
         if document is not None:
@@ -745,7 +747,8 @@ def _verifier(trusted_root: Path | None, offline: bool) -> Verifier:
         except SigstoreError as error:
             raise TrustError(
                 f"cannot load the Sigstore public-good trusted root: {first_line(error)}",
-                hint="check the network, or set trust.trusted_root to a trusted root file",
+                hint="check the network; without one, set trust.offline = true (the root kept "
+                "for offline use) or trust.trusted_root (a trusted root file)",
             ) from error
     try:
         return Verifier(trusted_root=TrustedRoot.from_file(str(trusted_root)))
@@ -760,6 +763,16 @@ def _verifier(trusted_root: Path | None, offline: bool) -> Verifier:
         ) from error
 
 
+def _policy_verifier(policy: TrustPolicy, offline: bool) -> Verifier:
+    """The verifier for ``policy``: with ``trust.offline``, never a TUF refresh, and the root
+    refused when older than ``trust.max_root_age_days`` (checked on every call, not kept)."""
+    if policy.offline:
+        from anya_plugins.trust.roots import root_age
+
+        root_age(policy.trusted_root).check(policy.max_root_age_days)
+    return _verifier(policy.trusted_root, offline or policy.offline)
+
+
 def prepare_verifier(policy: TrustPolicy, *, offline: bool) -> threading.Thread:
     """Import sigstore and load the trusted root in a background thread, so that the cost
     (hundreds of milliseconds) overlaps the resolver's run; join it before verifying. A
@@ -767,7 +780,7 @@ def prepare_verifier(policy: TrustPolicy, *, offline: bool) -> threading.Thread:
 
     def warm_up() -> None:
         with contextlib.suppress(Exception):
-            _verifier(policy.trusted_root, offline)
+            _policy_verifier(policy, offline)
 
     thread = threading.Thread(target=warm_up, name="anya-verifier-warm-up", daemon=True)
     thread.start()
