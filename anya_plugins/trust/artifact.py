@@ -12,6 +12,7 @@ the file is read: ``<file>.sigstore.json``, ``<file>.sigstore`` (as PyPI serves 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,8 +89,16 @@ def verify_artifact(
         raise UsageError("name one signature document: a bundle, an attestation or a provenance")
     signature = named[0] if named else _beside(path)
     expected = Publisher(identity, issuer, ("*",))
-    sha256 = file_sha256(path)
-    refused = _Refused(path, sha256, signature, str(expected))
+    read = ArtifactVerification(
+        path=path,
+        sha256=file_sha256(path),
+        signature=signature,
+        format=None,
+        expected=str(expected),
+        identity=None,
+        issuer=None,
+        ok=False,
+    )
     try:
         evidence = read_evidence(
             _read(signature, path.name),
@@ -97,57 +106,33 @@ def verify_artifact(
             supplied_as=_supplied_as(signature, bundle),
         )
     except VerificationFailed as refusal:
-        return refused(None, None, refusal)
+        return dataclasses.replace(read, problem=refusal.problem, hint=refusal.hint)
+    read = dataclasses.replace(read, format=evidence.format)
     try:
         verified = verify_signer(
             path.name,
-            sha256,
+            read.sha256,
             evidence,
             signer=expected,
             trusted_root=trusted_root,
             offline=offline or trusted_root is not None,
         )
     except VerificationFailed as refusal:
-        return refused(evidence.format, _claimed(evidence, expected), refusal)
-    return ArtifactVerification(
-        path=path,
-        sha256=sha256,
-        signature=signature,
-        format=evidence.format,
-        expected=str(expected),
+        identity_found, issuer_found = _claimed(evidence, expected)
+        return dataclasses.replace(
+            read,
+            identity=identity_found,
+            issuer=issuer_found,
+            problem=refusal.problem,
+            hint=refusal.hint,
+        )
+    return dataclasses.replace(
+        read,
         identity=verified[0].identity,
         issuer=verified[0].issuer,
         ok=True,
         signatures=len(verified),
     )
-
-
-@dataclass(frozen=True)
-class _Refused:
-    path: Path
-    sha256: str
-    signature: Path
-    expected: str
-
-    def __call__(
-        self,
-        form: EvidenceFormat | None,
-        claimed: tuple[str | None, str | None] | None,
-        refusal: VerificationFailed,
-    ) -> ArtifactVerification:
-        identity, issuer = claimed or (None, None)
-        return ArtifactVerification(
-            path=self.path,
-            sha256=self.sha256,
-            signature=self.signature,
-            format=form,
-            expected=self.expected,
-            identity=identity,
-            issuer=issuer,
-            ok=False,
-            problem=refusal.problem,
-            hint=refusal.hint,
-        )
 
 
 def _beside(path: Path) -> Path:
