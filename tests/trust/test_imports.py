@@ -7,7 +7,7 @@ import sys
 
 from tests.support import REPO
 
-TRUST_MODULES = ("certificate", "errors", "installed", "policy", "signing", "verification")
+TRUST_MODULES = ("certificate", "errors", "installed", "policy", "roots", "signing", "verification")
 HEAVY = ("sigstore", "pypi_attestations", "cryptography", "requests", "pydantic")
 
 
