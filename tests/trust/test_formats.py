@@ -25,7 +25,7 @@ from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 
 from anya_plugins.trust.policy import Publisher, TrustPolicy
-from anya_plugins.trust.verification import EvidenceFormat, verify_file
+from anya_plugins.trust.verification import EvidenceFormat, read_evidence, verify_file
 from anya_sigstore_local import LocalSigstore
 from tests.trust.publishing import LIGHTNING, MALLORY, write_wheel
 from tests.trust.support import ALICE, capture, sigstore_cli
@@ -278,3 +278,14 @@ def test_verify_by_name_refuses_the_file_options(local_sigstore: LocalSigstore) 
 
     assert done.returncode == 2
     assert "--identity, --issuer: only for verify FILE" in done.stderr
+
+
+def test_the_provenance_pypi_serves_is_read_as_a_provenance_object() -> None:
+    served = Path(__file__).parent / "assets" / "gcb_attestation_test-0.0.0.tar.gz.provenance"
+
+    evidence = read_evidence(served.read_bytes(), subject="gcb_attestation_test-0.0.0.tar.gz")
+
+    assert evidence.format is EvidenceFormat.PROVENANCE
+    assert [(signer.identity, signer.issuer) for signer in evidence.signers()] == [
+        ("919436158236-compute@developer.gserviceaccount.com", "https://accounts.google.com")
+    ]
