@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from anya_plugins.cli import render, verify_cmd
+from anya_plugins.cli import render
 from anya_plugins.cli.progress import download_progress
 
 
@@ -14,8 +14,10 @@ def _target_options(parser: argparse.ArgumentParser, *, source: bool = True) -> 
     parser.add_argument("--python", type=Path, default=None, help="install into this interpreter")
     if source:
         parser.add_argument(
-            "--source", choices=("primary", "community", "enterprise"), default="primary"
-        )
+            "--source", choices=("primary", "community", "enterprise"), default=None,
+            help="where from (default: primary; for update and outdated, the source each "
+            "extension was installed from)",
+        )  # fmt: skip
         parser.add_argument("--org", default=None, help="the organisation of --source enterprise")
 
 
@@ -36,6 +38,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         help="accept this advisory (id or alias) for this install only (recorded)",
     )  # fmt: skip
     install.add_argument(
+        "--switch-source", action="store_true",
+        help="replace what another (non-private) source installed",
+    )  # fmt: skip
+    install.add_argument(
         "--config", dest="store_config", action="append", default=[], metavar="KEY=VALUE",
         help="store a configuration value of the extension after installing",
     )  # fmt: skip
@@ -51,6 +57,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     update.add_argument("--all", action="store_true", dest="everything")
     update.add_argument("--dry-run", action="store_true")
     update.add_argument("--pre", action="store_true")
+    update.add_argument(
+        "--switch-source", action="store_true",
+        help="take them from --source although another (non-private) source installed them",
+    )  # fmt: skip
     _target_options(update)
     update.set_defaults(handler=update_command)
 
@@ -58,25 +68,33 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     _target_options(outdated)
     outdated.set_defaults(handler=outdated_command)
 
-    lock = commands.add_parser("lock", help="write a lock file of the installed extensions")
+    lock = commands.add_parser(
+        "lock", help="write a lock file of the installed extensions and all they need"
+    )
     lock.add_argument("path", type=Path, nargs="?", default=Path("anya.lock"))
+    lock.add_argument(
+        "--allow-unlocked", action="store_true",
+        help="list distributions no source is known for as not reproducible, instead of failing",
+    )  # fmt: skip
     _target_options(lock, source=False)
     lock.set_defaults(handler=lock_command)
 
     sync = commands.add_parser("sync", help="install exactly what a lock file lists")
     sync.add_argument("path", type=Path)
     sync.add_argument("--dry-run", action="store_true")
+    sync.add_argument(
+        "--exact", action="store_true",
+        help="also remove what the lock does not hold (not pip, setuptools, wheel, uv, "
+        "anya-plugins, or what they need)",
+    )  # fmt: skip
     _target_options(sync, source=False)
     sync.set_defaults(handler=sync_command)
 
-    verify = commands.add_parser(
-        "verify", help="re-check installed files and signatures, or check any FILE's signature"
-    )
-    verify.add_argument("names", nargs="*", metavar="NAME | FILE")
+    verify = commands.add_parser("verify", help="re-check installed files and signatures")
+    verify.add_argument("names", nargs="*")
     verify.add_argument("--all", action="store_true", dest="everything")
     _target_options(verify, source=False)
-    verify_cmd.add_file_options(verify)
-    verify.set_defaults(handler=verify_cmd.routed(verify_command))
+    verify.set_defaults(handler=verify_command)
 
     cache = commands.add_parser("cache", help="the shared download cache")
     cache_actions = cache.add_subparsers(dest="cache_action", metavar="ACTION", required=True)
@@ -91,7 +109,7 @@ def _target(args: argparse.Namespace) -> Any:
 
     return Target(
         python=args.python,
-        source=getattr(args, "source", "primary"),
+        source=getattr(args, "source", None),
         org=getattr(args, "org", None),
         config_overrides=tuple(args.config_overrides),
     )
@@ -110,6 +128,7 @@ def install_command(args: argparse.Namespace) -> int:
             allow_downgrade=args.allow_downgrade,
             allow_unsigned=args.allow_unsigned,
             allow_vulnerable=args.allow_vulnerable,
+            switch_source=args.switch_source,
             extension_config=args.store_config,
             progress=progress,
         )
@@ -127,6 +146,7 @@ def update_command(args: argparse.Namespace) -> int:
             everything=args.everything,
             dry_run=args.dry_run,
             prerelease=args.pre,
+            switch_source=args.switch_source,
             progress=progress,
         )
     _show_result(args, result)
@@ -178,8 +198,8 @@ def outdated_command(args: argparse.Namespace) -> int:
     elif rows:
         render.table(
             None,
-            ("extension", "installed", "latest"),
-            [(r.name, r.installed, r.latest) for r in rows],
+            ("extension", "installed", "latest", "source"),
+            [(r.name, r.installed, r.latest, r.source) for r in rows],
         )
     else:
         render.say("every installed extension is up to date")
@@ -189,11 +209,13 @@ def outdated_command(args: argparse.Namespace) -> int:
 def lock_command(args: argparse.Namespace) -> int:
     from anya_plugins.install.service import write_lock
 
-    lock = write_lock(args.path, _target(args))
+    lock = write_lock(args.path, _target(args), allow_unlocked=args.allow_unlocked)
     if args.json:
         render.say(render.to_json(lock))
-    else:
-        render.say(f"locked {len(lock.entries)} distribution(s) in {lock.path}")
+        return 0
+    render.say(f"locked {len(lock.entries)} distribution(s) in {lock.path}")
+    for unlocked in lock.unlocked:
+        render.say(f"not reproducible: {unlocked.name} {unlocked.version} ({unlocked.reason})")
     return 0
 
 
@@ -201,7 +223,9 @@ def sync_command(args: argparse.Namespace) -> int:
     from anya_plugins.install.service import sync_lock
 
     with download_progress(not args.json) as progress:
-        result = sync_lock(args.path, _target(args), dry_run=args.dry_run, progress=progress)
+        result = sync_lock(
+            args.path, _target(args), dry_run=args.dry_run, exact=args.exact, progress=progress
+        )
     _show_result(args, result)
     return 0
 

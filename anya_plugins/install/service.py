@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from functools import partial
+from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,18 @@ from packaging.version import InvalidVersion, Version
 from anya_plugins.audit.log import Action
 from anya_plugins.config.layers import LayeredConfig, load_config
 from anya_plugins.config.paths import user_config_path
-from anya_plugins.errors import AnyaError, UsageError
+from anya_plugins.errors import UsageError
 from anya_plugins.install import journal
 from anya_plugins.install.environment import TargetEnvironment
 from anya_plugins.install.installer import default_installer
+from anya_plugins.install.lockfile import (
+    LockDocument,
+    LockError,
+    UnlockedDistribution,
+    UnlockedMissing,
+    dump_lock,
+    load_lock,
+)
 from anya_plugins.install.receipts import read_receipts, remove_receipt
 from anya_plugins.install.specs import distribution_name
 from anya_plugins.install.transaction import (
@@ -33,19 +42,14 @@ from anya_plugins.sources.download import Progress
 from anya_plugins.sources.settings import load_sources
 from anya_plugins.trust.verification import TrustDecision
 
-LOCK_FORMAT = 1
-
-
-class LockError(AnyaError):
-    exit_code = 4
-
 
 @dataclass(frozen=True)
 class Target:
-    """Where to install and from which source."""
+    """Where to install and from which source (None: ``primary`` for a new install; for an
+    update, the source each extension's receipt names)."""
 
     python: Path | None = None
-    source: str = "primary"
+    source: str | None = None
     org: str | None = None
     config_overrides: tuple[str, ...] = ()
 
@@ -53,7 +57,7 @@ class Target:
     def source_name(self) -> str:
         from anya_plugins.sources.settings import source_name
 
-        return source_name(self.source, self.org)
+        return source_name(self.source or "primary", self.org)
 
 
 def _config(target: Target) -> LayeredConfig:
@@ -63,6 +67,8 @@ def _config(target: Target) -> LayeredConfig:
 def _transaction(
     target: Target,
     *,
+    source: str | None = None,
+    switch_source: bool = False,
     prerelease: bool = False,
     upgrade: bool = False,
     dry_run: bool = False,
@@ -73,10 +79,11 @@ def _transaction(
 ) -> Transaction:
     from anya_plugins.audit.settings import load_audit_settings
     from anya_plugins.install.gatecheck import vulnerability_check
+    from anya_plugins.install.sourcecheck import source_switch_check
     from anya_plugins.install.trustcheck import trust_check
     from anya_plugins.trust.policy import load_trust_policy
 
-    source = target.source_name
+    source = source or target.source_name
     config = _config(target)
     settings = load_sources(config)
     policy = load_trust_policy(config)
@@ -99,6 +106,7 @@ def _transaction(
         file_checks=[
             check_extension_contract,
             trust_check(policy, allow_unsigned=allow_unsigned, decisions=decisions),
+            source_switch_check(env, allow_switch=switch_source),
         ],
         set_checks=[
             vulnerability_check(audit, env, allow=allow_vulnerable, decisions=[], notes=notes)
@@ -119,10 +127,13 @@ def install_extensions(
     allow_downgrade: bool = False,
     allow_unsigned: bool = False,
     allow_vulnerable: Sequence[str] = (),
+    switch_source: bool = False,
     extension_config: Sequence[str] = (),
     progress: Callable[[str], Progress | None] | None = None,
 ) -> InstallResult:
-    """Resolve, download, verify and install; then store ``extension_config`` values."""
+    """Resolve, download, verify and install; then store ``extension_config`` values.
+    Something installed from another source is replaced only with ``switch_source`` (and
+    never when that source is private)."""
     if not typed:
         raise UsageError("name at least one extension to install")
     transaction = _transaction(
@@ -133,6 +144,7 @@ def install_extensions(
         allow_downgrade=allow_downgrade,
         allow_unsigned=allow_unsigned,
         allow_vulnerable=allow_vulnerable,
+        switch_source=switch_source,
         progress=progress,
     )
     result = _audited(transaction, target, "install", typed, lambda: transaction.install(typed))
@@ -224,28 +236,66 @@ def update_extensions(
     everything: bool = False,
     dry_run: bool = False,
     prerelease: bool = False,
+    switch_source: bool = False,
     progress: Callable[[str], Progress | None] | None = None,
 ) -> InstallResult:
-    """Upgrade the named extensions (or all installed ones) within their features."""
+    """Upgrade the named extensions (or all installed ones) within their features, each
+    from the source its receipt names — one transaction per source — or from the target's
+    source when it has no receipt. A source given in ``target`` must match each receipt
+    unless ``switch_source``; an extension from a private source never changes source."""
+    from anya_plugins.install.sourcecheck import refuse_source_switch
+
     env = TargetEnvironment.of(target.python)
     if everything == bool(names):
         raise UsageError("name extensions to update, or pass --all (not both)")
     chosen = (
         sorted(installed_extensions(env)) if everything else [distribution_name(n) for n in names]
     )
-    receipts = read_receipts(env)
-    typed = [
-        f"{name}[{','.join(receipts[name].features)}]"
-        if name in receipts and receipts[name].features
-        else name
-        for name in chosen
-    ]
-    if not typed:
+    if not chosen:
         raise UsageError("no extensions are installed")
-    transaction = _transaction(
-        target, prerelease=prerelease, upgrade=True, dry_run=dry_run, progress=progress
+    receipts = read_receipts(env)
+    by_source: dict[str, list[str]] = {}
+    for name in chosen:
+        receipt = receipts.get(name)
+        if target.source is not None:
+            source = target.source_name
+            refuse_source_switch(receipt, source, allow_switch=switch_source)
+        else:
+            source = receipt.source if receipt is not None else target.source_name
+        features = receipt.features if receipt is not None else ()
+        by_source.setdefault(source, []).append(
+            f"{name}[{','.join(features)}]" if features else name
+        )
+    results = []
+    for source, typed in sorted(by_source.items()):
+        transaction = _transaction(
+            target,
+            source=source,
+            switch_source=switch_source,
+            prerelease=prerelease,
+            upgrade=True,
+            dry_run=dry_run,
+            progress=progress,
+        )
+        results.append(
+            _audited(transaction, target, "update", typed, partial(transaction.install, typed))
+        )
+    return _merged(results)
+
+
+def _merged(results: Sequence[InstallResult]) -> InstallResult:
+    """One result for transactions run one after the other (one per source)."""
+    first = results[0]
+    if len(results) == 1:
+        return first
+    return replace(
+        first,
+        requested=tuple(r for result in results for r in result.requested),
+        changes=tuple(c for result in results for c in result.changes),
+        index_url=", ".join(dict.fromkeys(result.index_url for result in results)),
+        recovered=next((r.recovered for r in results if r.recovered is not None), None),
+        notes=tuple(note for result in results for note in result.notes),
     )
-    return _audited(transaction, target, "update", typed, lambda: transaction.install(typed))
 
 
 @dataclass(frozen=True)
@@ -253,24 +303,32 @@ class Outdated:
     name: str
     installed: str
     latest: str
+    source: str
 
 
 def outdated_extensions(target: Target = Target()) -> list[Outdated]:
-    """Installed extensions whose index has a newer (final) release."""
+    """Installed extensions with a newer (final) release on the source each came from (its
+    receipt's; the target's source for one installed without a receipt)."""
     from anya_plugins.sources.errors import ProjectNotFound
     from anya_plugins.sources.simple import SimpleIndex
 
     env = TargetEnvironment.of(target.python)
-    index = SimpleIndex.from_settings(load_sources(_config(target)), target.source_name)
+    settings = load_sources(_config(target))
+    receipts = read_receipts(env)
+    indexes: dict[str, SimpleIndex] = {}
     rows = []
     for name, version in sorted(installed_extensions(env).items()):
+        receipt = receipts.get(name)
+        source = receipt.source if receipt is not None else target.source_name
+        if source not in indexes:
+            indexes[source] = SimpleIndex.from_settings(settings, source)
         try:
-            page = index.project_page(name, refresh=True)
+            page = indexes[source].project_page(name, refresh=True)
         except ProjectNotFound:
             continue
         versions = [v for v in (link.version for link in page.files) if v and not v.is_prerelease]
         if versions and max(versions) > _version(version):
-            rows.append(Outdated(name, version, str(max(versions))))
+            rows.append(Outdated(name, version, str(max(versions)), source))
     return rows
 
 
@@ -285,33 +343,79 @@ def _version(text: str) -> Version:
 class LockFile:
     path: Path
     entries: tuple[LockedFile, ...]
+    unlocked: tuple[UnlockedDistribution, ...] = ()
 
 
-def write_lock(path: Path, target: Target = Target()) -> LockFile:
-    """Record every distribution Anya installed here (versions, sources, hashes)."""
+def write_lock(path: Path, target: Target = Target(), *, allow_unlocked: bool = False) -> LockFile:
+    """Lock the installed extensions and every distribution they need — their requirement
+    closure in the target environment, markers evaluated for its interpreter — each with
+    its version, file, sha256, source and signer from its receipt.
+
+    A distribution of the closure without a receipt (installed by plain pip, from a path,
+    editable) has no source to reproduce it from: refused, unless ``allow_unlocked``, which
+    lists it in the lock as not reproducible. A set whose requirements are unmet here is
+    refused: its lock would not reproduce a working environment."""
+    from anya_plugins.install.closure import marker_environment, refuse_unmet, requirement_closure
+
     env = TargetEnvironment.of(target.python)
-    entries = tuple(
-        LockedFile(r.name, r.version, r.filename, r.sha256, r.source, r.features, r.requested)
-        for r in sorted(read_receipts(env).values(), key=lambda r: r.name)
+    with journal.exclusive(env):
+        installed = env.installed()
+        receipts = read_receipts(env)
+    roots = [(r.name, r.features) for r in receipts.values() if r.requested]
+    roots += [(name, ()) for name in installed if name.startswith(DIST_NAME_PREFIX)]
+    if not roots:
+        raise LockError("no extensions are installed here: there is nothing to lock")
+    markers = marker_environment(env)
+    closure = requirement_closure(roots, installed, markers)
+    refuse_unmet(
+        closure,
+        f"the extensions installed in {env.prefix}",
+        hint="install what is missing ('anya-ext install ...'), then lock",
     )
-    document = {"lock-version": LOCK_FORMAT, "packages": [asdict(e) for e in entries]}
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-    temporary.replace(path)
-    return LockFile(path, entries)
-
-
-def read_lock(path: Path) -> tuple[LockedFile, ...]:
-    try:
-        document = json.loads(path.read_text())
-        if document.get("lock-version") != LOCK_FORMAT:
-            raise LockError(f"{path}: unsupported lock-version {document.get('lock-version')!r}")
-        return tuple(
-            LockedFile(**{**entry, "features": tuple(entry.get("features", ()))})
-            for entry in document["packages"]
+    entries, unlocked = [], []
+    for name in sorted(closure.names):
+        receipt = receipts.get(name)
+        if receipt is None:
+            dist = installed[name]
+            unlocked.append(UnlockedDistribution(name, dist.version, _why_unlocked(dist)))
+            continue
+        entries.append(
+            LockedFile(
+                name=receipt.name,
+                version=receipt.version,
+                filename=receipt.filename,
+                sha256=receipt.sha256,
+                source=receipt.source,
+                features=receipt.features,
+                requested=receipt.requested,
+                index_url=receipt.index_url,
+                url=receipt.url,
+                signer=receipt.signer,
+            )
         )
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise LockError(f"{path} is not a readable Anya lock file: {error}") from error
+    if unlocked and not allow_unlocked:
+        raise LockError(
+            "no source is known for "
+            + ", ".join(f"{u.name} {u.version} ({u.reason})" for u in unlocked)
+            + ": the lock could not reproduce them",
+            hint="install them with anya-ext, or pass --allow-unlocked to list them in the "
+            "lock as not reproducible (sync then requires them to be installed already)",
+        )
+    dump_lock(path, LockDocument(tuple(entries), tuple(unlocked), markers))
+    return LockFile(path, tuple(entries), tuple(unlocked))
+
+
+def _why_unlocked(dist: importlib_metadata.Distribution) -> str:
+    """How a distribution without a receipt got here, as PEP 610's direct_url.json says."""
+    try:
+        direct = json.loads(dist.read_text("direct_url.json") or "null")
+    except ValueError:
+        direct = None
+    if isinstance(direct, dict) and isinstance(direct.get("url"), str):
+        editable = isinstance(direct.get("dir_info"), dict) and direct["dir_info"].get("editable")
+        how = "editable install of" if editable else "installed from"
+        return f"{how} {direct['url']}, not by anya-ext"
+    return "installed without anya-ext"
 
 
 def sync_lock(
@@ -319,37 +423,55 @@ def sync_lock(
     target: Target = Target(),
     *,
     dry_run: bool = False,
+    exact: bool = False,
     progress: Callable[[str], Progress | None] | None = None,
 ) -> InstallResult:
-    """Install exactly the locked files; sources come from the lock, per entry."""
-    entries = read_lock(path)
-    by_source: dict[str, list[LockedFile]] = {}
-    for entry in entries:
-        by_source.setdefault(entry.source, []).append(entry)
-    results = []
-    for source, group in sorted(by_source.items()):
-        per_source = Target(target.python, "primary", None, target.config_overrides)
-        transaction = _transaction(per_source, dry_run=dry_run, progress=progress)
-        transaction.options = InstallOptions(
-            source=source, dry_run=dry_run, allow_downgrade=True,
-            private_source=source.startswith("enterprise."),
-        )  # fmt: skip
-        requested = [f"{entry.name}=={entry.version}" for entry in group]
-        results.append(
-            _audited(transaction, target, "install", requested, partial(transaction.sync, group))
-        )
-    if not results:
+    """Install exactly the locked set in one transaction: every file from the source the lock
+    names for it, checked like any install (hash, contract, signature, advisories, source
+    kept), installed hash-pinned without resolving. Distributions locked without a source
+    must be installed already, at the locked version. ``exact`` also removes whatever the
+    lock does not hold (except the installer tooling). A set that would not import is
+    refused, and nothing changes."""
+    document = load_lock(path)
+    if not document.packages and not document.unlocked:
         raise LockError(f"{path} locks nothing")
-    first = results[0]
-    return InstallResult(
-        requested=tuple(r for result in results for r in result.requested),
-        changes=tuple(c for result in results for c in result.changes),
-        index_url=first.index_url,
-        resolver="lock",
-        installer=first.installer,
+    env = TargetEnvironment.of(target.python)
+    installed = env.installed_versions()
+    absent = [u for u in document.unlocked if installed.get(u.name) != u.version]
+    if absent:
+        raise UnlockedMissing(
+            f"{path} lists distributions no source is known for, and this environment does "
+            "not have them at the locked version: "
+            + ", ".join(
+                f"{u.name} {u.version} (here: {installed.get(u.name, 'missing')}; {u.reason})"
+                for u in absent
+            ),
+            hint="install them first (sync installs only what an index serves); nothing "
+            "was changed",
+        )
+    sources = sorted({entry.source for entry in document.packages})
+    transaction = _transaction(
+        target,
+        source=", ".join(sources) or target.source_name,
         dry_run=dry_run,
-        recovered=first.recovered,
+        allow_downgrade=True,
+        progress=progress,
     )
+    sync = partial(
+        transaction.sync,
+        document.packages,
+        unlocked=[u.name for u in document.unlocked],
+        exact=exact,
+    )
+    requested = [f"{entry.name}=={entry.version}" for entry in document.packages]
+    result = _audited(transaction, target, "install", requested, sync)
+    if not document.unlocked:
+        return result
+    present = (
+        f"locked without a source, so not installed by sync but already here at the locked "
+        f"version: {', '.join(f'{u.name} {u.version}' for u in document.unlocked)}"
+    )
+    return replace(result, notes=(present, *result.notes))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ it was.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,10 @@ class LockedFile:
     source: str
     features: tuple[str, ...] = ()
     requested: bool = False
+    index_url: str = ""
+    url: str = ""
+    signer: str | None = None
+    """The identity whose signature was verified when it was installed, if any."""
 
 
 @dataclass(frozen=True)
@@ -170,36 +175,117 @@ class Transaction:
             notes=tuple(self.notes),
         )
 
-    def sync(self, locked: Sequence[LockedFile]) -> InstallResult:
-        """Install exactly these files (by name, version and hash), without resolving."""
-        recovered = journal.rollback(self.env)
-        index = SimpleIndex.from_settings(self.settings, self.options.source)
-        installed = self._installed_versions()
-        wanted = [entry for entry in locked if installed.get(entry.name) != entry.version]
-        with tempfile.TemporaryDirectory(prefix="anya-download-") as scratch:
-            candidates = [self._fetch_locked(index, entry, Path(scratch)) for entry in wanted]
+    def sync(
+        self,
+        locked: Sequence[LockedFile],
+        *,
+        unlocked: Sequence[str] = (),
+        exact: bool = False,
+    ) -> InstallResult:
+        """Install exactly these files (by name, version and hash, each from its own source),
+        without resolving. ``unlocked`` names distributions the set needs that have no source
+        (they must be installed already). With ``exact``, whatever else is installed is
+        removed, except the installer tooling and what it requires. The result is refused —
+        before anything changes, and checked again before the step commits — when a
+        requirement of the set would be unmet."""
+        from anya_plugins.install.closure import (
+            marker_environment,
+            not_in_closure,
+            refuse_unmet,
+            requirement_closure,
+            wheel_distribution,
+        )
+        from anya_plugins.install.receipts import read_receipts, remove_receipt
+
+        indexes: dict[str, SimpleIndex] = {}
+        markers = marker_environment(self.env)
+        roots = [(entry.name, entry.features) for entry in locked]
+        roots += [(name, ()) for name in unlocked]
+        with (
+            journal.exclusive(self.env) as recovered,
+            tempfile.TemporaryDirectory(prefix="anya-download-") as scratch,
+        ):
+            installed = self.env.installed()
+            receipts = read_receipts(self.env)
+            wanted = [
+                entry
+                for entry in locked
+                if entry.name not in installed
+                or installed[entry.name].version != entry.version
+                or entry.name not in receipts
+                or receipts[entry.name].sha256 != entry.sha256
+            ]
+            removing = not_in_closure(installed, roots, markers) if exact else []
+            removed = tuple(
+                f"{'would remove' if self.options.dry_run else 'removed'} {name} "
+                f"{installed[name].version} (not in the lock)"
+                for name in removing
+            )
+            candidates = [
+                self._fetch_locked(self._index_of(indexes, entry), entry, Path(scratch))
+                for entry in wanted
+            ]
             self._check(candidates)
-            if not self.options.dry_run and candidates:
-                self._install_step(candidates)
-                for candidate, entry in zip(candidates, wanted, strict=True):
-                    self._write_receipt(candidate, entry.features, entry.requested)
+            result = {name: dist for name, dist in installed.items() if name not in removing}
+            result.update({c.pin.name: wheel_distribution(c.path) for c in candidates})
+            refuse_unmet(
+                requirement_closure(roots, result, markers), "the locked set", hint=_RELOCK
+            )
+            if not self.options.dry_run and (candidates or removing):
+                with self._sync_step(candidates, removing):
+                    for candidate, entry in zip(candidates, wanted, strict=True):
+                        self._write_receipt(candidate, entry.features, entry.requested)
+                    for name in removing:
+                        remove_receipt(self.env, name)
+                    now = self.env.installed()
+                    refuse_unmet(
+                        requirement_closure(roots, now, markers), "the synced set", hint=_RELOCK
+                    )
         return InstallResult(
             requested=tuple(f"{entry.name}=={entry.version}" for entry in locked),
             changes=tuple(_change(candidate) for candidate in candidates),
-            index_url=index.mirrors.primary,
+            index_url=", ".join(index.mirrors.primary for index in indexes.values()) or "-",
             resolver="lock",
             installer=self.installer.name,
             dry_run=self.options.dry_run,
             recovered=recovered,
-            notes=tuple(self.notes),
+            notes=(*self.notes, *removed),
         )
+
+    def _index_of(self, indexes: dict[str, SimpleIndex], entry: LockedFile) -> SimpleIndex:
+        if entry.source not in indexes:
+            indexes[entry.source] = SimpleIndex.from_settings(self.settings, entry.source)
+        return indexes[entry.source]
+
+    @contextmanager
+    def _sync_step(
+        self, candidates: Sequence[Candidate], removing: Sequence[str]
+    ) -> Iterator[None]:
+        """Install the verified files and remove ``removing`` in one journaled step; the
+        block (receipts, the last check) is part of it."""
+        installed = self.env.installed()
+        touched = [installed[c.pin.name] for c in candidates if c.pin.name in installed]
+        touched += [installed[name] for name in removing]
+        with journal.step(self.env, touched):
+            if candidates:
+                self.installer.install(
+                    self.env,
+                    [
+                        VerifiedFile(c.pin.name, c.pin.version, c.path, str(c.link.sha256))
+                        for c in candidates
+                    ],
+                )
+            if removing:
+                self.installer.uninstall(self.env, removing)
+            yield
 
     def _fetch_locked(self, index: SimpleIndex, entry: LockedFile, scratch: Path) -> Candidate:
         page = index.project_page(entry.name)
         link = next((link for link in page.files if link.filename == entry.filename), None)
         if link is None:
             raise InstallRefused(
-                f"{entry.filename} (locked) is no longer on the index {index.mirrors.primary}"
+                f"{entry.filename} (locked) is not on the index {index.mirrors.primary} "
+                f"(source {entry.source})"
             )
         path = download(
             link,
@@ -215,7 +301,7 @@ class Transaction:
             pin,
             link,
             path,
-            self.options.source,
+            entry.source,
             index.mirrors.primary,
             installed,
             index.fetch_provenance(link),
@@ -432,6 +518,12 @@ def _refuse_downgrade(candidate: Candidate) -> None:
             f"{candidate.pin.name} would go from {old} down to {candidate.pin.version}",
             hint="pass --allow-downgrade if that is what you want",
         )
+
+
+_RELOCK = (
+    "nothing was changed; write the lock again where the set works ('anya-ext lock'), "
+    "or install what is missing first"
+)
 
 
 def _refuse_mixed_origins(page: ProjectPage, index_url: str) -> None:
