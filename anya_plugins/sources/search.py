@@ -42,9 +42,9 @@ def search(
             )
         if response.status != 200:
             raise IndexResponseError(
-                response.url, f"HTTP {response.status}: {response.read()[:300]!r}"
+                response.url, f"HTTP {response.status}: {response.read(index.page_limit)[:300]!r}"
             )
-        document: dict[str, Any] = json.loads(response.read())
+        document: dict[str, Any] = json.loads(response.read(index.page_limit))
         return document
 
     document = index.mirrors.fetch(

@@ -23,6 +23,7 @@ from anya_plugins.sources.errors import (
 )
 from anya_plugins.sources.http import HttpClient, ReadLimit
 from anya_plugins.sources.mirrors import MirrorSet
+from anya_plugins.sources.search import search
 from anya_plugins.sources.settings import (
     DEFAULT_MAX_METADATA_MB,
     DEFAULT_MAX_PAGE_MB,
@@ -196,6 +197,14 @@ def test_a_provenance_file_over_the_metadata_cap_is_refused(servers: list[Server
 
     with pytest.raises(ResponseTooLarge, match=r"x\.provenance: the metadata file is larger"):
         index(server, LimitSettings()).fetch_provenance(link)
+
+
+def test_search_results_over_the_page_cap_are_refused(servers: list[Server]) -> None:
+    flood = Flood(declare_length=False, content_type="application/json")
+    server = serve(servers, {"/simple/": lambda h: send(h, 200), "/+anya/search": flood})
+
+    with pytest.raises(ResponseTooLarge, match=r"/\+anya/search\?q=x: the index page is larger"):
+        search(index(server, LimitSettings(max_page_mb=1)), "x")
 
 
 def test_a_page_that_trickles_is_given_up_at_the_time_cap(servers: list[Server]) -> None:
