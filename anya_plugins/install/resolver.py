@@ -20,6 +20,7 @@ from typing import Protocol
 from packaging.utils import canonicalize_name
 
 from anya_plugins.errors import AnyaError
+from anya_plugins.sources.errors import SourceError
 
 
 class ResolutionConflict(AnyaError):
@@ -39,6 +40,30 @@ class ResolverFailed(AnyaError):
     """The resolver could not run or answered something we cannot read."""
 
     exit_code = 9
+
+
+class RequirementNotFound(SourceError):
+    """A requested extension, or a dependency of one, has no release at all on the index."""
+
+    def __init__(self, projects: Sequence[str], explanation: str) -> None:
+        super().__init__(
+            f"not found on the index: {', '.join(projects)}\n\n{explanation.strip()}",
+            hint="check the spelling; a dependency must be published on this source "
+            "(or an index it inherits from)",
+        )
+        self.projects = tuple(projects)
+        self.explanation = explanation
+
+
+class ResolverUnreachable(SourceError):
+    """The resolver could not reach the index (refused, timed out, name not resolved...)."""
+
+    def __init__(self, tool: str, explanation: str) -> None:
+        super().__init__(
+            f"{tool} could not reach the index while resolving\n\n{explanation.strip()}",
+            hint="check the network and the url and mirrors of this source under [sources]",
+        )
+        self.explanation = explanation
 
 
 @dataclass(frozen=True)
@@ -151,9 +176,49 @@ class PipResolver:
 
 
 def _raise_for(stderr: str, tool: str) -> None:
+    """Name what happened, most specific first: a network failure's output also says
+    "no versions", and uv's "No solution found" also heads a package that is missing."""
     text = stderr.strip()
+    if any(marker in text for marker in _UNREACHABLE_MARKERS):
+        raise ResolverUnreachable(tool, text)
+    missing = _missing_projects(text)
+    if missing:
+        raise RequirementNotFound(missing, text)
     if "No solution found" in text or "ResolutionImpossible" in text or "conflict" in text.lower():
         raise ResolutionConflict("the requested extensions cannot be installed together", text)
-    if "not found in the package registry" in text or "No matching distribution" in text:
-        raise ResolutionConflict("a requested extension or dependency is not on the index", text)
+    if "No matching distribution" in text:
+        raise ResolutionConflict("no release on the index fits the requested versions", text)
     raise ResolverFailed(f"{tool} could not resolve the requirements:\n{text}")
+
+
+_UNREACHABLE_MARKERS = (
+    # uv
+    "Failed to fetch", "error sending request", "tcp connect error", "dns error",
+    "operation timed out",
+    # pip (urllib3)
+    "Failed to establish a new connection", "connection broken by", "Max retries exceeded",
+    "Read timed out", "ConnectTimeoutError", "ProxyError", "SSLError",
+)  # fmt: skip
+_UV_MISSING = " was not found in the package registry"
+_PIP_MISSING = "(from versions: none)"
+
+
+def _missing_projects(text: str) -> tuple[str, ...]:
+    """Projects the resolver found no release of at all, in order of mention: uv says
+    "Because NAME was not found in the package registry", pip "Could not find a version
+    that satisfies the requirement NAME>=1 (from versions: none)"."""
+    names = [before.split()[-1] for before in text.split(_UV_MISSING)[:-1] if before.split()]
+    for line in text.splitlines():
+        if line.rstrip().endswith(_PIP_MISSING) and "the requirement " in line:
+            requirement = line.split("the requirement ", 1)[1].split(" (from", 1)[0]
+            names.append(_project_of(requirement))
+    return tuple(dict.fromkeys(str(canonicalize_name(name)) for name in names))
+
+
+def _project_of(requirement: str) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return Requirement(requirement).name
+    except InvalidRequirement:
+        return requirement
