@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         render.error(failure.message, failure.hint)
         return failure.exit_code
     except KeyboardInterrupt:
+        from anya_plugins.cli import render
+
+        render.error("interrupted")
         return 130
 
 
@@ -85,6 +88,7 @@ def _recover_interrupted_install() -> None:
 
 
 def _run(argv: list[str]) -> int:
+    _check_overrides(_overrides(argv))
     _recover_interrupted_install()
     parser, commands = build_parser()
     builtin = set(commands.choices)
@@ -107,20 +111,43 @@ def _run(argv: list[str]) -> int:
 
 def _command_word(argv: list[str]) -> str | None:
     """The first bare word that is not the value of a global ``--config``."""
+    position = _command_position(argv)
+    return None if position is None else argv[position]
+
+
+def _command_position(argv: list[str]) -> int | None:
     skip_next = False
-    for arg in argv:
+    for position, arg in enumerate(argv):
         if skip_next:
             skip_next = False
         elif arg == "--config":
             skip_next = True
         elif not arg.startswith("-"):
-            return arg
+            return position
     return None
 
 
 def _overrides(argv: list[str]) -> list[str]:
-    values = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--config"]
-    return values + [arg.split("=", 1)[1] for arg in argv if arg.startswith("--config=")]
+    """The global ``--config`` values: those before the command word (after it, ``--config``
+    is the command's own option, e.g. ``install --config``)."""
+    end = _command_position(argv)
+    end = len(argv) if end is None else end
+    values = [argv[i + 1] for i, arg in enumerate(argv[: end - 1]) if arg == "--config"]
+    return values + [arg.split("=", 1)[1] for arg in argv[:end] if arg.startswith("--config=")]
+
+
+def _check_overrides(overrides: list[str]) -> None:
+    """Refuse a malformed ``--config`` before anything reads the configuration or loads an
+    extension (each would otherwise fail on it in turn)."""
+    if not overrides:
+        return
+    from anya_plugins.config.layers import cli_settings
+    from anya_plugins.errors import ConfigError
+
+    try:
+        cli_settings(overrides, {})
+    except ConfigError as error:
+        raise UsageError(error.message, hint=error.hint) from error
 
 
 if __name__ == "__main__":
