@@ -13,9 +13,10 @@ import hashlib
 import html
 import json
 import socket
+import ssl
 import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +28,7 @@ from anya_plugins.sources.cache import DownloadCache
 from anya_plugins.sources.http import HttpClient
 from anya_plugins.sources.mirrors import MirrorSet
 from anya_plugins.sources.simple import SIMPLE_JSON, SimpleIndex
+from tests.sources.network import Route, Server
 
 TIMEOUT = 0.5
 """The client timeout in these tests: a hanging server costs this much, no more."""
@@ -377,3 +379,24 @@ def index_of(
         return SimpleIndex(mirrors_of(*urls), cache=cache if cached else None)
 
     return make
+
+
+ServeRoutes = Callable[..., Server]
+
+
+@pytest.fixture
+def serve() -> Iterator[ServeRoutes]:
+    """Start servers answering with a test's routes: ``serve({"/": route}, tls=context)``.
+
+    All of them are stopped after the test.
+    """
+    servers: list[Server] = []
+
+    def start(routes: Mapping[str, Route], *, tls: ssl.SSLContext | None = None) -> Server:
+        server = Server(routes, tls=tls)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -25,7 +25,8 @@ from anya_plugins.sources.http import HttpClient, HttpResponse
 from anya_plugins.sources.settings import SourcesSettings, parse_sources
 from anya_plugins.sources.simple import SIMPLE_JSON, SimpleIndex
 from tests.registry_fixtures import PASSWORDS, Registry
-from tests.sources.network import Route, Server, redirect, send
+from tests.sources.conftest import ServeRoutes
+from tests.sources.network import Route, redirect, send
 
 PAGE = json.dumps(
     {
@@ -56,26 +57,12 @@ def requiring(user: str, password: str, route: Route) -> Route:
     return guarded
 
 
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    started: list[Server] = []
-    yield started
-    for server in started:
-        server.stop()
-
-
 @pytest.fixture(autouse=True)
 def netrc_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """$NETRC points at a file of the test's own (absent until a test writes it)."""
     path = tmp_path / "netrc"
     monkeypatch.setenv("NETRC", str(path))
     return path
-
-
-def serve(servers: list[Server], routes: dict[str, Route]) -> Server:
-    server = Server(routes)
-    servers.append(server)
-    return server
 
 
 def settings_for(url: str, tmp_path: Path, *mirrors: str) -> SourcesSettings:
@@ -89,10 +76,9 @@ def settings_for(url: str, tmp_path: Path, *mirrors: str) -> SourcesSettings:
 
 
 def test_credentials_in_the_source_url_are_sent_as_basic_auth(
-    servers: list[Server], tmp_path: Path
+    serve: ServeRoutes, tmp_path: Path
 ) -> None:
     server = serve(
-        servers,
         {
             "/simple/": requiring("reader", "p@ss", lambda h: send(h, 200)),
             "/simple/demo/": requiring("reader", "p@ss", page),
@@ -108,9 +94,9 @@ def test_credentials_in_the_source_url_are_sent_as_basic_auth(
 
 
 def test_a_netrc_entry_is_sent_to_its_host(
-    servers: list[Server], tmp_path: Path, netrc_file: Path
+    serve: ServeRoutes, tmp_path: Path, netrc_file: Path
 ) -> None:
-    server = serve(servers, {"/simple/": lambda h: send(h, 200), "/simple/demo/": page})
+    server = serve({"/simple/": lambda h: send(h, 200), "/simple/demo/": page})
     netrc_file.write_text("machine 127.0.0.1 login robot password from-netrc\n")
 
     SimpleIndex.from_settings(settings_for(f"{server.url()}/simple/", tmp_path)).project_page(
@@ -125,9 +111,9 @@ def test_a_netrc_entry_is_sent_to_its_host(
 
 
 def test_netrc_is_not_sent_to_another_host(
-    servers: list[Server], tmp_path: Path, netrc_file: Path
+    serve: ServeRoutes, tmp_path: Path, netrc_file: Path
 ) -> None:
-    server = serve(servers, {"/simple/": lambda h: send(h, 200), "/simple/demo/": page})
+    server = serve({"/simple/": lambda h: send(h, 200), "/simple/demo/": page})
     netrc_file.write_text("machine index.example login robot password from-netrc\n")
 
     with HttpClient(timeout=2) as http, http.get(f"{server.url()}/simple/demo/") as response:
@@ -137,11 +123,10 @@ def test_netrc_is_not_sent_to_another_host(
 
 
 def test_credentials_are_not_forwarded_on_a_redirect_to_another_host(
-    servers: list[Server], tmp_path: Path, netrc_file: Path
+    serve: ServeRoutes, tmp_path: Path, netrc_file: Path
 ) -> None:
-    elsewhere = serve(servers, {"/simple/demo/": page})
+    elsewhere = serve({"/simple/demo/": page})
     server = serve(
-        servers,
         {
             "/simple/": lambda h: send(h, 200),
             "/simple/demo/": redirect(f"{elsewhere.url('localhost')}/simple/demo/"),
@@ -157,11 +142,9 @@ def test_credentials_are_not_forwarded_on_a_redirect_to_another_host(
     assert [seen.authorization for seen in elsewhere.seen] == [None]
 
 
-def test_credentials_written_into_a_request_url_stay_on_its_origin(servers: list[Server]) -> None:
-    elsewhere = serve(servers, {"/files/demo.whl": lambda h: send(h, 200, b"wheel")})
-    server = serve(
-        servers, {"/files/demo.whl": redirect(f"{elsewhere.url('localhost')}/files/demo.whl")}
-    )
+def test_credentials_written_into_a_request_url_stay_on_its_origin(serve: ServeRoutes) -> None:
+    elsewhere = serve({"/files/demo.whl": lambda h: send(h, 200, b"wheel")})
+    server = serve({"/files/demo.whl": redirect(f"{elsewhere.url('localhost')}/files/demo.whl")})
 
     with (
         HttpClient(timeout=2) as http,
@@ -173,8 +156,8 @@ def test_credentials_written_into_a_request_url_stay_on_its_origin(servers: list
     assert [seen.authorization for seen in elsewhere.seen] == [None]
 
 
-def test_credentials_follow_a_redirect_on_the_same_origin(servers: list[Server]) -> None:
-    server = serve(servers, {"/old/": redirect("/simple/demo/"), "/simple/demo/": page})
+def test_credentials_follow_a_redirect_on_the_same_origin(serve: ServeRoutes) -> None:
+    server = serve({"/old/": redirect("/simple/demo/"), "/simple/demo/": page})
 
     with (
         HttpClient(timeout=2) as http,
@@ -221,9 +204,9 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 
 def test_the_keyring_is_asked_after_a_401_and_its_credentials_are_sent(
-    servers: list[Server], memory_keyring: MemoryKeyring
+    serve: ServeRoutes, memory_keyring: MemoryKeyring
 ) -> None:
-    server = serve(servers, {"/simple/demo/": requiring("kr-user", "kr-pass", page)})
+    server = serve({"/simple/demo/": requiring("kr-user", "kr-pass", page)})
     memory_keyring.set_password(f"127.0.0.1:{server.port}", "kr-user", "kr-pass")
 
     with HttpClient(timeout=2) as http:
@@ -238,9 +221,9 @@ def test_the_keyring_is_asked_after_a_401_and_its_credentials_are_sent(
 
 
 def test_the_keyring_is_not_asked_when_the_index_does_not_ask_for_credentials(
-    servers: list[Server], memory_keyring: MemoryKeyring
+    serve: ServeRoutes, memory_keyring: MemoryKeyring
 ) -> None:
-    server = serve(servers, {"/simple/demo/": page})
+    server = serve({"/simple/demo/": page})
 
     with HttpClient(timeout=2) as http, http.get(f"{server.url()}/simple/demo/") as response:
         assert response.status == 200
@@ -262,12 +245,12 @@ def test_passwords_are_masked_in_every_source_error() -> None:
 
 
 def test_a_failing_private_source_shows_no_password_in_errors_or_logs(
-    servers: list[Server],
+    serve: ServeRoutes,
     dead_url: str,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    server = serve(servers, {"/simple/": lambda h: send(h, 200), "/simple/demo/": page})
+    server = serve({"/simple/": lambda h: send(h, 200), "/simple/demo/": page})
     dead = dead_url.replace("http://", "http://reader:s3cret@")
     live = f"http://reader:s3cret@127.0.0.1:{server.port}/simple/"
     index = SimpleIndex.from_settings(settings_for(dead, tmp_path, live))

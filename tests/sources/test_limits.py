@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from anya_plugins.sources.settings import (
     parse_sources,
 )
 from anya_plugins.sources.simple import SIMPLE_JSON, FileLink, SimpleIndex
-from tests.sources.conftest import PROBE_TIMEOUT, TIMEOUT
+from tests.sources.conftest import PROBE_TIMEOUT, TIMEOUT, ServeRoutes
 from tests.sources.network import Route, Server, send
 
 MIB = 1024 * 1024
@@ -85,20 +84,6 @@ def trickle(stopping: threading.Event) -> Route:
     return route
 
 
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    started: list[Server] = []
-    yield started
-    for server in started:
-        server.stop()
-
-
-def serve(servers: list[Server], routes: dict[str, Route]) -> Server:
-    server = Server(routes)
-    servers.append(server)
-    return server
-
-
 def index(server: Server, limits: LimitSettings) -> SimpleIndex:
     mirrors = MirrorSet(
         [f"{server.url()}/simple/"], http=HttpClient(timeout=TIMEOUT), probe_timeout=PROBE_TIMEOUT
@@ -106,9 +91,9 @@ def index(server: Server, limits: LimitSettings) -> SimpleIndex:
     return SimpleIndex(mirrors, limits=limits)
 
 
-def test_a_page_over_the_cap_stops_streaming_as_soon_as_it_passes(servers: list[Server]) -> None:
+def test_a_page_over_the_cap_stops_streaming_as_soon_as_it_passes(serve: ServeRoutes) -> None:
     flood = Flood(declare_length=False)
-    server = serve(servers, {"/simple/": lambda h: send(h, 200), "/simple/huge/": flood})
+    server = serve({"/simple/": lambda h: send(h, 200), "/simple/huge/": flood})
     client = index(server, LimitSettings(max_page_mb=1))
 
     tracemalloc.start()
@@ -130,7 +115,7 @@ def test_a_page_over_the_cap_stops_streaming_as_soon_as_it_passes(servers: list[
     assert flood.sent < OFFERED // 4
 
 
-def test_a_declared_length_over_the_cap_is_refused_before_reading(servers: list[Server]) -> None:
+def test_a_declared_length_over_the_cap_is_refused_before_reading(serve: ServeRoutes) -> None:
     stopping = threading.Event()
 
     def promise(handler: BaseHTTPRequestHandler) -> None:
@@ -140,7 +125,7 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading(servers: list[
         handler.end_headers()
         stopping.wait(5)  # no body: a client that read would time out instead
 
-    server = serve(servers, {"/simple/": lambda h: send(h, 200), "/simple/huge/": promise})
+    server = serve({"/simple/": lambda h: send(h, 200), "/simple/huge/": promise})
     try:
         with pytest.raises(ResponseTooLarge, match=r"larger than the 20 MiB limit"):
             index(server, LimitSettings()).project_page("huge")
@@ -149,10 +134,9 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading(servers: list[
 
 
 def test_a_body_of_exactly_the_cap_is_read_and_one_byte_more_is_not(
-    servers: list[Server],
+    serve: ServeRoutes,
 ) -> None:
     server = serve(
-        servers,
         {
             "/exact": lambda h: send(h, 200, b"x" * 1000),
             "/over": lambda h: send(h, 200, b"x" * 1001),
@@ -167,10 +151,9 @@ def test_a_body_of_exactly_the_cap_is_read_and_one_byte_more_is_not(
             response.read(limit)
 
 
-def test_a_metadata_file_over_its_cap_is_refused(servers: list[Server]) -> None:
+def test_a_metadata_file_over_its_cap_is_refused(serve: ServeRoutes) -> None:
     flood = Flood(declare_length=False, content_type="text/plain")
     server = serve(
-        servers,
         {"/simple/": lambda h: send(h, 200), "/files/x-1.0-py3-none-any.whl.metadata": flood},
     )
     link = FileLink(
@@ -186,9 +169,9 @@ def test_a_metadata_file_over_its_cap_is_refused(servers: list[Server]) -> None:
     )
 
 
-def test_a_provenance_file_over_the_metadata_cap_is_refused(servers: list[Server]) -> None:
+def test_a_provenance_file_over_the_metadata_cap_is_refused(serve: ServeRoutes) -> None:
     flood = Flood(declare_length=True, content_type="application/json")
-    server = serve(servers, {"/simple/": lambda h: send(h, 200), "/files/x.provenance": flood})
+    server = serve({"/simple/": lambda h: send(h, 200), "/files/x.provenance": flood})
     link = FileLink(
         "x-1.0-py3-none-any.whl",
         f"{server.url()}/files/x-1.0-py3-none-any.whl",
@@ -199,18 +182,18 @@ def test_a_provenance_file_over_the_metadata_cap_is_refused(servers: list[Server
         index(server, LimitSettings()).fetch_provenance(link)
 
 
-def test_search_results_over_the_page_cap_are_refused(servers: list[Server]) -> None:
+def test_search_results_over_the_page_cap_are_refused(serve: ServeRoutes) -> None:
     flood = Flood(declare_length=False, content_type="application/json")
-    server = serve(servers, {"/simple/": lambda h: send(h, 200), "/+anya/search": flood})
+    server = serve({"/simple/": lambda h: send(h, 200), "/+anya/search": flood})
 
     with pytest.raises(ResponseTooLarge, match=r"/\+anya/search\?q=x: the index page is larger"):
         search(index(server, LimitSettings(max_page_mb=1)), "x")
 
 
-def test_a_page_that_trickles_is_given_up_at_the_time_cap(servers: list[Server]) -> None:
+def test_a_page_that_trickles_is_given_up_at_the_time_cap(serve: ServeRoutes) -> None:
     stopping = threading.Event()
     routes = {"/simple/": lambda h: send(h, 200), "/simple/slow/": trickle(stopping)}
-    server = serve(servers, routes)
+    server = serve(routes)
     started = time.monotonic()
     try:
         with pytest.raises(IndexUnreachable) as caught:
@@ -227,9 +210,9 @@ def test_a_page_that_trickles_is_given_up_at_the_time_cap(servers: list[Server])
     assert 1 <= elapsed < 1 + TIMEOUT + 1
 
 
-def test_a_trickling_body_read_directly_raises_too_slow(servers: list[Server]) -> None:
+def test_a_trickling_body_read_directly_raises_too_slow(serve: ServeRoutes) -> None:
     stopping = threading.Event()
-    server = serve(servers, {"/slow": trickle(stopping)})
+    server = serve({"/slow": trickle(stopping)})
     limit = ReadLimit("metadata file", MIB, 0.5, size_key="k", time_key="sources.read_seconds")
 
     try:
@@ -243,9 +226,9 @@ def test_a_trickling_body_read_directly_raises_too_slow(servers: list[Server]) -
         stopping.set()
 
 
-def test_downloads_are_not_capped_and_still_stream(servers: list[Server]) -> None:
+def test_downloads_are_not_capped_and_still_stream(serve: ServeRoutes) -> None:
     body = b"w" * (3 * MIB)
-    server = serve(servers, {"/files/big.whl": lambda h: send(h, 200, body)})
+    server = serve({"/files/big.whl": lambda h: send(h, 200, body)})
 
     with HttpClient(timeout=TIMEOUT) as http, http.get(f"{server.url()}/files/big.whl") as response:
         sizes = [len(chunk) for chunk in response.iter_bytes(chunk_size=64 * 1024)]

@@ -17,8 +17,8 @@ from anya_plugins.sources.errors import IndexUnreachable, TransportError
 from anya_plugins.sources.http import HttpClient
 from anya_plugins.sources.mirrors import MirrorSet
 from anya_plugins.sources.simple import SimpleIndex
-from tests.sources.conftest import PROBE_TIMEOUT, ServerFactory
-from tests.sources.network import ForwardingProxy, Server, make_certificates, send
+from tests.sources.conftest import PROBE_TIMEOUT, ServerFactory, ServeRoutes
+from tests.sources.network import ForwardingProxy, make_certificates, send
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
@@ -98,21 +98,19 @@ def test_the_loopback_is_reached_directly_even_with_a_proxy_set(
 
 
 def test_https_goes_through_a_connect_tunnel_and_credentials_stay_inside_it(
-    proxy: ForwardingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    proxy: ForwardingProxy, serve: ServeRoutes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     certificates = make_certificates(tmp_path, ("index.test",))
-    server = Server(
+    server = serve(
         {"/simple/": lambda h: send(h, 200, b"private")}, tls=certificates.server_context
     )
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
-    try:
-        with (
-            HttpClient(timeout=2, ca_bundle=certificates.ca_file) as http,
-            http.get(f"https://reader:s3cret@index.test:{server.port}/simple/") as response,
-        ):
-            body = response.read()
-    finally:
-        server.stop()
+
+    with (
+        HttpClient(timeout=2, ca_bundle=certificates.ca_file) as http,
+        http.get(f"https://reader:s3cret@index.test:{server.port}/simple/") as response,
+    ):
+        body = response.read()
 
     assert (response.status, body) == (200, b"private")
     assert [(seen.method, seen.target) for seen in proxy.seen] == [

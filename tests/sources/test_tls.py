@@ -5,7 +5,6 @@ certificate a throwaway CA signed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from anya_plugins.sources.http import HttpClient
 from anya_plugins.sources.settings import parse_sources
 from anya_plugins.sources.simple import SIMPLE_JSON, SimpleIndex
 from anya_plugins.sources.tls import ssl_context
+from tests.sources.conftest import ServeRoutes
 from tests.sources.network import Certificates, Server, make_certificates, send
 
 EMPTY_PAGE = json.dumps({"meta": {"api-version": "1.1"}, "name": "demo", "files": []}).encode()
@@ -35,15 +35,13 @@ def certificates(tmp_path: Path) -> Certificates:
 
 
 @pytest.fixture
-def https_server(certificates: Certificates) -> Iterator[Server]:
+def https_server(certificates: Certificates, serve: ServeRoutes) -> Server:
     routes = {
         "/": lambda h: send(h, 200, b"hello"),
         "/simple/": lambda h: send(h, 200),
         "/simple/demo/": lambda h: send(h, 200, EMPTY_PAGE, content_type=SIMPLE_JSON),
     }
-    server = Server(routes, tls=certificates.server_context)
-    yield server
-    server.stop()
+    return serve(routes, tls=certificates.server_context)
 
 
 def fetch(http: HttpClient, url: str) -> bytes:
