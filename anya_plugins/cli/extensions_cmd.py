@@ -58,10 +58,20 @@ def make_host(args: argparse.Namespace) -> Host:
     return Host(config_overrides=args.config_overrides)
 
 
+def installed_with() -> dict[str, tuple[str, ...]]:
+    """The features each distribution of this environment was installed with (its receipt)."""
+    from anya_plugins.install.environment import TargetEnvironment
+    from anya_plugins.install.receipts import read_receipts
+
+    return {
+        name: receipt.features for name, receipt in read_receipts(TargetEnvironment.of()).items()
+    }
+
+
 def list_command(args: argparse.Namespace) -> int:
     from anya_plugins.host.inventory import list_extensions
 
-    reports = list_extensions(make_host(args), load=not args.no_load)
+    reports = list_extensions(make_host(args), load=not args.no_load, recorded=installed_with())
     if args.json:
         render.say(render.to_json(reports))
         return 0
@@ -84,7 +94,9 @@ def info_command(args: argparse.Namespace) -> int:
     if args.remote:
         return remote_info_command(args)
     try:
-        report = extension_info(make_host(args), args.name, load=not args.no_load)
+        report = extension_info(
+            make_host(args), args.name, load=not args.no_load, recorded=installed_with()
+        )
     except ExtensionNotFound as missing:
         from anya_plugins.sources.errors import SourceError
 

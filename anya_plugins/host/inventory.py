@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 
@@ -64,23 +64,34 @@ class DoctorReport:
         return all(check.ok for check in self.checks)
 
 
-def list_extensions(host: Host, *, load: bool = True) -> list[ExtensionReport]:
+RecordedFeatures = Mapping[str, tuple[str, ...]]
+"""The features each distribution was installed with (the install receipts), by canonical
+distribution name; an extension installed without Anya has no entry."""
+
+
+def list_extensions(
+    host: Host, *, load: bool = True, recorded: RecordedFeatures | None = None
+) -> list[ExtensionReport]:
     """Every extension with its status; with ``load`` each enabled one is activated first."""
     if load:
         host.activate_all()
-    return [describe(extension) for extension in host.extensions]
+    return [describe(extension, recorded) for extension in host.extensions]
 
 
-def extension_info(host: Host, name: str, *, load: bool = True) -> ExtensionReport:
+def extension_info(
+    host: Host, name: str, *, load: bool = True, recorded: RecordedFeatures | None = None
+) -> ExtensionReport:
     """One extension in full: features, platforms, host API range, error and traceback."""
     extension = host.get(name)
     if load:
         host.activate(extension.name)
-    return describe(extension)
+    return describe(extension, recorded)
 
 
-def describe(extension: Extension) -> ExtensionReport:
-    enabled = enabled_features(extension.features)
+def describe(extension: Extension, recorded: RecordedFeatures | None = None) -> ExtensionReport:
+    """The report of one extension; ``recorded`` says which features it was installed with."""
+    installed_with = (recorded or {}).get(str(canonicalize_name(extension.dist_name)))
+    enabled = enabled_features(extension.features, installed_with)
     return ExtensionReport(
         name=extension.name,
         distribution=extension.dist_name,
@@ -104,15 +115,19 @@ def describe(extension: Extension) -> ExtensionReport:
 
 
 def enabled_features(
-    features: Iterable[FeatureRecord], requested: Iterable[str] = ()
+    features: Iterable[FeatureRecord], installed_with: Iterable[str] | None = None
 ) -> tuple[str, ...]:
-    """Features in effect: the defaults, the ones asked for, and those whose needs are installed.
+    """Features in effect: those it was installed with (``installed_with``, from Anya's
+    receipt; the defaults when there is none), and those whose needs are installed.
 
-    pip does not record which extras were requested, so a feature with requirements
-    counts as enabled when all of them are satisfied in this environment.
+    pip does not record which extras were requested, so for an extension installed
+    without Anya — or given a feature by a later install of something else — a feature
+    with requirements counts as enabled when all of them are satisfied here.
     """
     records = list(features)
-    chosen = {f.name for f in records if f.default} | set(requested)
+    chosen = (
+        {f.name for f in records if f.default} if installed_with is None else set(installed_with)
+    )
     chosen |= {f.name for f in records if f.requires and all(map(_installed, f.requires))}
     as_features = [Feature(f.name, f.requires, f.enables, f.default) for f in records]
     declared = {f.name for f in records}

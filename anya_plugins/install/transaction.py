@@ -21,6 +21,7 @@ from packaging.version import Version
 from anya_plugins.errors import AnyaError
 from anya_plugins.install import journal
 from anya_plugins.install.environment import TargetEnvironment
+from anya_plugins.install.features_check import check_requested_features
 from anya_plugins.install.installer import Installer, VerifiedFile, default_installer
 from anya_plugins.install.journal import Recovery
 from anya_plugins.install.receipts import Receipt, write_receipt
@@ -156,6 +157,7 @@ class Transaction:
         index_url, resolution = self._resolve(index, specs)
         with tempfile.TemporaryDirectory(prefix="anya-download-") as scratch:
             candidates = self._download(index, index_url, resolution.to_install, Path(scratch))
+            check_requested_features(self.env, specs, {c.pin.name: c.path for c in candidates})
             specs, candidates, resolution = self._with_default_features(
                 index, specs, candidates, resolution, Path(scratch)
             )
