@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "--config", dest="store_config", action="append", default=[], metavar="KEY=VALUE",
         help="store a configuration value of the extension after installing",
     )  # fmt: skip
-    install.set_defaults(handler=install_command)
+    install.set_defaults(handler=_reporting_interrupt(install_command, lambda a: a.specs))
 
     uninstall = commands.add_parser("uninstall", help="remove extensions")
     uninstall.add_argument("names", nargs="+")
@@ -62,7 +63,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         help="take them from --source although another (non-private) source installed them",
     )  # fmt: skip
     _target_options(update)
-    update.set_defaults(handler=update_command)
+    update.set_defaults(handler=_reporting_interrupt(update_command, lambda a: a.names))
 
     outdated = commands.add_parser("outdated", help="installed extensions with newer releases")
     _target_options(outdated)
@@ -88,7 +89,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "anya-plugins, or what they need)",
     )  # fmt: skip
     _target_options(sync, source=False)
-    sync.set_defaults(handler=sync_command)
+    sync.set_defaults(handler=_reporting_interrupt(sync_command, lambda a: [str(a.path)]))
 
     verify = commands.add_parser("verify", help="re-check installed files and signatures")
     verify.add_argument("names", nargs="*")
@@ -102,6 +103,27 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     clean = cache_actions.add_parser("clean")
     clean.add_argument("--older-than-days", type=float, default=None)
     clean.set_defaults(handler=cache_clean_command)
+
+
+def _reporting_interrupt(
+    command: Callable[[argparse.Namespace], int],
+    requested: Callable[[argparse.Namespace], list[str]],
+) -> Callable[[argparse.Namespace], int]:
+    """The command, saying on Ctrl-C what it left: nothing changed (exit 130), or the
+    install it had completed (exit 0). See :mod:`anya_plugins.install.interruption`."""
+
+    def handler(args: argparse.Namespace) -> int:
+        from anya_plugins.install.environment import TargetEnvironment
+        from anya_plugins.install.interruption import reporting_interrupt
+
+        env = TargetEnvironment.of(args.python)
+        outcome = reporting_interrupt(env, requested(args), lambda: command(args))
+        if isinstance(outcome, int):
+            return outcome
+        _show_result(args, outcome)
+        return 0
+
+    return handler
 
 
 def _target(args: argparse.Namespace) -> Any:
@@ -171,7 +193,10 @@ def _show_result(args: argparse.Namespace, result: Any) -> None:
         render.table(
             None,
             ("package", "from", "to", "file"),
-            [(c.name, c.old_version or "-", c.new_version, c.filename) for c in result.changes],
+            [
+                (c.name, c.old_version or "-", c.new_version or "-", c.filename)
+                for c in result.changes
+            ],
         )
         render.say(f"{verb} {len(result.changes)} distribution(s), every file verified first")
     for note in result.notes:  # what the checks want said: advisories used, warnings

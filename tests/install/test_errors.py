@@ -1,0 +1,300 @@
+"""Errors that say what happened: unknown features, a missing dependency, an index the
+resolver cannot reach, a malformed ``--config``, and Ctrl-C during an install.
+
+Every test runs the real CLI (or the real resolver adapters) against the session's devpi
+and throwaway venvs; the ones that must fail also show the environment is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anya_plugins.install.resolver import (
+    PipResolver,
+    RequirementNotFound,
+    ResolutionConflict,
+    Resolver,
+    ResolveRequest,
+    ResolverUnreachable,
+    UvResolver,
+)
+from tests.registry_fixtures import Registry, Upload
+from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory, uv
+
+pytestmark = pytest.mark.slow
+
+DEAD_URL = "http://127.0.0.1:9/anya/primary/+simple/"
+MISSING_DEPENDENCY = "anya-ext-never-published"
+
+
+def _core(name: str, version: str = "1.0.0", **extra: Any) -> ExtensionSpec:
+    return ExtensionSpec(name, category="core/bitcoin", version=version, **extra)
+
+
+@pytest.fixture(scope="module")
+def published(registry: Registry, upload: Upload, build_extension: ExtensionBuilder) -> Registry:
+    """The extensions these tests need, uploaded once (names apart from other modules')."""
+    specs = [
+        # Features that switch on code only (no requirements), one default; the template
+        # adds "full", which switches on both.
+        _core("flagged", features=("metrics", "tor"), default_features=("metrics",)),
+        _core("orphaned", dependencies=(f"{MISSING_DEPENDENCY}>=1",)),
+        *(_core("pivot", v) for v in ("1.0.0", "2.0.0")),
+        _core("older-side", dependencies=("anya-ext-pivot<2",)),
+        _core("newer-side", dependencies=("anya-ext-pivot>=2",)),
+        _core("weighty", bulk_modules=1500),
+    ]
+    for spec in specs:
+        done = upload("anya/primary", build_extension(spec), user="anya")
+        assert done.returncode == 0, done.stdout + done.stderr
+    return registry
+
+
+@pytest.fixture
+def venv(published: Registry, make_venv: VenvFactory, tmp_path: Path) -> Venv:
+    venv = make_venv()
+    venv.extra_env.update(
+        ANYA_SOURCES__PRIMARY__URL=f"{published.url}/anya/primary/+simple/",
+        ANYA_CACHE_DIR=str(tmp_path / "cache"),
+        ANYA_TRUST__REQUIRE_SIGNATURES="false",  # signed installs: test_signed_install.py
+    )
+    return venv
+
+
+def _freeze(venv: Venv) -> dict[str, str]:
+    done = venv.python_code(
+        "import json, importlib.metadata as m;"
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def _listed(venv: Venv, name: str) -> dict[str, Any]:
+    (row,) = [row for row in venv.anya_json("list") if row["name"] == name]
+    return row  # type: ignore[no-any-return]
+
+
+# --- features -------------------------------------------------------------------------
+
+
+def test_an_unknown_feature_is_a_usage_error_naming_the_declared_ones(venv: Venv) -> None:
+    before = _freeze(venv)
+    done = venv.anya_ext("install", "flagged[nonexistent]")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "anya-ext-flagged has no feature nonexistent" in done.stderr
+    assert "the features it declares: full, metrics, tor" in done.stderr
+    assert "nothing to do" not in done.stdout
+    assert _freeze(venv) == before
+
+
+def test_an_unknown_feature_is_refused_when_the_extension_is_already_installed(
+    venv: Venv,
+) -> None:
+    assert venv.anya_ext("install", "flagged").returncode == 0
+    before = _freeze(venv)
+    done = venv.anya_ext("install", "flagged[tor,nonexistent,bogus]")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "anya-ext-flagged has no feature bogus, nonexistent" in done.stderr
+    assert "the features it declares: full, metrics, tor" in done.stderr
+    assert _freeze(venv) == before
+
+
+def test_list_and_info_show_the_features_installed_with_not_the_defaults(venv: Venv) -> None:
+    assert venv.anya_ext("install", "flagged[tor]").returncode == 0
+    assert _listed(venv, "flagged")["enabled_features"] == ["tor"]
+    info = venv.anya_json("info", "flagged")
+    assert {f["name"]: f["enabled"] for f in info["features"]} == {
+        "full": False,
+        "metrics": False,
+        "tor": True,
+    }
+    table = venv.anya_ext("list")
+    (row,) = [line.split() for line in table.stdout.splitlines() if "flagged" in line.split()]
+    assert "tor" in row
+    assert "metrics" not in row
+
+
+def test_an_extension_installed_without_features_shows_its_defaults(venv: Venv) -> None:
+    assert venv.anya_ext("install", "flagged").returncode == 0
+    assert _listed(venv, "flagged")["enabled_features"] == ["metrics"]
+
+
+# --- resolution errors ----------------------------------------------------------------
+
+
+def test_a_dependency_missing_from_the_index_is_not_found(venv: Venv) -> None:
+    before = _freeze(venv)
+    done = venv.anya_ext("install", "orphaned")
+    assert done.returncode == 8, done.stdout + done.stderr
+    assert MISSING_DEPENDENCY in done.stderr
+    assert "not found" in done.stderr or "is not on the index" in done.stderr
+    assert "relax a version range" not in done.stderr
+    assert _freeze(venv) == before
+
+
+def test_conflicting_ranges_are_still_a_conflict(venv: Venv) -> None:
+    done = venv.anya_ext("install", "older-side", "newer-side")
+    assert done.returncode == 9, done.stdout + done.stderr
+    assert "cannot be installed together" in done.stderr
+
+
+@pytest.fixture(params=["uv", "pip"])
+def resolver(request: pytest.FixtureRequest) -> Resolver:
+    """The real adapters, each driving its real tool."""
+    return UvResolver(uv()) if request.param == "uv" else PipResolver()
+
+
+def _request(venv: Venv, url: str, *requirements: str) -> ResolveRequest:
+    return ResolveRequest(requirements=requirements, index_url=url, python=venv.python)
+
+
+def test_the_resolver_says_a_dependency_is_not_found(
+    resolver: Resolver, venv: Venv, published: Registry
+) -> None:
+    primary = f"{published.url}/anya/primary/+simple/"
+    with pytest.raises(RequirementNotFound) as raised:
+        resolver.resolve(_request(venv, primary, "anya-ext-orphaned"))
+    assert raised.value.projects == (MISSING_DEPENDENCY,)
+    assert raised.value.exit_code == 8
+    assert raised.value.message.startswith(f"not found on the index: {MISSING_DEPENDENCY}")
+
+
+def test_the_resolver_says_a_requested_name_is_not_found(
+    resolver: Resolver, venv: Venv, published: Registry
+) -> None:
+    primary = f"{published.url}/anya/primary/+simple/"
+    with pytest.raises(RequirementNotFound) as raised:
+        resolver.resolve(_request(venv, primary, "anya-ext-no-such-extension"))
+    assert raised.value.projects == ("anya-ext-no-such-extension",)
+
+
+def test_the_resolver_says_a_version_conflict_is_a_conflict(
+    resolver: Resolver, venv: Venv, published: Registry
+) -> None:
+    primary = f"{published.url}/anya/primary/+simple/"
+    with pytest.raises(ResolutionConflict) as raised:
+        resolver.resolve(_request(venv, primary, "anya-ext-older-side", "anya-ext-newer-side"))
+    assert raised.value.exit_code == 9
+    assert "anya-ext-pivot" in raised.value.message
+
+
+def test_an_index_the_resolver_cannot_reach_is_a_source_error(
+    resolver: Resolver, venv: Venv
+) -> None:
+    with pytest.raises(ResolverUnreachable) as raised:
+        resolver.resolve(_request(venv, DEAD_URL, "anya-ext-flagged"))
+    assert raised.value.exit_code == 8
+    assert "could not reach the index" in raised.value.message
+    assert "Connection refused" in raised.value.message
+
+
+# --- --config -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [("--config", "greeting"), ("--config=greeting",)])
+@pytest.mark.parametrize("command", ["list", "weighty-greet"])
+def test_a_config_override_without_equals_is_a_usage_error_before_anything_loads(
+    venv: Venv, argv: tuple[str, ...], command: str
+) -> None:
+    assert venv.anya_ext("install", "weighty").returncode == 0
+    done = venv.anya_ext(*argv, command)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--config 'greeting' has no '='" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "failed" not in done.stderr  # no extension was loaded, so none failed
+    assert done.stdout == ""
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[str]:
+    """The command lines of ``pid``'s child processes."""
+    lines = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            lines.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    return lines
+
+
+def _start_install(venv: Venv, *specs: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(venv.path / "bin" / "anya-ext"), "install", *specs],
+        env=venv.env(),
+        cwd=venv.home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(condition: Any, process: subprocess.Popen[str], what: str) -> None:
+    deadline = time.monotonic() + 120
+    while not condition() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    if not condition():
+        process.kill()
+        pytest.fail(f"{what} was never seen (exit {process.wait()})")
+
+
+def test_ctrl_c_while_resolving_says_nothing_changed(venv: Venv) -> None:
+    before = _freeze(venv)
+    process = _start_install(venv, "weighty")
+    _wait_for(
+        lambda: any("--dry-run" in line for line in _children(process.pid)),
+        process,
+        "the resolver",
+    )
+    os.kill(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stdout + stderr
+    assert "interrupted before anything was installed: nothing changed" in stderr
+    assert "KeyboardInterrupt" not in stderr
+    assert _freeze(venv) == before
+
+
+def test_ctrl_c_during_the_install_step_rolls_back_and_says_so(venv: Venv) -> None:
+    before = _freeze(venv)
+    journal = venv.path / ".anya-install-journal" / "journal.json"
+    process = _start_install(venv, "weighty")
+    _wait_for(journal.exists, process, "the install step")
+    os.kill(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stdout + stderr
+    assert "interrupted during the install step: rolled back" in stderr
+    assert "nothing changed" in stderr
+    assert "Traceback" not in stderr
+    assert _freeze(venv) == before
+    assert not journal.exists()
+
+
+def test_ctrl_c_after_the_install_committed_reports_the_install(venv: Venv) -> None:
+    """The interrupt lands once the journal is gone (the step committed): the install
+    stands and is reported, exit 0 — or, if the process had already finished, it was."""
+    journal = venv.path / ".anya-install-journal" / "journal.json"
+    process = _start_install(venv, "weighty")
+    _wait_for(journal.exists, process, "the install step")
+    _wait_for(lambda: not journal.exists(), process, "the end of the install step")
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stdout + stderr
+    assert "anya-ext-weighty" in stdout
+    assert "Traceback" not in stderr
+    assert _freeze(venv)["anya-ext-weighty"] == "1.0.0"
