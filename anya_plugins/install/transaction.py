@@ -228,6 +228,7 @@ class Transaction:
                 for entry in wanted
             ]
             self._check(candidates)
+            _refuse_another_signer(wanted, self.trust_decisions)
             result = {name: dist for name, dist in installed.items() if name not in removing}
             result.update({c.pin.name: wheel_distribution(c.path) for c in candidates})
             refuse_unmet(
@@ -520,6 +521,26 @@ def _refuse_downgrade(candidate: Candidate) -> None:
             f"{candidate.pin.name} would go from {old} down to {candidate.pin.version}",
             hint="pass --allow-downgrade if that is what you want",
         )
+
+
+def _refuse_another_signer(locked: Sequence[LockedFile], decisions: Sequence[Any]) -> None:
+    """A file locked as signed by someone must still verify as signed by them: the lock pins
+    the signer as well as the bytes (a provenance swapped on the index is refused)."""
+    from anya_plugins.trust.errors import VerificationFailed
+
+    found = {decision.filename: decision.identity for decision in decisions}
+    for entry in locked:
+        if entry.signer is not None and found.get(entry.filename) != entry.signer:
+            signer = found.get(entry.filename)
+            raise VerificationFailed(
+                entry.filename,
+                f"was locked as signed by {entry.signer}, but verifies as "
+                + (f"signed by {signer}" if signer else "unsigned"),
+                expected=[entry.signer],
+                found=signer,
+                hint="nothing was changed; if the new signer is right, lock again where it "
+                "was installed",
+            )
 
 
 _RELOCK = (

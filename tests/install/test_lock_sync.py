@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from anya_sigstore_local import LocalSigstore
+from tests.install.test_signed_install import RELEASER, _publish
 from tests.registry_fixtures import Registry, Upload
 from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
 
@@ -213,3 +215,58 @@ def test_a_lock_of_the_first_format_is_a_clear_error(fresh: Venv, tmp_path: Path
     assert done.returncode == 4
     assert "lock-version 1" in done.stderr
     assert "anya-ext lock" in done.stderr
+
+
+@pytest.fixture(scope="module")
+def signed(
+    registry: Registry, local_sigstore: LocalSigstore, build_extension: ExtensionBuilder
+) -> Registry:
+    _publish(registry, local_sigstore, build_extension(ExtensionSpec("lssigned", "core/web5")),
+             RELEASER)  # fmt: skip
+    return registry
+
+
+def _trusting(venv: Venv, registry: Registry, sigstore: LocalSigstore, cache: Path) -> Venv:
+    """A venv whose policy requires signatures by the releaser (the local Sigstore's)."""
+    venv.config_file.parent.mkdir(parents=True, exist_ok=True)
+    venv.config_file.write_text(
+        "[trust]\n"
+        f'trusted_root = "{sigstore.trusted_root_path}"\n'
+        "require_signatures = true\n\n"
+        "[[trust.publishers]]\n"
+        f'identity = "{RELEASER}"\n'
+        f'issuer = "{sigstore.issuer_url}"\n'
+        'names = ["anya-ext-*"]\n'
+    )
+    venv.extra_env.update(
+        ANYA_SOURCES__PRIMARY__URL=f"{registry.url}/anya/primary/+simple/",
+        ANYA_CACHE_DIR=str(cache),
+    )
+    return venv
+
+
+def test_the_lock_pins_the_signer_and_sync_holds_to_it(
+    signed: Registry, local_sigstore: LocalSigstore, make_venv: VenvFactory, tmp_path: Path
+) -> None:
+    here = _trusting(make_venv(), signed, local_sigstore, tmp_path / "here")
+    assert here.anya_ext("install", "lssigned").returncode == 0
+    path = tmp_path / "signed.lock"
+    assert here.anya_ext("lock", "--allow-unlocked", str(path)).returncode == 0
+    document = json.loads(path.read_text())
+    (package,) = document["packages"]
+    assert (package["name"], package["signer"]) == ("anya-ext-lssigned", RELEASER)
+
+    elsewhere = _trusting(make_venv(), signed, local_sigstore, tmp_path / "elsewhere")
+    before = _versions(elsewhere)
+    claimed = tmp_path / "claimed.lock"
+    other = [{**package, "signer": "someone-else@anya.example"}]
+    claimed.write_text(json.dumps({**document, "packages": other}))
+    refused = elsewhere.anya_ext("sync", str(claimed))
+    assert refused.returncode == 13
+    assert "locked as signed by someone-else@anya.example" in refused.stderr
+    assert f"signed by {RELEASER}" in refused.stderr
+    assert _versions(elsewhere) == before
+
+    done = elsewhere.anya_ext("sync", str(path))
+    assert done.returncode == 0, done.stderr
+    assert _receipts(elsewhere)["anya-ext-lssigned"]["signer"] == RELEASER
