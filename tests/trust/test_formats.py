@@ -289,3 +289,19 @@ def test_the_provenance_pypi_serves_is_read_as_a_provenance_object() -> None:
     assert [(signer.identity, signer.issuer) for signer in evidence.signers()] == [
         ("919436158236-compute@developer.gserviceaccount.com", "https://accounts.google.com")
     ]
+
+
+def test_the_table_names_the_signature_read_its_format_and_the_signer(
+    signed: Signed, local_sigstore: LocalSigstore
+) -> None:
+    done = capture(
+        sys.executable, "-m", "anya_plugins.cli.main", "verify", signed.wheel,
+        "--identity", ALICE, "--issuer", local_sigstore.issuer_url,
+        "--trusted-root", local_sigstore.trusted_root_path,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if signed.wheel.name in line)
+    assert "Sigstore bundle (DSSE envelope)" in row
+    assert f"{ALICE} (issuer {local_sigstore.issuer_url})" in row
+    assert "yes" in row
