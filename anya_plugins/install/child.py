@@ -43,18 +43,22 @@ def child_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def run_child(
-    command: Sequence[str], *, keep_fds: Sequence[int] = ()
+    command: Sequence[str],
+    *,
+    keep_fds: Sequence[int] = (),
+    environ: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``command`` to completion, capturing its output; on any exception here (Ctrl-C
     included) the child is killed and waited for before the exception goes on.
-    ``keep_fds`` are inherited by the child (the environment lock). Raises OSError when
-    the command cannot be started."""
+    ``keep_fds`` are inherited by the child (the environment lock); ``environ`` is the
+    base of its environment (ours by default). Raises OSError when the command cannot be
+    started."""
     with subprocess.Popen(
         list(command),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=child_environment(),
+        env=child_environment(environ),
         process_group=0,
         pass_fds=tuple(keep_fds),
         preexec_fn=_die_with(os.getpid()),  # runs only prctl and getppid after the fork

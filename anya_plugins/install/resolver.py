@@ -1,18 +1,22 @@
-"""Resolution is the resolver's job: uv when present, pip otherwise. One adapter each.
+"""Resolution is the resolver's job: uv (a dependency of anya-plugins) or pip. One adapter each.
 
 Both answer the same question against the real target environment — which
 distributions would have to be installed for these requirements — without
-installing anything, so the installer can download and verify first.
+installing anything, so the installer can download and verify first. Both answer in
+a documented machine-readable form (uv's JSON plan, pip's installation report), and
+both run without the user's uv or pip configuration: the resolver must see the one
+index it is given, and nothing else.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +24,7 @@ from typing import Protocol
 from packaging.utils import canonicalize_name
 
 from anya_plugins.errors import AnyaError
+from anya_plugins.install.child import run_child
 from anya_plugins.sources.errors import SourceError
 
 
@@ -97,10 +102,26 @@ class Resolver(Protocol):
     def resolve(self, request: ResolveRequest) -> Resolution: ...
 
 
+UV_MINIMUM = "0.12.18"
+"""The first uv whose ``pip install --dry-run`` reports its plan as JSON (``--output-format``)."""
+
+_UV_ACTIONS = frozenset({"installed", "reinstalled", "uninstalled"})
+"""The actions of uv's package-change report; a plan with any other is not read."""
+
+_KEPT_SETTINGS = frozenset({"UV_CACHE_DIR", "UV_NO_CACHE", "PIP_CACHE_DIR", "PIP_NO_CACHE_DIR"})
+"""The only ``UV_*`` and ``PIP_*`` variables a resolver keeps: where its cache is."""
+
+
 def find_uv() -> str | None:
-    """uv beside this interpreter (the ``uv`` wheel) or on PATH."""
-    beside = Path(sys.executable).with_name("uv")
-    return str(beside) if beside.exists() else shutil.which("uv")
+    """The uv of the ``uv`` dependency (``uv.find_uv_bin``), else uv beside this interpreter
+    or on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        beside = Path(sys.executable).with_name("uv")
+        return str(beside) if beside.exists() else shutil.which("uv")
 
 
 def default_resolver() -> Resolver:
@@ -108,18 +129,29 @@ def default_resolver() -> Resolver:
     return UvResolver(uv) if uv else PipResolver()
 
 
+def resolver_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without the uv and pip settings that change what a resolver reads:
+    extra indexes, find-links, constraints, index strategies, pip's config files. The
+    resolver reads one index, the one it is given, whatever the user's shell exports."""
+    kept = {
+        key: value
+        for key, value in environ.items()
+        if not key.startswith(("UV_", "PIP_")) or key in _KEPT_SETTINGS
+    }
+    kept["PIP_CONFIG_FILE"] = os.devnull  # pip then reads no configuration file at all
+    return kept
+
+
 def _run(command: Sequence[str], tool: str) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(list(command), capture_output=True, text=True, check=False)
+        return run_child(command, environ=resolver_environment(os.environ))
     except OSError as error:
         raise ResolverFailed(f"could not run {tool}: {error}") from error
 
 
-_UV_PLUS = re.compile(r"^\s*\+\s+(?P<name>[A-Za-z0-9._-]+)==(?P<version>\S+)")
-
-
 class UvResolver:
-    """``uv pip install --dry-run`` against the target: uv's resolver, installed set included."""
+    """``uv pip install --dry-run --output-format json`` against the target: uv's resolver,
+    installed set included, its plan read from uv's JSON report (stdout)."""
 
     name = "uv"
 
@@ -128,7 +160,8 @@ class UvResolver:
 
     def resolve(self, request: ResolveRequest) -> Resolution:
         command = [
-            self._uv, "pip", "install", "--dry-run", "--python", str(request.python),
+            self._uv, "pip", "install", "--dry-run", "--output-format", "json",
+            "--preview-features", "json-output", "--python", str(request.python),
             "--index-url", request.index_url, "--only-binary", ":all:", "--no-config",
         ]  # fmt: skip
         if request.prerelease:
@@ -137,42 +170,90 @@ class UvResolver:
             command += ["--upgrade"]
         done = _run([*command, *request.requirements], "uv")
         if done.returncode != 0:
+            if "--output-format" in done.stderr:
+                raise ResolverFailed(
+                    f"{self._uv} is older than uv {UV_MINIMUM}, the first that reports its plan "
+                    f"as JSON:\n{done.stderr.strip()}",
+                    hint='upgrade uv (pip install -U uv), or set [install] tool = "pip"',
+                )
             _raise_for(done.stderr, "uv")
-        pins = [
-            Pin(str(canonicalize_name(m.group("name"))), m.group("version"))
-            for m in map(_UV_PLUS.match, done.stderr.splitlines() + done.stdout.splitlines())
-            if m
-        ]
-        return Resolution(tuple(pins), self.name)
+        return Resolution(uv_plan(done.stdout), self.name)
+
+
+def uv_plan(report: str) -> tuple[Pin, ...]:
+    """What uv's JSON report (``{"changes": [{"name", "version", "action"}, ...]}``) would
+    install. uv calls the schema a preview, so it is read strictly: a report that is not
+    this shape, or names an action we do not know, is refused rather than guessed at."""
+    try:
+        document = json.loads(report)
+        pins = []
+        for change in document["changes"]:
+            name, version, action = change["name"], change["version"], change["action"]
+            if not all(isinstance(field, str) for field in (name, version, action)):
+                raise TypeError(f"expected strings in {change!r}")
+            if action not in _UV_ACTIONS:
+                raise ValueError(f"unknown action {action!r} for {name} {version}")
+            if action != "uninstalled":
+                pins.append(Pin(str(canonicalize_name(name)), version))
+    except (ValueError, KeyError, TypeError) as error:
+        raise ResolverFailed(
+            f"uv's JSON plan could not be read: {error}",
+            hint=f"anya-plugins reads the report of uv {UV_MINIMUM} and later; "
+            'set [install] tool = "pip" to resolve with pip meanwhile',
+        ) from error
+    return tuple(pins)
 
 
 class PipResolver:
-    """``pip install --dry-run --report``: pip's resolver and its documented JSON report."""
+    """``pip install --dry-run --report``: the target's pip, its resolver and its documented
+    JSON installation report."""
 
     name = "pip"
 
     def resolve(self, request: ResolveRequest) -> Resolution:
-        command = [
-            str(request.python), "-m", "pip", "install", "--dry-run", "--quiet",
-            "--report", "-", "--index-url", request.index_url, "--only-binary=:all:",
-            "--disable-pip-version-check", "--no-input",
-        ]  # fmt: skip
-        if request.prerelease:
-            command.append("--pre")
-        if request.upgrade:
-            command.append("--upgrade")
-        done = _run([*command, *request.requirements], "pip")
-        if done.returncode != 0:
-            _raise_for(done.stderr, "pip")
-        try:
-            report = json.loads(done.stdout)
-            pins = [
-                Pin(str(canonicalize_name(item["metadata"]["name"])), item["metadata"]["version"])
-                for item in report["install"]
-            ]
-        except (ValueError, KeyError, TypeError) as error:
-            raise ResolverFailed(f"pip's report could not be read: {error}") from error
-        return Resolution(tuple(pins), self.name)
+        with tempfile.TemporaryDirectory(prefix="anya-resolve-") as scratch:
+            report_file = Path(scratch, "report.json")
+            command = [
+                str(request.python), "-m", "pip", "install", "--dry-run",
+                "--report", str(report_file), "--index-url", request.index_url,
+                "--only-binary=:all:", "--disable-pip-version-check", "--no-input",
+            ]  # fmt: skip
+            if request.prerelease:
+                command.append("--pre")
+            if request.upgrade:
+                command.append("--upgrade")
+            done = _run([*command, *request.requirements], "pip")
+            if done.returncode != 0:
+                _raise_for(_pip_complaint(done), "pip")
+            try:
+                report = report_file.read_text()
+            except OSError as error:
+                raise ResolverFailed(f"pip wrote no report: {error}") from error
+        return Resolution(pip_plan(report), self.name)
+
+
+def pip_plan(report: str) -> tuple[Pin, ...]:
+    """What pip's installation report (``{"install": [{"metadata": {"name", "version"}}]}``)
+    would install."""
+    try:
+        return tuple(
+            Pin(str(canonicalize_name(item["metadata"]["name"])), item["metadata"]["version"])
+            for item in json.loads(report)["install"]
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise ResolverFailed(f"pip's report could not be read: {error}") from error
+
+
+_PIP_EXPLANATION = "The conflict is caused by:"
+
+
+def _pip_complaint(done: subprocess.CompletedProcess[str]) -> str:
+    """pip's errors (stderr) and, after a conflict, its explanation, which pip logs to
+    stdout: the report goes to a file so that stdout can carry it."""
+    start = done.stdout.find(_PIP_EXPLANATION)
+    if start < 0:
+        return done.stderr
+    return f"{done.stderr.rstrip()}\n\n{done.stdout[start:].strip()}"
 
 
 def _raise_for(stderr: str, tool: str) -> None:
