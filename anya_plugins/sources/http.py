@@ -236,12 +236,12 @@ class HttpClient:
             if raw.status == 401:
                 from_keyring = self.credentials.from_keyring(url)
                 if from_keyring is not None and from_keyring != auth:
-                    raw.close()
+                    _discard(raw)
                     raw = self._send(method, url, hop_headers, timeout, from_keyring)
             location = raw.get_redirect_location()
             if not location:
                 return url, raw
-            raw.close()  # not drained: a redirect's body is not read, however large
+            _discard(raw)
             target = split_credentials(urljoin(url, location))[0]
             if urlsplit(target).scheme not in ("http", "https"):
                 raise TransportError(url, f"redirects to {target}, which is not an http(s) URL")
@@ -301,6 +301,12 @@ class HttpClient:
             raise TransportError(
                 url, f"the proxy {redact(proxy)} is not an http:// or https:// proxy"
             ) from None
+
+
+def _discard(raw: urllib3.BaseHTTPResponse) -> None:
+    """Drop a response without reading its body (a 401's or a redirect's, however large)."""
+    raw.close()
+    raw.release_conn()
 
 
 def media_type(content_type: str) -> tuple[str, str | None]:

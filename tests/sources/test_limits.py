@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 import tracemalloc
+import zlib
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -113,6 +114,32 @@ def test_a_page_over_the_cap_stops_streaming_as_soon_as_it_passes(serve: ServeRo
     assert peak < 8 * MIB
     time.sleep(0.2)  # what the kernel buffered is all the server got out
     assert flood.sent < OFFERED // 4
+
+
+def test_a_compressed_page_that_inflates_past_the_cap_is_refused(serve: ServeRoutes) -> None:
+    packer = zlib.compressobj(wbits=31)  # gzip
+    zeros = bytes(MIB)
+    bomb = b"".join(packer.compress(zeros) for _ in range(64)) + packer.flush()
+    headers = {"Content-Encoding": "gzip"}
+    server = serve(
+        {
+            "/simple/": lambda h: send(h, 200),
+            "/simple/bomb/": lambda h: send(
+                h, 200, bomb, content_type=SIMPLE_JSON, headers=headers
+            ),
+        }
+    )
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResponseTooLarge, match=r"/simple/bomb/: the index page is larger"):
+            index(server, LimitSettings(max_page_mb=1)).project_page("bomb")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert len(bomb) < MIB // 4
+    assert peak < 8 * MIB
 
 
 def test_a_declared_length_over_the_cap_is_refused_before_reading(serve: ServeRoutes) -> None:
