@@ -19,7 +19,6 @@ from anya_plugins.config.paths import user_config_path
 from anya_plugins.errors import UsageError
 from anya_plugins.install import journal
 from anya_plugins.install.environment import TargetEnvironment
-from anya_plugins.install.installer import default_installer
 from anya_plugins.install.lockfile import (
     LockDocument,
     LockError,
@@ -79,6 +78,7 @@ def _transaction(
 ) -> Transaction:
     from anya_plugins.audit.settings import load_audit_settings
     from anya_plugins.install.gatecheck import vulnerability_check
+    from anya_plugins.install.settings import load_install_settings
     from anya_plugins.install.sourcecheck import source_switch_check
     from anya_plugins.install.trustcheck import trust_check
     from anya_plugins.trust.policy import load_trust_policy
@@ -88,6 +88,7 @@ def _transaction(
     settings = load_sources(config)
     policy = load_trust_policy(config)
     audit = load_audit_settings(config)
+    tools = load_install_settings(config)
     options = InstallOptions(
         source=source,
         prerelease=prerelease,
@@ -103,6 +104,8 @@ def _transaction(
         env=env,
         settings=settings,
         options=options,
+        resolver=tools.resolver(),
+        installer=tools.installer(),
         file_checks=[
             check_extension_contract,
             trust_check(policy, allow_unsigned=allow_unsigned, decisions=decisions),
@@ -200,6 +203,9 @@ def uninstall_extensions(names: Sequence[str], target: Target = Target()) -> Uni
     journal.rollback(env)
     installed = env.installed()
     dists = [distribution_name(name) for name in names]
+    from anya_plugins.install.settings import load_install_settings
+
+    installer = load_install_settings(_config(target)).installer()
     missing = [name for name in dists if name not in installed]
     if missing:
         from anya_plugins.errors import ExtensionNotFound
@@ -207,7 +213,7 @@ def uninstall_extensions(names: Sequence[str], target: Target = Target()) -> Uni
         raise ExtensionNotFound(f"not installed: {', '.join(missing)}")
     journal.begin(env, [installed[name] for name in dists])
     try:
-        default_installer().uninstall(env, dists)
+        installer.uninstall(env, dists)
     except BaseException:
         journal.rollback(env)
         raise

@@ -25,6 +25,9 @@ pytestmark = pytest.mark.slow
 
 DEAD_URL = "http://127.0.0.1:9/anya/primary/+simple/"
 
+BOTH_TOOLS = pytest.mark.parametrize("venv", ["uv", "pip"], indirect=True)
+"""Run the test once resolving and installing with uv, once with pip (``[install] tool``)."""
+
 
 def _core(name: str, version: str, **extra: Any) -> ExtensionSpec:
     return ExtensionSpec(name, category="core/bitcoin", version=version, **extra)
@@ -80,10 +83,24 @@ def replica(published: Registry, tmp_path_factory: pytest.TempPathFactory) -> It
         server.stop(state_dir)
 
 
+@pytest.fixture(scope="module")
+def extra_index(published: Registry, upload: Upload, build_extension: ExtensionBuilder) -> str:
+    """Another index, serving a newer release of ``anya-ext-ranger`` than anya/primary."""
+    published.client("root").create_index(
+        "anya/extra", {"type": "stage", "bases": [], "acl_upload": ["anya"]}
+    )
+    done = upload("anya/extra", build_extension(_core("ranger", "3.0.0")), user="anya")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return f"{published.url}/anya/extra/+simple/"
+
+
 @pytest.fixture
-def venv(published: Registry, make_venv: VenvFactory, tmp_path: Path) -> Venv:
+def venv(
+    request: pytest.FixtureRequest, published: Registry, make_venv: VenvFactory, tmp_path: Path
+) -> Venv:
     venv = make_venv()
     venv.extra_env.update(
+        ANYA_INSTALL__TOOL=getattr(request, "param", "uv"),
         ANYA_SOURCES__PRIMARY__URL=f"{published.url}/anya/primary/+simple/",
         ANYA_CACHE_DIR=str(tmp_path / "cache"),
         # These tests are about resolving and installing; signed installs are tested in
@@ -127,12 +144,39 @@ def test_version_ranges_resolve_to_the_expected_release(
     assert _dry_run_version(venv, spec, "anya-ext-ranger") == version
 
 
+@BOTH_TOOLS
+def test_the_configured_tool_resolves_and_installs(venv: Venv) -> None:
+    tool = venv.extra_env["ANYA_INSTALL__TOOL"]
+    result = venv.anya_json("install", "ranger@1.0.0")
+    assert (result["resolver"], result["installer"]) == (tool, tool)
+    assert _freeze(venv)["anya-ext-ranger"] == "1.0.0"
+
+
+@BOTH_TOOLS
+def test_an_index_added_by_the_users_uv_or_pip_settings_is_not_consulted(
+    venv: Venv, extra_index: str, tmp_path: Path
+) -> None:
+    """The resolver reads the one index it is given: an extra index (or find-links, or a
+    pip.conf) exported in the user's shell would let it pick releases nobody checked."""
+    pip_conf = tmp_path / "pip.conf"
+    pip_conf.write_text(f"[global]\nextra-index-url = {extra_index}\n")
+    result = venv.anya_json(
+        "install", "--dry-run", "ranger",
+        UV_EXTRA_INDEX_URL=extra_index, UV_INDEX_STRATEGY="unsafe-best-match",
+        PIP_EXTRA_INDEX_URL=extra_index, PIP_CONFIG_FILE=str(pip_conf),
+    )  # fmt: skip
+    assert [(c["name"], c["new_version"]) for c in result["changes"]] == [
+        ("anya-ext-ranger", "2.0.0")
+    ]
+
+
 def test_dry_run_changes_nothing(venv: Venv) -> None:
     before = _freeze(venv)
     venv.anya_json("install", "--dry-run", "ranger")
     assert _freeze(venv) == before
 
 
+@BOTH_TOOLS
 def test_install_then_update_then_refuse_a_silent_downgrade(venv: Venv) -> None:
     assert _install(venv, "ranger@~1.1").returncode == 0
     assert _freeze(venv)["anya-ext-ranger"] == "1.1.0"
@@ -156,11 +200,13 @@ def test_a_feature_brings_its_requirements(venv: Venv) -> None:
     assert row["enabled_features"] == ["tor"]
 
 
+@BOTH_TOOLS
 def test_default_features_are_installed_unless_features_are_named(venv: Venv) -> None:
     assert _install(venv, "defaulted").returncode == 0
     assert "anya-ext-torlib" in _freeze(venv)
 
 
+@BOTH_TOOLS
 def test_conflicting_requirements_are_explained_and_nothing_changes(venv: Venv) -> None:
     before = _freeze(venv)
     done = _install(venv, "left", "right")
@@ -321,6 +367,7 @@ def test_a_mirror_serving_older_releases_than_seen_before_is_refused(
     assert _freeze(venv) == before
 
 
+@BOTH_TOOLS
 def test_install_stores_extension_config_then_uninstall_removes_it(venv: Venv) -> None:
     done = _install(venv, "ranger@1.0.0", "--config", "greeting=gm")
     assert done.returncode == 0, done.stderr
