@@ -36,40 +36,37 @@ from anya_plugins.install.settings import (
 )
 
 
+def _load(tmp_path: Path, text: str, **environ: str) -> InstallSettings:
+    config_file = tmp_path / "extensions.toml"
+    config_file.write_text(text)
+    return load_install_settings(load_config(config_file, environ=environ))
+
+
 def test_uv_is_the_default_tool(tmp_path: Path) -> None:
-    settings = load_install_settings(load_config(tmp_path / "missing.toml", environ={}))
+    settings = _load(tmp_path, "")
     assert settings.tool == "uv"
     assert isinstance(settings.resolver(), UvResolver)
     assert isinstance(settings.installer(), UvInstaller)
 
 
 def test_the_environment_picks_pip_over_the_file(tmp_path: Path) -> None:
-    config_file = tmp_path / "extensions.toml"
-    config_file.write_text('[install]\ntool = "uv"\n')
-    settings = load_install_settings(
-        load_config(config_file, environ={"ANYA_INSTALL__TOOL": "pip"})
-    )
+    settings = _load(tmp_path, '[install]\ntool = "uv"\n', ANYA_INSTALL__TOOL="pip")
     assert settings.tool == "pip"
     assert isinstance(settings.resolver(), PipResolver)
     assert isinstance(settings.installer(), PipInstaller)
 
 
 def test_an_unknown_tool_is_a_config_error_naming_where_it_was_set(tmp_path: Path) -> None:
-    config_file = tmp_path / "extensions.toml"
-    config_file.write_text('[install]\ntool = "poetry"\n')
     with pytest.raises(ConfigError) as raised:
-        load_install_settings(load_config(config_file, environ={}))
+        _load(tmp_path, '[install]\ntool = "poetry"\n')
     assert "install.tool" in raised.value.message
-    assert f"{config_file}:2" in raised.value.message
+    assert f"{tmp_path / 'extensions.toml'}:2" in raised.value.message
     assert raised.value.exit_code == 4
 
 
 def test_an_unknown_install_key_is_refused(tmp_path: Path) -> None:
-    config_file = tmp_path / "extensions.toml"
-    config_file.write_text("[install]\nresolver = 'uv'\n")
-    with pytest.raises(ConfigError) as raised:
-        load_install_settings(load_config(config_file, environ={}))
-    assert "resolver" in raised.value.message
+    with pytest.raises(ConfigError, match="resolver"):
+        _load(tmp_path, "[install]\nresolver = 'uv'\n")
 
 
 def test_the_uv_found_is_the_one_anya_plugins_depends_on() -> None:
