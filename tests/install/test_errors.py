@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 from anya_plugins.install.resolver import (
     PipResolver,
     RequirementNotFound,
+    Resolution,
     ResolutionConflict,
     Resolver,
     ResolveRequest,
@@ -152,45 +154,44 @@ def resolver(request: pytest.FixtureRequest) -> Resolver:
     return UvResolver(uv()) if request.param == "uv" else PipResolver()
 
 
-def _request(venv: Venv, url: str, *requirements: str) -> ResolveRequest:
-    return ResolveRequest(requirements=requirements, index_url=url, python=venv.python)
+Resolve = Callable[..., Resolution]
 
 
-def test_the_resolver_says_a_dependency_is_not_found(
-    resolver: Resolver, venv: Venv, published: Registry
-) -> None:
+@pytest.fixture
+def resolve(resolver: Resolver, venv: Venv, published: Registry) -> Resolve:
+    """Resolve requirements for ``venv`` against anya/primary (or ``url``)."""
     primary = f"{published.url}/anya/primary/+simple/"
+
+    def run(*requirements: str, url: str = primary) -> Resolution:
+        return resolver.resolve(ResolveRequest(requirements, index_url=url, python=venv.python))
+
+    return run
+
+
+def test_the_resolver_says_a_dependency_is_not_found(resolve: Resolve) -> None:
     with pytest.raises(RequirementNotFound) as raised:
-        resolver.resolve(_request(venv, primary, "anya-ext-orphaned"))
+        resolve("anya-ext-orphaned")
     assert raised.value.projects == (MISSING_DEPENDENCY,)
     assert raised.value.exit_code == 8
     assert raised.value.message.startswith(f"not found on the index: {MISSING_DEPENDENCY}")
 
 
-def test_the_resolver_says_a_requested_name_is_not_found(
-    resolver: Resolver, venv: Venv, published: Registry
-) -> None:
-    primary = f"{published.url}/anya/primary/+simple/"
+def test_the_resolver_says_a_requested_name_is_not_found(resolve: Resolve) -> None:
     with pytest.raises(RequirementNotFound) as raised:
-        resolver.resolve(_request(venv, primary, "anya-ext-no-such-extension"))
+        resolve("anya-ext-no-such-extension")
     assert raised.value.projects == ("anya-ext-no-such-extension",)
 
 
-def test_the_resolver_says_a_version_conflict_is_a_conflict(
-    resolver: Resolver, venv: Venv, published: Registry
-) -> None:
-    primary = f"{published.url}/anya/primary/+simple/"
+def test_the_resolver_says_a_version_conflict_is_a_conflict(resolve: Resolve) -> None:
     with pytest.raises(ResolutionConflict) as raised:
-        resolver.resolve(_request(venv, primary, "anya-ext-older-side", "anya-ext-newer-side"))
+        resolve("anya-ext-older-side", "anya-ext-newer-side")
     assert raised.value.exit_code == 9
     assert "anya-ext-pivot" in raised.value.message
 
 
-def test_an_index_the_resolver_cannot_reach_is_a_source_error(
-    resolver: Resolver, venv: Venv
-) -> None:
+def test_an_index_the_resolver_cannot_reach_is_a_source_error(resolve: Resolve) -> None:
     with pytest.raises(ResolverUnreachable) as raised:
-        resolver.resolve(_request(venv, DEAD_URL, "anya-ext-flagged"))
+        resolve("anya-ext-flagged", url=DEAD_URL)
     assert raised.value.exit_code == 8
     assert "could not reach the index" in raised.value.message
     assert "Connection refused" in raised.value.message
