@@ -260,14 +260,21 @@ def update_extensions(
     if not chosen:
         raise UsageError("no extensions are installed")
     receipts = read_receipts(env)
+    if target.source is not None:
+        from anya_plugins.install.auditing import audit_log, refusals_recorded
+
+        log = audit_log(_config(target))
+        with refusals_recorded(log, "update", chosen, target.source_name):
+            for name in chosen:
+                refuse_source_switch(
+                    receipts.get(name), target.source_name, allow_switch=switch_source
+                )
     by_source: dict[str, list[str]] = {}
     for name in chosen:
         receipt = receipts.get(name)
-        if target.source is not None:
-            source = target.source_name
-            refuse_source_switch(receipt, source, allow_switch=switch_source)
-        else:
-            source = receipt.source if receipt is not None else target.source_name
+        source = (
+            receipt.source if receipt is not None and target.source is None else target.source_name
+        )
         features = receipt.features if receipt is not None else ()
         by_source.setdefault(source, []).append(
             f"{name}[{','.join(features)}]" if features else name

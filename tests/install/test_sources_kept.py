@@ -111,6 +111,13 @@ def test_a_private_extension_is_never_replaced_from_a_public_source(venv: Venv) 
         assert "never replaced from community" in done.stderr
         assert _versions(venv) == before
     assert _receipt_source(venv, "anya-ext-keep-vault") == "enterprise.acme"
+    log = (venv.home / "data" / "audit.jsonl").read_text().splitlines()
+    refusals = [entry for entry in map(json.loads, log) if entry["result"] == "refused"]
+    assert [(entry["action"], entry["details"]["error"]) for entry in refusals] == [
+        ("install", "SourceSwitchRefused"),
+        ("install", "SourceSwitchRefused"),
+        ("update", "SourceSwitchRefused"),
+    ]
 
 
 def test_a_public_extension_changes_source_only_when_asked(venv: Venv) -> None:
