@@ -264,18 +264,21 @@ def test_downloads_are_not_capped_and_still_stream(serve: ServeRoutes) -> None:
     assert max(sizes) <= 64 * 1024
 
 
-def test_the_caps_have_defaults_and_are_read_from_every_layer(tmp_path: Path) -> None:
+def test_the_caps_and_the_ca_bundle_are_read_from_every_layer(tmp_path: Path) -> None:
     defaults = parse_sources({}, environ={"ANYA_CACHE_DIR": str(tmp_path)}).limits
     config_file = tmp_path / "extensions.toml"
     config_file.write_text("[sources]\nmax_page_mb = 50\nread_seconds = 30\n")
-    config = load_config(config_file, environ={"ANYA_SOURCES__MAX_METADATA_MB": "0.5"})
+    environ = {"ANYA_SOURCES__MAX_METADATA_MB": "0.5", "ANYA_SOURCES__CA_BUNDLE": "~/corp.pem"}
+    config = load_config(config_file, environ=environ)
 
-    limits = load_sources(config, environ={"ANYA_CACHE_DIR": str(tmp_path)}).limits
+    settings = load_sources(config, environ={"ANYA_CACHE_DIR": str(tmp_path)})
+    limits = settings.limits
 
     assert defaults == LimitSettings(DEFAULT_MAX_PAGE_MB, DEFAULT_MAX_METADATA_MB, 60)
     assert DEFAULT_READ_SECONDS == 60
     assert (limits.max_page_bytes, limits.max_metadata_bytes) == (50 * MIB, MIB // 2)
     assert limits.read_seconds == 30
+    assert settings.ca_bundle == Path("~/corp.pem").expanduser()
 
 
 @pytest.mark.parametrize("key", ["max_page_mb", "max_metadata_mb", "read_seconds"])
