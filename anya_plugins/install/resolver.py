@@ -224,6 +224,11 @@ class PipResolver:
                 command.append("--upgrade")
             done = _run([*command, *request.requirements], "pip")
             if done.returncode != 0:
+                if "No module named pip" in done.stderr:
+                    raise ResolverFailed(
+                        f"{request.python} has no pip to resolve with",
+                        hint='install pip into that environment, or set [install] tool = "uv"',
+                    )
                 _raise_for(_pip_complaint(done), "pip")
             try:
                 report = report_file.read_text()

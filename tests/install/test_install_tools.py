@@ -22,6 +22,7 @@ from anya_plugins.install.resolver import (
     UV_MINIMUM,
     Pin,
     PipResolver,
+    ResolveRequest,
     ResolverFailed,
     UvResolver,
     find_uv,
@@ -167,3 +168,17 @@ def test_pip_plan_reads_the_installation_report() -> None:
 def test_a_pip_report_we_cannot_read_is_refused() -> None:
     with pytest.raises(ResolverFailed, match="pip's report could not be read"):
         pip_plan(json.dumps({"version": "1"}))
+
+
+def test_pip_chosen_for_an_environment_without_pip_says_so(tmp_path: Path) -> None:
+    uv = find_uv()
+    assert uv is not None
+    subprocess.run(
+        [uv, "venv", "--quiet", "--python", sys.executable, tmp_path / "bare"], check=True
+    )
+    request = ResolveRequest(
+        ("anya-ext-ranger",), "http://127.0.0.1:9/simple/", tmp_path / "bare" / "bin" / "python"
+    )
+    with pytest.raises(ResolverFailed, match="has no pip to resolve with") as raised:
+        PipResolver().resolve(request)
+    assert 'tool = "uv"' in (raised.value.hint or "")
