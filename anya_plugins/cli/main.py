@@ -70,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _recover_interrupted_install() -> None:
-    """An install killed midway is rolled back before any command looks at the environment."""
+    """An install killed midway is rolled back before any command looks at the environment;
+    one still running (its lock held) is left alone."""
     from anya_plugins.install.interrupted import interrupted_here
 
     if not interrupted_here():
@@ -79,7 +80,7 @@ def _recover_interrupted_install() -> None:
     from anya_plugins.install import journal
     from anya_plugins.install.environment import TargetEnvironment
 
-    recovery = journal.rollback(TargetEnvironment.of())
+    recovery = journal.recover(TargetEnvironment.of())
     if recovery is not None:
         render.error(
             f"an install was interrupted; rolled back ({recovery.removed} paths removed, "

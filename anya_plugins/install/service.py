@@ -200,29 +200,25 @@ class UninstallResult:
 def uninstall_extensions(names: Sequence[str], target: Target = Target()) -> UninstallResult:
     """Remove extensions under the journal; their receipts go with them."""
     env = TargetEnvironment.of(target.python)
-    journal.rollback(env)
-    installed = env.installed()
     dists = [distribution_name(name) for name in names]
     from anya_plugins.install.settings import load_install_settings
 
     installer = load_install_settings(_config(target)).installer()
-    missing = [name for name in dists if name not in installed]
-    if missing:
-        from anya_plugins.errors import ExtensionNotFound
+    with journal.exclusive(env):
+        installed = env.installed()
+        missing = [name for name in dists if name not in installed]
+        if missing:
+            from anya_plugins.errors import ExtensionNotFound
 
-        raise ExtensionNotFound(f"not installed: {', '.join(missing)}")
-    journal.begin(env, [installed[name] for name in dists])
-    try:
-        installer.uninstall(env, dists)
-    except BaseException:
-        journal.rollback(env)
-        raise
-    journal.commit(env)
+            raise ExtensionNotFound(f"not installed: {', '.join(missing)}")
+        with journal.step(env, [installed[name] for name in dists]):
+            installer.uninstall(env, dists)
+            for name in dists:
+                remove_receipt(env, name)
     from anya_plugins.install.auditing import audit_log
 
     log = audit_log(_config(target))
     for name in dists:
-        remove_receipt(env, name)
         log.record("uninstall", extension=name, version=installed[name].version)
     return UninstallResult(tuple(dists))
 

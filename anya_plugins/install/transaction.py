@@ -30,7 +30,6 @@ from anya_plugins.install.resolver import (
     Resolution,
     Resolver,
     ResolveRequest,
-    ResolverFailed,
     default_resolver,
 )
 from anya_plugins.install.specs import RequestedExtension, parse_spec, requirement_text
@@ -38,6 +37,7 @@ from anya_plugins.metadata.taxonomy import DIST_NAME_PREFIX
 from anya_plugins.sources.download import Progress, download
 from anya_plugins.sources.settings import SourcesSettings
 from anya_plugins.sources.simple import FileLink, ProjectPage, SimpleIndex
+from anya_plugins.sources.snapshot import CheckedPages
 
 
 class InstallRefused(AnyaError):
@@ -146,26 +146,30 @@ class Transaction:
 
     def install(self, typed: Sequence[str]) -> InstallResult:
         """Install the typed specs (``name``, ``name@^1.2``, ``name[feature]``...)."""
-        recovered = journal.rollback(self.env)
         specs = [parse_spec(text) for text in typed]
         index = SimpleIndex.from_settings(self.settings, self.options.source)
-        for spec in specs:
-            # Our own client first, on a fresh page: an unreachable index, an unknown name or a
-            # rolled-back mirror is said plainly, and the mirror that answered goes first for
-            # uv, so the resolver sees what was checked.
-            index.project_page(spec.name, refresh=True)
-        index_url, resolution = self._resolve(index, specs)
-        with tempfile.TemporaryDirectory(prefix="anya-download-") as scratch:
-            candidates = self._download(index, index_url, resolution.to_install, Path(scratch))
+        with (
+            journal.exclusive(self.env) as recovered,
+            tempfile.TemporaryDirectory(prefix="anya-download-") as scratch,
+            CheckedPages(index, Path(scratch)) as pages,
+        ):
+            for spec in specs:
+                # Our own client first: an unreachable index, an unknown name or a rolled-back
+                # mirror is said plainly before the resolver runs.
+                pages.page(spec.name)
+            resolution = self._resolve(pages, specs)
+            candidates = self._download(pages, resolution.to_install, Path(scratch))
             check_requested_features(self.env, specs, {c.pin.name: c.path for c in candidates})
             specs, candidates, resolution = self._with_default_features(
-                index, specs, candidates, resolution, Path(scratch)
+                pages, specs, candidates, resolution, Path(scratch)
             )
             self._check(candidates)
+            self._raise_marks(index, candidates)
             changes = tuple(_change(candidate) for candidate in candidates)
             if not self.options.dry_run and candidates:
-                self._install_step(candidates)
-                self._write_receipts(candidates, specs)
+                with self._install_step(candidates):
+                    self._write_receipts(candidates, specs)
+            index_url = _index_base(pages.page(specs[0].name))
         return InstallResult(
             requested=tuple(typed),
             changes=changes,
@@ -234,6 +238,8 @@ class Transaction:
             refuse_unmet(
                 requirement_closure(roots, result, markers), "the locked set", hint=_RELOCK
             )
+            for source, index in indexes.items():
+                self._raise_marks(index, [c for c in candidates if c.source == source])
             if not self.options.dry_run and (candidates or removing):
                 with self._sync_step(candidates, removing):
                     for candidate, entry in zip(candidates, wanted, strict=True):
@@ -316,41 +322,44 @@ class Transaction:
             self._installed = {name: dist.version for name, dist in self.env.installed().items()}
         return self._installed
 
-    def _resolve(
-        self, index: SimpleIndex, specs: Sequence[RequestedExtension]
-    ) -> tuple[str, Resolution]:
-        """Resolve against the first mirror that lets the resolver finish."""
-        failures: list[str] = []
-        for base in index.mirrors.order():
-            request = ResolveRequest(
-                requirements=tuple(requirement_text(spec) for spec in specs),
-                index_url=base,
-                python=self.env.python,
-                prerelease=self.options.prerelease,
-                upgrade=self.options.upgrade,
-            )
-            try:
-                return base, self.resolver.resolve(request)
-            except ResolverFailed as error:
-                failures.append(f"{base}: {error.message}")
-        raise ResolverFailed("no mirror could serve the resolution:\n" + "\n".join(failures))
+    def _resolve(self, pages: CheckedPages, specs: Sequence[RequestedExtension]) -> Resolution:
+        """Resolve against the checked pages (and nothing else); a check that failed while
+        the resolver read them is raised in place of the resolver's own complaint."""
+        request = ResolveRequest(
+            requirements=tuple(requirement_text(spec) for spec in specs),
+            index_url=pages.url,
+            python=self.env.python,
+            prerelease=self.options.prerelease,
+            upgrade=self.options.upgrade,
+        )
+        try:
+            resolution = self.resolver.resolve(request)
+        except AnyaError as error:
+            pages.raise_failure()
+            source = pages.index.mirrors.primary
+            error.message = error.message.replace(pages.url, source)
+            error.args = (error.message,)
+            raise
+        pages.raise_failure()
+        return resolution
 
     def _download(
         self,
-        index: SimpleIndex,
-        index_url: str,
+        pages: CheckedPages,
         pins: Sequence[Pin],
         scratch: Path,
         known: Sequence[Candidate] = (),
     ) -> list[Candidate]:
         installed = self._installed_versions()
         already = {candidate.pin: candidate for candidate in known}
+        index = pages.index
         candidates = []
         for pin in pins:
             if pin in already:
                 candidates.append(already[pin])
                 continue
-            page = index.project_page(pin.name, refresh=True)  # what the resolver saw
+            page = pages.page(pin.name)  # the very page the resolver saw
+            index_url = _index_base(page)
             if self.options.private_source:
                 _refuse_mixed_origins(page, index_url)
             link = self._choose(page, pin)
@@ -402,7 +411,7 @@ class Transaction:
 
     def _with_default_features(
         self,
-        index: SimpleIndex,
+        pages: CheckedPages,
         specs: list[RequestedExtension],
         candidates: list[Candidate],
         resolution: Resolution,
@@ -431,8 +440,8 @@ class Transaction:
             needs_more |= any(f.requires for f in contract.features if f.name in switched_on)
         if widened == specs or not needs_more:
             return widened, candidates, resolution
-        index_url, resolution = self._resolve(index, widened)
-        downloaded = self._download(index, index_url, resolution.to_install, scratch, candidates)
+        resolution = self._resolve(pages, widened)
+        downloaded = self._download(pages, resolution.to_install, scratch, candidates)
         return widened, downloaded, resolution
 
     def _check(self, candidates: Sequence[Candidate]) -> None:
@@ -444,11 +453,21 @@ class Transaction:
         for set_check in self.set_checks:
             set_check(candidates)
 
-    def _install_step(self, candidates: Sequence[Candidate]) -> None:
+    def _raise_marks(self, index: SimpleIndex, candidates: Sequence[Candidate]) -> None:
+        """Rollback protection learns only from releases downloaded and verified: a listing
+        alone (a lying mirror's fake 99.0.0) raises no mark."""
+        if index.marks is None:
+            return
+        for candidate in candidates:
+            index.marks.record(index.mirrors.primary, candidate.pin.name, candidate.pin.version)
+
+    @contextmanager
+    def _install_step(self, candidates: Sequence[Candidate]) -> Iterator[None]:
+        """Install the verified files under the journal; the block (the receipts) is part of
+        the same all-or-nothing step."""
         installed = self.env.installed()
         replacing = [installed[c.pin.name] for c in candidates if c.pin.name in installed]
-        journal.begin(self.env, replacing)
-        try:
+        with journal.step(self.env, replacing):
             self.installer.install(
                 self.env,
                 [
@@ -456,10 +475,7 @@ class Transaction:
                     for c in candidates
                 ],
             )
-        except BaseException:
-            journal.rollback(self.env)
-            raise
-        journal.commit(self.env)
+            yield
 
     def _write_receipts(
         self, candidates: Sequence[Candidate], specs: Sequence[RequestedExtension]
@@ -564,6 +580,11 @@ def _refuse_mixed_origins(page: ProjectPage, index_url: str) -> None:
             "a private name must never be satisfied from a public index",
             hint="check the registry's private-index protection",
         )
+
+
+def _index_base(page: ProjectPage) -> str:
+    """The index URL (of the mirror that served ``page``): the page URL less the project."""
+    return page.used_url.removesuffix("/").removesuffix(page.name) or page.used_url
 
 
 def _change(candidate: Candidate) -> Change:
