@@ -80,7 +80,7 @@ def _tree(venv: Venv) -> dict[str, str]:
             path = Path(directory, name)
             relative = str(path.relative_to(venv.path))
             files[relative] = (
-                f"link:{os.readlink(path)}"
+                f"link:{path.readlink()}"
                 if path.is_symlink()
                 else hashlib.sha256(path.read_bytes()).hexdigest()
             )
