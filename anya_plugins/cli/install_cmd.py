@@ -114,10 +114,15 @@ def _reporting_interrupt(
 
     def handler(args: argparse.Namespace) -> int:
         from anya_plugins.install.environment import TargetEnvironment
-        from anya_plugins.install.interruption import reporting_interrupt
+        from anya_plugins.install.interruption import HELD_BACK_NOTE, reporting_interrupt
 
         env = TargetEnvironment.of(args.python)
-        outcome = reporting_interrupt(env, requested(args), lambda: command(args))
+        outcome = reporting_interrupt(
+            env,
+            requested(args),
+            lambda: command(args),
+            held_back=lambda: None if args.json else render.say(HELD_BACK_NOTE),
+        )
         if isinstance(outcome, int):
             return outcome
         _show_result(args, outcome)

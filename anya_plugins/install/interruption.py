@@ -1,11 +1,15 @@
 """Ctrl-C during an install, update or sync: say what it left, and never hide a finished install.
 
 The transaction's journal already makes the install step all-or-nothing. What a person
-needs after pressing Ctrl-C is the outcome: nothing changed (interrupted before, or during
-the install step, which was rolled back), or — when the interrupt arrived after the install
-was complete — the install, reported as done. The first Ctrl-C interrupts; later ones are
-ignored until the rollback and this report are finished, so a second press cannot cut a
-rollback short.
+needs after pressing Ctrl-C is the outcome:
+
+- before the install step, or during it: the command stops, an install step cut short is
+  rolled back, and "nothing changed" is said (exit 130);
+- after the install step committed: the interrupt is held back until the command has
+  finished what follows (the audit log, the receipts' companions, the report), and the
+  install is reported as done (exit 0). A second Ctrl-C is not held back.
+
+While a rollback runs, further Ctrl-Cs are ignored, so a second press cannot cut it short.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ INTERRUPTED_EXIT = 130
 T = TypeVar("T")
 
 COMPLETED_NOTE = "interrupted after the install was complete: the changes above stand"
+HELD_BACK_NOTE = "interrupted after the install was complete: it was finished, and stands"
 
 
 class InstallInterrupted(AnyaError):
@@ -41,29 +46,31 @@ class InstallInterrupted(AnyaError):
 
 
 def reporting_interrupt(
-    env: TargetEnvironment, requested: Sequence[str], run: Callable[[], T]
+    env: TargetEnvironment,
+    requested: Sequence[str],
+    run: Callable[[], T],
+    *,
+    held_back: Callable[[], None] = lambda: None,
 ) -> T | InstallResult:
-    """Run ``run`` (one install, update or sync into ``env``); on Ctrl-C, find out what it left.
+    """Run ``run`` (one install, update or sync into ``env``) and answer Ctrl-C by what it left.
 
     Raises InstallInterrupted when nothing changed (after rolling back an install step the
-    interrupt cut short); returns the install as an InstallResult, with a note, when the
-    interrupt came after it was complete.
+    interrupt cut short). An interrupt that comes once the environment has changed and no
+    install step is under way is held back: ``run`` finishes, its value is returned, and
+    ``held_back`` is called to say so. Should ``run`` be stopped after its install was
+    complete all the same (a second Ctrl-C), the install is returned as an InstallResult
+    with a note.
     """
-    before = installed_dists(env)
-    during_step: list[bool] = []  # whether the install step had begun when Ctrl-C came
-
-    def note_step() -> None:
-        during_step.append(journal.pending(env))
-
-    with _first_interrupt_only(note_step):
+    watch = _Watch(env)
+    with watch.handling_interrupts():
         try:
-            return run()
+            value = run()
         except KeyboardInterrupt:
             recovered = journal.recover(env) if journal.pending(env) else None
-            changes = _changes(env, before, installed_dists(env))
+            changes = _changes(env, watch.before, installed_dists(env))
             if not changes:
                 raise InstallInterrupted(
-                    _nothing_changed(during_step[0] if during_step else None, recovered),
+                    _nothing_changed(watch.during_step, recovered),
                     hint="run the command again to install",
                 ) from None
             return InstallResult(
@@ -75,6 +82,43 @@ def reporting_interrupt(
                 dry_run=False,
                 notes=(COMPLETED_NOTE,),
             )
+    if watch.held_back:
+        held_back()
+    return value
+
+
+class _Watch:
+    """The state an interrupt is judged by: what was installed before, whether an install
+    step is under way (its journal), whether an interrupt was held back."""
+
+    def __init__(self, env: TargetEnvironment) -> None:
+        self.env = env
+        self.before = installed_dists(env)
+        self.during_step: bool | None = None
+        self.held_back = False
+
+    @contextmanager
+    def handling_interrupts(self) -> Iterator[None]:
+        """SIGINT handled by :meth:`_interrupt` while the block runs. Only the main thread
+        handles signals: elsewhere the block runs as it is (Python's KeyboardInterrupt)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, self._interrupt)
+        try:
+            yield
+        finally:
+            signal.signal(
+                signal.SIGINT, signal.default_int_handler if previous is None else previous
+            )
+
+    def _interrupt(self, _signum: int, _frame: FrameType | None) -> None:
+        self.during_step = journal.pending(self.env)
+        if not self.during_step and not self.held_back and installed_dists(self.env) != self.before:
+            self.held_back = True  # committed: let the command finish; a second press stops it
+            return
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the rollback and report run undisturbed
+        raise KeyboardInterrupt
 
 
 def _nothing_changed(during_step: bool | None, recovered: Recovery | None) -> str:
@@ -122,24 +166,3 @@ def _changes(
         )
         for name in changed
     )
-
-
-@contextmanager
-def _first_interrupt_only(on_interrupt: Callable[[], None]) -> Iterator[None]:
-    """The first SIGINT calls ``on_interrupt`` then raises KeyboardInterrupt; later ones are
-    ignored until the block ends (the rollback and the report run undisturbed). Only the
-    main thread handles signals: elsewhere the block runs as it is."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(_signum: int, _frame: FrameType | None) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        on_interrupt()
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
