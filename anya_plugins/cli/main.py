@@ -133,7 +133,7 @@ def _overrides(argv: list[str]) -> list[str]:
     is the command's own option, e.g. ``install --config``)."""
     end = _command_position(argv)
     end = len(argv) if end is None else end
-    values = [argv[i + 1] for i, arg in enumerate(argv[: end - 1]) if arg == "--config"]
+    values = [argv[i + 1] for i in range(end - 1) if argv[i] == "--config"]
     return values + [arg.split("=", 1)[1] for arg in argv[:end] if arg.startswith("--config=")]
 
 
