@@ -58,20 +58,24 @@ def make_host(args: argparse.Namespace) -> Host:
     return Host(config_overrides=args.config_overrides)
 
 
-def installed_with() -> dict[str, tuple[str, ...]]:
-    """The features each distribution of this environment was installed with (its receipt)."""
+def installed_with(host: Host) -> dict[str, tuple[str, ...]]:
+    """The features each extension was installed with (its receipt, if it is still the
+    version installed), for the features column of ``list`` and ``info``."""
+    from packaging.utils import canonicalize_name
+
     from anya_plugins.install.environment import TargetEnvironment
     from anya_plugins.install.receipts import read_receipts
 
-    return {
-        name: receipt.features for name, receipt in read_receipts(TargetEnvironment.of()).items()
-    }
+    versions = {str(canonicalize_name(e.dist_name)): e.version for e in host.extensions}
+    receipts = read_receipts(TargetEnvironment.of(), versions)
+    return {name: receipt.features for name, receipt in receipts.items()}
 
 
 def list_command(args: argparse.Namespace) -> int:
     from anya_plugins.host.inventory import list_extensions
 
-    reports = list_extensions(make_host(args), load=not args.no_load, recorded=installed_with())
+    host = make_host(args)
+    reports = list_extensions(host, load=not args.no_load, recorded=installed_with(host))
     if args.json:
         render.say(render.to_json(reports))
         return 0
@@ -94,8 +98,9 @@ def info_command(args: argparse.Namespace) -> int:
     if args.remote:
         return remote_info_command(args)
     try:
+        host = make_host(args)
         report = extension_info(
-            make_host(args), args.name, load=not args.no_load, recorded=installed_with()
+            host, args.name, load=not args.no_load, recorded=installed_with(host)
         )
     except ExtensionNotFound as missing:
         from anya_plugins.sources.errors import SourceError

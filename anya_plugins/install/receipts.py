@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -64,13 +65,18 @@ def write_receipt(env: TargetEnvironment, receipt: Receipt) -> Path:
     return target
 
 
-def read_receipts(env: TargetEnvironment) -> dict[str, Receipt]:
-    """Receipts of distributions that are still installed at the recorded version."""
-    installed = env.installed_versions()
+def read_receipts(
+    env: TargetEnvironment, installed: Mapping[str, str] | None = None
+) -> dict[str, Receipt]:
+    """Receipts of distributions that are still installed at the recorded version;
+    ``installed`` (name -> version), when the caller knows it, spares reading every
+    distribution's metadata."""
     found: dict[str, Receipt] = {}
     directory = receipts_dir(env)
     if not directory.is_dir():
         return found
+    if installed is None:
+        installed = env.installed_versions()
     for file in sorted(directory.glob("*.json")):
         data = json.loads(file.read_text())
         data["features"] = tuple(data.get("features", ()))
