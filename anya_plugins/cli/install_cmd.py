@@ -131,6 +131,20 @@ def _reporting_interrupt(
     return handler
 
 
+def _check_store_config(values: list[str]) -> None:
+    """``install --config`` values are KEY=VALUE: refused before anything is installed (they
+    are stored after the install, which would otherwise have happened already)."""
+    for item in values:
+        key, equals, _value = item.partition("=")
+        if not equals or not key:
+            from anya_plugins.errors import UsageError
+
+            raise UsageError(
+                f"--config {item!r}: expected KEY=VALUE",
+                hint="e.g. install lightning --config port=9735 (or lightning.port=9735)",
+            )
+
+
 def _target(args: argparse.Namespace) -> Any:
     from anya_plugins.install.service import Target
 
@@ -145,6 +159,7 @@ def _target(args: argparse.Namespace) -> Any:
 def install_command(args: argparse.Namespace) -> int:
     from anya_plugins.install.service import install_extensions
 
+    _check_store_config(args.store_config)
     with download_progress(not args.json) as progress:
         result = install_extensions(
             args.specs,

@@ -214,6 +214,17 @@ def test_a_config_override_without_equals_is_a_usage_error_before_anything_loads
     assert done.stdout == ""
 
 
+@pytest.mark.parametrize("value", ["greeting", "=gm"])
+def test_an_install_config_value_without_a_key_is_refused_before_installing(
+    venv: Venv, value: str
+) -> None:
+    before = _freeze(venv)
+    done = venv.anya_ext("install", "weighty", "--config", value)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"--config {value!r}: expected KEY=VALUE" in done.stderr
+    assert _freeze(venv) == before
+
+
 # --- Ctrl-C ---------------------------------------------------------------------------
 
 
