@@ -9,13 +9,18 @@ RFC 8785 canonical JSON without the ``hash`` key. A line is that canonical JSON 
 
 :func:`verify_log` recomputes every hash and follows the chain, naming the line where an
 entry was edited, removed, inserted or reordered. Removing entries from the *end* leaves a
-valid, shorter chain: keep :attr:`LogReport.head` somewhere else and pass it back as
-``expected_head`` to catch that too.
+valid, shorter chain: that is caught by the *anchors*, files elsewhere (the user's data
+directory, each environment the entry concerns) to which every append copies the new head
+(``seq`` and ``hash``); a log whose entry at an anchored ``seq`` is missing or different was
+cut. An anchor is moved forward only while it agrees with the log, so a cut stays visible
+after later appends. A head noted by hand can still be passed as ``expected_head``.
 
 Appends take a lock beside the log (``<log>.lock``), write the whole line with one
 ``O_APPEND`` write and fsync it. A writer killed mid-line leaves a last line without its
 newline: :func:`verify_log` reports that as ``truncated``, not as tampering, and the next
-append cuts the fragment off and records it in a ``log-repair`` entry before its own.
+append cuts the fragment off and records it in a ``log-repair`` entry before its own. A last
+line that lacks only its newline is a whole entry (no strict prefix of a JSON object parses):
+it is read as one, and the next append gives it its newline.
 """
 
 from __future__ import annotations
@@ -88,6 +93,14 @@ class LogProblem:
 
 
 @dataclass(frozen=True)
+class LogHead:
+    """The last entry of a log at some moment, as an anchor keeps it."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
 class LogReport:
     """What :func:`verify_log` found."""
 
@@ -97,6 +110,9 @@ class LogReport:
     head: str | None
     """The hash of the last entry; keep it elsewhere to detect entries removed from the end."""
     problems: tuple[LogProblem, ...] = ()
+    head_seq: int | None = None
+    anchored: tuple[str, ...] = ()
+    """The anchor files that hold a head of this log, each checked against it."""
 
     @property
     def ok(self) -> bool:
@@ -128,10 +144,18 @@ class LogReport:
 
 
 class AuditLog:
-    """Appending to the audit log at ``path``; safe across threads and processes."""
+    """Appending to the audit log at ``path``; safe across threads and processes. After each
+    append the new head is copied to every file of ``anchors``."""
 
-    def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        anchors: Sequence[Path] = (),
+        lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+    ) -> None:
         self.path = path
+        self.anchors = tuple(anchors)
         self.lock_timeout = lock_timeout
 
     def record(
@@ -153,7 +177,10 @@ class AuditLog:
             if fragment is not None:
                 os.ftruncate(descriptor, fragment.offset)
                 previous = _append(descriptor, self.path, previous, fragment.repair_facts())
-            return _append(descriptor, self.path, previous, facts)
+            entry = _append(descriptor, self.path, previous, facts)
+            for anchor in self.anchors:
+                _move_anchor(anchor, self.path, descriptor, entry)
+            return entry
 
     @contextmanager
     def _appending(self) -> Iterator[int]:
@@ -191,7 +218,7 @@ def read_log(path: Path) -> tuple[LogEntry, ...]:
     line a killed writer leaves is not an entry and is left out; any other line that is not
     an entry is an AuditLogError naming it."""
     entries = []
-    for number, line in enumerate(_complete_lines(_read(path)), start=1):
+    for number, line in enumerate(_entry_lines(_read(path)), start=1):
         entry = _parse(line)
         if isinstance(entry, str):
             raise AuditLogError(f"{path}:{number}: {entry}", hint="run verify_log on the log")
@@ -199,14 +226,17 @@ def read_log(path: Path) -> tuple[LogEntry, ...]:
     return tuple(entries)
 
 
-def verify_log(path: Path, *, expected_head: str | None = None) -> LogReport:
+def verify_log(
+    path: Path, *, expected_head: str | None = None, anchors: Sequence[Path] = ()
+) -> LogReport:
     """Check every entry's hash and every link of the chain; a missing log is an empty one.
 
-    ``expected_head`` is a :attr:`LogReport.head` taken earlier: if no entry has that hash any
-    more, entries were removed from the end.
+    Each of ``anchors`` that holds a head of this log must find that very entry in it: a log
+    without it was cut (entries removed from the end). ``expected_head`` is a
+    :attr:`LogReport.head` taken earlier, checked the same way.
     """
     data = _read(path) if path.exists() else b""
-    lines = _complete_lines(data)
+    lines = _entry_lines(data)
     problems: list[LogProblem] = []
     entries: list[LogEntry | None] = []
     for number, line in enumerate(lines, start=1):
@@ -223,7 +253,7 @@ def verify_log(path: Path, *, expected_head: str | None = None) -> LogReport:
             )
         entries.append(entry)
     problems.extend(_Chain(entries).problems())
-    if data and not data.endswith(b"\n"):
+    if data and not data.endswith(b"\n") and len(lines) == len(_complete_lines(data)):
         problems.append(
             LogProblem(
                 len(lines) + 1,
@@ -241,12 +271,41 @@ def verify_log(path: Path, *, expected_head: str | None = None) -> LogReport:
                 "entries were removed from the end",
             )
         )
+    anchored = []
+    for anchor in anchors:
+        head = read_anchor(anchor, path)
+        if head is None:
+            continue
+        anchored.append(str(anchor))
+        problem = _against_anchor(intact, head, f"the anchor {anchor}", len(lines) + 1)
+        if problem is not None:
+            problems.append(problem)
     return LogReport(
         path=str(path),
         entries=len(lines),
         head=intact[-1].hash if intact else None,
         problems=tuple(sorted(problems, key=lambda problem: problem.line)),
+        head_seq=intact[-1].seq if intact else None,
+        anchored=tuple(anchored),
     )
+
+
+def read_anchor(anchor: Path, log: Path) -> LogHead | None:
+    """The head of ``log`` that ``anchor`` holds; None when it holds none (or is missing)."""
+    heads = _anchor_heads(anchor)
+    head = heads.get(_log_key(log))
+    if head is None:
+        return None
+    if (
+        not isinstance(head, dict)
+        or not isinstance(head.get("seq"), int)
+        or not isinstance(head.get("hash"), str)
+    ):
+        raise AuditLogError(
+            f"{anchor}: the audit log anchor holds no valid head for {log}",
+            hint="the anchor was edited; keep it as evidence and compare the log with a backup",
+        )
+    return LogHead(head["seq"], head["hash"])
 
 
 def file_hashes(files: Iterable[Path]) -> dict[str, str]:
@@ -376,6 +435,89 @@ class _Fragment:
         )
 
 
+def _against_anchor(
+    intact: Sequence[LogEntry], head: LogHead, where: str, line: int
+) -> LogProblem | None:
+    """Whether the log still holds the entry ``where`` recorded as its head."""
+    found = next((entry for entry in intact if entry.seq == head.seq), None)
+    if found is not None and found.hash == head.hash:
+        return None
+    last = intact[-1].seq if intact else 0
+    if found is None and head.seq > last:
+        missing = f"#{head.seq}" if head.seq == last + 1 else f"#{last + 1}-#{head.seq}"
+        return LogProblem(
+            line,
+            "removed",
+            f"entries {missing} are missing from the end: {where} records entry "
+            f"#{head.seq} (hash {head.hash})",
+        )
+    return LogProblem(
+        line,
+        "removed",
+        f"entry #{head.seq} is not the one {where} recorded (hash {head.hash}): the log was "
+        "cut and written again",
+    )
+
+
+def _log_key(log: Path) -> str:
+    return str(log.expanduser().resolve())
+
+
+def _anchor_heads(anchor: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(anchor.read_bytes())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise AuditLogError(
+            f"{anchor}: the audit log anchor cannot be read: {error}",
+            hint="keep it as evidence; verify the log with --expected-head if you noted one",
+        ) from None
+    heads = data.get("heads") if isinstance(data, dict) else None
+    if not isinstance(heads, dict):
+        raise AuditLogError(f"{anchor}: not an audit log anchor (no 'heads' table)")
+    return heads
+
+
+def _move_anchor(anchor: Path, log: Path, descriptor: int, entry: LogEntry) -> None:
+    """Copy the head ``entry`` to ``anchor`` — unless the anchor disagrees with the log: then
+    it is left as it is, so that :func:`verify_log` keeps reporting the cut. Called under the
+    log's lock, after the append."""
+    from anya_plugins.config.atomic import write_atomic
+
+    try:
+        kept = read_anchor(anchor, log)
+    except AuditLogError:
+        return  # an edited anchor is evidence: verify_log reports it
+    if kept is not None:
+        if kept.seq == entry.seq - 1:
+            agrees = kept.hash == entry.prev
+        else:
+            entries = _entries_of(descriptor) if kept.seq < entry.seq else []
+            agrees = bool(entries) and _against_anchor(entries, kept, "", 0) is None
+        if not agrees:
+            return
+    heads = _anchor_heads(anchor)
+    heads[_log_key(log)] = {"seq": entry.seq, "hash": entry.hash}
+    try:
+        anchor.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(anchor, json.dumps({"heads": heads}, indent=2, sort_keys=True) + "\n")
+    except OSError as error:
+        raise AuditLogError(
+            f"{anchor}: the audit log's head cannot be anchored: {error.strerror or error}",
+            hint=f"entry #{entry.seq} was written to {log}; check the permissions of "
+            f"{anchor.parent}",
+        ) from None
+
+
+def _entries_of(descriptor: int) -> list[LogEntry]:
+    return [
+        entry
+        for line in _entry_lines(_read_descriptor(descriptor))
+        if isinstance(entry := _parse(line), LogEntry)
+    ]
+
+
 def _facts(
     action: Action,
     extension: str | None,
@@ -411,6 +553,11 @@ def _tail(descriptor: int, path: Path) -> tuple[LogEntry | None, _Fragment | Non
         lines_before = _read_descriptor(descriptor).count(b"\n")
         fragment = _Fragment(line=lines_before + 1, offset=start + cut, data=data[cut:])
     complete = data[:cut].splitlines()
+    if fragment is not None and isinstance(whole := _parse(fragment.data), LogEntry):
+        # Only its newline is missing: a whole entry is never a torn write.
+        os.write(descriptor, b"\n")
+        os.fsync(descriptor)
+        return whole, None
     if not complete:
         return None, fragment
     entry = _parse(complete[-1])
@@ -488,6 +635,16 @@ def _parse(line: bytes) -> LogEntry | str:
         if not isinstance(data[name], types) or (name == "seq" and isinstance(data[name], bool)):
             return f"field {name!r} has the wrong type"
     return LogEntry(**data)
+
+
+def _entry_lines(data: bytes) -> list[bytes]:
+    """The complete lines, and the last line when it lacks only its newline (it parses as an
+    entry: no strict prefix of a JSON object does)."""
+    lines = _complete_lines(data)
+    last = data[data.rfind(b"\n") + 1 :]
+    if last and isinstance(_parse(last), LogEntry):
+        lines.append(last)
+    return lines
 
 
 def _complete_lines(data: bytes) -> list[bytes]:

@@ -147,6 +147,56 @@ def test_entries_removed_from_the_end_show_against_the_expected_head(five_entrie
     assert [(p.line, p.kind) for p in report.problems] == [(4, "removed")]
 
 
+def anchored_log(log_path: Path, anchors: list[Path], count: int = 5) -> AuditLog:
+    log = AuditLog(log_path, anchors=anchors)
+    for number in range(count):
+        log.record("install", extension=f"ext-{number}", version="1.0.0")
+    return log
+
+
+def test_entries_removed_from_the_end_show_against_an_anchor(
+    log_path: Path, tmp_path: Path
+) -> None:
+    anchors = [tmp_path / "user" / "audit-heads.json", tmp_path / "env" / "audit-head.json"]
+    anchored_log(log_path, anchors)
+    write_lines(log_path, lines_of(log_path)[:-2])
+    assert verify_log(log_path).ok  # the cut chain alone looks intact
+    report = verify_log(log_path, anchors=anchors)
+    assert [(p.line, p.kind) for p in report.problems] == [(4, "removed"), (4, "removed")]
+    assert "entries #4-#5 are missing from the end" in report.problems[0].message
+    assert report.anchored == tuple(str(anchor) for anchor in anchors)
+
+
+def test_consistent_anchors_pass(log_path: Path, tmp_path: Path) -> None:
+    anchors = [tmp_path / "user" / "audit-heads.json", tmp_path / "env" / "audit-head.json"]
+    log = anchored_log(log_path, anchors[:1], count=2)
+    AuditLog(log_path, anchors=anchors).record("uninstall", extension="ext-0")
+    log.record("install", extension="ext-9")  # the second anchor now lags: still consistent
+    report = verify_log(log_path, anchors=anchors)
+    assert report.ok, report.problems
+    assert (report.entries, report.head_seq, len(report.anchored)) == (4, 4, 2)
+
+
+def test_a_cut_stays_visible_after_later_appends(log_path: Path, tmp_path: Path) -> None:
+    anchor = tmp_path / "env" / "audit-head.json"
+    log = anchored_log(log_path, [anchor])
+    write_lines(log_path, lines_of(log_path)[:-3])
+    for number in range(4):
+        log.record("install", extension=f"refill-{number}")
+    report = verify_log(log_path, anchors=[anchor])
+    assert [p.kind for p in report.problems] == ["removed"]
+    assert "entry #5 is not the one" in report.problems[0].message
+
+
+def test_an_anchor_of_another_log_is_not_used(log_path: Path, tmp_path: Path) -> None:
+    anchor = tmp_path / "audit-heads.json"
+    anchored_log(tmp_path / "other.jsonl", [anchor])
+    anchored_log(log_path, [], count=2)
+    report = verify_log(log_path, anchors=[anchor])
+    assert report.ok
+    assert report.anchored == ()
+
+
 def test_reordered_entries_are_named(five_entries: Path) -> None:
     lines = lines_of(five_entries)
     lines[1], lines[2] = lines[2], lines[1]
@@ -227,6 +277,24 @@ def test_next_append_repairs_a_truncated_log_and_keeps_the_fragment(five_entries
     assert repair.details["fragment_sha256"] == hashlib.sha256(fragment).hexdigest()
     assert last == entry
     assert entry.seq == 7
+
+
+def test_last_entry_without_its_newline_is_an_entry_not_a_torn_write(five_entries: Path) -> None:
+    five_entries.write_bytes(five_entries.read_bytes().removesuffix(b"\n"))
+    report = verify_log(five_entries)
+    assert report.ok
+    assert report.entries == 5
+    assert len(read_log(five_entries)) == 5
+
+
+def test_append_after_a_lost_final_newline_keeps_that_entry_whole(five_entries: Path) -> None:
+    before = read_log(five_entries)
+    five_entries.write_bytes(five_entries.read_bytes().removesuffix(b"\n"))
+    entry = AuditLog(five_entries).record("install", extension="ml-models", version="2.0")
+    assert verify_log(five_entries).ok
+    assert read_log(five_entries) == (*before, entry)
+    assert (entry.seq, entry.prev) == (6, before[-1].hash)
+    assert "log-repair" not in [logged.action for logged in read_log(five_entries)]
 
 
 def test_append_after_a_broken_last_entry_is_refused(five_entries: Path) -> None:
