@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from anya_plugins.host.api import Command
     from anya_plugins.host.host import Host
+    from anya_plugins.host.inventory import ExtensionReport
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -83,11 +84,20 @@ def list_command(args: argparse.Namespace) -> int:
         None,
         ("name", "version", "category", "features", "status", "detail"),
         [
-            (r.name, r.version, r.category, ",".join(r.enabled_features), r.status, r.error)
+            (r.name, r.version, r.category, ",".join(r.enabled_features), _status(r), r.error)
             for r in reports
         ],
     )
     return 0
+
+
+def _status(report: ExtensionReport) -> str:
+    """The status, and that the files are not known to be what was verified, when so."""
+    from anya_plugins.host.integrity import UNVERIFIED
+
+    if report.integrity == UNVERIFIED and report.status != UNVERIFIED:
+        return f"{report.status} (unverified)"
+    return report.status
 
 
 def info_command(args: argparse.Namespace) -> int:
@@ -124,7 +134,7 @@ def info_command(args: argparse.Namespace) -> int:
         ("distribution", f"{report.distribution} {report.version}"),
         ("summary", report.summary),
         ("category", report.category),
-        ("status", report.status),
+        ("status", _status(report)),
         ("features", features or "-"),
         ("platforms", ", ".join(report.platforms) or "built locally"),
         ("host API", report.host_api),

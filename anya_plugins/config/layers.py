@@ -32,9 +32,13 @@ from anya_plugins.errors import ConfigError
 LayerName = Literal["default", "file", "env", "cli"]
 
 DISABLED_KEY = "host.disabled"
+REQUIRE_VERIFIED_KEY = "host.require_verified"
 HOST_SCHEMA: Schema = {
     "type": "object",
-    "properties": {"disabled": {"type": "array", "items": {"type": "string"}}},
+    "properties": {
+        "disabled": {"type": "array", "items": {"type": "string"}},
+        "require_verified": {"type": "boolean"},
+    },
 }
 """The ``[host]`` keys Anya reads itself; env, CLI and ``config set`` strings are typed by it."""
 
@@ -134,6 +138,11 @@ class LayeredConfig:
         """The extensions ``host.disabled`` names."""
         return _disabled_names(self.get(DISABLED_KEY))
 
+    @property
+    def require_verified(self) -> bool:
+        """``host.require_verified``: refuse extensions installed without an Anya receipt."""
+        return _require_verified(self.get(REQUIRE_VERIFIED_KEY))
+
     def with_defaults(self, name: str, schema: Schema) -> LayeredConfig:
         """This configuration with ``schema``'s defaults as the lowest layer of section ``name``.
 
@@ -173,13 +182,23 @@ def load_config(
         *cli_settings(overrides, typed_by),
     ]
     config = LayeredConfig(file, settings)
-    _disabled_names(config.get(DISABLED_KEY))  # a wrong type fails now, naming its origin
+    # a wrong type fails now, naming its origin
+    _disabled_names(config.get(DISABLED_KEY))
+    _require_verified(config.get(REQUIRE_VERIFIED_KEY))
     return config
 
 
 def read_disabled(path: Path, environ: Mapping[str, str] | None = None) -> frozenset[str]:
     """``host.disabled`` from the file and ``ANYA_HOST__DISABLED`` (a TOML array or ``a,b``)."""
     return load_config(path, environ=environ).disabled
+
+
+def read_host_policy(
+    path: Path, environ: Mapping[str, str] | None = None
+) -> tuple[frozenset[str], bool]:
+    """``host.disabled`` and ``host.require_verified``, from the file and the environment."""
+    config = load_config(path, environ=environ)
+    return config.disabled, config.require_verified
 
 
 def read_file_layer(path: Path) -> FileLayer:
@@ -288,3 +307,12 @@ def _disabled_names(entry: Entry | None) -> frozenset[str]:
         problem = Problem(entry.key, "must be a list of extension names", names, entry.origin)
         raise ConfigError(str(problem), hint='write it as disabled = ["name", ...] under [host]')
     return frozenset(names)
+
+
+def _require_verified(entry: Entry | None) -> bool:
+    if entry is None:
+        return False
+    if not isinstance(entry.value, bool):
+        problem = Problem(entry.key, "must be true or false", entry.value, entry.origin)
+        raise ConfigError(str(problem), hint="write it as require_verified = true under [host]")
+    return entry.value

@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import sys
 
-from anya_plugins.host import cache
+from anya_plugins.host import cache, integrity
 from anya_plugins.host.record import (
     ACTIVE,
     DISABLED,
     ENABLED,
     FAILED,
     PROBLEM_STATUSES,
+    TAMPERED,
+    UNVERIFIED,
     Extension,
 )
 from anya_plugins.metadata.taxonomy import ENTRY_POINT_GROUP, HOST_API_VERSION
@@ -53,8 +55,14 @@ class Host:
     """Discovers extensions without importing them and activates them lazily.
 
     ``path`` defaults to ``sys.path``; ``disabled`` overrides the configuration's
-    ``host.disabled`` list; ``config_overrides`` are ``key=value`` strings that win
-    over the file and the environment (the CLI's ``--config``).
+    ``host.disabled`` list and ``require_verified`` its ``host.require_verified``;
+    ``config_overrides`` are ``key=value`` strings that win over the file and the
+    environment (the CLI's ``--config``). ``receipts_dir`` is where Anya's install
+    receipts are (default: the running environment's).
+
+    Every start checks each extension Anya installed against the fingerprints of its
+    files taken at install (:mod:`anya_plugins.host.integrity`): one that changed is
+    ``tampered`` and never imported.
     """
 
     def __init__(
@@ -67,10 +75,14 @@ class Host:
         use_cache: bool = True,
         cache_dir: str | None = None,
         hookspecs: Iterable[ModuleType | type] = (),
+        require_verified: bool | None = None,
+        receipts_dir: str | None = None,
     ) -> None:
         self.group = group
         self.path = list(sys.path if path is None else path)
         self._explicit_disabled = None if disabled is None else frozenset(disabled)
+        self._explicit_require_verified = require_verified
+        self._receipts_dir = receipts_dir or os.path.join(sys.prefix, integrity.RECEIPTS_DIR)
         self._config_overrides = tuple(config_overrides)
         self._use_cache = use_cache and not os.environ.get("ANYA_NO_DISCOVERY_CACHE")
         self._cache_dir = cache_dir
@@ -133,11 +145,8 @@ class Host:
             payload = self._scan()
         changed = not self.cache_hit
         self._config_path = payload["config_path"]
-        if self._explicit_disabled is not None:
-            disabled = self._explicit_disabled
-        else:
-            disabled, config_changed = self._disabled_names(payload)
-            changed = changed or config_changed
+        disabled, require_verified, config_changed = self._host_policy(payload)
+        changed = changed or config_changed
         if changed and self._use_cache:
             cache.store(file, key, self.path, payload)
         extensions: dict[str, Extension] = {}
@@ -146,7 +155,27 @@ class Host:
             if extension.name in disabled or extension.dist_name in disabled:
                 extension.status = DISABLED
             extensions.setdefault(extension.name, extension)
+        self._check_integrity(extensions.values(), require_verified=require_verified)
         return extensions
+
+    def _check_integrity(self, extensions: Iterable[Extension], *, require_verified: bool) -> None:
+        """Tampered extensions, and unverified ones under ``require_verified``, are refused:
+        on every start, since editing a file in place changes no directory the cache watches."""
+        known = integrity.present(self._receipts_dir)
+        real_locations: dict[str, str] = {}
+        for extension in extensions:
+            location = real_locations.get(extension.location)
+            if location is None:
+                location = real_locations[extension.location] = os.path.realpath(extension.location)
+            extension.integrity, detail = integrity.check(
+                self._receipts_dir, known, extension.dist_name, extension.version, location
+            )
+            if extension.integrity == integrity.TAMPERED:
+                extension.status = TAMPERED
+                extension.error = f"refused: {detail}; reinstall it (anya-ext verify shows more)"
+            elif extension.integrity == integrity.UNVERIFIED and require_verified:
+                extension.status = UNVERIFIED
+                extension.error = f"refused by host.require_verified: {detail}"
 
     def _scan(self) -> dict[str, Any]:
         import time
@@ -163,23 +192,36 @@ class Host:
             "config_path": str(user_config_path()),
             "config_stamp": None,
             "disabled": (),
+            "require_verified": False,
         }
 
-    def _disabled_names(self, payload: dict[str, Any]) -> tuple[frozenset[str], bool]:
-        """``host.disabled`` from the file, re-read only when the file changed."""
+    def _host_policy(self, payload: dict[str, Any]) -> tuple[frozenset[str], bool, bool]:
+        """``host.disabled`` and ``host.require_verified`` (unless given to the constructor),
+        and whether the payload changed: the file is re-read only when it changed."""
+        explicit = self._explicit_disabled, self._explicit_require_verified
+        if explicit[0] is not None and explicit[1] is not None:
+            return explicit[0], explicit[1], False
         stamp = _file_stamp(payload["config_path"])
-        if stamp == payload["config_stamp"] and "ANYA_HOST__DISABLED" not in os.environ:
-            return frozenset(payload["disabled"]), False
-        from pathlib import Path
+        from_env = any(name in os.environ for name in _HOST_ENV_KEYS)
+        if stamp == payload["config_stamp"] and not from_env:
+            disabled, require_verified = frozenset(payload["disabled"]), payload["require_verified"]
+            changed = False
+        else:
+            from pathlib import Path
 
-        from anya_plugins.config.layers import read_disabled
+            from anya_plugins.config.layers import read_host_policy
 
-        disabled = read_disabled(Path(payload["config_path"]))
-        if "ANYA_HOST__DISABLED" in os.environ:
-            return disabled, False
-        payload["config_stamp"] = stamp
-        payload["disabled"] = tuple(sorted(disabled))
-        return disabled, True
+            disabled, require_verified = read_host_policy(Path(payload["config_path"]))
+            changed = not from_env
+            if changed:
+                payload["config_stamp"] = stamp
+                payload["disabled"] = tuple(sorted(disabled))
+                payload["require_verified"] = require_verified
+        if explicit[0] is not None:
+            disabled = explicit[0]
+        if explicit[1] is not None:
+            require_verified = explicit[1]
+        return disabled, require_verified, changed
 
     # -- loading and activation ------------------------------------------------------------
 
@@ -379,6 +421,9 @@ class Host:
             data_dir=Path(data_root) / "extensions" / extension.name,
             logger=logging.getLogger(f"anya.extensions.{extension.name}"),
         )
+
+
+_HOST_ENV_KEYS = ("ANYA_HOST__DISABLED", "ANYA_HOST__REQUIRE_VERIFIED")
 
 
 def _file_stamp(path: str) -> tuple[int, int, int] | None:

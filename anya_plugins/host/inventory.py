@@ -43,6 +43,8 @@ class ExtensionReport:
     location: str = ""
     error: str = ""
     traceback: str = ""
+    integrity: str = ""
+    """verified (installed by Anya, files unchanged), unverified (no Anya receipt) or tampered."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def describe(extension: Extension, recorded: RecordedFeatures | None = None) -> 
         location=extension.location,
         error=extension.error,
         traceback=extension.traceback,
+        integrity=extension.integrity,
     )
 
 
@@ -178,7 +181,7 @@ def doctor(host: Host) -> DoctorReport:
         else:
             report = health[extension.name]
             status = "active" if report.ok else "unhealthy"
-            detail = f"{status}, {extension.dist_name} {extension.version}"
+            detail = f"{status}, {extension.dist_name} {extension.version}, {extension.integrity}"
             checks.append(Check(subject, report.ok, f"{detail}: {report.detail}".rstrip(": ")))
     return DoctorReport(tuple(checks))
 

@@ -12,8 +12,12 @@ DISABLED = "disabled"
 INCOMPATIBLE = "incompatible"
 INVALID = "invalid"
 FAILED = "failed"
+TAMPERED = "tampered"
+"""An installed file differs from what was verified at install; never imported."""
+UNVERIFIED = "unverified"
+"""Installed without an Anya receipt while ``host.require_verified`` is on; never imported."""
 
-PROBLEM_STATUSES = frozenset((INCOMPATIBLE, INVALID, FAILED))
+PROBLEM_STATUSES = frozenset((INCOMPATIBLE, INVALID, FAILED, TAMPERED, UNVERIFIED))
 
 
 class FeatureRecord:
@@ -43,6 +47,7 @@ class Extension:
         "error",
         "features",
         "host_api",
+        "integrity",
         "location",
         "name",
         "status",
@@ -81,6 +86,9 @@ class Extension:
         self.status = status
         self.error = error
         self.traceback = ""
+        self.integrity = ""
+        """verified, unverified or tampered (:mod:`anya_plugins.host.integrity`); checked on
+        every start, never cached."""
 
     def __repr__(self) -> str:
         return f"Extension({self.name!r}, {self.dist_name} {self.version}, status={self.status!r})"

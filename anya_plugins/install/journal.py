@@ -27,6 +27,9 @@ from anya_plugins.install.environment import TargetEnvironment
 from anya_plugins.install.interrupted import JOURNAL_DIR as _JOURNAL_DIR
 from anya_plugins.install.receipts import receipts_dir
 
+_RECEIPT_SUFFIXES = (".json", ".files")
+"""The receipts and their install fingerprints, backed up so that a rollback restores them."""
+
 
 @dataclass(frozen=True)
 class Recovery:
@@ -70,7 +73,8 @@ def begin(env: TargetEnvironment, replacing: Iterable[importlib_metadata.Distrib
         for dist in replacing
         for file in dist.files or ()
     ]
-    for source in [*sources, *sorted(receipts_dir(env).glob("*.json"))]:
+    receipts = sorted(p for p in receipts_dir(env).glob("*") if p.suffix in _RECEIPT_SUFFIXES)
+    for source in [*sources, *receipts]:
         if source.is_file():
             target = backup / f"{len(restored)}"
             shutil.copy2(source, target)

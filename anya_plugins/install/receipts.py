@@ -4,6 +4,10 @@ pip records none of this; the receipts are what ``lock``, ``verify``, ``outdated
 ``update`` (each extension is updated from the source it came from) and the
 enabled-features column read. One JSON file per distribution, kept inside
 the environment, written atomically.
+
+Beside each receipt, ``<name>.files`` holds the fingerprints of the distribution's installed
+files, checked against RECORD when written (:mod:`anya_plugins.host.integrity`): the host
+refuses an extension whose files changed after install.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from anya_plugins.errors import AnyaError
+from anya_plugins.host import integrity
 from anya_plugins.install.environment import TargetEnvironment
 
-_RECEIPTS_DIR = ".anya-receipts"
+_RECEIPTS_DIR = integrity.RECEIPTS_DIR
 
 PRIVATE_SOURCE_PREFIX = "enterprise."
 """Sources named ``enterprise.<org>`` are private: what they installed is never replaced
@@ -88,3 +94,56 @@ def read_receipts(
 
 def remove_receipt(env: TargetEnvironment, name: str) -> None:
     (receipts_dir(env) / f"{name}.json").unlink(missing_ok=True)
+    Path(integrity.fingerprint_file(str(receipts_dir(env)), name)).unlink(missing_ok=True)
+
+
+class InstalledFilesDiffer(AnyaError):
+    """Right after installing, a distribution's files are not the ones its RECORD lists."""
+
+    exit_code = 11
+
+
+def write_fingerprints(env: TargetEnvironment, name: str) -> Path:
+    """Fingerprint every file the installed ``name``'s RECORD lists with a hash, after
+    hashing each and checking it against RECORD; raises InstalledFilesDiffer otherwise.
+
+    Each file is stat-ed before it is hashed, so a change made after the hash moves its
+    ctime away from the fingerprint and the host hashes it again.
+    """
+    from importlib.metadata import distributions
+
+    from anya_plugins.trust.installed import Tampering, verify_installed
+
+    dist = next(iter(distributions(name=name, path=[str(p) for p in env.library_dirs])))
+    listed = [(str(Path(str(f.locate())).resolve()), f.hash) for f in dist.files or () if f.hash]
+    try:
+        stats = [integrity.entry(path, "") for path, _hash in listed]
+    except OSError:
+        stats = []
+    report = verify_installed(dist)
+    wrong = [str(f) for f in report.findings if f.kind is not Tampering.ADDED]
+    if wrong or len(stats) != len(listed):
+        raise InstalledFilesDiffer(
+            f"{name}: the installed files are not what RECORD lists "
+            f"({', '.join(wrong) or 'a file vanished'})",
+            hint="the environment was rolled back; install again",
+        )
+    entries = [
+        (*stat[:5], _sha256_hex(path, recorded.mode, recorded.value))
+        for stat, (path, recorded) in zip(stats, listed, strict=True)
+    ]
+    target = Path(integrity.fingerprint_file(str(receipts_dir(env)), name))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    integrity.write(str(target), dist.version, str(dist.locate_file("")), entries)
+    return target
+
+
+def _sha256_hex(path: str, mode: str, value: str) -> str:
+    if mode == "sha256":
+        import base64
+
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).hex()
+    import hashlib
+
+    with Path(path).open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -24,7 +24,7 @@ from anya_plugins.install.environment import TargetEnvironment
 from anya_plugins.install.features_check import check_requested_features
 from anya_plugins.install.installer import Installer, VerifiedFile, default_installer
 from anya_plugins.install.journal import Recovery
-from anya_plugins.install.receipts import Receipt, write_receipt
+from anya_plugins.install.receipts import Receipt, write_fingerprints, write_receipt
 from anya_plugins.install.resolver import (
     Pin,
     Resolution,
@@ -511,6 +511,7 @@ class Transaction:
                 ),
             ),
         )
+        write_fingerprints(self.env, candidate.pin.name)
 
 
 def check_extension_contract(candidate: Candidate) -> None:

@@ -1,0 +1,126 @@
+"""Whether an extension's installed files are still the ones verified when it was installed.
+
+At install, beside the receipt, Anya writes ``<prefix>/.anya-receipts/<name>.files``: for
+each file RECORD lists with a hash, its path, a stat fingerprint (size, mtime, ctime,
+inode) and its sha256, hashed then and checked against RECORD. Every host start-up (warm
+discovery cache or not: an in-place edit changes no directory's mtime) stats those files
+and hashes only the ones whose fingerprint moved. ctime is in the fingerprint because a
+process can put a file's mtime back but not its ctime; a ``touch`` therefore costs one
+hash, and the content decides.
+
+This module is on the start-up path: os and marshal only; hashlib loads when a hash is due.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+
+FORMAT = 1
+RECEIPTS_DIR = ".anya-receipts"
+FINGERPRINT_SUFFIX = ".files"
+
+VERIFIED = "verified"
+"""Installed by Anya, and every file is as it was verified."""
+UNVERIFIED = "unverified"
+"""No fingerprints for it (installed by plain pip, or at another version than Anya's receipt)."""
+TAMPERED = "tampered"
+"""A file differs from what was verified at install, or is gone."""
+
+FileEntry = tuple[str, int, int, int, int, str]
+"""(absolute path, size, mtime_ns, ctime_ns, inode, sha256 hex)."""
+
+
+def canonical(dist_name: str) -> str:
+    """PEP 503 normalisation without importing re or packaging."""
+    name = dist_name.lower().replace("_", "-").replace(".", "-")
+    while "--" in name:
+        name = name.replace("--", "-")
+    return name
+
+
+def fingerprint_file(receipts_dir: str, dist_name: str) -> str:
+    return os.path.join(receipts_dir, canonical(dist_name) + FINGERPRINT_SUFFIX)
+
+
+def entry(path: str, sha256: str) -> FileEntry:
+    """One file's line, stat taken now."""
+    stat = os.stat(path)
+    return (path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, sha256)
+
+
+def write(file: str, version: str, location: str, entries: Sequence[FileEntry]) -> None:
+    """Write atomically (temporary file, rename)."""
+    temporary = f"{file}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as handle:
+        marshal.dump((FORMAT, version, location, tuple(entries)), handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, file)
+
+
+def read(file: str) -> tuple[str, str, tuple[FileEntry, ...]] | None:
+    """(version, location, entries), or None when absent or not in this format."""
+    try:
+        with open(file, "rb") as handle:
+            stored = marshal.loads(handle.read())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(stored, tuple) or len(stored) != 4 or stored[0] != FORMAT:
+        return None
+    return stored[1], stored[2], stored[3]
+
+
+def present(receipts_dir: str) -> frozenset[str]:
+    """The fingerprint files there are (one listdir), so absent ones cost no open."""
+    try:
+        names = os.listdir(receipts_dir)
+    except OSError:
+        return frozenset()
+    return frozenset(name for name in names if name.endswith(FINGERPRINT_SUFFIX))
+
+
+def check(
+    receipts_dir: str, known: Collection[str], dist_name: str, version: str, location: str
+) -> tuple[str, str]:
+    """(VERIFIED, ""), (UNVERIFIED, why) or (TAMPERED, which file and how)."""
+    name = canonical(dist_name) + FINGERPRINT_SUFFIX
+    if name not in known:
+        return UNVERIFIED, "installed without an Anya receipt"
+    stored = read(os.path.join(receipts_dir, name))
+    if stored is None:
+        return TAMPERED, f"its install fingerprints ({name}) cannot be read"
+    recorded_version, recorded_location, entries = stored
+    if recorded_version != version or os.path.normpath(recorded_location) != os.path.normpath(
+        location
+    ):
+        return UNVERIFIED, f"Anya's receipt is for {recorded_version} at {recorded_location}"
+    for path, size, mtime_ns, ctime_ns, inode, sha256 in entries:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return TAMPERED, f"{path} is missing since install"
+        if (
+            stat.st_size == size
+            and stat.st_mtime_ns == mtime_ns
+            and stat.st_ctime_ns == ctime_ns
+            and stat.st_ino == inode
+        ):
+            continue
+        if stat.st_size != size or _sha256(path) != sha256:
+            return TAMPERED, f"{path} changed since install"
+    return VERIFIED, ""
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as error:
+        return f"unreadable ({error})"
