@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from anya_plugins.errors import AnyaError
 from anya_plugins.install import envlock
 from anya_plugins.install.child import run_child
 from anya_plugins.install.environment import TargetEnvironment
-from anya_plugins.install.resolver import find_uv
+from anya_plugins.install.resolver import find_uv, resolver_environment
 
 
 class InstallStepFailed(AnyaError):
@@ -57,10 +58,15 @@ def _pinned_requirements(files: Sequence[VerifiedFile], directory: Path) -> Path
 
 def _run(command: Sequence[str], what: str, env: TargetEnvironment) -> None:
     """Run the installer; it inherits the environment's lock, so the lock is free only once
-    neither we nor the installer can write any more."""
+    neither we nor the installer can write any more. Like the resolver, it runs without the
+    user's uv/pip settings (a ``target`` or ``prefix`` in pip.conf would move the install)."""
     lock = envlock.descriptor(env.prefix)
     try:
-        done = run_child(command, keep_fds=() if lock is None else (lock,))
+        done = run_child(
+            command,
+            keep_fds=() if lock is None else (lock,),
+            environ=resolver_environment(os.environ),
+        )
     except OSError as error:
         raise InstallStepFailed(f"could not run the installer for {what}: {error}") from error
     if done.returncode != 0:
