@@ -46,7 +46,14 @@ GENESIS: Final = "0" * 64
 LOCK_TIMEOUT_SECONDS: Final = 30.0
 
 Action = Literal[
-    "install", "uninstall", "update", "verify", "config-change", "advisories-update", "log-repair"
+    "install",
+    "uninstall",
+    "update",
+    "verify",
+    "config-change",
+    "advisories-update",
+    "log-repair",
+    "trust-repin",
 ]
 Result = Literal["ok", "refused", "failed"]
 ProblemKind = Literal["edited", "removed", "inserted", "reordered", "malformed", "truncated"]

@@ -18,6 +18,7 @@ from anya_plugins.cli import (
     publish_cmd,
     registry_cmd,
     search_cmd,
+    trust_cmd,
 )
 from anya_plugins.errors import AnyaError, UsageError
 
@@ -50,6 +51,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
     publish_cmd.register(commands)
     audit_cmd.register(commands)
     search_cmd.register(commands)
+    trust_cmd.register(commands)
     return parser, commands
 
 

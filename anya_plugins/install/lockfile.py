@@ -8,7 +8,7 @@
     {"name": "anya-ext-lightning", "version": "1.2.0", "requested": true, "features": ["tor"],
      "filename": "anya_ext_lightning-1.2.0-py3-none-any.whl", "sha256": "...",
      "source": "primary", "index_url": "http://.../+simple/", "url": "http://.../+f/...",
-     "signer": "release@anya.example"}
+     "signer": "release@anya.example", "issuer": "https://token.actions.githubusercontent.com"}
   ],
   "unlocked": [
     {"name": "anya-plugins", "version": "0.1.0", "reason": "installed without anya-ext ..."}

@@ -50,6 +50,8 @@ class Receipt:
     """The PEP 740 provenance the file was verified with (JSON text), for ``anya-ext verify``."""
     signer: str | None = None
     """The identity that signed it, or None for a file let in unsigned."""
+    issuer: str | None = None
+    """The OIDC issuer that vouched for :attr:`signer`."""
 
     @property
     def private(self) -> bool:

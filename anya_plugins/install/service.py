@@ -78,9 +78,10 @@ def _transaction(
 ) -> Transaction:
     from anya_plugins.audit.settings import load_audit_settings
     from anya_plugins.install.gatecheck import vulnerability_check
+    from anya_plugins.install.pinning import pin_store
     from anya_plugins.install.settings import load_install_settings
     from anya_plugins.install.sourcecheck import source_switch_check
-    from anya_plugins.install.trustcheck import trust_check
+    from anya_plugins.install.trustcheck import publisher_pin_check, trust_check
     from anya_plugins.trust.policy import load_trust_policy
 
     source = source or target.source_name
@@ -109,6 +110,7 @@ def _transaction(
         file_checks=[
             check_extension_contract,
             trust_check(policy, allow_unsigned=allow_unsigned, decisions=decisions),
+            publisher_pin_check(pin_store(env), policy, decisions=decisions, notes=notes),
             source_switch_check(env, allow_switch=switch_source),
         ],
         set_checks=[
@@ -166,7 +168,7 @@ def _audited(
     """Run a transaction with its outcome — or its refusal — in the audit log."""
     from anya_plugins.install.auditing import audit_log, record_changes, refusals_recorded
 
-    log = audit_log(_config(target))
+    log = audit_log(_config(target), transaction.env)
     source = transaction.options.source
     with refusals_recorded(log, action, requested, source):
         result = run()
@@ -217,7 +219,7 @@ def uninstall_extensions(names: Sequence[str], target: Target = Target()) -> Uni
                 remove_receipt(env, name)
     from anya_plugins.install.auditing import audit_log
 
-    log = audit_log(_config(target))
+    log = audit_log(_config(target), env)
     for name in dists:
         log.record("uninstall", extension=name, version=installed[name].version)
     return UninstallResult(tuple(dists))
@@ -259,7 +261,7 @@ def update_extensions(
     if target.source is not None:
         from anya_plugins.install.auditing import audit_log, refusals_recorded
 
-        log = audit_log(_config(target))
+        log = audit_log(_config(target), env)
         with refusals_recorded(log, "update", chosen, target.source_name):
             for name in chosen:
                 refuse_source_switch(
@@ -400,6 +402,7 @@ def write_lock(path: Path, target: Target = Target(), *, allow_unlocked: bool = 
                 index_url=receipt.index_url,
                 url=receipt.url,
                 signer=receipt.signer,
+                issuer=receipt.issuer,
             )
         )
     if unlocked and not allow_unlocked:
@@ -614,8 +617,14 @@ def environment_sbom(target: Target = Target(), *, with_vulnerabilities: bool = 
 
 
 def verify_audit_log(target: Target = Target(), *, expected_head: str | None = None) -> Any:
-    """Check the audit log's hash chain (LogReport: entries, head, problems by line)."""
+    """Check the audit log's hash chain (LogReport: entries, head, problems by line), and its
+    head against the anchors of the user and of the target environment."""
     from anya_plugins.audit.log import verify_log
     from anya_plugins.audit.settings import load_audit_settings
+    from anya_plugins.install.auditing import log_anchors
 
-    return verify_log(load_audit_settings(_config(target)).log, expected_head=expected_head)
+    return verify_log(
+        load_audit_settings(_config(target)).log,
+        expected_head=expected_head,
+        anchors=log_anchors(TargetEnvironment.of(target.python)),
+    )

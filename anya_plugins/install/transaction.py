@@ -102,6 +102,8 @@ class LockedFile:
     url: str = ""
     signer: str | None = None
     """The identity whose signature was verified when it was installed, if any."""
+    issuer: str | None = None
+    """The OIDC issuer that vouched for :attr:`signer`."""
 
 
 @dataclass(frozen=True)
@@ -488,6 +490,11 @@ class Transaction:
     def _write_receipt(
         self, candidate: Candidate, features: tuple[str, ...], requested: bool
     ) -> None:
+        decision = next(
+            (d for d in self.trust_decisions if d.filename == candidate.link.filename), None
+        )
+        signer = decision.identity if decision is not None else None
+        issuer = decision.issuer if decision is not None else None
         write_receipt(
             self.env,
             Receipt(
@@ -501,16 +508,11 @@ class Transaction:
                 features=features,
                 requested=requested,
                 provenance=candidate.provenance.decode() if candidate.provenance else None,
-                signer=next(
-                    (
-                        decision.identity
-                        for decision in self.trust_decisions
-                        if decision.filename == candidate.link.filename
-                    ),
-                    None,
-                ),
+                signer=signer,
+                issuer=issuer,
             ),
         )
+        _pin_first_signer(self.env, candidate.pin.name, signer, issuer)
         write_fingerprints(self.env, candidate.pin.name)
 
 
@@ -540,20 +542,35 @@ def _refuse_downgrade(candidate: Candidate) -> None:
         )
 
 
+def _pin_first_signer(
+    env: TargetEnvironment, name: str, signer: str | None, issuer: str | None
+) -> None:
+    """Trust on first use: the first signed install of ``name`` pins its signer (a pin is
+    never moved here: only ``anya-ext trust repin`` does that)."""
+    from anya_plugins.install.pinning import pin_store
+
+    store = pin_store(env)
+    if signer is not None and store.get(name) is None:
+        store.pin(name, signer, issuer)
+
+
 def _refuse_another_signer(locked: Sequence[LockedFile], decisions: Sequence[Any]) -> None:
     """A file locked as signed by someone must still verify as signed by them: the lock pins
     the signer as well as the bytes (a provenance swapped on the index is refused)."""
     from anya_plugins.trust.errors import VerificationFailed
 
-    found = {decision.filename: decision.identity for decision in decisions}
+    found = {decision.filename: (decision.identity, decision.issuer) for decision in decisions}
     for entry in locked:
-        if entry.signer is not None and found.get(entry.filename) != entry.signer:
-            signer = found.get(entry.filename)
+        signer, issuer = found.get(entry.filename, (None, None))
+        if entry.signer is not None and (
+            signer != entry.signer or (entry.issuer is not None and issuer != entry.issuer)
+        ):
+            locked_as = f"{entry.signer} (issuer {entry.issuer or 'not locked'})"
             raise VerificationFailed(
                 entry.filename,
-                f"was locked as signed by {entry.signer}, but verifies as "
-                + (f"signed by {signer}" if signer else "unsigned"),
-                expected=[entry.signer],
+                f"was locked as signed by {locked_as}, but verifies as "
+                + (f"signed by {signer} (issuer {issuer})" if signer else "unsigned"),
+                expected=[locked_as],
                 found=signer,
                 hint="nothing was changed; if the new signer is right, lock again where it "
                 "was installed",

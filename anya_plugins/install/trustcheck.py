@@ -1,8 +1,10 @@
-"""The trust policy as an install check: every file's provenance verified before install."""
+"""The trust policy as install checks: every file's provenance verified before install, and
+its signer compared with the one pinned for its distribution."""
 
 from __future__ import annotations
 
 from anya_plugins.install.transaction import Candidate, FileCheck
+from anya_plugins.trust.pins import PinStore, PublisherChanged, publisher_change
 from anya_plugins.trust.policy import TrustPolicy
 from anya_plugins.trust.verification import TrustDecision, prepare_verifier, verify_file
 
@@ -30,5 +32,26 @@ def trust_check(
                 offline=offline,
             )
         )
+
+    return check
+
+
+def publisher_pin_check(
+    store: PinStore, policy: TrustPolicy, *, decisions: list[TrustDecision], notes: list[str]
+) -> FileCheck:
+    """A check, after :func:`trust_check`, that each verified file's signer is the one pinned
+    for its distribution: another one (or none) is refused, or — with
+    ``trust.on_publisher_change = "warn"`` — let in with a line in the summary."""
+
+    def check(candidate: Candidate) -> None:
+        decision = next(d for d in reversed(decisions) if d.filename == candidate.link.filename)
+        change = publisher_change(
+            store.get(candidate.pin.name), decision.filename, decision.identity, decision.issuer
+        )
+        if change is None:
+            return
+        if policy.on_publisher_change == "refuse":
+            raise PublisherChanged(change)
+        notes.append(change.warning())
 
     return check

@@ -8,6 +8,7 @@ It is read from the ``[trust]`` section of the configuration::
     max_root_age_days = 180                   # offline, refuse a root older than this
     require_signatures = true                 # default true: refuse unsigned files ...
     allow_unsigned = false                    # ... unless true here AND --allow-unsigned given
+    on_publisher_change = "refuse"            # or "warn": a signer other than the pinned one
 
     [[trust.publishers]]                      # who may sign which extension names
     identity = "https://github.com/anya-org/lightning/.github/workflows/release.yml@refs/tags/*"
@@ -46,6 +47,12 @@ signature that is present is always checked, whatever those settings say.
 revocation, so one older than ``max_root_age_days`` is refused; :mod:`anya_plugins.trust.roots`
 says how the age is measured.
 
+The first verified install of an extension pins its signer (identity and issuer, trust on
+first use, as SSH does for host keys; :mod:`anya_plugins.trust.pins`). A later file of it
+signed by anyone else — even someone the publishers above allow — is refused, or with
+``on_publisher_change = "warn"`` installed with a warning (the pin stays until changed with
+``anya-ext trust repin``).
+
 Every key is checked when the policy is read; an unknown or mistyped key is an error that
 names it, since a misspelt ``require_signatures`` would otherwise weaken the policy silently.
 """
@@ -56,7 +63,7 @@ import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from packaging.utils import canonicalize_name
 
@@ -76,6 +83,7 @@ _TOP_KEYS = (
     "allow_unsigned",
     "publishers",
     "enterprise",
+    "on_publisher_change",
 )
 DEFAULT_MAX_ROOT_AGE_DAYS = 180
 _PUBLISHER_KEYS = ("identity", "issuer", "names", "sources")
@@ -165,6 +173,8 @@ class TrustPolicy:
     """Never refresh the root through TUF: verify against the root kept for offline use."""
     max_root_age_days: int = DEFAULT_MAX_ROOT_AGE_DAYS
     """With :attr:`offline`, a trusted root older than this is refused."""
+    on_publisher_change: Literal["refuse", "warn"] = "refuse"
+    """What a file signed by someone other than its extension's pinned signer gets."""
 
     def rules_for(self, source: str) -> SourceRules:
         """The settings that apply to files from ``source``."""
@@ -232,6 +242,7 @@ def parse_trust_policy(
         max_root_age_days=reader.days(
             "max_root_age_days", section.get("max_root_age_days", DEFAULT_MAX_ROOT_AGE_DAYS)
         ),
+        on_publisher_change=reader.publisher_change(section.get("on_publisher_change", "refuse")),
     )
 
 
@@ -312,6 +323,13 @@ class _Reader(SectionReader):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise self.error(key, f"must be a whole number of days, at least 1, not {value!r}")
         return value
+
+    def publisher_change(self, value: Any) -> Literal["refuse", "warn"]:
+        if value == "refuse" or value == "warn":
+            return value  # type: ignore[no-any-return]
+        raise self.error(
+            "on_publisher_change", f'must be "refuse" or "warn", not {value!r}', hint='e.g. "warn"'
+        )
 
     def globs(self, key: str, value: Any) -> tuple[str, ...]:
         value = self.items(key, value)

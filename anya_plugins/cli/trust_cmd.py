@@ -1,0 +1,68 @@
+"""``anya-ext trust pins`` and ``anya-ext trust repin``: the publisher each extension is
+pinned to (trust on first use), listed, and changed deliberately."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from anya_plugins.cli import render
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    trust = commands.add_parser("trust", help="the publishers extensions are pinned to")
+    actions = trust.add_subparsers(dest="trust_action", metavar="ACTION", required=True)
+
+    pins = actions.add_parser("pins", help="list the pinned publishers of an environment")
+    pins.add_argument("--python", type=Path, default=None, help="the environment's interpreter")
+    pins.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    pins.set_defaults(handler=pins_command)
+
+    repin = actions.add_parser(
+        "repin", help="pin an extension to another publisher (recorded in the audit log)"
+    )
+    repin.add_argument("name", metavar="NAME", help="the extension (or distribution)")
+    repin.add_argument("--identity", required=True, metavar="ID", help="the new signer")
+    repin.add_argument(
+        "--issuer", default=None, metavar="URL",
+        help="the OIDC issuer that vouches for ID (default: the pinned one)",
+    )  # fmt: skip
+    repin.add_argument("--python", type=Path, default=None, help="the environment's interpreter")
+    repin.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    repin.set_defaults(handler=repin_command)
+
+
+def _target(args: argparse.Namespace) -> Any:
+    from anya_plugins.install.service import Target
+
+    return Target(python=args.python, config_overrides=tuple(args.config_overrides))
+
+
+def pins_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.pinning import publisher_pins
+
+    listing = publisher_pins(_target(args))
+    if args.json:
+        render.say(render.to_json(listing))
+    elif listing.pins:
+        render.table(
+            f"publisher pins of {listing.environment}",
+            ("extension", "identity", "issuer", "pinned at"),
+            [(p.name, p.identity, p.issuer or "-", p.pinned_at) for p in listing.pins],
+        )
+    else:
+        render.say(f"no publisher pins in {listing.environment}")
+    return 0
+
+
+def repin_command(args: argparse.Namespace) -> int:
+    from anya_plugins.install.pinning import repin_publisher
+
+    done = repin_publisher(args.name, args.identity, _target(args), issuer=args.issuer)
+    if args.json:
+        render.say(render.to_json(done))
+    else:
+        before = f"from {done.previous} " if done.previous is not None else ""
+        render.say(f"{done.name}: pinned {before}to {done.pin} (recorded in the audit log)")
+    return 0
