@@ -36,7 +36,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     log = commands.add_parser("audit-log", help="the tamper-evident audit log")
     actions = log.add_subparsers(dest="log_action", metavar="ACTION", required=True)
     verify = actions.add_parser("verify", help="check the hash chain, entry by entry")
-    verify.add_argument("--expected-head", default=None, help="a head hash noted earlier")
+    verify.add_argument(
+        "--expected-head", default=None,
+        help="a head hash noted earlier (the anchors kept in the data directory and in the "
+        "environment are checked without it)",
+    )  # fmt: skip
     verify.set_defaults(handler=log_verify_command, python=None)
 
 
@@ -116,7 +120,11 @@ def log_verify_command(args: argparse.Namespace) -> int:
     if args.json:
         render.say(render.to_json(report))
     elif report.ok:
-        render.say(f"{report.path}: {report.entries} entries, chain intact (head {report.head})")
+        anchored = f", agrees with {len(report.anchored)} anchor(s)" if report.anchored else ""
+        render.say(
+            f"{report.path}: {report.entries} entries, chain intact "
+            f"(head {f'#{report.head_seq} {report.head}' if report.head else 'none'}{anchored})"
+        )
     else:
         for problem in report.problems:
             render.error(f"{report.path}:{problem.line}: {problem.kind}: {problem.message}")

@@ -171,6 +171,7 @@ class Transaction:
             if not self.options.dry_run and candidates:
                 with self._install_step(candidates):
                     self._write_receipts(candidates, specs)
+                self._pin_first_signers(candidates)
             index_url = _index_base(pages.page(specs[0].name))
         return InstallResult(
             requested=tuple(typed),
@@ -252,6 +253,7 @@ class Transaction:
                     refuse_unmet(
                         requirement_closure(roots, now, markers), "the synced set", hint=_RELOCK
                     )
+                self._pin_first_signers(candidates)
         return InstallResult(
             requested=tuple(f"{entry.name}=={entry.version}" for entry in locked),
             changes=tuple(_change(candidate) for candidate in candidates),
@@ -479,6 +481,21 @@ class Transaction:
             )
             yield
 
+    def _pin_first_signers(self, candidates: Sequence[Candidate]) -> None:
+        """Trust on first use, once the step committed: a distribution installed signed for
+        the first time is pinned to its signer. A pin is never moved here (only ``anya-ext
+        trust repin`` does that), and a rolled-back step pins nothing."""
+        from anya_plugins.install.pinning import pin_store
+
+        store = pin_store(self.env)
+        pinned = store.pins()
+        by_file = {decision.filename: decision for decision in self.trust_decisions}
+        for candidate in candidates:
+            decision = by_file.get(candidate.link.filename)
+            name = canonicalize_name(candidate.pin.name)
+            if decision is not None and decision.identity is not None and name not in pinned:
+                pinned[name] = store.pin(name, decision.identity, decision.issuer)
+
     def _write_receipts(
         self, candidates: Sequence[Candidate], specs: Sequence[RequestedExtension]
     ) -> None:
@@ -512,7 +529,6 @@ class Transaction:
                 issuer=issuer,
             ),
         )
-        _pin_first_signer(self.env, candidate.pin.name, signer, issuer)
         write_fingerprints(self.env, candidate.pin.name)
 
 
@@ -540,18 +556,6 @@ def _refuse_downgrade(candidate: Candidate) -> None:
             f"{candidate.pin.name} would go from {old} down to {candidate.pin.version}",
             hint="pass --allow-downgrade if that is what you want",
         )
-
-
-def _pin_first_signer(
-    env: TargetEnvironment, name: str, signer: str | None, issuer: str | None
-) -> None:
-    """Trust on first use: the first signed install of ``name`` pins its signer (a pin is
-    never moved here: only ``anya-ext trust repin`` does that)."""
-    from anya_plugins.install.pinning import pin_store
-
-    store = pin_store(env)
-    if signer is not None and store.get(name) is None:
-        store.pin(name, signer, issuer)
 
 
 def _refuse_another_signer(locked: Sequence[LockedFile], decisions: Sequence[Any]) -> None:

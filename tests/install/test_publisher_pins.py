@@ -142,6 +142,7 @@ def test_audit_log_cut_from_the_end_is_reported_without_an_expected_head(venv: V
     intact = venv.anya_ext("audit-log", "verify")
     assert intact.returncode == 0, intact.stderr
     assert "chain intact" in intact.stdout
+    assert "agrees with 2 anchor(s)" in intact.stdout
     log = venv.home / "data" / "audit.jsonl"
     log.write_bytes(b"".join(log.read_bytes().splitlines(keepends=True)[:-1]))
     cut = venv.anya_ext("audit-log", "verify")
