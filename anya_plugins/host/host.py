@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from anya_plugins.host import cache, integrity
+from anya_plugins.host import cache
 from anya_plugins.host.record import (
     ACTIVE,
     DISABLED,
@@ -60,9 +60,9 @@ class Host:
     environment (the CLI's ``--config``). ``receipts_dir`` is where Anya's install
     receipts are (default: the running environment's).
 
-    Every start checks each extension Anya installed against the fingerprints of its
-    files taken at install (:mod:`anya_plugins.host.integrity`): one that changed is
-    ``tampered`` and never imported.
+    Before an extension is imported, its files are checked against the fingerprints taken
+    when Anya installed it (:mod:`anya_plugins.host.integrity`): one that changed is
+    ``tampered`` and never imported (see :meth:`check_integrity`).
     """
 
     def __init__(
@@ -82,7 +82,7 @@ class Host:
         self.path = list(sys.path if path is None else path)
         self._explicit_disabled = None if disabled is None else frozenset(disabled)
         self._explicit_require_verified = require_verified
-        self._receipts_dir = receipts_dir or os.path.join(sys.prefix, integrity.RECEIPTS_DIR)
+        self._receipts_dir = receipts_dir
         self._config_overrides = tuple(config_overrides)
         self._use_cache = use_cache and not os.environ.get("ANYA_NO_DISCOVERY_CACHE")
         self._cache_dir = cache_dir
@@ -95,6 +95,7 @@ class Host:
         self.failures: list[Failure] = []
         self.cache_hit = False
         self._all_activated = False
+        self._require_verified = False
 
     # -- discovery -------------------------------------------------------------------------
 
@@ -155,27 +156,45 @@ class Host:
             if extension.name in disabled or extension.dist_name in disabled:
                 extension.status = DISABLED
             extensions.setdefault(extension.name, extension)
-        self._check_integrity(extensions.values(), require_verified=require_verified)
+        self._require_verified = require_verified
         return extensions
 
-    def _check_integrity(self, extensions: Iterable[Extension], *, require_verified: bool) -> None:
-        """Tampered extensions, and unverified ones under ``require_verified``, are refused:
-        on every start, since editing a file in place changes no directory the cache watches."""
-        known = integrity.present(self._receipts_dir)
-        real_locations: dict[str, str] = {}
-        for extension in extensions:
-            location = real_locations.get(extension.location)
-            if location is None:
-                location = real_locations[extension.location] = os.path.realpath(extension.location)
-            extension.integrity, detail = integrity.check(
-                self._receipts_dir, known, extension.dist_name, extension.version, location
-            )
-            if extension.integrity == integrity.TAMPERED:
-                extension.status = TAMPERED
-                extension.error = f"refused: {detail}; reinstall it (anya-ext verify shows more)"
-            elif extension.integrity == integrity.UNVERIFIED and require_verified:
-                extension.status = UNVERIFIED
-                extension.error = f"refused by host.require_verified: {detail}"
+    def check_integrity(self, name: str | None = None) -> list[Extension]:
+        """Check installed files against what was verified at install: of extension ``name``,
+        else of every extension not checked yet; returns the ones refused for it.
+
+        One that changed is ``tampered``, and one installed without an Anya receipt is
+        ``unverified`` (refused only under ``host.require_verified``). Activation checks each
+        extension just before importing it, so discovery and start-up pay nothing for this;
+        ``anya-ext list``, ``info`` and ``doctor`` check them all.
+        """
+        chosen = [self.get(name)] if name is not None else list(self._discovered().values())
+        for extension in chosen:
+            self._check_files(extension)
+        return [e for e in chosen if e.status in (TAMPERED, UNVERIFIED)]
+
+    def _check_files(self, extension: Extension) -> None:
+        """Once per extension and host: a file edited in place changes no directory the
+        discovery cache watches, so this never comes from the cache."""
+        if extension.integrity:
+            return
+        from anya_plugins.host import integrity
+
+        if self._receipts_dir is None:
+            self._receipts_dir = os.path.join(sys.prefix, integrity.RECEIPTS_DIR)
+        extension.integrity, detail = integrity.check(
+            self._receipts_dir, extension.dist_name, extension.version, extension.location
+        )
+        if extension.integrity == integrity.TAMPERED and extension.status != ACTIVE:
+            extension.status = TAMPERED
+            extension.error = f"refused: {detail}; reinstall it (anya-ext verify shows more)"
+        elif (
+            extension.integrity == integrity.UNVERIFIED
+            and self._require_verified
+            and extension.status == ENABLED
+        ):
+            extension.status = UNVERIFIED
+            extension.error = f"refused by host.require_verified: {detail}"
 
     def _scan(self) -> dict[str, Any]:
         import time
@@ -232,6 +251,7 @@ class Host:
         ``failed``; disabled, incompatible and invalid ones are left as they are).
         """
         extension = self.get(name)
+        self._check_files(extension)
         if extension.status != ENABLED:
             return extension
         loader = self._get_loader()
@@ -330,6 +350,7 @@ class Host:
     def config_schema(self, name: str) -> Mapping[str, Any] | None:
         """The JSON Schema an extension declares for its section (imports the extension)."""
         extension = self.get(name)
+        self._check_files(extension)
         if extension.status not in (ENABLED, ACTIVE, DISABLED):
             return None
         if not self._get_loader().register(extension):

@@ -2,11 +2,12 @@
 
 At install, beside the receipt, Anya writes ``<prefix>/.anya-receipts/<name>.files``: for
 each file RECORD lists with a hash, its path, a stat fingerprint (size, mtime, ctime,
-inode) and its sha256, hashed then and checked against RECORD. Every host start-up (warm
-discovery cache or not: an in-place edit changes no directory's mtime) stats those files
-and hashes only the ones whose fingerprint moved. ctime is in the fingerprint because a
-process can put a file's mtime back but not its ctime; a ``touch`` therefore costs one
-hash, and the content decides.
+inode) and its sha256, hashed then and checked against RECORD. Before the host imports an
+extension (whether discovery came from its cache or not: an in-place edit changes no
+directory's mtime) it stats those files and hashes only the ones whose fingerprint moved;
+discovery itself does none of this, so start-up does not pay for it. ctime is in the
+fingerprint because a process can put a file's mtime back but not its ctime; a ``touch``
+therefore costs one hash, and the content decides.
 
 This module is on the start-up path: os and marshal only; hashlib loads when a hash is due.
 """
@@ -18,7 +19,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
+    from collections.abc import Sequence
 
 FORMAT = 1
 RECEIPTS_DIR = ".anya-receipts"
@@ -75,30 +76,17 @@ def read(file: str) -> tuple[str, str, tuple[FileEntry, ...]] | None:
     return stored[1], stored[2], stored[3]
 
 
-def present(receipts_dir: str) -> frozenset[str]:
-    """The fingerprint files there are (one listdir), so absent ones cost no open."""
-    try:
-        names = os.listdir(receipts_dir)
-    except OSError:
-        return frozenset()
-    return frozenset(name for name in names if name.endswith(FINGERPRINT_SUFFIX))
-
-
-def check(
-    receipts_dir: str, known: Collection[str], dist_name: str, version: str, location: str
-) -> tuple[str, str]:
+def check(receipts_dir: str, dist_name: str, version: str, location: str) -> tuple[str, str]:
     """(VERIFIED, ""), (UNVERIFIED, why) or (TAMPERED, which file and how)."""
-    name = canonical(dist_name) + FINGERPRINT_SUFFIX
-    if name not in known:
+    file = fingerprint_file(receipts_dir, dist_name)
+    if not os.path.exists(file):
         return UNVERIFIED, "installed without an Anya receipt"
-    stored = read(os.path.join(receipts_dir, name))
+    stored = read(file)
     if stored is None:
-        return TAMPERED, f"its install fingerprints ({name}) cannot be read"
+        return TAMPERED, f"its install fingerprints ({file}) cannot be read"
     recorded_version, recorded_location, entries = stored
-    if recorded_version != version or os.path.normpath(recorded_location) != os.path.normpath(
-        location
-    ):
-        return UNVERIFIED, f"Anya's receipt is for {recorded_version} at {recorded_location}"
+    if recorded_version != version or not _same_directory(recorded_location, location):
+        return UNVERIFIED, f"Anya's receipt is for {recorded_version} in {recorded_location}"
     for path, size, mtime_ns, ctime_ns, inode, sha256 in entries:
         try:
             stat = os.stat(path)
@@ -114,6 +102,13 @@ def check(
         if stat.st_size != size or _sha256(path) != sha256:
             return TAMPERED, f"{path} changed since install"
     return VERIFIED, ""
+
+
+def _same_directory(one: str, other: str) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def _sha256(path: str) -> str:

@@ -75,6 +75,7 @@ def list_extensions(
     host: Host, *, load: bool = True, recorded: RecordedFeatures | None = None
 ) -> list[ExtensionReport]:
     """Every extension with its status; with ``load`` each enabled one is activated first."""
+    host.check_integrity()
     if load:
         host.activate_all()
     return [describe(extension, recorded) for extension in host.extensions]
@@ -85,6 +86,7 @@ def extension_info(
 ) -> ExtensionReport:
     """One extension in full: features, platforms, host API range, error and traceback."""
     extension = host.get(name)
+    host.check_integrity(extension.name)
     if load:
         host.activate(extension.name)
     return describe(extension, recorded)
@@ -166,6 +168,7 @@ def doctor(host: Host) -> DoctorReport:
     except AnyaError as error:
         checks.append(Check("configuration", False, error.message + _hint(error)))
         return DoctorReport(tuple(checks))
+    host.check_integrity()
     host.activate_all()
     health = host.health()
     for extension in extensions:

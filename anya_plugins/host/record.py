@@ -87,8 +87,9 @@ class Extension:
         self.error = error
         self.traceback = ""
         self.integrity = ""
-        """verified, unverified or tampered (:mod:`anya_plugins.host.integrity`); checked on
-        every start, never cached."""
+        """verified, unverified or tampered (:mod:`anya_plugins.host.integrity`); empty until
+        checked (before the extension is imported, or by ``Host.check_integrity``), never
+        cached."""
 
     def __repr__(self) -> str:
         return f"Extension({self.name!r}, {self.dist_name} {self.version}, status={self.status!r})"

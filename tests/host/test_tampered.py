@@ -157,22 +157,27 @@ def test_touching_only_the_mtime_keeps_it_verified(installed: Venv) -> None:
     assert _doctor(installed).returncode == 0
 
 
-def test_tampering_is_seen_with_a_warm_discovery_cache(installed: Venv) -> None:
-    probe = (
+def _probe(call: str) -> str:
+    """Python that makes a Host, calls ``host.<call>`` and prints the cache hit and status."""
+    return (
         "from anya_plugins import Host\n"
         "host = Host()\n"
-        f"extension = host.get({NAME!r})\n"
-        "print(host.cache_hit, extension.status)"
+        f"host.{call}\n"
+        f"print(host.cache_hit, host.get({NAME!r}).status)"
     )
+
+
+def test_tampering_is_seen_with_a_warm_discovery_cache(installed: Venv) -> None:
     time.sleep(2.1)  # past the cache's racy window after the install's writes
     for _ in range(2):
         assert _row(installed)["status"] == "active"
-        warming = installed.python_code(probe)
+        warming = installed.python_code(_probe("check_integrity()"))
     assert warming.stdout.split() == ["True", "enabled"], warming.stdout + warming.stderr
     _marker(installed).unlink()
     _edit_keeping_size(_plugin_file(installed))
-    warm = installed.python_code(probe)
+    warm = installed.python_code(_probe(f"activate({NAME!r})"))
     assert warm.stdout.split() == ["True", "tampered"], warm.stdout + warm.stderr
+    assert not _marker(installed).exists(), "Host.activate imported the tampered extension"
     _assert_refused_as_tampered(installed)
 
 
