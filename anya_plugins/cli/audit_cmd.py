@@ -41,7 +41,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         help="a head hash noted earlier (the anchors kept in the data directory and in the "
         "environment are checked without it)",
     )  # fmt: skip
-    verify.set_defaults(handler=log_verify_command, python=None)
+    verify.add_argument(
+        "--python", type=Path, default=None,
+        help="also check the anchor of this interpreter's environment (default: anya-ext's own)",
+    )  # fmt: skip
+    verify.set_defaults(handler=log_verify_command)
 
 
 def _target(args: argparse.Namespace) -> Any:
