@@ -77,3 +77,30 @@ def test_rollback_removes_a_fresh_install_entirely(
 def test_nothing_to_roll_back_without_a_journal(make_venv: VenvFactory) -> None:
     env = TargetEnvironment.of(make_venv().python)
     assert journal.rollback(env) is None
+
+
+def test_rollback_restores_the_install_fingerprints_with_the_files(
+    build_extension: ExtensionBuilder, make_venv: VenvFactory
+) -> None:
+    from anya_plugins.host import integrity
+    from anya_plugins.install.receipts import receipts_dir, write_fingerprints
+
+    old = build_extension(ExtensionSpec("journaled", version="1.0.0"))
+    new = build_extension(ExtensionSpec("journaled", version="2.0.0", features=("tor",)))
+    env = TargetEnvironment.of(make_venv(old).python)
+    fingerprints = write_fingerprints(env, "anya-ext-journaled")
+    recorded = fingerprints.read_bytes()
+
+    journal.begin(env, [env.installed()["anya-ext-journaled"]])
+    uv = find_uv()
+    assert uv is not None
+    UvInstaller(uv).install(env, [_verified(new, "anya-ext-journaled", "2.0.0")])
+    write_fingerprints(env, "anya-ext-journaled")
+    assert fingerprints.read_bytes() != recorded
+    journal.rollback(env)
+
+    assert fingerprints.read_bytes() == recorded
+    # the restored files are new inodes: the check hashes them and finds them as installed
+    site = str(env.installed()["anya-ext-journaled"].locate_file(""))
+    found = integrity.check(str(receipts_dir(env)), "anya-ext-journaled", "1.0.0", site)
+    assert found == (integrity.VERIFIED, "")
