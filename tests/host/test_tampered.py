@@ -213,3 +213,15 @@ def test_require_verified_from_the_file_lets_a_verified_install_load(installed: 
     row = _row(installed)
     assert (row["status"], row["integrity"]) == ("active", "verified")
     assert _marker(installed).exists()
+
+
+def test_fingerprints_are_refused_for_files_that_differ_from_record_at_install(
+    make_venv: VenvFactory, build_extension: ExtensionBuilder
+) -> None:
+    from anya_plugins.install.environment import TargetEnvironment
+    from anya_plugins.install.receipts import InstalledFilesDiffer, write_fingerprints
+
+    venv = make_venv(build_extension(SPEC))
+    _edit_keeping_size(_plugin_file(venv))
+    with pytest.raises(InstalledFilesDiffer, match=r"changed: .*plugin\.py"):
+        write_fingerprints(TargetEnvironment.of(venv.python), "anya-ext-tamper-a")
