@@ -157,6 +157,11 @@ def rollback(env: TargetEnvironment) -> Recovery | None:
         removed += 1
     for index, original in enumerate(state["backups"]):
         Path(original).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(directory / "backup" / str(index), original)
+        # A new file renamed over the old one, never written through it: installers link
+        # files from their cache (uv hard-links), and writing into the link would change
+        # the cached copy every later install of that wheel gets.
+        restoring = Path(f"{original}.anya-restore")
+        shutil.copy2(directory / "backup" / str(index), restoring)
+        restoring.replace(original)
     shutil.rmtree(directory, ignore_errors=True)
     return Recovery(removed=removed, restored=len(state["backups"]), started=state["started"])

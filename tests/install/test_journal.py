@@ -104,3 +104,24 @@ def test_rollback_restores_the_install_fingerprints_with_the_files(
     site = str(env.installed()["anya-ext-journaled"].locate_file(""))
     found = integrity.check(str(receipts_dir(env)), "anya-ext-journaled", "1.0.0", site)
     assert found == (integrity.VERIFIED, "")
+
+
+def test_rollback_never_writes_into_files_the_installer_linked_from_its_cache(
+    build_extension: ExtensionBuilder, make_venv: VenvFactory
+) -> None:
+    from anya_plugins.trust.installed import verify_installed
+
+    old = build_extension(ExtensionSpec("journaled", version="1.0.0"))
+    new = build_extension(ExtensionSpec("journaled", version="4.0.0"))
+    env = TargetEnvironment.of(make_venv(old).python)
+    journal.begin(env, [env.installed()["anya-ext-journaled"]])
+    uv = find_uv()
+    assert uv is not None
+    UvInstaller(uv).install(env, [_verified(new, "anya-ext-journaled", "4.0.0")])
+    journal.rollback(env)
+
+    # uv hard-links installed files from its cache: another install of the new wheel
+    # gets them from there, and they must still be the wheel's own
+    other = TargetEnvironment.of(make_venv(new).python)
+    report = verify_installed(other.installed()["anya-ext-journaled"])
+    assert report.intact, report.findings
