@@ -366,6 +366,9 @@ class Transaction:
             index_url = _index_base(page)
             if self.options.private_source:
                 _refuse_mixed_origins(page, index_url)
+            if page.status == "archived":
+                reason = f": {page.markers.status_reason}" if page.markers.status_reason else ""
+                self.notes.append(f"{page.name} is archived on its index{reason}")
             link = self._choose(page, pin)
             expected = link.sha256
             if expected is None:
@@ -589,19 +592,34 @@ _RELOCK = (
 
 def _refuse_mixed_origins(page: ProjectPage, index_url: str) -> None:
     """On a private source, a name the private index holds must come from it alone: the
-    same name also served from a public base is what dependency confusion looks like."""
-    from urllib.parse import urlsplit
+    same name also served from another index is what dependency confusion looks like,
+    unless the page declares that index (PEP 708 ``alternate-locations`` or ``tracks``).
 
-    private = urlsplit(index_url).path.rstrip("/").removesuffix("/+simple")
-    origins = sorted(
-        {urlsplit(link.url).path.split("/+f/")[0] for link in page.files if "/+f/" in link.url}
-    )
-    if private in origins and len(origins) > 1:
+    A file's origin is its index (devpi's ``/<user>/<index>/+f/`` paths) or, on any other
+    server, its host; a declared location's origin is worked out the same way."""
+    own = _origin(index_url)
+    declared = {own, *(_origin(url) for url in (*page.alternate_locations, *page.tracks))}
+    origins = {_origin(link.url) for link in page.files}
+    undeclared = sorted(origins - declared)
+    if own in origins and undeclared:
         raise DependencyConfusion(
-            f"{page.name} is served by more than one index ({', '.join(origins)}); "
+            f"{page.name} is served by more than one index ({', '.join(sorted(origins))}) and "
+            f"the page does not declare {', '.join(undeclared)} (PEP 708); "
             "a private name must never be satisfied from a public index",
             hint="check the registry's private-index protection",
         )
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` plus, on devpi, the index path (before ``/+f/``/``/+simple``)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    path = parts.path
+    for marker in ("/+f/", "/+simple"):
+        if marker in path:
+            return f"{parts.scheme}://{parts.netloc}{path.split(marker)[0]}"
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _index_base(page: ProjectPage) -> str:

@@ -7,6 +7,7 @@ against the URL that actually served the page (a mirror's, after failover).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -36,6 +37,11 @@ from anya_plugins.sources.errors import (
 from anya_plugins.sources.freshness import HighWaterMarks
 from anya_plugins.sources.http import HttpClient, HttpResponse, ReadLimit, media_type
 from anya_plugins.sources.mirrors import DEFAULT_PROBE_TIMEOUT, MirrorSet
+from anya_plugins.sources.project_markers import (
+    ProjectMarkers,
+    markers_from_json,
+    markers_from_meta,
+)
 from anya_plugins.sources.settings import LimitSettings, SourcesSettings
 
 log = logging.getLogger(__name__)
@@ -112,6 +118,20 @@ class ProjectPage:
     used_url: str
     """The page URL that served it (a mirror's, after failover)."""
     from_cache: bool = False
+    markers: ProjectMarkers = field(default_factory=ProjectMarkers)
+    """PEP 708 and PEP 792: what the index says about the project as a whole."""
+
+    @property
+    def tracks(self) -> tuple[str, ...]:
+        return self.markers.tracks
+
+    @property
+    def alternate_locations(self) -> tuple[str, ...]:
+        return self.markers.alternate_locations
+
+    @property
+    def status(self) -> str:
+        return self.markers.status
 
 
 class SimpleIndex:
@@ -182,7 +202,7 @@ class SimpleIndex:
             if cached is not None:
                 log.info("%s: index page from the cache (fetched from %s)", project, cached.url)
                 page = parse_project_page(project, cached.body, cached.content_type, cached.url)
-                return ProjectPage(page.name, page.files, page.used_url, from_cache=True)
+                return dataclasses.replace(page, from_cache=True)
 
         def read(response: HttpResponse) -> tuple[str, str, bytes]:
             if response.status == 404:
@@ -254,23 +274,23 @@ def parse_project_page(name: str, body: bytes, content_type: str, url: str) -> P
     """A project page from the body the index served at ``url`` with this ``Content-Type``."""
     kind, charset = media_type(content_type)
     if kind == SIMPLE_JSON:
-        files = _json_files(body, url)
+        files, markers = _json_files(body, url)
     elif kind in (SIMPLE_HTML, "text/html"):
         try:
             text = body.decode(charset or "utf-8")
         except (LookupError, UnicodeDecodeError) as exc:
             raise IndexResponseError(url, f"cannot decode the page: {exc}") from None
-        files = _html_files(text, url)
+        files, markers = _html_files(text, url)
     else:
         raise IndexResponseError(
             url,
             f"answered with {kind or 'no content type'}, not a simple API page",
             hint="the source's url must be a PEP 503/691 simple index, e.g. .../+simple/",
         )
-    return ProjectPage(name=canonicalize_name(name), files=files, used_url=url)
+    return ProjectPage(name=canonicalize_name(name), files=files, used_url=url, markers=markers)
 
 
-def _json_files(body: bytes, url: str) -> tuple[FileLink, ...]:
+def _json_files(body: bytes, url: str) -> tuple[tuple[FileLink, ...], ProjectMarkers]:
     try:
         document = json.loads(body)
     except ValueError as exc:
@@ -282,7 +302,8 @@ def _json_files(body: bytes, url: str) -> tuple[FileLink, ...]:
     entries = document.get("files")
     if not isinstance(entries, list):
         raise IndexResponseError(url, "the JSON page has no 'files' list")
-    return tuple(_json_file(url, index, entry) for index, entry in enumerate(entries))
+    files = tuple(_json_file(url, index, entry) for index, entry in enumerate(entries))
+    return files, markers_from_json(document, url)
 
 
 def _json_file(url: str, index: int, entry: Any) -> FileLink:
@@ -325,6 +346,7 @@ class _Anchors(HTMLParser):
         self.base: str | None = None
         self.api_version: str | None = None
         self.anchors: list[dict[str, str | None]] = []
+        self.meta: list[tuple[str, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -334,15 +356,18 @@ class _Anchors(HTMLParser):
             self.base = attributes["href"]
         elif tag == "meta" and attributes.get("name") == "pypi:repository-version":
             self.api_version = attributes.get("content")
+        elif tag == "meta" and attributes.get("name"):
+            self.meta.append((str(attributes["name"]), attributes.get("content") or ""))
 
 
-def _html_files(text: str, url: str) -> tuple[FileLink, ...]:
+def _html_files(text: str, url: str) -> tuple[tuple[FileLink, ...], ProjectMarkers]:
     parser = _Anchors()
     parser.feed(text)
     parser.close()
     _check_api_version(url, parser.api_version)
     base = urljoin(url, parser.base) if parser.base else url
-    return tuple(_html_file(base, anchor) for anchor in parser.anchors)
+    files = tuple(_html_file(base, anchor) for anchor in parser.anchors)
+    return files, markers_from_meta(parser.meta, url)
 
 
 def _html_file(base: str, anchor: Mapping[str, str | None]) -> FileLink:

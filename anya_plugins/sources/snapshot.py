@@ -30,6 +30,7 @@ from packaging.utils import canonicalize_name
 
 from anya_plugins.sources.download import download
 from anya_plugins.sources.errors import ProjectNotFound, SourceError
+from anya_plugins.sources.project_markers import refuse_quarantined
 from anya_plugins.sources.simple import SIMPLE_JSON, FileLink, ProjectPage, SimpleIndex
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,9 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
                 raise self._failures[project]
             if project not in self._pages:
                 try:
-                    self._pages[project] = self.index.project_page(project, refresh=True)
+                    fetched = self.index.project_page(project, refresh=True)
+                    refuse_quarantined(project, fetched.markers, fetched.used_url)
+                    self._pages[project] = fetched
                 except SourceError as error:
                     self._failures[project] = error
                     raise
