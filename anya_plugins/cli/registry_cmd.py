@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anya_plugins.cli import render
+
+if TYPE_CHECKING:
+    from anya_plugins.registry.client_settings import IndexClientSettings
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -24,8 +29,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     down.add_argument("--state-dir", type=Path, default=None)
     down.set_defaults(handler=down_command)
 
-    state = actions.add_parser("status", help="is the embedded devpi running, and where")
+    state = actions.add_parser(
+        "status", help="is the embedded devpi running, where, and how clients use each index"
+    )
     state.add_argument("--state-dir", type=Path, default=None)
+    state.add_argument("--layout", type=Path, default=None, help="layout file (default: shipped)")
     state.set_defaults(handler=status_command)
 
     apply = actions.add_parser("apply", help="apply a layout file to a devpi server")
@@ -63,16 +71,43 @@ def down_command(args: argparse.Namespace) -> int:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from anya_plugins.registry.embedded import registry_status
+    from anya_plugins.registry.client_settings import client_settings
+    from anya_plugins.registry.embedded import default_layout, registry_status
+    from anya_plugins.registry.layout import load_layout
 
     current = registry_status(args.state_dir)
+    clients = (
+        client_settings(str(current.url), load_layout(args.layout or default_layout()))
+        if current.running
+        else ()
+    )
     if args.json:
-        render.say(render.to_json(current))
+        document = {
+            **json.loads(render.to_json(current)),
+            "clients": [
+                {"index": c.index, "simple_url": c.simple_url, "source": c.source,
+                 "toml": c.toml, "pip": c.pip, "uv": c.uv}
+                for c in clients
+            ],
+        }  # fmt: skip
+        render.say(render.to_json(document))
     elif current.running:
         render.say(f"running at {current.url} (pid {current.pid}); log: {current.log_file}")
+        _print_clients(clients)
     else:
         render.say(f"not running (state in {current.state_dir})")
     return 0 if current.running else 1
+
+
+def _print_clients(clients: Sequence[IndexClientSettings]) -> None:
+    for client in clients:
+        render.say(f"\n{client.index}: {client.simple_url}")
+        if client.toml:
+            render.say("  extensions.toml:")
+            for line in client.toml.splitlines():
+                render.say(f"    {line}")
+        render.say(f"  pip: {client.pip}")
+        render.say(f"  uv:  {client.uv}")
 
 
 def apply_command(args: argparse.Namespace) -> int:

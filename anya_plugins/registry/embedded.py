@@ -23,6 +23,7 @@ from anya_plugins.registry.server import (
     status,
     stop,
 )
+from anya_plugins.sources.local_registry import registry_dir
 
 DEFAULT_PORT = 3141
 _USERS_FILE = "users.json"
@@ -40,12 +41,9 @@ class EmbeddedRegistry:
 
 
 def default_state_dir() -> Path:
-    configured = os.environ.get("ANYA_REGISTRY_DIR")
-    if configured:
-        return Path(configured)
-    import platformdirs
-
-    return platformdirs.user_data_path("anya") / "registry"
+    """``$ANYA_REGISTRY_DIR``, else ``registry`` in the user data directory: the directory
+    the default sources read the registry's URL from."""
+    return registry_dir()
 
 
 def default_layout() -> Path:

@@ -26,10 +26,10 @@ from anya_plugins.registry.errors import DevpiError, ServerError
 from anya_plugins.registry.indexconfig import FEATURE
 from anya_plugins.registry.launch import ROOT_PASSWORD_ENV
 from anya_plugins.registry.layout import ADMIN_USER
+from anya_plugins.sources.local_registry import URL_FILE
 
 LAUNCHER = "anya_plugins.registry.launch"
 PID_FILE = "devpi-server.pid"
-URL_FILE = "devpi-server.url"
 LOG_FILE = "devpi-server.log"
 SERVER_DIR = "server"
 SECRETS_DIR = "secrets"

@@ -25,7 +25,9 @@ page_ttl_seconds = 600
 ```
 
 Every key is optional except an enterprise source's ``url``; the defaults point at the
-embedded local registry. Parsing checks every value and names the key that is wrong.
+embedded local registry, wherever its state directory says it runs (``registry up --port``;
+see ``local_registry.py``), else at port 3141. Parsing checks every value and names the
+key that is wrong.
 A source URL may carry ``user:password@`` for a private index (see ``credentials.py``).
 """
 
@@ -40,17 +42,25 @@ from urllib.parse import urlsplit
 
 from anya_plugins.config.reader import Origins, SectionReader
 from anya_plugins.sources.errors import SourcesConfigError
+from anya_plugins.sources.local_registry import DEFAULT_REGISTRY_URL, registry_url
 
 if TYPE_CHECKING:
     from anya_plugins.config.layers import LayeredConfig
 
-LOCAL_REGISTRY = "http://127.0.0.1:3141"
-"""The embedded registry (devpi-server) on this machine."""
+LOCAL_REGISTRY = DEFAULT_REGISTRY_URL
+"""The embedded registry (devpi-server) on this machine, at its default port."""
 
-DEFAULT_URLS = {
-    "primary": f"{LOCAL_REGISTRY}/anya/primary/+simple/",
-    "community": f"{LOCAL_REGISTRY}/community/verified/+simple/",
-}
+DEFAULT_INDEXES = {"primary": "anya/primary", "community": "community/verified"}
+"""The embedded registry's index behind each default source."""
+
+
+def default_urls(registry: str = LOCAL_REGISTRY) -> dict[str, str]:
+    """The default sources' simple URLs on the embedded registry at ``registry``."""
+    return {name: f"{registry}/{index}/+simple/" for name, index in DEFAULT_INDEXES.items()}
+
+
+DEFAULT_URLS = default_urls()
+"""The default sources when the embedded registry runs at its default port."""
 DEFAULT_TIMEOUT = 15.0
 DEFAULT_MAX_SIZE_MB = 1024
 DEFAULT_PAGE_TTL_SECONDS = 600.0
@@ -187,11 +197,13 @@ def parse_sources(
     reader = _Reader(origins)
     reader.known_keys("", section, _TOP_KEYS)
     enterprise = reader.table("enterprise", section.get("enterprise", {}))
+    defaults = _Defaults(environ)
     return SourcesSettings(
-        primary=_source(reader, "primary", section.get("primary", {})),
-        community=_source(reader, "community", section.get("community", {})),
+        primary=_source(reader, "primary", section.get("primary", {}), defaults),
+        community=_source(reader, "community", section.get("community", {}), defaults),
         enterprise=tuple(
-            _source(reader, f"enterprise.{org}", table) for org, table in sorted(enterprise.items())
+            _source(reader, f"enterprise.{org}", table, defaults)
+            for org, table in sorted(enterprise.items())
         ),
         timeout=reader.number("timeout", section.get("timeout", DEFAULT_TIMEOUT), positive=True),
         cache=_cache(reader, section.get("cache", {}), environ),
@@ -215,13 +227,32 @@ def _limits(reader: _Reader, section: Mapping[str, Any]) -> LimitSettings:
     )
 
 
-def _source(reader: _Reader, name: str, value: Any) -> SourceSettings:
+class _Defaults:
+    """The default sources' URLs, on the embedded registry where its state directory says it
+    runs; the state file is read once, and only when a default is needed."""
+
+    def __init__(self, environ: Mapping[str, str] | None) -> None:
+        self._environ = environ
+        self._urls: dict[str, str] | None = None
+
+    def url(self, name: str) -> str | None:
+        if name not in DEFAULT_INDEXES:
+            return None
+        if self._urls is None:
+            self._urls = default_urls(registry_url(self._environ))
+        return self._urls[name]
+
+
+def _source(reader: _Reader, name: str, value: Any, defaults: _Defaults) -> SourceSettings:
     table = reader.table(name, value)
     reader.known_keys(name, table, _SOURCE_KEYS)
-    default = DEFAULT_URLS.get(name)
-    if "url" not in table and default is None:
-        raise reader.error(name, "has no url", hint=f"set {name}.url to the index's simple URL")
-    url = reader.url(f"{name}.url", table.get("url", default))
+    if "url" in table:
+        url = reader.url(f"{name}.url", table["url"])
+    else:
+        default = defaults.url(name)
+        if default is None:
+            raise reader.error(name, "has no url", hint=f"set {name}.url to the index's simple URL")
+        url = default
     mirrors = reader.url_list(f"{name}.mirrors", table.get("mirrors", []))
     distinct = tuple(dict.fromkeys(mirror for mirror in mirrors if mirror != url))
     return SourceSettings(name=name, url=url, mirrors=distinct)
