@@ -1,5 +1,6 @@
 """``anya-ext trust pins`` and ``anya-ext trust repin``: the publisher each extension is
-pinned to (trust on first use), listed, and changed deliberately."""
+pinned to (trust on first use), listed, and changed deliberately; ``anya-ext trust
+add-publisher``: a publisher written to the user configuration's trust policy."""
 
 from __future__ import annotations
 
@@ -31,6 +32,26 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     repin.add_argument("--python", type=Path, default=None, help="the environment's interpreter")
     repin.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     repin.set_defaults(handler=repin_command)
+
+    add = actions.add_parser(
+        "add-publisher", help="trust a publisher: write it to the user configuration file"
+    )
+    add.add_argument("identity", metavar="IDENTITY", help="the signer (e-mail or URI), or a glob")
+    add.add_argument("--issuer", required=True, metavar="URL", help="the OIDC issuer, exact")
+    add.add_argument(
+        "--names", required=True, action="append", metavar="GLOB",
+        help="distribution names it may sign (repeatable)",
+    )  # fmt: skip
+    add.add_argument(
+        "--org", default=None, metavar="ORG",
+        help="only for the source enterprise.ORG (its allowed_publishers)",
+    )  # fmt: skip
+    add.add_argument(
+        "--sources", action="append", default=None, metavar="GLOB",
+        help="the sources it applies to (repeatable; default every source)",
+    )  # fmt: skip
+    add.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    add.set_defaults(handler=add_publisher_command)
 
 
 def _target(args: argparse.Namespace) -> Any:
@@ -65,4 +86,22 @@ def repin_command(args: argparse.Namespace) -> int:
     else:
         before = f"from {done.previous} " if done.previous is not None else ""
         render.say(f"{done.name}: pinned {before}to {done.pin} (recorded in the audit log)")
+    return 0
+
+
+def add_publisher_command(args: argparse.Namespace) -> int:
+    from anya_plugins.config.paths import user_config_path
+    from anya_plugins.trust.publisher_config import add_publisher
+
+    done = add_publisher(
+        user_config_path(), args.identity, args.issuer, args.names,
+        org=args.org, sources=args.sources,
+    )  # fmt: skip
+    if args.json:
+        render.say(render.to_json(done))
+    elif done.added:
+        render.say(f"{done.publisher} may sign {', '.join(done.publisher.names)}: "
+                   f"added to {done.key} in {done.path}")  # fmt: skip
+    else:
+        render.say(f"{done.publisher} is already in {done.key} in {done.path}")
     return 0
