@@ -50,7 +50,12 @@ from anya_plugins.registry.indexconfig import (
     is_private_index,
 )
 from anya_plugins.registry.plugin_responses import refusal_response
-from anya_plugins.registry.uploadcheck import UploadRefused, check_release_file
+from anya_plugins.registry.uploadcheck import (
+    ShownFields,
+    UploadRefused,
+    check_release_file,
+    refuse_metadata_without_file,
+)
 
 hookimpl = HookimplMarker("devpiserver")
 
@@ -188,6 +193,7 @@ def _check_upload(stage: Any, request: Any) -> None:
         return
     form = request.POST
     content = form.get("content")
+    refuse_metadata_without_file(form)
     if form.get(":action") != _UPLOAD_ACTION or not getattr(content, "filename", None):
         return
     content.file.seek(0)
@@ -195,6 +201,7 @@ def _check_upload(stage: Any, request: Any) -> None:
         _check_file(
             content.filename, content.file, stage, str(form.get("name", "")),
             str(form.get("version", "")),
+            ShownFields.from_values(form.get("summary"), form.get("keywords")),
         )  # fmt: skip
     finally:
         content.file.seek(0)
@@ -217,9 +224,11 @@ def _check_push(xom: Any, source: Any, request: Any) -> None:
         links = source.get_linkstore_perstage(name, version).get_links(rel="releasefile")
     except source.MissesRegistration:
         return
+    pushed = source.get_versiondata_perstage(name, version) or {}
+    shown = ShownFields.from_values(pushed.get("summary"), pushed.get("keywords"))
     for link in links:
         with link.entry.file_open_read() as content:
-            _check_file(link.basename, content, target, name, version)
+            _check_file(link.basename, content, target, name, version, shown)
 
 
 def _takes_only_extensions(stage: Any) -> bool:
@@ -230,12 +239,15 @@ def _takes_only_extensions(stage: Any) -> bool:
     )
 
 
-def _check_file(filename: str, content: IO[bytes], stage: Any, name: str, version: str) -> None:
+def _check_file(
+    filename: str, content: IO[bytes], stage: Any, name: str, version: str, shown: ShownFields
+) -> None:
     """Copy the file out under its own name (wheel tags come from it) and check it."""
     with tempfile.TemporaryDirectory(prefix="anya-upload-") as tmp:
         path = Path(tmp) / Path(filename).name
         with path.open("wb") as out:
             shutil.copyfileobj(content, out)
         check_release_file(
-            path, name=name, version=version, categories=stage.ixconfig.get(CATEGORIES_KEY, [])
-        )
+            path, name=name, version=version, categories=stage.ixconfig.get(CATEGORIES_KEY, []),
+            shown=shown,
+        )  # fmt: skip
