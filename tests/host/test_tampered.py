@@ -84,10 +84,19 @@ def _doctor(venv: Venv, **env: str) -> subprocess.CompletedProcess[str]:
     return venv.anya_ext("doctor", **env)
 
 
-def _edit_keeping_size(plugin: Path) -> None:
+def _edit_keeping_size(plugin: Path, *, in_place: bool = True) -> None:
+    """In place, as an editor would: only in venvs that ``anya-ext install`` filled, whose
+    uv cache is the venv's own (uv hard-links from its cache: writing through a link
+    would change what every later install of the wheel gets)."""
     text = plugin.read_text()
     assert 'NOTE = "original"' in text
-    plugin.write_text(text.replace('NOTE = "original"', 'NOTE = "tampered"'))
+    edited = text.replace('NOTE = "original"', 'NOTE = "tampered"')
+    if in_place:
+        plugin.write_text(edited)
+    else:
+        replacement = plugin.with_suffix(".edited")
+        replacement.write_text(edited)
+        replacement.replace(plugin)
 
 
 def _assert_refused_as_tampered(venv: Venv) -> None:
@@ -222,6 +231,6 @@ def test_fingerprints_are_refused_for_files_that_differ_from_record_at_install(
     from anya_plugins.install.receipts import InstalledFilesDiffer, write_fingerprints
 
     venv = make_venv(build_extension(SPEC))
-    _edit_keeping_size(_plugin_file(venv))
+    _edit_keeping_size(_plugin_file(venv), in_place=False)
     with pytest.raises(InstalledFilesDiffer, match=r"changed: .*plugin\.py"):
         write_fingerprints(TargetEnvironment.of(venv.python), "anya-ext-tamper-a")
