@@ -40,7 +40,7 @@ from pluggy import HookimplMarker
 from pyramid.tweens import EXCVIEW  # type: ignore[import-untyped]
 
 from anya_plugins.metadata.taxonomy import CATEGORIES
-from anya_plugins.registry import plugin_provenance, plugin_search
+from anya_plugins.registry import plugin_project_status, plugin_provenance, plugin_search
 from anya_plugins.registry.indexconfig import (
     CATEGORIES_KEY,
     EXTENSIONS_KEY,
@@ -68,14 +68,24 @@ class AnyaStageCustomizer(BaseStageCustomizer):
     """Policy of an ``anya`` index; otherwise it behaves like devpi's ``stage`` type."""
 
     def get_possible_indexconfig_keys(self) -> tuple[str, ...]:
-        return (PRIVATE_KEY, EXTENSIONS_KEY, CATEGORIES_KEY)
+        return (
+            PRIVATE_KEY,
+            EXTENSIONS_KEY,
+            CATEGORIES_KEY,
+            plugin_project_status.PROJECT_STATUS_KEY,
+        )
 
     def get_default_config_items(self) -> list[tuple[str, object]]:
-        return [(PRIVATE_KEY, False), (EXTENSIONS_KEY, True), (CATEGORIES_KEY, [])]
+        return [
+            (PRIVATE_KEY, False), (EXTENSIONS_KEY, True), (CATEGORIES_KEY, []),
+            (plugin_project_status.PROJECT_STATUS_KEY, []),
+        ]  # fmt: skip
 
     def normalize_indexconfig_value(self, key: str, value: object) -> object:
         if key in (PRIVATE_KEY, EXTENSIONS_KEY):
             return ensure_boolean(value)
+        if key == plugin_project_status.PROJECT_STATUS_KEY:
+            return plugin_project_status.normalize_statuses(value)
         if key == CATEGORIES_KEY:
             categories = ensure_list(value)
             unknown = [c for c in categories if c not in CATEGORIES]
@@ -138,6 +148,11 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
     )
     pyramid_config.add_tween(
         f"{plugin_provenance.__name__}.provenance_tween", under=contract_tween, over=EXCVIEW
+    )
+    pyramid_config.add_tween(
+        f"{plugin_project_status.__name__}.project_markers_tween",
+        under=contract_tween,
+        over=EXCVIEW,
     )
     plugin_search.configure(pyramid_config)
     plugin_provenance.configure(pyramid_config)
