@@ -35,6 +35,8 @@ pytestmark = pytest.mark.slow
 
 DEAD_URL = "http://127.0.0.1:9/anya/primary/+simple/"
 MISSING_DEPENDENCY = "anya-ext-never-published"
+PATIENCE = 300
+"""Seconds an install may take to reach a step (the suite shares a loaded machine)."""
 
 
 def _core(name: str, version: str = "1.0.0", **extra: Any) -> ExtensionSpec:
@@ -257,7 +259,7 @@ def _start_install(venv: Venv, *specs: str) -> subprocess.Popen[str]:
 
 
 def _wait_for(condition: Any, process: subprocess.Popen[str], what: str) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + PATIENCE
     while not condition() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.001)
     if not condition():
@@ -274,7 +276,7 @@ def test_ctrl_c_while_resolving_says_nothing_changed(venv: Venv) -> None:
         "the resolver",
     )
     os.kill(process.pid, signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=120)
+    stdout, stderr = process.communicate(timeout=PATIENCE)
     assert process.returncode == 130, stdout + stderr
     assert "interrupted before anything was installed: nothing changed" in stderr
     assert "KeyboardInterrupt" not in stderr
@@ -287,7 +289,7 @@ def test_ctrl_c_during_the_install_step_rolls_back_and_says_so(venv: Venv) -> No
     process = _start_install(venv, "weighty")
     _wait_for(journal.exists, process, "the install step")
     os.kill(process.pid, signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=120)
+    stdout, stderr = process.communicate(timeout=PATIENCE)
     assert process.returncode == 130, stdout + stderr
     assert "interrupted during the install step: rolled back" in stderr
     assert "nothing changed" in stderr
@@ -304,7 +306,7 @@ def test_ctrl_c_after_the_install_committed_lets_it_finish_and_reports_it(venv: 
     _wait_for(journal.exists, process, "the install step")
     _wait_for(lambda: not journal.exists(), process, "the end of the install step")
     os.kill(process.pid, signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=120)
+    stdout, stderr = process.communicate(timeout=PATIENCE)
     assert process.returncode == 0, stdout + stderr
     assert "anya-ext-weighty" in stdout
     assert "KeyboardInterrupt" not in stderr
