@@ -123,7 +123,9 @@ class Host:
 
     @property
     def problems(self) -> list[Extension]:
-        """Extensions set aside or broken: incompatible, invalid metadata or failed."""
+        """Extensions set aside or broken: incompatible, invalid metadata, failed, tampered,
+        or refused as unverified (their installed files are checked first)."""
+        self.check_integrity()
         return [ext for ext in self._discovered().values() if ext.status in PROBLEM_STATUSES]
 
     @property

@@ -112,6 +112,10 @@ def _assert_refused_as_tampered(venv: Venv) -> None:
         doctor.stdout
     )
     assert not _marker(venv).exists(), "doctor imported the tampered extension"
+    problems = venv.python_code(
+        "from anya_plugins import Host\nprint(*(e.name for e in Host().problems))"
+    )
+    assert problems.stdout.split() == [NAME], problems.stdout + problems.stderr
 
 
 def test_untouched_install_is_verified_loads_and_doctor_passes(installed: Venv) -> None:
