@@ -17,6 +17,7 @@ from anya_plugins.cli import (
     install_cmd,
     publish_cmd,
     registry_cmd,
+    releases_cmd,
     search_cmd,
     trust_cmd,
 )
@@ -49,6 +50,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
     registry_cmd.register(commands)
     install_cmd.register(commands)
     publish_cmd.register(commands)
+    releases_cmd.register(commands)
     audit_cmd.register(commands)
     search_cmd.register(commands)
     trust_cmd.register(commands)

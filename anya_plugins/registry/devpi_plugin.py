@@ -40,7 +40,12 @@ from pluggy import HookimplMarker
 from pyramid.tweens import EXCVIEW  # type: ignore[import-untyped]
 
 from anya_plugins.metadata.taxonomy import CATEGORIES
-from anya_plugins.registry import plugin_project_status, plugin_provenance, plugin_search
+from anya_plugins.registry import (
+    plugin_project_status,
+    plugin_provenance,
+    plugin_releases,
+    plugin_search,
+)
 from anya_plugins.registry.indexconfig import (
     CATEGORIES_KEY,
     EXTENSIONS_KEY,
@@ -154,8 +159,12 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
         under=contract_tween,
         over=EXCVIEW,
     )
+    pyramid_config.add_tween(
+        f"{plugin_releases.__name__}.releases_tween", under=contract_tween, over=EXCVIEW
+    )
     plugin_search.configure(pyramid_config)
     plugin_provenance.configure(pyramid_config)
+    plugin_releases.configure(pyramid_config)
 
 
 @hookimpl

@@ -29,6 +29,7 @@ from pyramid.response import Response  # type: ignore[import-untyped]
 
 from anya_plugins.registry.indexconfig import INDEX_TYPE, is_private_index
 from anya_plugins.registry.plugin_responses import json_response, message_response
+from anya_plugins.registry.releases import YANKED_KEY
 from anya_plugins.registry.search import (
     Catalog,
     ExtensionRecord,
@@ -164,10 +165,12 @@ def _prepared(records: StageCatalog, stage: Any, serial: int, xom: Any) -> Stage
 
 
 def _read_record(stage: Any, project: str) -> ExtensionRecord | None:
-    """The latest version of ``project`` on ``stage`` alone (None: it has none)."""
-    versions = stage.list_versions_perstage(project)
-    if not versions:
+    """The latest version of ``project`` on ``stage`` alone that is not yanked (the latest
+    yanked one when all are; None: it has none)."""
+    versions = sorted(stage.list_versions_perstage(project), key=version_key, reverse=True)
+    found = [stage.get_versiondata_perstage(project, version) for version in versions]
+    found = [metadata for metadata in found if metadata]
+    if not found:
         return None
-    latest = max(versions, key=version_key)
-    metadata = stage.get_versiondata_perstage(project, latest)
-    return record_from_metadata(metadata, stage.name) if metadata else None
+    shown = next((metadata for metadata in found if YANKED_KEY not in metadata), found[0])
+    return record_from_metadata(shown, stage.name)

@@ -34,6 +34,7 @@ from anya_plugins.metadata.taxonomy import (
     source_of,
 )
 from anya_plugins.registry.errors import RegistryError
+from anya_plugins.registry.releases import DEPRECATED_KEY, YANKED_KEY
 
 SOURCES = tuple(dict.fromkeys(source_of(category) for category in CATEGORIES))
 """The first segments of the categories (core, community, enterprise): a category filter
@@ -75,6 +76,10 @@ class ExtensionRecord:
     text: str = field(repr=False, compare=False)
     """Summary, keywords and category, lower-cased: what terms are looked for besides the name."""
     version_key: tuple[int, Version | str] = field(repr=False, compare=False)
+    yanked: str | None = None
+    """The yank reason (PEP 592; may be empty) when every version is yanked; None: not yanked."""
+    deprecated: str | None = None
+    """The project's deprecation message; None: not deprecated."""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -85,11 +90,14 @@ class ExtensionRecord:
             "category": self.category,
             "host_api": self.host_api,
             "index": self.index,
+            "yanked": self.yanked,
+            "deprecated": self.deprecated,
         }
 
 
 def record_from_metadata(metadata: Mapping[str, Any], index: str) -> ExtensionRecord:
-    """A record from devpi's metadata of one version (the upload form's core metadata fields)."""
+    """A record from devpi's metadata of one version: the core metadata fields (which the
+    upload check made equal to the file's) and the plugin's yank and deprecation state."""
     name = str(metadata.get("name", ""))
     version = str(metadata.get("version", ""))
     summary = str(metadata.get("summary") or "")
@@ -111,7 +119,13 @@ def record_from_metadata(metadata: Mapping[str, Any], index: str) -> ExtensionRe
         key=canonicalize_name(name),
         text=text,
         version_key=version_key(version),
+        yanked=_optional_text(metadata.get(YANKED_KEY)),
+        deprecated=_optional_text(metadata.get(DEPRECATED_KEY)),
     )
+
+
+def _optional_text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def split_keywords(value: object) -> tuple[str, ...]:

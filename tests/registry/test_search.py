@@ -48,6 +48,8 @@ def test_record_gives_category_host_api_and_free_keywords_apart() -> None:
         "category": "core/web5",
         "host_api": "<2,>=1.0",
         "index": "community/verified",
+        "yanked": None,
+        "deprecated": None,
     }
 
 

@@ -118,6 +118,8 @@ def test_a_hit_carries_what_the_listing_shows(registry: Registry) -> None:
         "category": "community/experimental",
         "host_api": "<2,>=1.0",
         "index": EXPERIMENTAL,
+        "yanked": None,
+        "deprecated": None,
     }
 
 
