@@ -9,9 +9,9 @@ it was.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,12 @@ from anya_plugins.install.environment import TargetEnvironment
 from anya_plugins.install.features_check import check_requested_features
 from anya_plugins.install.installer import Installer, VerifiedFile, default_installer
 from anya_plugins.install.journal import Recovery
-from anya_plugins.install.receipts import Receipt, write_fingerprints, write_receipt
+from anya_plugins.install.receipts import (
+    Receipt,
+    read_receipts,
+    write_fingerprints,
+    write_receipt,
+)
 from anya_plugins.install.resolver import (
     Pin,
     Resolution,
@@ -169,9 +174,12 @@ class Transaction:
             self._raise_marks(index, candidates)
             changes = tuple(_change(candidate) for candidate in candidates)
             if not self.options.dry_run and candidates:
+                before = read_receipts(self.env)
                 with self._install_step(candidates):
-                    self._write_receipts(candidates, specs)
+                    self._write_receipts(candidates, specs, before)
                 self._pin_first_signers(candidates)
+            if not self.options.dry_run:
+                self._record_features(specs, candidates)
             index_url = _index_base(pages.page(specs[0].name))
         return InstallResult(
             requested=tuple(typed),
@@ -500,12 +508,34 @@ class Transaction:
                 pinned[name] = store.pin(name, decision.identity, decision.issuer)
 
     def _write_receipts(
-        self, candidates: Sequence[Candidate], specs: Sequence[RequestedExtension]
+        self,
+        candidates: Sequence[Candidate],
+        specs: Sequence[RequestedExtension],
+        before: Mapping[str, Receipt],
     ) -> None:
+        """A receipt per installed file; a requested extension keeps the features it had
+        (``before``: its earlier requirements are still installed) and gains the ones asked
+        for now."""
         features = {spec.name: spec.features for spec in specs}
         for candidate in candidates:
             name = candidate.pin.name
-            self._write_receipt(candidate, features.get(name, ()), name in features)
+            old = before[name].features if name in before else ()
+            self._write_receipt(candidate, _union(old, features.get(name, ())), name in features)
+
+    def _record_features(
+        self, specs: Sequence[RequestedExtension], candidates: Sequence[Candidate]
+    ) -> None:
+        """A requested extension that was already installed (nothing to download) still gets
+        the features asked for now into its receipt: ``install x`` then ``install x[tor]``."""
+        installed_now = {candidate.pin.name for candidate in candidates}
+        receipts = read_receipts(self.env)
+        for spec in specs:
+            receipt = receipts.get(spec.name)
+            if receipt is None or spec.name in installed_now:
+                continue
+            features = _union(receipt.features, spec.features)
+            if features != receipt.features or not receipt.requested:
+                write_receipt(self.env, replace(receipt, features=features, requested=True))
 
     def _write_receipt(
         self, candidate: Candidate, features: tuple[str, ...], requested: bool
@@ -620,6 +650,10 @@ def _origin(url: str) -> str:
         if marker in path:
             return f"{parts.scheme}://{parts.netloc}{path.split(marker)[0]}"
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _union(old: Sequence[str], new: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*old, *new]))
 
 
 def _index_base(page: ProjectPage) -> str:

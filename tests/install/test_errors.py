@@ -131,6 +131,14 @@ def test_an_extension_installed_without_features_shows_its_defaults(venv: Venv) 
     assert _listed(venv, "flagged")["enabled_features"] == ["metrics"]
 
 
+def test_a_feature_added_to_an_installed_extension_is_recorded(venv: Venv) -> None:
+    """``install x`` then ``install x[tor]``: nothing to download for x itself, but its
+    receipt (and so ``list``) gains the feature and keeps the one it had."""
+    assert venv.anya_ext("install", "flagged").returncode == 0
+    assert venv.anya_ext("install", "flagged[tor]").returncode == 0
+    assert sorted(_listed(venv, "flagged")["enabled_features"]) == ["metrics", "tor"]
+
+
 # --- resolution errors ----------------------------------------------------------------
 
 
