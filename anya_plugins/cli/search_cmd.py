@@ -40,11 +40,18 @@ def search_command(args: argparse.Namespace) -> int:
         render.table(
             None,
             ("name", "version", "category", "summary", "index"),
-            [(h.name, h.version, h.category, h.summary, h.index) for h in hits],
+            [
+                (h.name, h.version, h.category, _summary(h.summary, h.deprecated), h.index)
+                for h in hits
+            ],
         )
     else:
         render.say("no extension matches")
     return 0
+
+
+def _summary(summary: str, deprecated: str | None) -> str:
+    return summary if deprecated is None else f"{summary} [deprecated: {deprecated}]"
 
 
 def remote_info_command(args: argparse.Namespace) -> int:
@@ -63,6 +70,7 @@ def remote_info_command(args: argparse.Namespace) -> int:
             ("name", remote.name),
             ("latest", remote.latest),
             ("versions", ", ".join(remote.versions)),
+            ("yanked", ", ".join(remote.yanked) or "-"),
             ("summary", remote.summary),
             ("category", remote.category),
             ("features", ", ".join(

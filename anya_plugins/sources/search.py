@@ -21,6 +21,8 @@ class SearchHit:
     category: str
     host_api: str
     index: str
+    deprecated: str | None = None
+    """The project's deprecation message (``anya-ext deprecate``), if any."""
 
 
 def search(
@@ -58,6 +60,7 @@ def search(
             category=str(hit.get("category") or ""),
             host_api=str(hit.get("host_api") or ""),
             index=str(hit.get("index") or ""),
+            deprecated=hit["deprecated"] if isinstance(hit.get("deprecated"), str) else None,
         )
         for hit in document.get("results", ())
     ]
@@ -78,6 +81,8 @@ class RemoteExtension:
     platforms: tuple[str, ...]
     source: str
     index_url: str
+    yanked: tuple[str, ...] = ()
+    """Versions whose every wheel is yanked (PEP 592): installed only when pinned exactly."""
 
 
 def describe_remote(index: SimpleIndex, name: str, source: str) -> RemoteExtension:
@@ -90,7 +95,9 @@ def describe_remote(index: SimpleIndex, name: str, source: str) -> RemoteExtensi
     if not wheels:
         raise IndexResponseError(page.used_url, f"{page.name} has no wheels on this index")
     versions = sorted({link.version for link in wheels if link.version is not None})
-    finals = [v for v in versions if not v.is_prerelease] or versions
+    yanked = [v for v in versions if all(link.yanked for link in wheels if link.version == v)]
+    candidates = [v for v in versions if v not in yanked] or versions
+    finals = [v for v in candidates if not v.is_prerelease] or candidates
     latest = finals[-1]
     latest_wheels = [link for link in wheels if link.version == latest]
     contract = parse_metadata_text(
@@ -109,4 +116,5 @@ def describe_remote(index: SimpleIndex, name: str, source: str) -> RemoteExtensi
         platforms=platform_names(tags),
         source=source,
         index_url=page.used_url,
+        yanked=tuple(str(v) for v in yanked),
     )

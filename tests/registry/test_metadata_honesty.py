@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 import uuid
@@ -141,6 +145,22 @@ def test_search_shows_the_summary_and_category_of_the_file(
     assert (hit["name"], hit["summary"], hit["category"], hit["keywords"]) == (
         honestly_published, TRUE_SUMMARY, EXPERIMENTAL, ["feeds"],
     )  # fmt: skip
+
+
+def test_info_from_the_index_shows_the_summary_and_category_of_the_file(
+    registry: Registry, honestly_published: str, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "anya_plugins.cli.main", "--json", "info", "--remote",
+         honestly_published],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "HOME": str(tmp_path), "ANYA_CACHE_DIR": str(tmp_path / "cache"),
+             "ANYA_SOURCES__PRIMARY__URL": f"{registry.url}/{EXPERIMENTAL}/+simple/"},
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)
+    assert (info["summary"], info["category"]) == (TRUE_SUMMARY, EXPERIMENTAL)
 
 
 def test_metadata_only_registration_over_a_stored_release_is_refused(

@@ -5,12 +5,14 @@ All project names here contain "tempus", which no other test module uses.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -192,3 +194,32 @@ def test_cli_refuses_a_release_that_is_not_one_exact_version() -> None:
 
     assert done.returncode == 2
     assert "is not NAME==VERSION" in done.stderr
+
+
+def anya_ext_json(registry: Registry, tmp_path: Path, *args: str) -> Any:
+    done = subprocess.run(
+        [sys.executable, "-m", "anya_plugins.cli.main", "--json", *args],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "HOME": str(tmp_path), "ANYA_CACHE_DIR": str(tmp_path / "cache"),
+             "ANYA_SOURCES__PRIMARY__URL": f"{registry.url}/{VERIFIED}/+simple/"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_info_from_the_index_lists_yanked_versions_and_skips_them_for_latest(
+    published: Registry, yanked: ReleaseChange, tmp_path: Path
+) -> None:
+    info = anya_ext_json(published, tmp_path, "info", "--remote", PROJECT)
+
+    assert (info["latest"], info["versions"], info["yanked"]) == ("1.0", ["1.0", "2.0"], ["2.0"])
+
+
+def test_search_command_shows_the_deprecation(published: Registry, tmp_path: Path) -> None:
+    deprecate(published.url, VERIFIED, PROJECT, COMMUNITY, message="use anya-ext-chronos")
+    try:
+        (hit,) = anya_ext_json(published, tmp_path, "search", "tempus")
+    finally:
+        deprecate(published.url, VERIFIED, PROJECT, COMMUNITY, message=None)
+
+    assert (hit["name"], hit["deprecated"]) == (PROJECT, "use anya-ext-chronos")
