@@ -20,17 +20,34 @@ _PR_SET_PDEATHSIG = 1
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def _die_with(parent: int) -> Callable[[], None] | None:
-    if not sys.platform.startswith("linux"):
+def _in_child(parent: int) -> Callable[[], None]:
+    """What the child runs between fork and exec: take SIGINT back (it was held while we
+    forked) and, on Linux, ask to be killed when ``parent`` dies."""
+    libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+    def prepare() -> None:
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if libc is not None:
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+
+    return prepare
+
+
+def _hold_interrupts() -> set[int | signal.Signals] | None:
+    """Hold SIGINT while the child is being started: Python drops a signal that lands in
+    the fork hooks (and logging's lock stays taken); held, it arrives once released.
+    Returns the mask to restore (None where signals cannot be held)."""
+    if not hasattr(signal, "pthread_sigmask"):
         return None
-    libc = ctypes.CDLL(None, use_errno=True)
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
-    def set_death_signal() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
 
-    return set_death_signal
+def _release_interrupts(previous: set[int | signal.Signals] | None) -> None:
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def child_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -53,17 +70,24 @@ def run_child(
     ``keep_fds`` are inherited by the child (the environment lock); ``environ`` is the
     base of its environment (ours by default). Raises OSError when the command cannot be
     started."""
-    with subprocess.Popen(
-        list(command),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=child_environment(environ),
-        process_group=0,
-        pass_fds=tuple(keep_fds),
-        preexec_fn=_die_with(os.getpid()),  # runs only prctl and getppid after the fork
-    ) as process:
+    held = _hold_interrupts()
+    try:
+        process = subprocess.Popen(
+            list(command),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_environment(environ),
+            process_group=0,
+            pass_fds=tuple(keep_fds),
+            preexec_fn=_in_child(os.getpid()),  # only signal calls run there, after the fork
+        )
+    except BaseException:
+        _release_interrupts(held)
+        raise
+    with process:
         try:
+            _release_interrupts(held)  # a Ctrl-C held meanwhile arrives here, child known
             stdout, stderr = process.communicate()
         except BaseException:
             process.kill()

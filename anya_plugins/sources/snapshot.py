@@ -171,6 +171,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     pages: CheckedPages
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A resolver that hangs up mid-answer (killed on Ctrl-C) is no error of ours."""
+        log.debug("the resolver hung up on %s", client_address, exc_info=True)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
@@ -195,6 +199,10 @@ class _Handler(BaseHTTPRequestHandler):
             log.info("not served to the resolver: %s", error.message)
             self._send_text(404, error.message)
 
+    def do_HEAD(self) -> None:
+        """Headers only: uv asks before reading a wheel without PEP 658 metadata in ranges."""
+        self.do_GET()
+
     def _send_text(self, status: int, text: str) -> None:
         body = text.encode()
         self._send(status, "text/plain; charset=utf-8", len(body), iter((body,)))
@@ -205,6 +213,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(length))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
+        if self.command == "HEAD":
+            return
         for chunk in body:
             self.wfile.write(chunk)
 
