@@ -177,11 +177,19 @@ def yanked_files(xom: Any, stage: Any, project: str) -> dict[str, str]:
             continue
         place = (entry.user, entry.index, entry.version)
         if place not in reasons:
-            owner = xom.model.getstage(entry.user, entry.index)
-            data = owner.get_versiondata_perstage(entry.project, entry.version) if owner else {}
-            reason = (data or {}).get(YANKED_KEY)
-            reasons[place] = reason if isinstance(reason, str) else None
+            reasons[place] = _yank_reason(xom, entry)
         found = reasons[place]
         if found is not None:
             yanked[link.basename] = found
     return yanked
+
+
+def _yank_reason(xom: Any, entry: Any) -> str | None:
+    """The plugin's yank reason of the release a file belongs to; mirrors are left to devpi,
+    which passes on what the upstream page says (and reading their version data may fetch)."""
+    owner = xom.model.getstage(entry.user, entry.index)
+    if owner is None or owner.ixconfig.get("type") == "mirror":
+        return None
+    data = owner.get_versiondata_perstage(entry.project, entry.version) or {}
+    reason = data.get(YANKED_KEY)
+    return reason if isinstance(reason, str) else None
