@@ -52,36 +52,43 @@ def configure(pyramid_config: Any) -> None:
 
 
 def release_view(request: Any) -> Response:
-    """Yank or un-yank one version."""
-    stage, refusal = _writable_stage(request)
-    if refusal is not None:
-        return refusal
-    body = _json_body(request)
-    if body is None or "yanked" not in body or not isinstance(body["yanked"], str | None):
-        return message_response(400, 'send {"yanked": "<reason>"} or {"yanked": null}')
-    project = canonicalize_name(request.matchdict["project"])
+    """Yank (``{"yanked": reason}``) or un-yank (``{"yanked": null}``) one version."""
+    change = _requested_change(request, "yanked", "reason")
+    if isinstance(change, Response):
+        return change
+    stage, project, reason = change
     version = request.matchdict["version"]
     if not stage.get_versiondata_perstage(project, version):
         return message_response(404, f"no {project} {version} on {stage.name}")
-    _set(stage, project, version, YANKED_KEY, body["yanked"])
-    return json_response({"project": project, "version": version, "yanked": body["yanked"]})
+    _set(stage, project, version, YANKED_KEY, reason)
+    return json_response({"project": project, "version": version, "yanked": reason})
 
 
 def project_view(request: Any) -> Response:
-    """Deprecate every version of a project (or lift the deprecation)."""
-    stage, refusal = _writable_stage(request)
-    if refusal is not None:
-        return refusal
-    body = _json_body(request)
-    if body is None or "deprecated" not in body or not isinstance(body["deprecated"], str | None):
-        return message_response(400, 'send {"deprecated": "<message>"} or {"deprecated": null}')
-    project = canonicalize_name(request.matchdict["project"])
+    """Deprecate every version of a project (``{"deprecated": message}``; null lifts it)."""
+    change = _requested_change(request, "deprecated", "message")
+    if isinstance(change, Response):
+        return change
+    stage, project, message = change
     versions = stage.list_versions_perstage(project)
     if not versions:
         return message_response(404, f"no project {project} on {stage.name}")
     for version in versions:
-        _set(stage, project, version, DEPRECATED_KEY, body["deprecated"])
-    return json_response({"project": project, "deprecated": body["deprecated"]})
+        _set(stage, project, version, DEPRECATED_KEY, message)
+    return json_response({"project": project, "deprecated": message})
+
+
+def _requested_change(
+    request: Any, field: str, meaning: str
+) -> tuple[Any, str, str | None] | Response:
+    """The index, the project and the new value of ``field``; or the refusal to answer."""
+    stage, refusal = _writable_stage(request)
+    if refusal is not None:
+        return refusal
+    body = _json_body(request)
+    if body is None or field not in body or not isinstance(body[field], str | None):
+        return message_response(400, f'send {{"{field}": "<{meaning}>"}} or {{"{field}": null}}')
+    return stage, canonicalize_name(request.matchdict["project"]), body[field]
 
 
 def _writable_stage(request: Any) -> tuple[Any, Response | None]:
