@@ -152,6 +152,14 @@ class Venv:
             cwd=self.home,
         )
 
+    def freeze(self) -> dict[str, str]:
+        """Every distribution installed in the venv: name (as its metadata spells it) -> version."""
+        done = self.python_code(
+            "import json, importlib.metadata as m;"
+            "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+        )
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
     def anya_json(self, *args: str, **env: str) -> Any:
         done = self.anya_ext("--json", *args, **env)
         assert done.returncode == 0, f"anya-ext {args} exited {done.returncode}: {done.stderr}"
@@ -159,3 +167,16 @@ class Venv:
 
 
 VenvFactory = Callable[..., Venv]
+
+
+def installing_unsigned_from(venv: Venv, registry_url: str, cache: Path, **env: str) -> Venv:
+    """Point ``venv``'s anya-ext at the session registry's ``anya/primary`` with a download
+    cache of its own, signatures not required (signed installs are the subject of
+    tests/install/test_signed_install.py); ``env`` adds settings (other sources)."""
+    venv.extra_env.update(
+        ANYA_SOURCES__PRIMARY__URL=f"{registry_url}/anya/primary/+simple/",
+        ANYA_CACHE_DIR=str(cache),
+        ANYA_TRUST__REQUIRE_SIGNATURES="false",
+        **env,
+    )
+    return venv

@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 
 from tests.registry_fixtures import Registry, Upload
-from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
+from tests.support import (
+    ExtensionBuilder,
+    ExtensionSpec,
+    Venv,
+    VenvFactory,
+    installing_unsigned_from,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -47,15 +53,7 @@ def published(registry: Registry, upload: Upload, build_extension: ExtensionBuil
 
 @pytest.fixture
 def venv(published: Registry, make_venv: VenvFactory, tmp_path: Path) -> Venv:
-    venv = make_venv()
-    venv.extra_env.update(
-        ANYA_SOURCES__PRIMARY__URL=f"{published.url}/anya/primary/+simple/",
-        ANYA_CACHE_DIR=str(tmp_path / "cache"),
-        # Signed installs are tested in tests/install/test_signed_install.py; what matters
-        # here is what happens to the files after the install.
-        ANYA_TRUST__REQUIRE_SIGNATURES="false",
-    )
-    return venv
+    return installing_unsigned_from(make_venv(), published.url, tmp_path / "cache")
 
 
 @pytest.fixture

@@ -29,7 +29,14 @@ from anya_plugins.install.resolver import (
     UvResolver,
 )
 from tests.registry_fixtures import Registry, Upload
-from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory, uv
+from tests.support import (
+    ExtensionBuilder,
+    ExtensionSpec,
+    Venv,
+    VenvFactory,
+    installing_unsigned_from,
+    uv,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -64,21 +71,7 @@ def published(registry: Registry, upload: Upload, build_extension: ExtensionBuil
 
 @pytest.fixture
 def venv(published: Registry, make_venv: VenvFactory, tmp_path: Path) -> Venv:
-    venv = make_venv()
-    venv.extra_env.update(
-        ANYA_SOURCES__PRIMARY__URL=f"{published.url}/anya/primary/+simple/",
-        ANYA_CACHE_DIR=str(tmp_path / "cache"),
-        ANYA_TRUST__REQUIRE_SIGNATURES="false",  # signed installs: test_signed_install.py
-    )
-    return venv
-
-
-def _freeze(venv: Venv) -> dict[str, str]:
-    done = venv.python_code(
-        "import json, importlib.metadata as m;"
-        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-    )
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    return installing_unsigned_from(make_venv(), published.url, tmp_path / "cache")
 
 
 def _listed(venv: Venv, name: str) -> dict[str, Any]:
@@ -90,25 +83,25 @@ def _listed(venv: Venv, name: str) -> dict[str, Any]:
 
 
 def test_an_unknown_feature_is_a_usage_error_naming_the_declared_ones(venv: Venv) -> None:
-    before = _freeze(venv)
+    before = venv.freeze()
     done = venv.anya_ext("install", "flagged[nonexistent]")
     assert done.returncode == 2, done.stdout + done.stderr
     assert "anya-ext-flagged has no feature nonexistent" in done.stderr
     assert "the features it declares: full, metrics, tor" in done.stderr
     assert "nothing to do" not in done.stdout
-    assert _freeze(venv) == before
+    assert venv.freeze() == before
 
 
 def test_an_unknown_feature_is_refused_when_the_extension_is_already_installed(
     venv: Venv,
 ) -> None:
     assert venv.anya_ext("install", "flagged").returncode == 0
-    before = _freeze(venv)
+    before = venv.freeze()
     done = venv.anya_ext("install", "flagged[tor,nonexistent,bogus]")
     assert done.returncode == 2, done.stdout + done.stderr
     assert "anya-ext-flagged has no feature bogus, nonexistent" in done.stderr
     assert "the features it declares: full, metrics, tor" in done.stderr
-    assert _freeze(venv) == before
+    assert venv.freeze() == before
 
 
 def test_list_and_info_show_the_features_installed_with_not_the_defaults(venv: Venv) -> None:
@@ -143,13 +136,13 @@ def test_a_feature_added_to_an_installed_extension_is_recorded(venv: Venv) -> No
 
 
 def test_a_dependency_missing_from_the_index_is_not_found(venv: Venv) -> None:
-    before = _freeze(venv)
+    before = venv.freeze()
     done = venv.anya_ext("install", "orphaned")
     assert done.returncode == 8, done.stdout + done.stderr
     assert MISSING_DEPENDENCY in done.stderr
     assert "not found" in done.stderr or "is not on the index" in done.stderr
     assert "relax a version range" not in done.stderr
-    assert _freeze(venv) == before
+    assert venv.freeze() == before
 
 
 def test_conflicting_ranges_are_still_a_conflict(venv: Venv) -> None:
@@ -228,11 +221,11 @@ def test_a_config_override_without_equals_is_a_usage_error_before_anything_loads
 def test_an_install_config_value_without_a_key_is_refused_before_installing(
     venv: Venv, value: str
 ) -> None:
-    before = _freeze(venv)
+    before = venv.freeze()
     done = venv.anya_ext("install", "weighty", "--config", value)
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"--config {value!r}: expected KEY=VALUE" in done.stderr
-    assert _freeze(venv) == before
+    assert venv.freeze() == before
 
 
 # --- Ctrl-C ---------------------------------------------------------------------------
@@ -276,7 +269,7 @@ def _wait_for(condition: Any, process: subprocess.Popen[str], what: str) -> None
 
 
 def test_ctrl_c_while_resolving_says_nothing_changed(venv: Venv) -> None:
-    before = _freeze(venv)
+    before = venv.freeze()
     process = _start_install(venv, "weighty")
     _wait_for(
         lambda: any("--dry-run" in line for line in _children(process.pid)),
@@ -288,11 +281,11 @@ def test_ctrl_c_while_resolving_says_nothing_changed(venv: Venv) -> None:
     assert process.returncode == 130, stdout + stderr
     assert "interrupted before anything was installed: nothing changed" in stderr
     assert "KeyboardInterrupt" not in stderr
-    assert _freeze(venv) == before
+    assert venv.freeze() == before
 
 
 def test_ctrl_c_during_the_install_step_rolls_back_and_says_so(venv: Venv) -> None:
-    before = _freeze(venv)
+    before = venv.freeze()
     journal = venv.path / ".anya-install-journal" / "journal.json"
     process = _start_install(venv, "weighty")
     _wait_for(journal.exists, process, "the install step")
@@ -302,7 +295,7 @@ def test_ctrl_c_during_the_install_step_rolls_back_and_says_so(venv: Venv) -> No
     assert "interrupted during the install step: rolled back" in stderr
     assert "nothing changed" in stderr
     assert "Traceback" not in stderr
-    assert _freeze(venv) == before
+    assert venv.freeze() == before
     assert not journal.exists()
 
 
@@ -318,7 +311,7 @@ def test_ctrl_c_after_the_install_committed_lets_it_finish_and_reports_it(venv: 
     assert process.returncode == 0, stdout + stderr
     assert "anya-ext-weighty" in stdout
     assert "KeyboardInterrupt" not in stderr
-    assert _freeze(venv)["anya-ext-weighty"] == "1.0.0"
+    assert venv.freeze()["anya-ext-weighty"] == "1.0.0"
     entries = [json.loads(line) for line in (venv.home / "data" / "audit.jsonl").open()]
     assert any(
         entry.get("action") == "install" and "anya-ext-weighty" in json.dumps(entry)

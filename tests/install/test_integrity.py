@@ -26,7 +26,13 @@ from urllib.error import HTTPError
 import pytest
 
 from tests.registry_fixtures import Registry, Upload
-from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
+from tests.support import (
+    ExtensionBuilder,
+    ExtensionSpec,
+    Venv,
+    VenvFactory,
+    installing_unsigned_from,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -57,13 +63,7 @@ def index(registry: Registry, upload: Upload, build_extension: ExtensionBuilder)
 
 @pytest.fixture
 def venv(index: Registry, make_venv: VenvFactory, tmp_path: Path) -> Venv:
-    venv = make_venv()
-    venv.extra_env.update(
-        ANYA_SOURCES__PRIMARY__URL=f"{index.url}/anya/primary/+simple/",
-        ANYA_CACHE_DIR=str(tmp_path / "cache"),
-        ANYA_TRUST__REQUIRE_SIGNATURES="false",
-    )
-    return venv
+    return installing_unsigned_from(make_venv(), index.url, tmp_path / "cache")
 
 
 # --- the state of an environment -------------------------------------------------------------

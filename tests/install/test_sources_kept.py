@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.registry_fixtures import Registry, Upload
-from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
+from tests.support import (
+    ExtensionBuilder,
+    ExtensionSpec,
+    Venv,
+    VenvFactory,
+    installing_unsigned_from,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -44,15 +50,13 @@ def published(registry: Registry, upload: Upload, build_extension: ExtensionBuil
 
 @pytest.fixture
 def venv(published: Registry, make_venv: VenvFactory, tmp_path: Path) -> Venv:
-    venv = make_venv()
-    venv.extra_env.update(
-        ANYA_SOURCES__PRIMARY__URL=f"{published.url}/anya/primary/+simple/",
+    return installing_unsigned_from(
+        make_venv(),
+        published.url,
+        tmp_path / "cache",
         ANYA_SOURCES__COMMUNITY__URL=f"{published.url}/community/verified/+simple/",
         ANYA_SOURCES__ENTERPRISE__ACME__URL=f"{published.url}/acme/private/+simple/",
-        ANYA_CACHE_DIR=str(tmp_path / "cache"),
-        ANYA_TRUST__REQUIRE_SIGNATURES="false",
     )
-    return venv
 
 
 def _versions(venv: Venv) -> dict[str, str]:
