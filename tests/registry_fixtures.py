@@ -20,6 +20,12 @@ import pytest
 from anya_plugins.registry.devpi import ApplyReport, Credentials, DevpiClient, apply_layout
 from anya_plugins.registry.layout import Layout, load_layout
 from tests.support import REPO
+from tests.upstream_index import (
+    StaticIndex,
+    serve_static_index,
+    upstream_wheels,
+    write_simple_index,
+)
 
 LAYOUT_FILE = REPO / "index-config" / "layout.toml"
 
@@ -29,7 +35,9 @@ PASSWORDS = {
     "acme": "acme-password",
 }
 ENVIRON = {f"ANYA_REGISTRY_{user.upper()}_PASSWORD": pw for user, pw in PASSWORDS.items()}
-"""The environment the shipped layout reads its passwords from."""
+"""The environment the shipped layout reads its passwords (and its upstream URL) from."""
+UPSTREAM_ENV = "ANYA_REGISTRY_UPSTREAM_URL"
+"""Where the shipped layout's upstream mirror points: in tests, never the internet."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,8 @@ class Registry:
     admin: Credentials
     layout: Layout
     first_apply: ApplyReport
+    upstream: StaticIndex
+    """The local stand-in for PyPI that the layout's ``anya/upstream`` mirror points at."""
 
     def credentials(self, user: str) -> Credentials:
         return Credentials(user, PASSWORDS[user])
@@ -70,14 +80,21 @@ class Upload(Protocol):
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     from anya_plugins.registry import server
 
+    upstream_root = tmp_path_factory.mktemp("upstream")
+    wheels = upstream_wheels(tmp_path_factory.mktemp("upstream-wheels"))
+    write_simple_index(upstream_root, wheels)
     state_dir = tmp_path_factory.mktemp("registry")
-    running = server.start(state_dir)
-    try:
-        layout = load_layout(LAYOUT_FILE)
-        report = apply_layout(running.url, layout, running.admin, environ=ENVIRON)
-        yield Registry(running.url, state_dir, running.admin, layout, report)
-    finally:
-        server.stop(state_dir)
+    with serve_static_index(upstream_root) as upstream_url:
+        running = server.start(state_dir)
+        try:
+            layout = load_layout(LAYOUT_FILE)
+            # Every later apply_layout(..., environ=ENVIRON) keeps the mirror pointing here.
+            ENVIRON[UPSTREAM_ENV] = upstream_url
+            report = apply_layout(running.url, layout, running.admin, environ=ENVIRON)
+            upstream = StaticIndex(upstream_url, wheels)
+            yield Registry(running.url, state_dir, running.admin, layout, report, upstream)
+        finally:
+            server.stop(state_dir)
 
 
 @pytest.fixture(scope="session")

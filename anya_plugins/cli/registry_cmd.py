@@ -23,6 +23,17 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     up.add_argument("--state-dir", type=Path, default=None)
     up.add_argument("--port", type=int, default=None, help="default 3141")
     up.add_argument("--layout", type=Path, default=None, help="layout file (default: shipped)")
+    up.add_argument(
+        "--upstream",
+        metavar="URL",
+        help="simple index the upstream mirror caches (default https://pypi.org/simple/)",
+    )
+    up.add_argument(
+        "--host-wheel",
+        type=Path,
+        metavar="WHEEL",
+        help="anya-plugins wheel to publish (default: built from the source checkout)",
+    )
     up.set_defaults(handler=up_command)
 
     down = actions.add_parser("down", help="stop the embedded devpi")
@@ -49,13 +60,21 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 def up_command(args: argparse.Namespace) -> int:
     from anya_plugins.registry.embedded import DEFAULT_PORT, up
 
-    registry = up(args.state_dir, port=args.port or DEFAULT_PORT, layout_path=args.layout)
+    registry = up(
+        args.state_dir,
+        port=args.port or DEFAULT_PORT,
+        layout_path=args.layout,
+        upstream=args.upstream,
+        host_wheel=args.host_wheel,
+    )
     if args.json:
         render.say(render.to_json(registry))
         return 0
     verb = "started" if registry.started else "already running"
     render.say(f"registry {verb} at {registry.url} (state in {registry.state_dir})")
     _print_changes(registry.report)
+    if registry.host is not None:
+        render.say(f"{registry.host.index}: {registry.host.detail}")
     return 0
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from anya_plugins.registry.errors import DevpiError, RegistryError
-from anya_plugins.registry.indexconfig import FEATURE, INDEX_TYPE, index_config
-from anya_plugins.registry.layout import Layout, UserSpec, resolve_password
+from anya_plugins.registry.indexconfig import FEATURE, index_config
+from anya_plugins.registry.layout import Layout, MirrorSpec, UserSpec, resolve_password
 from anya_plugins.registry.provenance import MEDIA_TYPE as PROVENANCE_MEDIA_TYPE
 
 JSON = "application/json"
@@ -27,6 +27,9 @@ SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 """PEP 691 media type of the simple API's JSON form."""
 
 Action = Literal["created", "updated", "unchanged"]
+
+MIRROR_TYPE = "mirror"
+"""devpi's own index type for an upstream simple index it caches."""
 
 
 @dataclass(frozen=True)
@@ -250,10 +253,11 @@ def apply_layout(
     *,
     environ: Mapping[str, str] | None = None,
 ) -> ApplyReport:
-    """Create or update every user and index of ``layout``; a second run changes nothing.
+    """Create or update every user, mirror and index of ``layout``; a second run changes nothing.
 
-    Users and indexes the layout does not name are left alone. Passwords are read from
-    ``environ`` (default: the process environment) before anything is changed.
+    Users and indexes the layout does not name are left alone. Passwords, and the mirrors'
+    ``url_env`` URLs, are read from ``environ`` (default: the process environment) before
+    anything is changed. Mirrors are created before the indexes that list them as bases.
     """
     environ = os.environ if environ is None else environ
     passwords = {user.name: resolve_password(layout, user, environ) for user in layout.users}
@@ -270,26 +274,47 @@ def apply_layout(
         _apply_user(client, user, passwords[user.name], current.get(user.name))
         for user in layout.users
     ]
-    for spec in layout.creation_order():
-        existing = current.get(spec.user, {}).get("indexes", {}).get(spec.index)
-        wanted = index_config(spec)
-        if existing is None:
-            client.create_index(spec.name, wanted)
-            changes.append(Change("index", spec.name, "created"))
-            continue
-        if existing.get("type") != INDEX_TYPE:
-            raise RegistryError(
-                f"index {spec.name} exists with type {existing.get('type')!r}, "
-                f"not {INDEX_TYPE!r}, and devpi cannot change an index's type",
-                hint="rename the index in the layout, or delete the old one first",
-            )
-        differing = {key: value for key, value in wanted.items() if existing.get(key) != value}
-        if differing:
-            client.modify_index(spec.name, differing)
-            changes.append(Change("index", spec.name, "updated", tuple(sorted(differing))))
-        else:
-            changes.append(Change("index", spec.name, "unchanged"))
+    wanted_configs = [
+        *((mirror.name, mirror_config(mirror, environ)) for mirror in layout.mirrors),
+        *((spec.name, index_config(spec)) for spec in layout.creation_order()),
+    ]
+    for name, wanted in wanted_configs:
+        user, index = name.split("/", 1)
+        existing = current.get(user, {}).get("indexes", {}).get(index)
+        changes.append(_apply_index(client, name, wanted, existing))
     return ApplyReport(url=client.url, changes=tuple(changes))
+
+
+def mirror_config(spec: MirrorSpec, environ: Mapping[str, str]) -> dict[str, object]:
+    """The devpi configuration of a layout mirror: ``type=mirror`` and its upstream URL."""
+    config: dict[str, object] = {"type": MIRROR_TYPE, "mirror_url": spec.resolved_url(environ)}
+    if spec.title is not None:
+        config["title"] = spec.title
+    if spec.description is not None:
+        config["description"] = spec.description
+    return config
+
+
+def _apply_index(
+    client: DevpiClient,
+    name: str,
+    wanted: Mapping[str, object],
+    existing: Mapping[str, Any] | None,
+) -> Change:
+    if existing is None:
+        client.create_index(name, wanted)
+        return Change("index", name, "created")
+    if existing.get("type") != wanted["type"]:
+        raise RegistryError(
+            f"index {name} exists with type {existing.get('type')!r}, "
+            f"not {wanted['type']!r}, and devpi cannot change an index's type",
+            hint="rename the index in the layout, or delete the old one first",
+        )
+    differing = {key: value for key, value in wanted.items() if existing.get(key) != value}
+    if not differing:
+        return Change("index", name, "unchanged")
+    client.modify_index(name, differing)
+    return Change("index", name, "updated", tuple(sorted(differing)))
 
 
 def _apply_user(

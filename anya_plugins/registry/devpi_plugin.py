@@ -45,6 +45,7 @@ from anya_plugins.registry import (
     plugin_provenance,
     plugin_releases,
     plugin_search,
+    plugin_upstream,
 )
 from anya_plugins.registry.indexconfig import (
     CATEGORIES_KEY,
@@ -105,8 +106,8 @@ class AnyaStageCustomizer(BaseStageCustomizer):
     def get_versions_filter_iter(
         self, project: str, versions: Iterable[str]
     ) -> Iterator[bool] | None:
-        owners = self._private_owners(project)
-        if not owners:
+        owners = self._allowed_stages(project)
+        if owners is None:
             return None
         allowed: set[str] = set()
         for stage in owners:
@@ -116,11 +117,24 @@ class AnyaStageCustomizer(BaseStageCustomizer):
     def get_simple_links_filter_iter(
         self, project: str, links: Iterable[Any]
     ) -> Iterator[bool] | None:
-        owners = self._private_owners(project)
-        if not owners:
+        owners = self._allowed_stages(project)
+        if owners is None:
             return None
         prefixes = tuple(f"{stage.name}/" for stage in owners)
         return (link.path.lstrip("/").startswith(prefixes) for link in links)
+
+    def _allowed_stages(self, project: str) -> list[Any] | None:
+        """The only indexes that may serve ``project`` here; None when any may.
+
+        Private owners first (the dependency-confusion guard), else, for a name the
+        upstream guard protects, every index but the mirrors (``plugin_upstream``).
+        """
+        owners = self._private_owners(project)
+        if owners:
+            return owners
+        if plugin_upstream.never_from_upstream(self.stage, project):
+            return plugin_upstream.local_stages(self.stage)
+        return None
 
     def _private_owners(self, project: str) -> list[Any]:
         """The private ``anya`` indexes in resolution order that hold ``project`` themselves."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anya_plugins.registry.devpi import ApplyReport, Credentials, apply_layout
+from anya_plugins.registry.hostdist import HOST_INDEX, HostPublication, publish_host
 from anya_plugins.registry.layout import EnvPassword, Layout, load_layout
 from anya_plugins.registry.server import (
     SECRETS_DIR,
@@ -38,6 +39,8 @@ class EmbeddedRegistry:
     layout: Path
     report: ApplyReport
     started: bool
+    host: HostPublication | None = None
+    """anya-plugins on the host index (None when the layout has no such index)."""
 
 
 def default_state_dir() -> Path:
@@ -58,9 +61,20 @@ def default_layout() -> Path:
 
 
 def up(
-    state_dir: Path | None = None, *, port: int = DEFAULT_PORT, layout_path: Path | None = None
+    state_dir: Path | None = None,
+    *,
+    port: int = DEFAULT_PORT,
+    layout_path: Path | None = None,
+    upstream: str | None = None,
+    host_wheel: Path | None = None,
 ) -> EmbeddedRegistry:
-    """Start the registry if it is not running, then apply the layout (idempotently)."""
+    """Start the registry if it is not running, apply the layout (idempotently), publish
+    anya-plugins to the host index if the layout has one.
+
+    ``upstream`` replaces the URL of every layout mirror that has a ``url_env`` (an
+    air-gapped site's own simple index instead of PyPI). ``host_wheel`` is the anya-plugins
+    wheel to publish (default: built from the source checkout; see ``hostdist``).
+    """
     directory = (state_dir or default_state_dir()).resolve()
     layout_file = layout_path or default_layout()
     layout = load_layout(layout_file)
@@ -68,8 +82,15 @@ def up(
     started = not current.running
     url = start(directory, port=port).url if started else str(current.url)
     environ = {**os.environ, **_generated_passwords(directory, layout)}
+    if upstream is not None:
+        environ.update({m.url_env: upstream for m in layout.mirrors if m.url_env is not None})
     report = apply_layout(url, layout, admin_credentials(directory), environ=environ)
-    return EmbeddedRegistry(url, directory, layout_file, report, started)
+    host = None
+    if any(index.name == HOST_INDEX for index in layout.indexes):
+        owner = user_credentials(HOST_INDEX.split("/", 1)[0], directory)
+        if owner is not None:
+            host = publish_host(url, owner, wheel=host_wheel)
+    return EmbeddedRegistry(url, directory, layout_file, report, started, host)
 
 
 def down(state_dir: Path | None = None) -> bool:

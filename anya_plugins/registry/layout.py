@@ -32,7 +32,11 @@ _INDEX_KEYS = frozenset(
     {"bases", "acl_upload", "volatile", "private", "extensions", "categories", "title",
      "description"}
 )  # fmt: skip
-_TOP_KEYS = frozenset({"users", "indexes"})
+_MIRROR_KEYS = frozenset({"url", "url_env", "title", "description"})
+_TOP_KEYS = frozenset({"users", "indexes", "mirrors"})
+
+PYPI_SIMPLE = "https://pypi.org/simple/"
+"""The default upstream of a mirror: PyPI's simple API."""
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,45 @@ class IndexSpec:
 
 
 @dataclass(frozen=True)
+class MirrorSpec:
+    """A devpi ``type=mirror`` index, named ``user/index``: an upstream simple index, cached.
+
+    Listed as a base of a layout index, it serves the third-party packages the extensions
+    depend on. A name that exists on a layout index, an ``anya-ext-*`` name and any name on
+    a private index are never taken from it (devpi's ``mirror_whitelist`` stays empty, and
+    the server plugin filters the rest).
+    """
+
+    name: str
+    url: str = PYPI_SIMPLE
+    url_env: str | None = None
+    """An environment variable that, when set, replaces ``url`` (an air-gapped site's mirror)."""
+    title: str | None = None
+    description: str | None = None
+
+    @property
+    def user(self) -> str:
+        return self.name.split("/", 1)[0]
+
+    @property
+    def index(self) -> str:
+        return self.name.split("/", 1)[1]
+
+    def resolved_url(self, environ: Mapping[str, str]) -> str:
+        """``url``, or the value of ``url_env`` when that variable is set and not empty."""
+        if self.url_env is not None and environ.get(self.url_env):
+            return environ[self.url_env]
+        return self.url
+
+
+@dataclass(frozen=True)
 class Layout:
     """Every user and index of the registry, in the order the file lists them."""
 
     source: str
     users: tuple[UserSpec, ...] = ()
     indexes: tuple[IndexSpec, ...] = ()
+    mirrors: tuple[MirrorSpec, ...] = ()
 
     def user(self, name: str) -> UserSpec:
         for user in self.users:
@@ -107,6 +144,12 @@ class Layout:
                 return index
         raise KeyError(name)
 
+    def mirror(self, name: str) -> MirrorSpec:
+        for mirror in self.mirrors:
+            if mirror.name == name:
+                return mirror
+        raise KeyError(name)
+
     @property
     def private_indexes(self) -> tuple[IndexSpec, ...]:
         return tuple(index for index in self.indexes if index.private)
@@ -115,12 +158,14 @@ class Layout:
         """The indexes with every index after its bases (devpi refuses unknown bases)."""
         ordered: list[IndexSpec] = []
         placed: set[str] = set()
+        mirror_names = {mirror.name for mirror in self.mirrors}
 
         def place(index: IndexSpec) -> None:
             if index.name in placed:
                 return
             for base in index.bases:
-                place(self.index(base))
+                if base not in mirror_names:
+                    place(self.index(base))
             placed.add(index.name)
             ordered.append(index)
 
@@ -173,7 +218,16 @@ def parse_layout(text: str, *, source: str = "<layout>") -> Layout:
         _parse_index(source, name, value, user_names)
         for name, value in _tables(source, "indexes", data.get("indexes", {}))
     )
-    layout = Layout(source=source, users=users, indexes=indexes)
+    mirrors = tuple(
+        _parse_mirror(source, name, value, user_names)
+        for name, value in _tables(source, "mirrors", data.get("mirrors", {}))
+    )
+    clash = {index.name for index in indexes} & {mirror.name for mirror in mirrors}
+    if clash:
+        raise LayoutError(
+            source, f'mirrors."{min(clash)}"', "is also declared as an index", hint="rename one"
+        )
+    layout = Layout(source=source, users=users, indexes=indexes, mirrors=mirrors)
     _check_bases(layout)
     return layout
 
@@ -208,10 +262,27 @@ def _parse_user(source: str, name: str, data: Mapping[str, Any]) -> UserSpec:
     )
 
 
-def _parse_index(
+def _parse_mirror(
     source: str, name: str, data: Mapping[str, Any], user_names: set[str]
-) -> IndexSpec:
-    key = f'indexes."{name}"'
+) -> MirrorSpec:
+    key = f'mirrors."{name}"'
+    _check_index_name(source, key, name, user_names)
+    _no_unknown_keys(source, key, data, _MIRROR_KEYS)
+    url = _optional_str(source, f"{key}.url", data.get("url")) or PYPI_SIMPLE
+    if not url.startswith(("http://", "https://")):
+        raise LayoutError(
+            source, f"{key}.url", f"{url!r} is not an http(s) URL", hint=f"e.g. {PYPI_SIMPLE}"
+        )
+    return MirrorSpec(
+        name=name,
+        url=url,
+        url_env=_optional_str(source, f"{key}.url_env", data.get("url_env")),
+        title=_optional_str(source, f"{key}.title", data.get("title")),
+        description=_optional_str(source, f"{key}.description", data.get("description")),
+    )
+
+
+def _check_index_name(source: str, key: str, name: str, user_names: set[str]) -> None:
     owner, slash, index = name.partition("/")
     if not slash or "/" in index:
         raise LayoutError(source, key, "an index is named user/index, e.g. acme/private")
@@ -221,6 +292,14 @@ def _parse_index(
         raise LayoutError(
             source, key, f"owner {owner!r} is not declared", hint=f"add a [users.{owner}] table"
         )
+
+
+def _parse_index(
+    source: str, name: str, data: Mapping[str, Any], user_names: set[str]
+) -> IndexSpec:
+    key = f'indexes."{name}"'
+    owner = name.partition("/")[0]
+    _check_index_name(source, key, name, user_names)
     _no_unknown_keys(source, key, data, _INDEX_KEYS)
     acl_upload = _str_list(source, f"{key}.acl_upload", data.get("acl_upload", [owner]))
     _check_members(
@@ -259,7 +338,7 @@ def _parse_index(
 
 
 def _check_bases(layout: Layout) -> None:
-    names = {index.name for index in layout.indexes}
+    names = {index.name for index in layout.indexes} | {m.name for m in layout.mirrors}
     for index in layout.indexes:
         key = f'indexes."{index.name}".bases'
         _check_members(
@@ -268,7 +347,7 @@ def _check_bases(layout: Layout) -> None:
             index.bases,
             names,
             "index",
-            hint="a base must be another index of this layout",
+            hint="a base must be another index or a mirror of this layout",
         )
         cycle = _cycle_from(layout, index.name, ())
         if cycle:
@@ -278,6 +357,8 @@ def _check_bases(layout: Layout) -> None:
 def _cycle_from(layout: Layout, name: str, path: tuple[str, ...]) -> tuple[str, ...]:
     if name in path:
         return (*path[path.index(name) :], name)
+    if any(mirror.name == name for mirror in layout.mirrors):
+        return ()
     for base in layout.index(name).bases:
         cycle = _cycle_from(layout, base, (*path, name))
         if cycle:

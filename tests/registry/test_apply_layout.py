@@ -20,6 +20,8 @@ def test_first_apply_creates_every_user_and_index(registry: Registry) -> None:
         ("user", "anya", "created"),
         ("user", "community", "created"),
         ("user", "acme", "created"),
+        ("index", "anya/upstream", "created"),
+        ("index", "anya/host", "created"),
         ("index", "anya/primary", "created"),
         ("index", "community/verified", "created"),
         ("index", "community/experimental", "created"),
@@ -32,7 +34,7 @@ def test_second_apply_changes_nothing(registry: Registry) -> None:
 
     assert not report.changed
     assert {c.action for c in report.changes} == {"unchanged"}
-    assert len(report.changes) == 7
+    assert len(report.changes) == 9
 
 
 def test_created_index_has_the_layout_settings(registry: Registry) -> None:

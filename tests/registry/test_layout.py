@@ -32,6 +32,7 @@ def test_shipped_layout_declares_core_community_and_private_indexes() -> None:
     layout = load_layout(LAYOUT_FILE)
 
     assert [index.name for index in layout.indexes] == [
+        "anya/host",
         "anya/primary",
         "community/verified",
         "community/experimental",
