@@ -110,7 +110,7 @@ def _transaction(
         installer=tools.installer(),
         file_checks=[
             check_extension_contract,
-            trust_check(policy, allow_unsigned=allow_unsigned, decisions=decisions),
+            trust_check(policy, allow_unsigned=allow_unsigned, decisions=decisions, notes=notes),
             publisher_pin_check(pin_store(env), policy, decisions=decisions, notes=notes),
             source_switch_check(env, allow_switch=switch_source),
             yanked_check(notes),

@@ -1,25 +1,43 @@
 """The trust policy as install checks: every file's provenance verified before install, and
-its signer compared with the one pinned for its distribution."""
+its signer compared with the one pinned for its distribution. Extensions are verified under
+their source's rules; third-party dependencies under ``[trust] dependencies``, each with a
+line in the install summary saying what was checked."""
 
 from __future__ import annotations
 
 from anya_plugins.install.transaction import Candidate, FileCheck
+from anya_plugins.trust.dependencies import is_extension, verify_dependency
 from anya_plugins.trust.pins import PinStore, PublisherChanged, publisher_change
 from anya_plugins.trust.policy import TrustPolicy
 from anya_plugins.trust.verification import TrustDecision, prepare_verifier, verify_file
 
 
 def trust_check(
-    policy: TrustPolicy, *, allow_unsigned: bool, decisions: list[TrustDecision]
+    policy: TrustPolicy,
+    *,
+    allow_unsigned: bool,
+    decisions: list[TrustDecision],
+    notes: list[str] | None = None,
 ) -> FileCheck:
     """A check that verifies each candidate under ``policy`` and keeps the decisions
-    (identities found, or why an unsigned file was let in) for the receipts and the audit log."""
+    (identities found, or why an unsigned file was let in) for the receipts and the audit log;
+    for each dependency, what was checked goes to ``notes``."""
 
     offline = policy.trusted_root is not None
     warming = prepare_verifier(policy, offline=offline)
 
     def check(candidate: Candidate) -> None:
         warming.join()
+        if not is_extension(candidate.pin.name):
+            checked = verify_dependency(
+                candidate.path, provenance=candidate.provenance, dist_name=candidate.pin.name,
+                version=candidate.pin.version, source=candidate.source, policy=policy,
+                offline=offline,
+            )  # fmt: skip
+            decisions.append(checked.decision)
+            if notes is not None:
+                notes.append(checked.summary)
+            return
         decisions.append(
             verify_file(
                 candidate.path,

@@ -9,6 +9,7 @@ It is read from the ``[trust]`` section of the configuration::
     require_signatures = true                 # default true: refuse unsigned files ...
     allow_unsigned = false                    # ... unless true here AND --allow-unsigned given
     on_publisher_change = "refuse"            # or "warn": a signer other than the pinned one
+    dependencies = "provenance-if-served"     # or "sha256" or "signed": see below
 
     [[trust.publishers]]                      # who may sign which extension names
     identity = "https://github.com/anya-org/lightning/.github/workflows/release.yml@refs/tags/*"
@@ -53,6 +54,20 @@ signed by anyone else — even someone the publishers above allow — is refused
 ``on_publisher_change = "warn"`` installed with a warning (the pin stays until changed with
 ``anya-ext trust repin``).
 
+Third-party dependencies (every distribution that is not an ``anya-ext-*`` extension,
+``anya-plugins`` included) follow ``dependencies``; the vulnerability gate and the index's
+sha256 check every file whatever it says:
+
+- ``"provenance-if-served"`` (default): sha256 from the index; when the index serves a PEP 740
+  provenance for the file it is verified (by a ``[[trust.publishers]]`` entry whose names
+  match, or, when none does, by whoever signed it) and its signer pinned like an extension's;
+  an invalid provenance is refused.
+- ``"sha256"``: the index's sha256 only; a served provenance is not looked at.
+- ``"signed"``: as strict as an extension that requires signatures: a signature by a
+  ``[[trust.publishers]]`` entry whose names match, or the file is refused.
+
+The install summary shows, per dependency, which of these was checked.
+
 Every key is checked when the policy is read; an unknown or mistyped key is an error that
 names it, since a misspelt ``require_signatures`` would otherwise weaken the policy silently.
 """
@@ -84,7 +99,10 @@ _TOP_KEYS = (
     "publishers",
     "enterprise",
     "on_publisher_change",
+    "dependencies",
 )
+DependencyTrust = Literal["provenance-if-served", "sha256", "signed"]
+DEPENDENCY_TRUST_VALUES: tuple[DependencyTrust, ...] = ("provenance-if-served", "sha256", "signed")
 DEFAULT_MAX_ROOT_AGE_DAYS = 180
 _PUBLISHER_KEYS = ("identity", "issuer", "names", "sources")
 _ENTERPRISE_KEYS = ("require_signatures", "allow_unsigned", "allowed_publishers")
@@ -175,6 +193,8 @@ class TrustPolicy:
     """With :attr:`offline`, a trusted root older than this is refused."""
     on_publisher_change: Literal["refuse", "warn"] = "refuse"
     """What a file signed by someone other than its extension's pinned signer gets."""
+    dependencies: DependencyTrust = "provenance-if-served"
+    """What is required of a third-party dependency (a distribution that is no extension)."""
 
     def rules_for(self, source: str) -> SourceRules:
         """The settings that apply to files from ``source``."""
@@ -243,6 +263,7 @@ def parse_trust_policy(
             "max_root_age_days", section.get("max_root_age_days", DEFAULT_MAX_ROOT_AGE_DAYS)
         ),
         on_publisher_change=reader.publisher_change(section.get("on_publisher_change", "refuse")),
+        dependencies=reader.dependency_trust(section.get("dependencies", "provenance-if-served")),
     )
 
 
@@ -329,6 +350,16 @@ class _Reader(SectionReader):
             return value  # type: ignore[no-any-return]
         raise self.error(
             "on_publisher_change", f'must be "refuse" or "warn", not {value!r}', hint='e.g. "warn"'
+        )
+
+    def dependency_trust(self, value: Any) -> DependencyTrust:
+        for allowed in DEPENDENCY_TRUST_VALUES:
+            if value == allowed:
+                return allowed
+        raise self.error(
+            "dependencies",
+            f"must be one of {', '.join(map(repr, DEPENDENCY_TRUST_VALUES))}, not {value!r}",
+            hint='e.g. "signed"',
         )
 
     def globs(self, key: str, value: Any) -> tuple[str, ...]:
