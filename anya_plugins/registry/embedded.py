@@ -13,8 +13,14 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from anya_plugins.errors import AnyaError
 from anya_plugins.registry.devpi import ApplyReport, Credentials, apply_layout
-from anya_plugins.registry.hostdist import HOST_INDEX, HostPublication, publish_host
+from anya_plugins.registry.hostdist import (
+    HOST_INDEX,
+    HostPublication,
+    publish_host,
+    running_version,
+)
 from anya_plugins.registry.layout import EnvPassword, Layout, load_layout
 from anya_plugins.registry.server import (
     SECRETS_DIR,
@@ -28,6 +34,7 @@ from anya_plugins.sources.local_registry import registry_dir
 
 DEFAULT_PORT = 3141
 _USERS_FILE = "users.json"
+_UPSTREAM_FILE = "upstream.url"
 
 
 @dataclass(frozen=True)
@@ -72,8 +79,10 @@ def up(
     anya-plugins to the host index if the layout has one.
 
     ``upstream`` replaces the URL of every layout mirror that has a ``url_env`` (an
-    air-gapped site's own simple index instead of PyPI). ``host_wheel`` is the anya-plugins
-    wheel to publish (default: built from the source checkout; see ``hostdist``).
+    air-gapped site's own simple index instead of PyPI); it is remembered in the state
+    directory, so a later ``up`` without it keeps the mirror where it was. ``host_wheel`` is
+    the anya-plugins wheel to publish (default: built from the source checkout; see
+    ``hostdist``).
     """
     directory = (state_dir or default_state_dir()).resolve()
     layout_file = layout_path or default_layout()
@@ -83,14 +92,35 @@ def up(
     url = start(directory, port=port).url if started else str(current.url)
     environ = {**os.environ, **_generated_passwords(directory, layout)}
     if upstream is not None:
-        environ.update({m.url_env: upstream for m in layout.mirrors if m.url_env is not None})
+        (directory / _UPSTREAM_FILE).write_text(f"{upstream}\n")
+    remembered = _remembered_upstream(directory)
+    if remembered is not None:
+        environ.update({m.url_env: remembered for m in layout.mirrors if m.url_env is not None})
     report = apply_layout(url, layout, admin_credentials(directory), environ=environ)
     host = None
     if any(index.name == HOST_INDEX for index in layout.indexes):
         owner = user_credentials(HOST_INDEX.split("/", 1)[0], directory)
         if owner is not None:
-            host = publish_host(url, owner, wheel=host_wheel)
+            host = _publish_host(url, owner, host_wheel)
     return EmbeddedRegistry(url, directory, layout_file, report, started, host)
+
+
+def _remembered_upstream(directory: Path) -> str | None:
+    try:
+        return (directory / _UPSTREAM_FILE).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _publish_host(url: str, owner: Credentials, wheel: Path | None) -> HostPublication:
+    """Publish anya-plugins; a failure is reported with the rest, not fatal (the registry runs,
+    and extensions whose host is not served fail to resolve with a clear message)."""
+    try:
+        return publish_host(url, owner, wheel=wheel)
+    except AnyaError as error:
+        hint = f" ({error.hint})" if error.hint else ""
+        detail = f"not published: {error}{hint}"
+        return HostPublication(HOST_INDEX, running_version(), False, detail)
 
 
 def down(state_dir: Path | None = None) -> bool:

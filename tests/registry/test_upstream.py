@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from anya_plugins.registry.devpi import mirror_config
+from anya_plugins.registry.devpi import DevpiClient, mirror_config
 from anya_plugins.registry.errors import DevpiError, LayoutError
 from anya_plugins.registry.hostdist import publish_host
 from anya_plugins.registry.layout import PYPI_SIMPLE, parse_layout
@@ -159,3 +159,29 @@ def test_anya_plugins_is_published_to_the_host_index_once_and_served_by_every_in
 
 def _absolute(registry: Registry, index: str, project: str, url: str) -> str:
     return urllib.parse.urljoin(f"{registry.url}/{index}/+simple/{project}/", url)
+
+
+def test_registry_up_points_the_mirror_upstream_remembers_it_and_publishes_the_host_once(
+    registry: Registry, anya_wheel: Path, tmp_path: Path
+) -> None:
+    from anya_plugins.registry import embedded
+
+    state_dir = tmp_path / "embedded"
+    try:
+        first = embedded.up(
+            state_dir, port=0, upstream=registry.upstream.url, host_wheel=anya_wheel
+        )
+        again = embedded.up(state_dir, port=0, host_wheel=anya_wheel)
+        mirror = DevpiClient(first.url).index("anya/upstream")
+        page = DevpiClient(first.url).simple_project("anya/primary", THIRD_PARTY)
+    finally:
+        embedded.down(state_dir)
+
+    assert mirror is not None and mirror["mirror_url"] == registry.upstream.url
+    assert first.report.action("index", "anya/upstream") == "created"
+    assert not again.report.changed  # the upstream was remembered, not reset to PyPI
+    assert first.host is not None and first.host.published
+    assert again.host is not None and not again.host.published
+    assert [entry["filename"] for entry in page["files"]] == [
+        f"anya_test_thirdparty-{THIRD_PARTY_VERSION}-py3-none-any.whl"
+    ]
