@@ -8,10 +8,11 @@
   page says it as ``"project-status": {"status", "reason"}`` (JSON) or ``<meta
   name="pypi:project-status">`` (HTML); a quarantined project's page lists no files, and
   an archived or quarantined project takes no uploads (400, nothing stored).
-* PEP 708: every page lists, as ``alternate-locations``, the indexes of this server whose
-  files it serves (so a page of a private name names only the private index), and, as
-  ``tracks``, the upstream project of a mirror whose files it serves. A client can then tell
-  files it was meant to get from files of another index, on any server that speaks this.
+* PEP 708: every page of an ``anya`` index lists, as ``alternate-locations``, the indexes
+  of this server whose files it serves (so a page of a private name names only the private
+  index), and, as ``tracks``, the upstream project of a mirror whose files it serves. A
+  client can then tell files it was meant to get from files of another index, on any server
+  that speaks this. Pages of plain devpi stages get no declaration: they merge unguarded.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from typing import Any, Final
 from devpi_server.model import InvalidIndexconfig, ensure_list
 from packaging.utils import canonicalize_name
 
+from anya_plugins.registry.indexconfig import INDEX_TYPE
 from anya_plugins.registry.plugin_responses import message_response
+from anya_plugins.sources.project_markers import STATUSES
 
 PROJECT_STATUS_KEY: Final = "anya_project_status"
-STATUSES: Final = ("active", "archived", "quarantined", "deprecated")
 NO_UPLOADS: Final = ("archived", "quarantined")
 API_VERSION: Final = "1.4"
 """PEP 792's version of the simple API (PEP 708's keys came with 1.2)."""
@@ -117,7 +119,9 @@ def _refused_upload(xom: Any, request: Any) -> Any:
 def _add_markers(xom: Any, request: Any, response: Any) -> None:
     user, index = request.matchdict["user"], request.matchdict["index"].rstrip("/")
     stage = xom.model.getstage(user, index)
-    if stage is None:
+    if stage is None or stage.ixconfig.get("type") != INDEX_TYPE:
+        # Only the plugin's own indexes vouch for what they serve: a plain devpi stage
+        # merges its bases unguarded, and declaring them would hide that from the client.
         return
     project = canonicalize_name(request.matchdict["project"].rstrip("/"))
     owners = _serving_stages(xom, stage, project)
