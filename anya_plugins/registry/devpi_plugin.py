@@ -41,10 +41,12 @@ from pyramid.tweens import EXCVIEW  # type: ignore[import-untyped]
 
 from anya_plugins.metadata.taxonomy import CATEGORIES
 from anya_plugins.registry import (
+    plugin_access,
     plugin_project_status,
     plugin_provenance,
     plugin_releases,
     plugin_search,
+    plugin_signatures,
     plugin_upstream,
 )
 from anya_plugins.registry.indexconfig import (
@@ -53,6 +55,9 @@ from anya_plugins.registry.indexconfig import (
     FEATURE,
     INDEX_TYPE,
     PRIVATE_KEY,
+    PUBLISHERS_KEY,
+    READ_KEY,
+    REQUIRE_SIGNATURES_KEY,
     is_private_index,
 )
 from anya_plugins.registry.plugin_responses import refusal_response
@@ -68,6 +73,11 @@ hookimpl = HookimplMarker("devpiserver")
 Handler = Callable[[Any], Any]
 
 _UPLOAD_ACTION = "file_upload"
+_LOCKDOWN_DEFAULTS: dict[str, object] = {
+    READ_KEY: list(plugin_access.DEFAULT_READERS),
+    REQUIRE_SIGNATURES_KEY: False,
+    PUBLISHERS_KEY: [],
+}
 
 
 class AnyaStageCustomizer(BaseStageCustomizer):
@@ -78,18 +88,23 @@ class AnyaStageCustomizer(BaseStageCustomizer):
             PRIVATE_KEY,
             EXTENSIONS_KEY,
             CATEGORIES_KEY,
+            *_LOCKDOWN_DEFAULTS,
             plugin_project_status.PROJECT_STATUS_KEY,
         )
 
     def get_default_config_items(self) -> list[tuple[str, object]]:
         return [
             (PRIVATE_KEY, False), (EXTENSIONS_KEY, True), (CATEGORIES_KEY, []),
-            (plugin_project_status.PROJECT_STATUS_KEY, []),
+            *_LOCKDOWN_DEFAULTS.items(), (plugin_project_status.PROJECT_STATUS_KEY, []),
         ]  # fmt: skip
 
     def normalize_indexconfig_value(self, key: str, value: object) -> object:
-        if key in (PRIVATE_KEY, EXTENSIONS_KEY):
+        if key in (PRIVATE_KEY, EXTENSIONS_KEY, REQUIRE_SIGNATURES_KEY):
             return ensure_boolean(value)
+        if key == READ_KEY:
+            return plugin_access.normalize_readers(value)
+        if key == PUBLISHERS_KEY:
+            return plugin_signatures.normalize_publishers(value)
         if key == plugin_project_status.PROJECT_STATUS_KEY:
             return plugin_project_status.normalize_statuses(value)
         if key == CATEGORIES_KEY:
@@ -151,6 +166,16 @@ def devpiserver_get_stage_customizer_classes() -> list[tuple[str, type]]:
 
 
 @hookimpl
+def devpiserver_stage_get_principals_for_pkg_read(ixconfig: Any) -> list[str] | None:
+    return plugin_access.read_principals(ixconfig)
+
+
+@hookimpl
+def devpiserver_add_parser_options(parser: Any) -> None:
+    plugin_signatures.add_options(parser)
+
+
+@hookimpl
 def devpiserver_get_features() -> set[str]:
     return {FEATURE}
 
@@ -167,6 +192,14 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
     )
     pyramid_config.add_tween(
         f"{plugin_provenance.__name__}.provenance_tween", under=contract_tween, over=EXCVIEW
+    )
+    pyramid_config.add_tween(
+        f"{plugin_access.__name__}.read_tween",
+        under="devpi_server.views.tween_keyfs_transaction",
+        over=contract_tween,
+    )
+    pyramid_config.add_tween(
+        f"{plugin_signatures.__name__}.signature_tween", under=contract_tween, over=EXCVIEW
     )
     pyramid_config.add_tween(
         f"{plugin_project_status.__name__}.project_markers_tween",

@@ -20,10 +20,18 @@ FEATURE: Final = "anya-registry"
 PRIVATE_KEY: Final = "anya_private"
 EXTENSIONS_KEY: Final = "anya_extensions"
 CATEGORIES_KEY: Final = "anya_categories"
+READ_KEY: Final = "anya_acl_read"
+"""Who may read the index: devpi 6 has no read ACL, the plugin enforces this one."""
+REQUIRE_SIGNATURES_KEY: Final = "anya_require_signatures"
+PUBLISHERS_KEY: Final = "anya_publishers"
+"""The publishers whose attestations a signed index accepts, each ``"identity issuer"``."""
+TRUSTED_ROOT_OPTION: Final = "--anya-trusted-root"
+"""devpi-server option: the Sigstore trusted root that signed indexes check uploads against."""
 
 MANAGED_KEYS: Final = (
     "type", "bases", "acl_upload", "volatile", "title", "description",
     PRIVATE_KEY, EXTENSIONS_KEY, CATEGORIES_KEY,
+    "acl_toxresult_upload", READ_KEY, REQUIRE_SIGNATURES_KEY, PUBLISHERS_KEY,
 )  # fmt: skip
 """The index configuration keys the layout decides; devpi's other keys are left alone."""
 
@@ -38,6 +46,10 @@ def index_config(spec: IndexSpec) -> dict[str, object]:
         PRIVATE_KEY: spec.private,
         EXTENSIONS_KEY: spec.extensions,
         CATEGORIES_KEY: list(spec.categories),
+        "acl_toxresult_upload": list(spec.toxresult_uploaders),
+        READ_KEY: list(spec.acl_read),
+        REQUIRE_SIGNATURES_KEY: spec.require_signatures,
+        PUBLISHERS_KEY: [f"{p.identity} {p.issuer}" for p in spec.publishers],
     }
     if spec.title is not None:
         config["title"] = spec.title

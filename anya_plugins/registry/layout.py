@@ -30,8 +30,9 @@ _NAME = re.compile(r"^[a-zA-Z0-9._@-]+$")
 _USER_KEYS = frozenset({"password", "password_env", "email"})
 _INDEX_KEYS = frozenset(
     {"bases", "acl_upload", "volatile", "private", "extensions", "categories", "title",
-     "description"}
+     "description", "acl_read", "acl_toxresult_upload", "require_signatures", "publishers"}
 )  # fmt: skip
+_PUBLISHER_KEYS = frozenset({"identity", "issuer"})
 _MIRROR_KEYS = frozenset({"url", "url_env", "title", "description"})
 _TOP_KEYS = frozenset({"users", "indexes", "mirrors"})
 
@@ -66,6 +67,16 @@ class UserSpec:
 
 
 @dataclass(frozen=True)
+class IndexPublisher:
+    """A Sigstore identity whose PEP 740 attestations an index accepts on upload."""
+
+    identity: str
+    """The certificate identity (e-mail or URI), exact."""
+    issuer: str
+    """The OIDC issuer that vouched for it, exact."""
+
+
+@dataclass(frozen=True)
 class IndexSpec:
     """One devpi index the layout declares, named ``user/index``."""
 
@@ -81,6 +92,17 @@ class IndexSpec:
     """The extension categories this index accepts; empty means any category."""
     title: str | None = None
     description: str | None = None
+    acl_read: tuple[str, ...] = (ANONYMOUS,)
+    """Who may read the index (pages, metadata, files); default everyone."""
+    acl_toxresult_upload: tuple[str, ...] = ()
+    """Who may attach tox results; empty (the default) means the same as ``acl_upload``."""
+    require_signatures: bool = False
+    """Every uploaded file must carry a PEP 740 attestation by one of ``publishers``."""
+    publishers: tuple[IndexPublisher, ...] = ()
+
+    @property
+    def toxresult_uploaders(self) -> tuple[str, ...]:
+        return self.acl_toxresult_upload or self.acl_upload
 
     @property
     def user(self) -> str:
@@ -310,6 +332,28 @@ def _parse_index(
         "user",
         hint=f"declare the user, or use {ANONYMOUS} or {AUTHENTICATED}",
     )
+    principals = user_names | {ADMIN_USER, *SPECIAL_PRINCIPALS}
+    acl_read = _str_list(source, f"{key}.acl_read", data.get("acl_read", [ANONYMOUS]))
+    acl_toxresult_upload = _str_list(
+        source, f"{key}.acl_toxresult_upload", data.get("acl_toxresult_upload", list(acl_upload))
+    )
+    for acl_key, acl in (("acl_read", acl_read), ("acl_toxresult_upload", acl_toxresult_upload)):
+        _check_members(
+            source, f"{key}.{acl_key}", acl, principals, "user",
+            hint=f"declare the user, or use {ANONYMOUS} or {AUTHENTICATED}",
+        )  # fmt: skip
+    require_signatures = _bool(
+        source, f"{key}.require_signatures", data.get("require_signatures", False)
+    )
+    publishers = _publishers(source, f"{key}.publishers", data.get("publishers", []))
+    if require_signatures and not publishers:
+        raise LayoutError(
+            source,
+            f"{key}.publishers",
+            "require_signatures = true needs at least one publisher",
+            hint='publishers = [{identity = "release@example.org", '
+            'issuer = "https://accounts.example.org"}]',
+        )
     extensions = _bool(source, f"{key}.extensions", data.get("extensions", True))
     categories = _str_list(source, f"{key}.categories", data.get("categories", []))
     _check_members(
@@ -334,7 +378,28 @@ def _parse_index(
         categories=categories,
         title=_optional_str(source, f"{key}.title", data.get("title")),
         description=_optional_str(source, f"{key}.description", data.get("description")),
+        acl_read=acl_read,
+        acl_toxresult_upload=acl_toxresult_upload,
+        require_signatures=require_signatures,
+        publishers=publishers,
     )
+
+
+def _publishers(source: str, key: str, value: object) -> tuple[IndexPublisher, ...]:
+    if not isinstance(value, list):
+        raise LayoutError(source, key, f"must be a list of tables, not {_type_name(value)}")
+    publishers = []
+    for position, item in enumerate(value):
+        where = f"{key}[{position}]"
+        if not isinstance(item, dict):
+            raise LayoutError(source, where, f"must be a table, not {_type_name(item)}")
+        _no_unknown_keys(source, where, item, _PUBLISHER_KEYS)
+        identity = _optional_str(source, f"{where}.identity", item.get("identity"))
+        issuer = _optional_str(source, f"{where}.issuer", item.get("issuer"))
+        if not identity or not issuer:
+            raise LayoutError(source, where, "needs both 'identity' and 'issuer'")
+        publishers.append(IndexPublisher(identity, issuer))
+    return tuple(publishers)
 
 
 def _check_bases(layout: Layout) -> None:

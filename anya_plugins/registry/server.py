@@ -17,13 +17,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import anya_plugins
 from anya_plugins.registry.devpi import Credentials, DevpiClient
 from anya_plugins.registry.errors import DevpiError, ServerError
-from anya_plugins.registry.indexconfig import FEATURE
+from anya_plugins.registry.indexconfig import FEATURE, TRUSTED_ROOT_OPTION
 from anya_plugins.registry.launch import ROOT_PASSWORD_ENV
 from anya_plugins.registry.layout import ADMIN_USER
 from anya_plugins.sources.local_registry import URL_FILE
@@ -71,12 +72,17 @@ def start(
     core_metadata: bool = True,
     timeout: float = 60.0,
     replica_of: Path | None = None,
+    managers: Sequence[str] = (ADMIN_USER,),
+    trusted_root: Path | None = None,
 ) -> RunningRegistry:
     """Initialise ``state_dir`` once, start devpi-server, return when ``/+api`` answers.
 
     ``port=0`` picks a free port. With ``replica_of`` (the state directory of a running
     registry) the server is a read-only replica of it, sharing its secret: devpi's own
-    replication, the mirror tier. Raises ServerError, with
+    replication, the mirror tier. Only ``managers`` (devpi's ``--restrict-modify``) may
+    create or change users and indexes. ``trusted_root`` is the Sigstore trusted root that
+    upload attestations to indexes with ``require_signatures`` must chain to (default:
+    Sigstore's public-good root). Raises ServerError, with
     the end of the log, when the server exits or does not answer within ``timeout`` seconds.
     """
     state_dir = state_dir.resolve()
@@ -108,6 +114,12 @@ def start(
     ]  # fmt: skip
     if core_metadata:
         command.append("--enable-core-metadata")
+    # Only ``managers`` create or change users and indexes (devpi's default lets anyone
+    # create a user, and every user create indexes): ``:AUTHENTICATED:`` then means a
+    # user an administrator created.
+    command.append(f"--restrict-modify={','.join(managers)}")
+    if trusted_root is not None:
+        command.append(f"{TRUSTED_ROOT_OPTION}={trusted_root.resolve()}")
     # A primary answers its replicas (authenticated with the shared secret); the default
     # standalone role refuses them with 403.
     command += ["--primary-url", primary_url] if primary_url else ["--role", "primary"]

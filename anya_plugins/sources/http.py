@@ -195,6 +195,9 @@ class HttpClient:
     def head(self, url: str, *, timeout: float | None = None) -> int:
         """The status of a HEAD request: is anyone answering at ``url``?"""
         _, raw = self._request("HEAD", url, None, timeout)
+        # Drained first: a HEAD answered 401 left undrained breaks the pooled connection's
+        # next request ("Request-sent").
+        raw.drain_conn()
         raw.release_conn()
         return raw.status
 
