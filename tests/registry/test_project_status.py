@@ -20,16 +20,24 @@ import pytest
 from anya_plugins.registry.errors import DevpiError
 from anya_plugins.sources.simple import SIMPLE_HTML, parse_project_page
 from tests.registry_fixtures import Registry, Upload, metadata_wheel
+from tests.support import ExtensionBuilder, ExtensionSpec, VenvFactory
 
 pytestmark = pytest.mark.slow
 
 PUBLIC, PRIVATE = "community/status-public", "community/status-private"
-STATUSES = ["anya-ext-quarantined quarantined malware reported", "status-archived archived"]
+STATUSES = [
+    "anya-ext-quarantined quarantined malware reported",
+    "status-archived archived",
+    "anya-ext-retired archived moved to anya-ext-successor",
+]
 
 
 @pytest.fixture(scope="module")
 def indexes(
-    registry: Registry, upload: Upload, tmp_path_factory: pytest.TempPathFactory
+    registry: Registry,
+    upload: Upload,
+    tmp_path_factory: pytest.TempPathFactory,
+    build_extension: ExtensionBuilder,
 ) -> Registry:
     admin = registry.client(registry.admin.user)
     common: dict[str, Any] = {"type": "anya", "acl_upload": ["community"], "anya_extensions": False}
@@ -47,6 +55,9 @@ def indexes(
         wheel = metadata_wheel(wheels, name, version=version)
         done = upload(index, wheel, user="community")
         assert done.returncode == 0, done.stdout + done.stderr
+    retired = build_extension(ExtensionSpec("retired", category="community/verified"))
+    done = upload(PRIVATE, retired, user="community")
+    assert done.returncode == 0, done.stdout + done.stderr
     admin.modify_index(PRIVATE, {"anya_project_status": STATUSES})
     return registry
 
@@ -141,3 +152,21 @@ def test_install_refuses_a_quarantined_project(indexes: Registry, tmp_path: Path
     assert done.returncode != 0
     assert "anya-ext-quarantined is quarantined by its index" in done.stderr, done.stderr
     assert "malware reported" in done.stderr
+
+
+def test_install_warns_about_an_archived_project_and_installs_it(
+    indexes: Registry, make_venv: VenvFactory, tmp_path: Path
+) -> None:
+    venv = make_venv()
+    venv.extra_env.update(
+        ANYA_SOURCES__PRIMARY__URL=f"{indexes.url}/{PRIVATE}/+simple/",
+        ANYA_CACHE_DIR=str(tmp_path / "cache"),
+        ANYA_TRUST__REQUIRE_SIGNATURES="false",
+    )
+
+    result = venv.anya_json("install", "--dry-run", "retired")
+
+    assert [change["name"] for change in result["changes"]] == ["anya-ext-retired"]
+    assert (
+        "anya-ext-retired is archived on its index: moved to anya-ext-successor" in result["notes"]
+    )
