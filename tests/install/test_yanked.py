@@ -5,7 +5,6 @@ the resolver (uv or pip) reads the mark from the checked pages the installer ser
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,13 @@ import pytest
 from anya_plugins.registry.devpi import Credentials
 from anya_plugins.registry.releases import unyank, yank
 from tests.registry_fixtures import PASSWORDS, Registry, Upload
-from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
+from tests.support import (
+    ExtensionBuilder,
+    ExtensionSpec,
+    Venv,
+    VenvFactory,
+    installing_unsigned_from,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,23 +42,12 @@ def published(registry: Registry, upload: Upload, build_extension: ExtensionBuil
 def venv(
     request: pytest.FixtureRequest, published: Registry, make_venv: VenvFactory, tmp_path: Path
 ) -> Venv:
-    venv = make_venv()
-    venv.extra_env.update(
+    venv = installing_unsigned_from(
+        make_venv(), published.url, tmp_path / "cache",
         ANYA_INSTALL__TOOL=getattr(request, "param", "uv"),
-        ANYA_SOURCES__PRIMARY__URL=f"{published.url}/{INDEX}/+simple/",
-        ANYA_CACHE_DIR=str(tmp_path / "cache"),
-        ANYA_TRUST__REQUIRE_SIGNATURES="false",
-    )
+    )  # fmt: skip
+    venv.extra_env["ANYA_SOURCES__PRIMARY__URL"] = f"{published.url}/{INDEX}/+simple/"
     return venv
-
-
-def installed_version(venv: Venv, name: str) -> str | None:
-    done = venv.python_code(
-        "import json, importlib.metadata as m;"
-        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-    )
-    versions: dict[str, str] = json.loads(done.stdout)
-    return versions.get(name)
 
 
 @BOTH_TOOLS
@@ -61,7 +55,7 @@ def test_a_yanked_release_is_not_chosen_for_a_range(venv: Venv) -> None:
     done = venv.anya_ext("install", "yankee")
 
     assert done.returncode == 0, done.stderr
-    assert installed_version(venv, "anya-ext-yankee") == "1.0.0"
+    assert venv.freeze().get("anya-ext-yankee") == "1.0.0"
     assert "yanked" not in done.stdout + done.stderr
 
 
@@ -70,7 +64,7 @@ def test_a_yanked_release_pinned_exactly_is_installed_with_a_warning(venv: Venv)
     done = venv.anya_ext("install", "yankee@2.0.0")
 
     assert done.returncode == 0, done.stderr
-    assert installed_version(venv, "anya-ext-yankee") == "2.0.0"
+    assert venv.freeze().get("anya-ext-yankee") == "2.0.0"
     output = " ".join((done.stdout + done.stderr).split())
     assert "warning: anya-ext-yankee 2.0.0 is yanked on primary: corrupts the wallet db" in output
 
@@ -85,5 +79,5 @@ def test_an_unyanked_release_is_chosen_again(published: Registry, venv: Venv) ->
         )
 
     assert done.returncode == 0, done.stderr
-    assert installed_version(venv, "anya-ext-yankee") == "2.0.0"
+    assert venv.freeze().get("anya-ext-yankee") == "2.0.0"
     assert "yanked" not in done.stdout + done.stderr
