@@ -53,6 +53,8 @@ def read_tween(handler: Handler, registry: Any) -> Handler:
 
     def tween(request: Any) -> Any:
         stage = _restricted_stage(xom, request.path_info)
+        # devpi's security policy wraps the stage in its request context, whose ACL also
+        # lets replicas read (they fetch every index's files from their primary).
         if stage is not None and not request.has_permission("pkg_read", stage):
             return _refusal(request, stage.name)
         return handler(request)

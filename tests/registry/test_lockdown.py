@@ -8,6 +8,7 @@ for signed indexes, a second registry that trusts the local Sigstore's root.
 from __future__ import annotations
 
 import base64
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -221,6 +222,24 @@ def test_the_owner_reads_a_private_index_with_a_devpi_token(
 ) -> None:
     assert PRIVATE_PROJECT in registry.client("acme").projects(PRIVATE)
     assert PRIVATE_PROJECT in registry.client("root").projects(PRIVATE)
+
+
+def test_a_replica_serves_a_private_index_to_its_owner_only(
+    registry: Registry, private_file: str, tmp_path: Path
+) -> None:
+    replica = server.start(tmp_path / "replica", replica_of=registry.state_dir)
+    try:
+        url = private_file.replace(registry.url, replica.url)
+        deadline = time.monotonic() + 60
+        status = 0
+        while time.monotonic() < deadline and status != 200:
+            status, _, _ = _get(url, user="acme")
+            time.sleep(0.2)
+        assert status == 200, "the replica never served the private file to acme"
+        assert _get(url)[0] == 401
+        assert _get(url, user="community")[0] == 403
+    finally:
+        server.stop(tmp_path / "replica")
 
 
 def test_public_indexes_stay_readable_by_anyone(registry: Registry) -> None:
