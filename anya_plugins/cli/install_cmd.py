@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from anya_plugins.cli import render
+from anya_plugins.cli import render, verify_cmd
 from anya_plugins.cli.progress import download_progress
 
 
@@ -91,11 +91,14 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     _target_options(sync, source=False)
     sync.set_defaults(handler=_reporting_interrupt(sync_command, lambda a: [str(a.path)]))
 
-    verify = commands.add_parser("verify", help="re-check installed files and signatures")
-    verify.add_argument("names", nargs="*")
+    verify = commands.add_parser(
+        "verify", help="re-check installed files and signatures, or check any FILE's signature"
+    )
+    verify.add_argument("names", nargs="*", metavar="NAME | FILE")
     verify.add_argument("--all", action="store_true", dest="everything")
     _target_options(verify, source=False)
-    verify.set_defaults(handler=verify_command)
+    verify_cmd.add_file_options(verify)
+    verify.set_defaults(handler=verify_cmd.routed(verify_command))
 
     cache = commands.add_parser("cache", help="the shared download cache")
     cache_actions = cache.add_subparsers(dest="cache_action", metavar="ACTION", required=True)
@@ -103,6 +106,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     clean = cache_actions.add_parser("clean")
     clean.add_argument("--older-than-days", type=float, default=None)
     clean.set_defaults(handler=cache_clean_command)
+    forget = cache_actions.add_parser(
+        "forget", help="forget the newest release seen of one project (rollback protection)"
+    )
+    forget.add_argument("name")
+    forget.set_defaults(handler=cache_forget_command)
 
 
 def _reporting_interrupt(
@@ -310,6 +318,17 @@ def cache_info_command(args: argparse.Namespace) -> int:
         render.say(render.to_json(info))
     else:
         render.say(f"{info.path}: {info.files} files, {info.bytes} bytes, {info.pages} pages")
+    return 0
+
+
+def cache_forget_command(args: argparse.Namespace) -> int:
+    from anya_plugins.sources.freshness import forget_seen
+
+    dropped = forget_seen(_cache_settings(args).dir, args.name)
+    if args.json:
+        render.say(render.to_json({"project": args.name, "forgotten_marks": dropped}))
+    else:
+        render.say(f"{args.name}: forgot {dropped} high-water mark(s)")
     return 0
 
 
