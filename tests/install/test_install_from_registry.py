@@ -363,7 +363,7 @@ def test_a_mirror_serving_older_releases_than_seen_before_is_refused(
         ANYA_SOURCES__PRIMARY__URL=DEAD_URL, ANYA_SOURCES__PRIMARY__MIRRORS=stale,
     )  # fmt: skip
     assert done.returncode == 8
-    assert "only up to 1.0.0, but this source has served 2.0.0 before" in done.stderr
+    assert "only up to 1.0.0, but 2.0.0 was verified from this source before" in done.stderr
     assert _freeze(venv) == before
 
 
