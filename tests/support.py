@@ -115,7 +115,13 @@ class Venv:
         return keep
 
     def install(self, *wheels: Path) -> None:
-        run([uv(), "pip", "install", "--quiet", "--python", self.python, *wheels])
+        """Copies, not uv's default hard links into its cache: tests edit installed files,
+        and an edit through a hard link would change the cached copy for later installs
+        (pytest reuses its temporary paths, so a later session can install from it)."""
+        run(
+            [uv(), "pip", "install", "--quiet", "--link-mode", "copy", "--python", self.python,
+             *wheels],
+        )  # fmt: skip
 
     def install_foreign(self, wheel: Path, platform_tag: str) -> None:
         """Put a wheel built for another platform into site-packages, as a shared or copied
