@@ -61,9 +61,21 @@ def demo(session: nox.Session) -> None:
         [python, "-m", "anya_sigstore_local", "serve", str(work / "sigstore")],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
+    # Offline: the registry's upstream mirror is an empty local index instead of PyPI (the
+    # app's own dependencies are installed already; an upstream would only be asked).
+    (work / "upstream" / "simple").mkdir(parents=True)
+    upstream_port = _free_port()
+    upstream = subprocess.Popen(
+        [python, "-m", "http.server", str(upstream_port), "--bind", "127.0.0.1",
+         "--directory", str(work / "upstream")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     try:
         urls = _wait_for_ready(sigstore)
-        session.run("anya-ext", "registry", "up", "--port", port, env=env)
+        session.run(
+            "anya-ext", "registry", "up", "--port", port,
+            "--upstream", f"http://127.0.0.1:{upstream_port}/simple/", env=env,
+        )  # fmt: skip
         session.run(
             "anya-ext", "new", "hello", "--category", "core/bitcoin", "--features",
             "metrics,lightning", "--default-features", "metrics", "--output-dir", str(work),
@@ -103,8 +115,17 @@ def demo(session: nox.Session) -> None:
         session.run(anya, "audit-log", "verify", env=env, external=True)
     finally:
         session.run("anya-ext", "registry", "down", env=env)
-        sigstore.terminate()
-        sigstore.wait(timeout=10)
+        for service in (sigstore, upstream):
+            service.terminate()
+            service.wait(timeout=10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _wait_for_ready(process: subprocess.Popen[str]) -> dict[str, str]:
