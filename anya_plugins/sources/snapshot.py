@@ -69,12 +69,6 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
             return self._pages[project]
 
     @property
-    def pages(self) -> dict[str, ProjectPage]:
-        """Every page fetched so far, by canonical name."""
-        with self._lock:
-            return dict(self._pages)
-
-    @property
     def url(self) -> str:
         """The simple index URL to give the resolver."""
         if self._server is None:
