@@ -20,22 +20,89 @@ _EXPORTS = {
     "hookspec": "anya_plugins.host.hookspecs",
     "HOST_API_VERSION": "anya_plugins.metadata.taxonomy",
     "AnyaError": "anya_plugins.errors",
+    "Configuration": "anya_plugins.api.configuration",
+    "ConfigItem": "anya_plugins.api.configuration",
+    "Installer": "anya_plugins.api.installer",
+    "InstallOptions": "anya_plugins.api.installer",
+    "InstallReport": "anya_plugins.api.installer",
+    "PackageChange": "anya_plugins.api.installer",
+    "Verification": "anya_plugins.api.installer",
+    "UninstallReport": "anya_plugins.api.installer",
+    "OutdatedPackage": "anya_plugins.api.installer",
+    "LockReport": "anya_plugins.api.installer",
+    "RegistryClient": "anya_plugins.api.registry",
+    "Signing": "anya_plugins.api.registry",
+    "Resolver": "anya_plugins.api.resolver",
+    "ResolutionStrategy": "anya_plugins.api.resolver",
+    "Resolution": "anya_plugins.api.resolver",
+    "Conflict": "anya_plugins.api.resolver",
+    "Verifier": "anya_plugins.api.verification",
+    "FileVerification": "anya_plugins.api.verification",
+    "VulnerabilityScanner": "anya_plugins.api.audit",
+    "EnvironmentAudit": "anya_plugins.api.audit",
+    "AuditTrail": "anya_plugins.api.audit",
+    "PackageCache": "anya_plugins.api.cache",
+    "CachedFile": "anya_plugins.api.cache",
+    "Platform": "anya_plugins.api.platform",
+    "Compatibility": "anya_plugins.api.platform",
 }
 
 __all__ = [
     "HOST_API_VERSION",
     "AnyaError",
+    "AuditTrail",
+    "CachedFile",
     "Command",
+    "Compatibility",
+    "ConfigItem",
+    "Configuration",
+    "Conflict",
+    "EnvironmentAudit",
     "Extension",
     "ExtensionContext",
+    "FileVerification",
     "Health",
     "Host",
+    "InstallOptions",
+    "InstallReport",
+    "Installer",
+    "LockReport",
+    "OutdatedPackage",
+    "PackageCache",
+    "PackageChange",
+    "Platform",
+    "RegistryClient",
+    "Resolution",
+    "ResolutionStrategy",
+    "Resolver",
+    "Signing",
+    "UninstallReport",
+    "Verification",
+    "Verifier",
+    "VulnerabilityScanner",
     "__version__",
     "hookimpl",
     "hookspec",
 ]
 
 if TYPE_CHECKING:
+    from anya_plugins.api.audit import AuditTrail, EnvironmentAudit, VulnerabilityScanner
+    from anya_plugins.api.cache import CachedFile, PackageCache
+    from anya_plugins.api.configuration import ConfigItem, Configuration
+    from anya_plugins.api.installer import (
+        Installer,
+        InstallOptions,
+        InstallReport,
+        LockReport,
+        OutdatedPackage,
+        PackageChange,
+        UninstallReport,
+        Verification,
+    )
+    from anya_plugins.api.platform import Compatibility, Platform
+    from anya_plugins.api.registry import RegistryClient, Signing
+    from anya_plugins.api.resolver import Conflict, Resolution, ResolutionStrategy, Resolver
+    from anya_plugins.api.verification import FileVerification, Verifier
     from anya_plugins.errors import AnyaError
     from anya_plugins.host.api import Command, ExtensionContext, Health
     from anya_plugins.host.hookspecs import hookimpl, hookspec

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anya_plugins.cli import render
-from anya_plugins.errors import UsageError
+
+if TYPE_CHECKING:
+    from anya_plugins.api.configuration import Configuration
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -48,19 +50,26 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     verify.set_defaults(handler=log_verify_command)
 
 
-def _target(args: argparse.Namespace) -> Any:
-    from anya_plugins.install.service import Target
+def _configuration(args: argparse.Namespace) -> Configuration:
+    from anya_plugins.api.configuration import Configuration
 
-    return Target(python=args.python, config_overrides=tuple(args.config_overrides))
+    return Configuration.from_user(args.config_overrides)
 
 
 def audit_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import audit_environment
+    from anya_plugins.api.audit import VulnerabilityScanner
 
-    if (args.from_file is not None or args.allow_old) and not args.update:
-        raise UsageError("--from and --allow-old go with --update")
-    update = _update_advisories(args) if args.update else None
-    report = audit_environment(_target(args))
+    audit = VulnerabilityScanner(_configuration(args)).audit(
+        args.python, update=args.update, from_file=args.from_file, allow_old=args.allow_old
+    )
+    report, update = audit.report, audit.update
+    if update is not None and not args.json:
+        newest = update.newest_modified.date().isoformat() if update.newest_modified else "-"
+        old = " (older than audit.max_database_age_days: --allow-old)" if update.allowed_old else ""
+        render.say(
+            f"advisories: {update.records} records from {update.origin} stored in {update.path}, "
+            f"newest modified {newest}{old}"
+        )
     if args.json:
         document = report if update is None else {"update": update, **asdict(report)}
         render.say(render.to_json(document))
@@ -84,31 +93,10 @@ def audit_command(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _update_advisories(args: argparse.Namespace) -> Any:
-    """``--update [--from FILE] [--allow-old]``: the advisories refreshed, and said."""
-    from anya_plugins.audit.settings import load_audit_settings
-    from anya_plugins.audit.update import refresh_advisories
-    from anya_plugins.config.layers import load_config
-    from anya_plugins.config.paths import user_config_path
-
-    config = load_config(user_config_path(), overrides=args.config_overrides)
-    update = refresh_advisories(
-        load_audit_settings(config), from_file=args.from_file, allow_old=args.allow_old
-    )
-    if not args.json:
-        newest = update.newest_modified.date().isoformat() if update.newest_modified else "-"
-        old = " (older than audit.max_database_age_days: --allow-old)" if update.allowed_old else ""
-        render.say(
-            f"advisories: {update.records} records from {update.origin} stored in {update.path}, "
-            f"newest modified {newest}{old}"
-        )
-    return update
-
-
 def sbom_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import environment_sbom
+    from anya_plugins.api.audit import VulnerabilityScanner
 
-    document = environment_sbom(_target(args))
+    document = VulnerabilityScanner(_configuration(args)).sbom(args.python)
     if args.output is None:
         print(document)
     else:
@@ -118,9 +106,9 @@ def sbom_command(args: argparse.Namespace) -> int:
 
 
 def log_verify_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import verify_audit_log
+    from anya_plugins.api.audit import AuditTrail
 
-    report = verify_audit_log(_target(args), expected_head=args.expected_head)
+    report = AuditTrail(_configuration(args)).verify(args.python, expected_head=args.expected_head)
     if args.json:
         render.say(render.to_json(report))
     elif report.ok:

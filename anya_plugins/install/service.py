@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from functools import partial
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -51,6 +50,9 @@ class Target:
     source: str | None = None
     org: str | None = None
     config_overrides: tuple[str, ...] = ()
+    config: LayeredConfig | None = None
+    """The configuration to use; None: the user's file and environment, with
+    ``config_overrides``."""
 
     @property
     def source_name(self) -> str:
@@ -60,6 +62,8 @@ class Target:
 
 
 def _config(target: Target) -> LayeredConfig:
+    if target.config is not None:
+        return target.config
     return load_config(user_config_path(), overrides=target.config_overrides)
 
 
@@ -156,7 +160,7 @@ def install_extensions(
     )
     result = _audited(transaction, target, "install", typed, lambda: transaction.install(typed))
     if extension_config and not dry_run:
-        _store_extension_config(typed, extension_config)
+        _store_extension_config(typed, extension_config, _config(target).path)
     return result
 
 
@@ -175,10 +179,10 @@ def _audited(
     with refusals_recorded(log, action, requested, source):
         result = run()
     record_changes(log, action, result, source, transaction.trust_decisions)
-    return result
+    return replace(result, trust=tuple(transaction.trust_decisions))
 
 
-def _store_extension_config(typed: Sequence[str], values: Sequence[str]) -> None:
+def _store_extension_config(typed: Sequence[str], values: Sequence[str], path: Path) -> None:
     """``--config key=value`` of an install: keys without a section go to the (single)
     extension being installed, e.g. ``install lightning --config port=9735``."""
     from anya_plugins.config.store import set_value
@@ -193,7 +197,7 @@ def _store_extension_config(typed: Sequence[str], values: Sequence[str]) -> None
             if len(sections) != 1:
                 raise UsageError(f"--config {key}: say which extension ({', '.join(sections)})")
             key = f"{sections[0]}.{key}"
-        set_value(user_config_path(), key, raw)
+        set_value(path, key, raw)
 
 
 @dataclass(frozen=True)
@@ -560,73 +564,3 @@ def verify_extensions(
             )
         )
     return checks
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """``anya-ext audit``: what the advisories say about the installed environment."""
-
-    advisories: str
-    packages: int
-    findings: tuple[Any, ...]
-    refused: tuple[str, ...]
-    ok: bool
-
-
-def audit_environment(target: Target = Target(), *, update: bool = False) -> AuditReport:
-    """Check every installed distribution against the advisory database (fetched first
-    with ``update``); ``ok`` is False when the gate would refuse any of them."""
-    from anya_plugins.audit.errors import AdvisoryDatabaseError
-    from anya_plugins.audit.offline import OfflineOsvService
-    from anya_plugins.audit.settings import load_audit_settings
-    from anya_plugins.audit.update import update_advisories
-    from anya_plugins.audit.vulnerabilities import gate, installed_packages, scan
-
-    settings = load_audit_settings(_config(target))
-    if update:
-        update_advisories(settings.advisories)
-    if not settings.advisories.exists():
-        raise AdvisoryDatabaseError(
-            str(settings.advisories), "no advisory database here; run 'anya-ext audit --update'"
-        )
-    env = TargetEnvironment.of(target.python)
-    packages = installed_packages(env.installed().values())
-    report = scan(packages, OfflineOsvService(settings.advisories))
-    decision = gate(report.findings, settings.policy)
-    return AuditReport(
-        advisories=str(settings.advisories),
-        packages=len(packages),
-        findings=tuple(report.findings),
-        refused=decision.reasons() if not decision.allowed else (),
-        ok=decision.allowed,
-    )
-
-
-def environment_sbom(target: Target = Target(), *, with_vulnerabilities: bool = True) -> str:
-    """A CycloneDX SBOM (JSON) of the installed environment."""
-    from anya_plugins.audit.offline import OfflineOsvService
-    from anya_plugins.audit.sbom import sbom_json
-    from anya_plugins.audit.settings import load_audit_settings
-    from anya_plugins.audit.vulnerabilities import installed_packages, scan
-
-    env = TargetEnvironment.of(target.python)
-    packages = installed_packages(env.installed().values())
-    findings: tuple[Any, ...] = ()
-    advisories = load_audit_settings(_config(target)).advisories
-    if with_vulnerabilities and advisories.exists():
-        findings = tuple(scan(packages, OfflineOsvService(advisories)).findings)
-    return sbom_json(packages, findings)
-
-
-def verify_audit_log(target: Target = Target(), *, expected_head: str | None = None) -> Any:
-    """Check the audit log's hash chain (LogReport: entries, head, problems by line), and its
-    head against the anchors of the user and of the target environment."""
-    from anya_plugins.audit.log import verify_log
-    from anya_plugins.audit.settings import load_audit_settings
-    from anya_plugins.install.auditing import log_anchors
-
-    return verify_log(
-        load_audit_settings(_config(target)).log,
-        expected_head=expected_head,
-        anchors=log_anchors(TargetEnvironment.of(target.python)),
-    )

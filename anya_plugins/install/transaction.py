@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -43,6 +43,9 @@ from anya_plugins.sources.download import Progress, download
 from anya_plugins.sources.settings import SourcesSettings
 from anya_plugins.sources.simple import FileLink, ProjectPage, SimpleIndex
 from anya_plugins.sources.snapshot import CheckedPages
+
+if TYPE_CHECKING:
+    from anya_plugins.trust.verification import TrustDecision
 
 
 class InstallRefused(AnyaError):
@@ -131,6 +134,8 @@ class InstallResult:
     dry_run: bool
     recovered: Recovery | None = None
     notes: tuple[str, ...] = field(default=())
+    trust: tuple[TrustDecision, ...] = ()
+    """Who signed each file let in, or why it needed no signature."""
 
 
 @dataclass

@@ -1,0 +1,113 @@
+"""The layered configuration, built by the caller: sources in order, per-extension values,
+and where each value came from."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+from anya_plugins.config.layers import Origin
+
+if TYPE_CHECKING:
+    from anya_plugins.config.layers import LayeredConfig
+    from anya_plugins.sources.settings import CacheSettings, SourceSettings, SourcesSettings
+
+ConfigValue: TypeAlias = (
+    "str | int | float | bool | Sequence[ConfigValue] | Mapping[str, ConfigValue]"
+)
+"""A configuration value as TOML holds it."""
+
+
+@dataclass(frozen=True)
+class ConfigItem:
+    """One leaf value of the merged configuration and the layer it came from."""
+
+    key: str
+    value: ConfigValue
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """Everything Anya reads from configuration, as layers the caller chooses.
+
+    Lowest first: ``file`` (a TOML file, or None for none), ``environ`` (``ANYA_<SECTION>__<KEY>``
+    variables; empty unless given), then the layer of ``--config KEY=VALUE`` on the command
+    line: ``overrides`` (such ``KEY=VALUE`` strings, typed as the command line types them)
+    and ``values`` (typed values by dotted key; a mapping value sets each key inside it).
+    Relative paths in a configuration without a file are relative to the working directory.
+    Built this way, nothing is read from the user's own file or environment::
+
+        Configuration(values={"sources.primary.url": "http://127.0.0.1:3141/anya/primary/+simple/"})
+
+    :meth:`from_user` builds what the ``anya-ext`` command uses.
+    """
+
+    file: Path | None = None
+    environ: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, ConfigValue] = field(default_factory=dict)
+    overrides: tuple[str, ...] = ()
+
+    @classmethod
+    def from_user(cls, overrides: Sequence[str] = ()) -> Configuration:
+        """The user's file (``ANYA_CONFIG`` or the platform default), this process's
+        environment, and ``overrides`` (``KEY=VALUE`` strings, typed like ``--config``)."""
+        from anya_plugins.config.paths import user_config_path
+
+        return cls(file=user_config_path(), environ=dict(os.environ), overrides=tuple(overrides))
+
+    def with_values(self, values: Mapping[str, ConfigValue]) -> Configuration:
+        """A copy with ``values`` set over this one's (later values win)."""
+        return replace(self, values={**self.values, **values})
+
+    def layered(self) -> LayeredConfig:
+        """The merged view the library's internals read (:class:`LayeredConfig`)."""
+        from anya_plugins.api.layering import layered_config
+
+        return layered_config(self.file, self.environ, self.overrides, self.values)
+
+    def get(self, key: str) -> ConfigItem | None:
+        """The winning value of a dotted leaf key, or None when no layer sets it."""
+        entry = self.layered().get(key)
+        return None if entry is None else ConfigItem(entry.key, entry.value, entry.origin)
+
+    def items(self) -> tuple[ConfigItem, ...]:
+        """Every leaf value, sorted by key, each with its origin."""
+        return tuple(
+            ConfigItem(entry.key, entry.value, entry.origin) for entry in self.layered().entries()
+        )
+
+    def origin(self, key: str) -> Origin | None:
+        """Where a key (a leaf, or a table with a header in the file) was set."""
+        return self.layered().origin(key)
+
+    def extension(self, name: str) -> Mapping[str, ConfigValue]:
+        """The merged ``[<name>]`` table of one extension (``btc-wallet`` or
+        ``anya-ext-btc-wallet``), defaults of its schema not included."""
+        from anya_plugins.metadata.taxonomy import DIST_NAME_PREFIX
+
+        section: Mapping[str, ConfigValue] = self.layered().section(
+            name.removeprefix(DIST_NAME_PREFIX)
+        )
+        return section
+
+    def sources(self) -> tuple[SourceSettings, ...]:
+        """The configured indexes in the order they are consulted: primary, community, then
+        each enterprise organisation; each with its URL and mirrors."""
+        return self.sources_settings().sources
+
+    def source(self, name: str) -> SourceSettings:
+        """One source by name: ``primary``, ``community`` or ``enterprise.<org>``."""
+        return self.sources_settings().source(name)
+
+    def cache(self) -> CacheSettings:
+        """The ``[sources.cache]`` settings: directory, size limit, page TTL."""
+        return self.sources_settings().cache
+
+    def sources_settings(self) -> SourcesSettings:
+        from anya_plugins.sources.settings import load_sources
+
+        return load_sources(self.layered(), environ=self.environ)

@@ -1,0 +1,64 @@
+"""A :class:`LayeredConfig` from the layers a :class:`~anya_plugins.api.Configuration` names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from anya_plugins.config.keys import KeyPath, join_key, split_key
+from anya_plugins.config.layers import (
+    HOST_SCHEMA,
+    Entry,
+    FileLayer,
+    LayeredConfig,
+    Origin,
+    Setting,
+    cli_settings,
+    env_settings,
+    read_file_layer,
+)
+
+if TYPE_CHECKING:
+    from anya_plugins.api.configuration import ConfigValue
+
+VALUES_ORIGIN = Origin("cli", "Configuration.values")
+NO_FILE_NAME = "(no configuration file)"
+
+
+def layered_config(
+    file: Path | None,
+    environ: Mapping[str, str],
+    overrides: Sequence[str],
+    values: Mapping[str, ConfigValue],
+) -> LayeredConfig:
+    """The merged view; a wrong ``host`` value fails here, naming its origin."""
+    file_layer = read_file_layer(file) if file is not None else _no_file()
+    typed_by = {"host": HOST_SCHEMA}
+    settings = [
+        *file_layer.settings,
+        *env_settings(environ, (), typed_by),
+        *cli_settings(overrides, typed_by),
+        *_value_settings(values),
+    ]
+    config = LayeredConfig(file_layer, settings)
+    _ = config.disabled, config.require_verified
+    return config
+
+
+def _no_file() -> FileLayer:
+    return FileLayer(Path.cwd() / NO_FILE_NAME, "", {}, {}, ())
+
+
+def _value_settings(values: Mapping[str, ConfigValue]) -> Iterator[Setting]:
+    for key, value in values.items():
+        for path, leaf in _leaves(split_key(key), value):
+            yield Setting(path, Entry(join_key(path), leaf, VALUES_ORIGIN))
+
+
+def _leaves(path: KeyPath, value: ConfigValue) -> Iterator[tuple[KeyPath, ConfigValue]]:
+    if isinstance(value, Mapping) and value:
+        for key, inner in value.items():
+            yield from _leaves((*path, key), inner)
+    else:
+        yield path, value

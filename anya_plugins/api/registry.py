@@ -1,0 +1,91 @@
+"""The registry client: search an index, read what it says about one extension, publish."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from anya_plugins.api.configuration import Configuration
+
+if TYPE_CHECKING:
+    from anya_plugins.publish.publishing import PublishResult
+    from anya_plugins.registry.devpi import Credentials
+    from anya_plugins.sources.search import RemoteExtension, SearchHit
+    from anya_plugins.sources.simple import SimpleIndex
+
+
+@dataclass(frozen=True)
+class Signing:
+    """How ``publish`` signs each file (a PEP 740 attestation, uploaded beside it).
+
+    With no ``identity_token``, the CI's ambient identity is used (GitHub Actions, GitLab...);
+    ``interactive`` signs in through the browser; ``trust_config`` names another Sigstore
+    instance (a local one for offline testing)."""
+
+    identity_token: str | None = None
+    trust_config: Path | None = None
+    interactive: bool = False
+
+
+class RegistryClient:
+    """One configured source's index: ``primary``, ``community`` or ``enterprise.<org>``."""
+
+    def __init__(self, configuration: Configuration, *, source: str = "primary") -> None:
+        self.configuration = configuration
+        self.source = source
+
+    def search(
+        self, text: str = "", *, category: str | None = None, limit: int | None = None
+    ) -> tuple[SearchHit, ...]:
+        """Extensions whose name, summary, keywords or category match every term of ``text``,
+        best first; ``category`` is one (``core/bitcoin``) or a whole source (``core``).
+        An unknown category is refused before any request."""
+        from anya_plugins.registry.search import SearchQuery
+        from anya_plugins.sources.search import search
+
+        SearchQuery(text, category, limit)  # raises InvalidQuery, naming the known categories
+        return tuple(search(self._index(), text, category=category, limit=limit))
+
+    def info(self, name: str) -> RemoteExtension:
+        """Versions (yanked ones named), category, features, platforms and host API of the
+        latest release, read from the index without installing anything."""
+        from anya_plugins.install.specs import distribution_name
+        from anya_plugins.sources.search import describe_remote
+
+        return describe_remote(self._index(), distribution_name(name), self.source)
+
+    @staticmethod
+    def publish(
+        files: Sequence[Path],
+        *,
+        registry_url: str,
+        index: str,
+        credentials: Credentials,
+        signing: Signing | None = Signing(),
+    ) -> PublishResult:
+        """Check each distribution file against the extension contract, refuse versions the
+        index has, sign (unless ``signing`` is None) and upload with twine."""
+        from anya_plugins.publish.publishing import publish
+
+        sign = None
+        if signing is not None:
+            from anya_plugins.trust.signing import attest_files
+
+            def sign(paths: Sequence[Path]) -> Sequence[Path]:
+                return attest_files(
+                    paths,
+                    identity_token=signing.identity_token,
+                    trust_config=signing.trust_config,
+                    interactive=signing.interactive,
+                )
+
+        return publish(
+            files, registry_url=registry_url, index=index, credentials=credentials, sign=sign
+        )
+
+    def _index(self) -> SimpleIndex:
+        from anya_plugins.sources.simple import SimpleIndex
+
+        return SimpleIndex.from_settings(self.configuration.sources_settings(), self.source)
