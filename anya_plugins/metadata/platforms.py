@@ -1,12 +1,18 @@
-"""Supported platforms, read from wheel tags, and the check against this interpreter."""
+"""Supported platforms, read from wheel tags, and the check against this interpreter.
+
+Naming platforms needs no packaging (``anya-ext list`` names them at start-up); checking
+tags against this interpreter imports ``packaging.tags``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-from packaging.tags import Tag, parse_tag, sys_tags
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 PURE: str = "pure"
 
@@ -47,8 +53,8 @@ def _arch(platform_tag: str) -> str:
 def platform_names(tags: Iterable[str]) -> tuple[str, ...]:
     """The distinct platform names of a set of wheel tag strings, sorted."""
     names: set[str] = set()
-    for tag in _expand(tags):
-        name = platform_name(tag.platform)
+    for platform_tag in _platform_tags(tags):
+        name = platform_name(platform_tag)
         if name == "macos-universal2":
             names.update(("macos-arm64", "macos-x86_64"))
         else:
@@ -64,7 +70,19 @@ def tags_from_wheel_filename(filename: str) -> tuple[str, ...]:
     return tuple(sorted(str(tag) for tag in tags))
 
 
+def _platform_tags(tags: Iterable[str]) -> set[str]:
+    """The platform parts of tag strings, as ``packaging.tags.parse_tag`` reads them: a
+    compressed tag set (``py3-none-macosx_11_0_x86_64.macosx_11_0_arm64``) names several."""
+    found: set[str] = set()
+    for tag in tags:
+        _interpreters, _abis, platforms = tag.split("-")
+        found.update(platform.lower() for platform in platforms.split("."))
+    return found
+
+
 def _expand(tags: Iterable[str]) -> list[Tag]:
+    from packaging.tags import parse_tag
+
     expanded: list[Tag] = []
     for tag in tags:
         expanded.extend(parse_tag(tag))
@@ -73,6 +91,8 @@ def _expand(tags: Iterable[str]) -> list[Tag]:
 
 @cache
 def _supported() -> frozenset[Tag]:
+    from packaging.tags import sys_tags
+
     return frozenset(sys_tags())
 
 
@@ -104,5 +124,7 @@ def check_tags(tags: Iterable[str]) -> Compatibility:
 
 
 def _describe_interpreter() -> str:
+    from packaging.tags import sys_tags
+
     most_specific = next(iter(sys_tags()))
     return f"{platform_name(most_specific.platform)} ({most_specific})"
