@@ -22,6 +22,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     set_ = actions.add_parser("set", help="store a value in the user file")
     set_.add_argument("key")
     set_.add_argument("value")
+    set_.add_argument(
+        "--force", action="store_true",
+        help="store it although no installed extension has that section (yet)",
+    )  # fmt: skip
     set_.set_defaults(handler=set_command)
 
     unset = actions.add_parser("unset", help="remove a value from the user file")
@@ -60,6 +64,26 @@ def _schema_for(host: Any, section: str) -> Any:
     return host.config_schema(section)
 
 
+def _refuse_unknown_section(host: Any, section: str, args: argparse.Namespace) -> None:
+    """A key of an extension that is not installed is most likely a typo: refused."""
+    import shlex
+
+    from anya_plugins.errors import ExtensionNotFound
+    from anya_plugins.metadata.taxonomy import RESERVED_NAMES
+
+    if section in RESERVED_NAMES:
+        return
+    try:
+        host.get(section)
+    except ExtensionNotFound as missing:
+        raise ExtensionNotFound(
+            f"{args.key}: no installed extension is called {section!r} "
+            f"({missing.hint or 'none is installed'})",
+            hint="check the name, or store it anyway: anya-ext config set "
+            f"{shlex.quote(args.key)} {shlex.quote(args.value)} --force",
+        ) from missing
+
+
 def get_command(args: argparse.Namespace) -> int:
     _section_of(args.key)
     entry = _host(args).configuration().get(args.key)
@@ -80,7 +104,10 @@ def set_command(args: argparse.Namespace) -> int:
     from anya_plugins.config.store import set_value
 
     host = _host(args)
-    schema = _schema_for(host, _section_of(args.key))
+    section = _section_of(args.key)
+    schema = _schema_for(host, section)
+    if schema is None and not args.force:
+        _refuse_unknown_section(host, section, args)
     stored = set_value(Path(host.config_path), args.key, args.value, schema)
     _audit(host, args.key, "set")
     if args.json:

@@ -7,12 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from anya_plugins.cli import render
-from anya_plugins.errors import ExtensionFailure
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from anya_plugins.host.api import Command
     from anya_plugins.host.host import Host
     from anya_plugins.host.inventory import ExtensionReport
 
@@ -212,47 +208,3 @@ def new_command(args: argparse.Namespace) -> int:
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def register_extension_commands(
-    commands: argparse._SubParsersAction[Any],
-    builtin: set[str],
-    overrides: list[str],
-) -> None:
-    """Add every active extension's sub-commands; a clashing name is reported, not shadowed."""
-    from anya_plugins.host.api import Command
-    from anya_plugins.host.host import Host
-
-    host = Host(config_overrides=overrides)
-    taken = dict.fromkeys(builtin, "anya-ext")
-    for extension, contributed in host.call_each("anya_commands"):
-        for command in contributed or ():
-            if not isinstance(command, Command):
-                render.error(f"extension {extension.name} returned a non-Command: {command!r}")
-                continue
-            if command.name in taken:
-                render.error(
-                    f"extension {extension.name}: command {command.name!r} is already "
-                    f"provided by {taken[command.name]}; ignored"
-                )
-                continue
-            taken[command.name] = extension.name
-            parser = commands.add_parser(command.name, help=f"{command.help} [{extension.name}]")
-            if command.add_arguments is not None:
-                command.add_arguments(parser)
-            parser.set_defaults(handler=_run_extension_command(extension.name, command))
-    for failure in host.failures:
-        render.error(f"extension {failure.extension} failed ({failure.error})")
-
-
-def _run_extension_command(name: str, command: Command) -> Callable[[argparse.Namespace], int]:
-    def handler(args: argparse.Namespace) -> int:
-        try:
-            code = command.run(args)
-        except Exception as error:
-            raise ExtensionFailure(
-                f"extension {name}: command {command.name!r} raised {type(error).__name__}: {error}"
-            ) from error
-        return int(code or 0)
-
-    return handler

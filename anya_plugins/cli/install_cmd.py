@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from anya_plugins.cli import render, verify_cmd
+from anya_plugins.cli.global_options import DeprecatedSpelling
 from anya_plugins.cli.progress import download_progress
 
 
@@ -43,8 +44,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         help="replace what another (non-private) source installed",
     )  # fmt: skip
     install.add_argument(
-        "--config", dest="store_config", action="append", default=[], metavar="KEY=VALUE",
-        help="store a configuration value of the extension after installing",
+        "--save-config", "--config", dest="store_config", default=[], metavar="KEY=VALUE",
+        action=DeprecatedSpelling, old="--config", new="--save-config",
+        help="store a configuration value of the extension after installing (repeatable; "
+        "--config is its deprecated spelling)",
     )  # fmt: skip
     install.set_defaults(handler=_reporting_interrupt(install_command, lambda a: a.specs))
 
@@ -148,8 +151,9 @@ def _check_store_config(values: list[str]) -> None:
             from anya_plugins.errors import UsageError
 
             raise UsageError(
-                f"--config {item!r}: expected KEY=VALUE",
-                hint="e.g. install lightning --config port=9735 (or lightning.port=9735)",
+                f"--save-config {item!r}: expected KEY=VALUE",
+                hint="e.g. anya-ext install lightning --save-config port=9735 "
+                "(or lightning.port=9735)",
             )
 
 

@@ -1,76 +1,74 @@
 """Entry point of ``anya-ext``: the parser, dispatch, and exit codes.
 
 Exit codes: 0 success, 1 a check failed (doctor, verify...), 2 usage, and the
-``exit_code`` of the AnyaError that stopped the command otherwise.
+``exit_code`` of the AnyaError that stopped the command otherwise. With ``--json`` an error
+is one JSON object on stderr (``{"error": {"type", "message", "hint", "exit_code"}}``).
 """
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
-from collections.abc import Callable, Sequence
 
-from anya_plugins.cli import (
-    audit_cmd,
-    config_cmd,
-    extensions_cmd,
-    install_cmd,
-    publish_cmd,
-    registry_cmd,
-    releases_cmd,
-    search_cmd,
-    trust_cmd,
-)
+from anya_plugins.cli import global_options
+from anya_plugins.cli.global_options import GlobalOptions
 from anya_plugins.errors import AnyaError, UsageError
 
-Handler = Callable[[argparse.Namespace], int]
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
 
+    from anya_plugins.cli.parser import Commands
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message, hint=f"see '{self.prog} --help'")
+    Handler = Callable[[argparse.Namespace], int]
 
-
-def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[_Parser]]:
-    parser = _Parser(prog="anya-ext", description="Install, inspect and configure Anya extensions.")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument(
-        "--config",
-        dest="config_overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a configuration value for this run (repeatable)",
-    )
-    parser.add_argument("-v", "--verbose", action="count", default=0)
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    extensions_cmd.register(commands)
-    config_cmd.register(commands)
-    registry_cmd.register(commands)
-    install_cmd.register(commands)
-    publish_cmd.register(commands)
-    releases_cmd.register(commands)
-    audit_cmd.register(commands)
-    search_cmd.register(commands)
-    trust_cmd.register(commands)
-    return parser, commands
+INTERRUPTED_EXIT = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    try:
-        return _run(args_list)
-    except AnyaError as failure:
-        from anya_plugins.cli import render
+    options = global_options.scan(args_list)
+    if options.verbose or options.quiet:
+        from anya_plugins.cli import logs
 
-        render.error(failure.message, failure.hint)
+        logs.configure(options.verbose, options.quiet)
+    try:
+        return _run(args_list, options)
+    except AnyaError as failure:
+        _report(failure, failure.exit_code, options)
         return failure.exit_code
     except KeyboardInterrupt:
-        from anya_plugins.cli import render
+        _report(AnyaError("interrupted"), INTERRUPTED_EXIT, options)
+        return INTERRUPTED_EXIT
 
-        render.error("interrupted")
-        return 130
+
+def _report(failure: AnyaError, exit_code: int, options: GlobalOptions) -> None:
+    """The error as text (``error:``/``hint:`` lines) or, with ``--json``, as JSON; with
+    ``-v`` the traceback of what caused it (an extension's command that raised)."""
+    cause = failure.__cause__
+    if options.verbose and cause is not None and not isinstance(cause, AnyaError):
+        import logging
+
+        logging.getLogger("anya_plugins.cli").info(
+            "caused by:", exc_info=(type(cause), cause, cause.__traceback__)
+        )
+    if options.json:
+        import json
+
+        document = {
+            "error": {
+                "type": type(failure).__name__,
+                "message": failure.message,
+                "hint": failure.hint,
+                "exit_code": exit_code,
+            }
+        }
+        print(json.dumps(document, sort_keys=True), file=sys.stderr, flush=True)
+        return
+    from anya_plugins.cli import render
+
+    render.error(failure.message, failure.hint)
 
 
 def _recover_interrupted_install() -> None:
@@ -92,16 +90,22 @@ def _recover_interrupted_install() -> None:
         )
 
 
-def _run(argv: list[str]) -> int:
-    _check_overrides(_overrides(argv))
+def _run(argv: list[str], options: GlobalOptions) -> int:
+    from anya_plugins.cli.parser import COMMAND_MODULES, build_parser
+
+    _check_overrides(list(options.config_overrides))
     _recover_interrupted_install()
-    parser, commands = build_parser()
-    builtin = set(commands.choices)
-    command = _command_word(argv)
+    completing = "_ARGCOMPLETE" in os.environ  # the shell asks for completions
+    command = None if completing else options.command
     wants_help = command is None and any(arg in ("-h", "--help") for arg in argv)
-    if (command is not None and command not in builtin) or wants_help:
-        extensions_cmd.register_extension_commands(commands, builtin, _overrides(argv))
-    args = parser.parse_args(argv)
+    parser, commands = build_parser(command)
+    if command not in COMMAND_MODULES and (command is not None or wants_help or completing):
+        _add_extension_commands(commands, options)
+    if completing:
+        from anya_plugins.cli.completion import complete
+
+        complete(parser)
+    args = global_options.merge_late(parser.parse_args(argv))
     if args.version:
         from anya_plugins import __version__
 
@@ -111,34 +115,25 @@ def _run(argv: list[str]) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    if args.config_overrides != list(options.config_overrides):
+        _check_overrides(args.config_overrides)
     return handler(args)
 
 
-def _command_word(argv: list[str]) -> str | None:
-    """The first bare word that is not the value of a global ``--config``."""
-    position = _command_position(argv)
-    return None if position is None else argv[position]
+def _add_extension_commands(commands: Commands, options: GlobalOptions) -> None:
+    """The active extensions' commands; an unknown word that is a command of an extension
+    that is not active says so (disabled: how to enable it)."""
+    from anya_plugins.cli.extension_commands import register_extension_commands, unavailable_command
+    from anya_plugins.cli.parser import COMMAND_MODULES
+    from anya_plugins.host.host import Host
 
-
-def _command_position(argv: list[str]) -> int | None:
-    skip_next = False
-    for position, arg in enumerate(argv):
-        if skip_next:
-            skip_next = False
-        elif arg == "--config":
-            skip_next = True
-        elif not arg.startswith("-"):
-            return position
-    return None
-
-
-def _overrides(argv: list[str]) -> list[str]:
-    """The global ``--config`` values: those before the command word (after it, ``--config``
-    is the command's own option, e.g. ``install --config``)."""
-    end = _command_position(argv)
-    end = len(argv) if end is None else end
-    values = [argv[i + 1] for i in range(end - 1) if argv[i] == "--config"]
-    return values + [arg.split("=", 1)[1] for arg in argv[:end] if arg.startswith("--config=")]
+    host = Host(config_overrides=options.config_overrides)
+    register_extension_commands(commands, host, COMMAND_MODULES)
+    word = options.command
+    if word is not None and word not in commands.choices:
+        unavailable = unavailable_command(word, host)
+        if unavailable is not None:
+            raise unavailable
 
 
 def _check_overrides(overrides: list[str]) -> None:

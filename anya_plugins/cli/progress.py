@@ -11,8 +11,11 @@ Progress = Callable[[int, int | None], None]
 
 @contextmanager
 def download_progress(enabled: bool = True) -> Iterator[Callable[[str], Progress | None]]:
-    """Yield a factory: ``factory(filename)`` returns the callback for that file's download."""
-    if not enabled:
+    """Yield a factory: ``factory(filename)`` returns the callback for that file's download.
+    ``-q`` turns it off like ``enabled=False``."""
+    from anya_plugins.cli.logs import is_quiet
+
+    if not enabled or is_quiet():
         yield lambda _name: None
         return
     if not sys.stderr.isatty():

@@ -70,13 +70,26 @@ def _plain(value: Any) -> Any:
 
 def console(stderr: bool = False) -> Console:
     """rich loads only when something is printed: it is most of the CLI's start-up cost."""
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=not sys.stdout.isatty())
+    # NO_COLOR (no-color.org) means no styling at all: rich alone would keep bold.
+    no_style = bool(os.environ.get("NO_COLOR"))
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=not sys.stdout.isatty(),
+        color_system=None if no_style else "auto",
+    )
 
 
 def table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Print a table; on a pipe rich drops colour but keeps the columns."""
+    """Print a table: boxed by rich on a terminal; on a pipe or file, plain aligned columns
+    that never wrap or cut a value (a path stays greppable), one row per line."""
+    if not sys.stdout.isatty():
+        print(plain_table(title, headers, rows), flush=True)
+        return
     from rich.table import Table
     from rich.text import Text
 
@@ -86,6 +99,17 @@ def table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str
     for row in rows:
         out.add_row(*(Text(cell) for cell in row))
     console().print(out)
+
+
+def plain_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded to their widest value and two spaces apart; no styling."""
+    lines = [tuple(headers), *(tuple(" ".join(cell.splitlines()) for cell in row) for row in rows)]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(headers))]
+    text = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
+    return "\n".join([title, *text] if title else text)
 
 
 def say(text: str) -> None:

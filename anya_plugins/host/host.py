@@ -390,9 +390,10 @@ class Host:
         self._contexts.pop(extension.name, None)
         if self._loader is not None:
             self._loader.unregister(extension)
-        logging.getLogger("anya_plugins").warning(
-            "extension %s failed (%s)\n%s", extension.name, extension.error, extension.traceback
-        )
+        # one line for every command that meets it; the traceback for -v and doctor
+        log = logging.getLogger("anya_plugins")
+        log.warning("extension %s failed (%s)", extension.name, extension.error)
+        log.info("extension %s failed:\n%s", extension.name, extension.traceback)
 
     def configuration(self) -> LayeredConfig:
         """The layered configuration (file, environment, overrides) this host uses."""

@@ -11,6 +11,7 @@ index it is given, and nothing else.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -26,6 +27,8 @@ from packaging.utils import canonicalize_name
 from anya_plugins.errors import AnyaError
 from anya_plugins.install.child import run_child
 from anya_plugins.sources.errors import SourceError
+
+log = logging.getLogger(__name__)
 
 
 class ResolutionConflict(AnyaError):
@@ -143,6 +146,7 @@ def resolver_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def _run(command: Sequence[str], tool: str) -> subprocess.CompletedProcess[str]:
+    log.info("resolver: %s", " ".join(command))
     try:
         return run_child(command, environ=resolver_environment(os.environ))
     except OSError as error:

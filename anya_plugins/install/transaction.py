@@ -8,7 +8,9 @@ it was.
 
 from __future__ import annotations
 
+import logging
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -43,6 +45,8 @@ from anya_plugins.sources.download import Progress, download
 from anya_plugins.sources.settings import SourcesSettings
 from anya_plugins.sources.simple import FileLink, ProjectPage, SimpleIndex
 from anya_plugins.sources.snapshot import CheckedPages
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from anya_plugins.trust.verification import TrustDecision
@@ -170,17 +174,22 @@ class Transaction:
                 # mirror is said plainly before the resolver runs.
                 pages.page(spec.name)
             resolution = self._resolve(pages, specs)
-            candidates = self._download(pages, resolution.to_install, Path(scratch))
+            with _timed("download", f"{len(resolution.to_install)} file(s)"):
+                candidates = self._download(pages, resolution.to_install, Path(scratch))
             check_requested_features(self.env, specs, {c.pin.name: c.path for c in candidates})
             specs, candidates, resolution = self._with_default_features(
                 pages, specs, candidates, resolution, Path(scratch)
             )
-            self._check(candidates)
+            with _timed("verify", f"{len(candidates)} file(s)"):
+                self._check(candidates)
             self._raise_marks(index, candidates)
             changes = tuple(_change(candidate) for candidate in candidates)
             if not self.options.dry_run and candidates:
                 before = read_receipts(self.env)
-                with self._install_step(candidates):
+                with (
+                    _timed("install", f"with {self.installer.name}"),
+                    self._install_step(candidates),
+                ):
                     self._write_receipts(candidates, specs, before)
                 self._pin_first_signers(candidates)
             if not self.options.dry_run:
@@ -350,7 +359,11 @@ class Transaction:
             upgrade=self.options.upgrade,
         )
         try:
-            resolution = self.resolver.resolve(request)
+            with _timed(
+                "resolve",
+                f"{len(request.requirements)} requirement(s) with {self.resolver.name}",
+            ):
+                resolution = self.resolver.resolve(request)
         except AnyaError as error:
             pages.raise_failure()
             source = pages.index.mirrors.primary
@@ -568,6 +581,14 @@ class Transaction:
             ),
         )
         write_fingerprints(self.env, candidate.pin.name)
+
+
+@contextmanager
+def _timed(step: str, detail: str) -> Iterator[None]:
+    """``-v``: how long each step of the transaction took."""
+    started = time.monotonic()
+    yield
+    log.info("%s (%s): %.2f s", step, detail, time.monotonic() - started)
 
 
 def check_extension_contract(candidate: Candidate) -> None:

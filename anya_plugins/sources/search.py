@@ -29,6 +29,7 @@ def search(
     index: SimpleIndex, query: str, *, category: str | None = None, limit: int | None = None
 ) -> list[SearchHit]:
     """Ask the index's search view (``<index>/+anya/search``), failing over between mirrors."""
+    _check_category(category)
     parameters: dict[str, Any] = {"q": query}
     if category:
         parameters["category"] = category
@@ -44,9 +45,20 @@ def search(
             )
         if response.status != 200:
             raise IndexResponseError(
-                response.url, f"HTTP {response.status}: {response.read(index.page_limit)[:300]!r}"
+                response.url,
+                f"HTTP {response.status}: {_explained(response.read(index.page_limit))}",
             )
-        document: dict[str, Any] = json.loads(response.read(index.page_limit))
+        body = response.read(index.page_limit)
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            raise IndexResponseError(
+                response.url,
+                f"the search view answered something that is not a JSON object: {_explained(body)}",
+                hint="is this source's URL an Anya registry's index (…/+simple/)?",
+            )
         return document
 
     document = index.mirrors.fetch(
@@ -64,6 +76,34 @@ def search(
         )
         for hit in document.get("results", ())
     ]
+
+
+def _check_category(category: str | None) -> None:
+    """An unknown category is the caller's mistake: refused before any request."""
+    from anya_plugins.errors import UsageError
+    from anya_plugins.metadata.taxonomy import CATEGORIES, source_of
+
+    known = (*dict.fromkeys(source_of(c) for c in CATEGORIES), *CATEGORIES)
+    if category is not None and category not in known:
+        raise UsageError(f"unknown category {category!r}", hint=f"use one of: {', '.join(known)}")
+
+
+def _explained(body: bytes) -> str:
+    """An error body as a person reads it: devpi's JSON ``message``, else the text's first
+    line; never bytes, at most 300 characters."""
+    text = body.decode("utf-8", errors="replace").strip()
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and isinstance(document.get("message"), str):
+        text = document["message"]
+    line = text.splitlines()[0].strip() if text else "(no explanation in the answer)"
+    return line if len(line) <= 300 else f"{line[:297]}..."
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)

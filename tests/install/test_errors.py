@@ -222,9 +222,9 @@ def test_an_install_config_value_without_a_key_is_refused_before_installing(
     venv: Venv, value: str
 ) -> None:
     before = venv.freeze()
-    done = venv.anya_ext("install", "weighty", "--config", value)
+    done = venv.anya_ext("install", "weighty", "--save-config", value)
     assert done.returncode == 2, done.stdout + done.stderr
-    assert f"--config {value!r}: expected KEY=VALUE" in done.stderr
+    assert f"--save-config {value!r}: expected KEY=VALUE" in done.stderr
     assert venv.freeze() == before
 
 

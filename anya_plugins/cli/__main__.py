@@ -1,0 +1,5 @@
+"""``python -m anya_plugins.cli``: the same as ``anya-ext``."""
+
+from anya_plugins.cli.main import main
+
+raise SystemExit(main())

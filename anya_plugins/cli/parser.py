@@ -1,0 +1,100 @@
+"""The ``anya-ext`` argument parser, built for the command being run.
+
+Each built-in command lives in one ``*_cmd`` module, named in :data:`COMMAND_MODULES`. Running
+a command imports only its module; the whole parser (every module, and the installed
+extensions' commands) is built only for ``--help``, a word that is no built-in command, and
+shell completion.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from anya_plugins.cli import global_options
+from anya_plugins.errors import UsageError
+
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
+if TYPE_CHECKING:
+    from typing import Any
+
+PROG = "anya-ext"
+
+COMMAND_MODULES: dict[str, str] = {
+    "list": "extensions_cmd",
+    "info": "extensions_cmd",
+    "enable": "extensions_cmd",
+    "disable": "extensions_cmd",
+    "doctor": "extensions_cmd",
+    "new": "extensions_cmd",
+    "config": "config_cmd",
+    "registry": "registry_cmd",
+    "install": "install_cmd",
+    "uninstall": "install_cmd",
+    "update": "install_cmd",
+    "outdated": "install_cmd",
+    "lock": "install_cmd",
+    "sync": "install_cmd",
+    "verify": "install_cmd",
+    "cache": "install_cmd",
+    "publish": "publish_cmd",
+    "sign": "publish_cmd",
+    "yank": "releases_cmd",
+    "unyank": "releases_cmd",
+    "deprecate": "releases_cmd",
+    "delete": "releases_cmd",
+    "audit": "audit_cmd",
+    "sbom": "audit_cmd",
+    "audit-log": "audit_cmd",
+    "search": "search_cmd",
+    "trust": "trust_cmd",
+    "completion": "completion",
+}
+"""Every built-in command and the module (in ``anya_plugins.cli``) whose ``register`` adds it."""
+
+
+class TopParser(argparse.ArgumentParser):
+    """A usage error is an :class:`UsageError` (exit 2, JSON with ``--json``), not argparse's
+    own exit."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message, hint=f"see '{self.prog} --help'")
+
+
+class CommandParser(TopParser):
+    """A command's parser: it takes the global options too, and its own options win over
+    them when they share a spelling (an extension's ``-v``, ``install --config``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("conflict_handler", "resolve")
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+        global_options.add_to_command(self)
+
+
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[CommandParser]
+
+
+def build_parser(command: str | None) -> tuple[TopParser, Commands]:
+    """The parser with ``command``'s module registered, or every module when ``command`` is
+    not a built-in one (``None``: help, completion)."""
+    parser = TopParser(
+        prog=PROG,
+        description="Install, inspect and configure Anya extensions.",
+        allow_abbrev=False,
+        epilog="Global options go before or after the command. "
+        f"'{PROG} completion bash|zsh|fish' prints a shell completion script.",
+    )
+    global_options.add_to_top(parser)
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
+    module = COMMAND_MODULES.get(command or "")
+    for name in dict.fromkeys(COMMAND_MODULES.values()) if module is None else (module,):
+        register_module(name, commands)
+    return parser, commands
+
+
+def register_module(name: str, commands: Commands) -> None:
+    # __import__ rather than importlib: the same import, and -X importtime shows it
+    module = __import__(f"anya_plugins.cli.{name}", fromlist=["register"])
+    module.register(commands)
