@@ -39,6 +39,13 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """The API reference (from the docstrings) and the how-to, built strictly: a warning fails."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(Path(session.create_tmp(), "site")))
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """The main job on the embedded local default, end to end and offline: start a devpi
     registry and a local Sigstore, write an extension, publish it signed, install it

@@ -17,7 +17,7 @@ from anya_plugins.api.configuration import Configuration
 if TYPE_CHECKING:
     from anya_plugins.install.journal import Recovery
     from anya_plugins.install.lockfile import UnlockedDistribution
-    from anya_plugins.install.service import Target
+    from anya_plugins.install.service import InstalledCheck, Target
     from anya_plugins.install.transaction import InstallResult, LockedFile
     from anya_plugins.sources.download import Progress
     from anya_plugins.trust.verification import TrustDecision
@@ -146,7 +146,8 @@ class Installer:
     def install(
         self, specs: Sequence[str], options: InstallOptions = InstallOptions()
     ) -> InstallReport:
-        """Install ``specs`` (``name``, ``name@^1.2``, ``name[feature]``, ``name==1.0``)."""
+        """Install ``specs``: ``name``, ``name@1.2.3``, ``name@^1.2``, ``name@~1.2``,
+        ``name[feature]``."""
         from anya_plugins.install.service import install_extensions
 
         if options.extension_config and self.configuration.file is None:
@@ -225,6 +226,15 @@ class Installer:
             path, self._target(None), dry_run=dry_run, exact=exact, progress=self.progress
         )
         return self._report(result, None)
+
+    def verify_installed(
+        self, names: Sequence[str] = (), *, everything: bool = False
+    ) -> tuple[InstalledCheck, ...]:
+        """Re-check installed extensions (or all, with ``everything``): every file against
+        its RECORD, and the stored provenance of the wheel it came from against the policy."""
+        from anya_plugins.install.service import verify_extensions
+
+        return tuple(verify_extensions(names, self._target(None), everything=everything))
 
     def _target(self, source: str | None) -> Target:
         from anya_plugins.install.service import Target

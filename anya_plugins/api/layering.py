@@ -35,11 +35,14 @@ def layered_config(
     """The merged view; a wrong ``host`` value fails here, naming its origin."""
     file_layer = read_file_layer(file) if file is not None else _no_file()
     typed_by = {"host": HOST_SCHEMA}
+    given = list(_value_settings(values))
+    # ANYA_BTC_WALLET__PORT means section btc-wallet when another layer names that section
+    named = {setting.path[0] for setting in (*file_layer.settings, *given)}
     settings = [
         *file_layer.settings,
-        *env_settings(environ, (), typed_by),
+        *env_settings(environ, sorted(named), typed_by),
         *cli_settings(overrides, typed_by),
-        *_value_settings(values),
+        *given,
     ]
     config = LayeredConfig(file_layer, settings)
     _ = config.disabled, config.require_verified
@@ -52,8 +55,16 @@ def _no_file() -> FileLayer:
 
 def _value_settings(values: Mapping[str, ConfigValue]) -> Iterator[Setting]:
     for key, value in values.items():
-        for path, leaf in _leaves(split_key(key), value):
+        for path, leaf in _leaves(_key_path(key, value), value):
             yield Setting(path, Entry(join_key(path), leaf, VALUES_ORIGIN))
+
+
+def _key_path(key: str, value: ConfigValue) -> KeyPath:
+    """A dotted key; a whole section (``"sources"``) may be given as a table."""
+    parts = tuple(key.split("."))
+    if isinstance(value, Mapping) and value and all(parts):
+        return parts
+    return split_key(key)
 
 
 def _leaves(path: KeyPath, value: ConfigValue) -> Iterator[tuple[KeyPath, ConfigValue]]:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anya_plugins.cli import render, verify_cmd
 from anya_plugins.cli.global_options import DeprecatedSpelling
 from anya_plugins.cli.progress import download_progress
+
+if TYPE_CHECKING:
+    from anya_plugins.api.cache import PackageCache
+    from anya_plugins.api.installer import Installer, InstallOptions, InstallReport, ProgressFactory
+    from anya_plugins.install.transaction import InstallResult
 
 
 def _target_options(parser: argparse.ArgumentParser, *, source: bool = True) -> None:
@@ -157,57 +162,58 @@ def _check_store_config(values: list[str]) -> None:
             )
 
 
-def _target(args: argparse.Namespace) -> Any:
-    from anya_plugins.install.service import Target
+def _installer(args: argparse.Namespace, progress: ProgressFactory | None = None) -> Installer:
+    from anya_plugins.api.configuration import Configuration
+    from anya_plugins.api.installer import Installer
 
-    return Target(
-        python=args.python,
-        source=getattr(args, "source", None),
-        org=getattr(args, "org", None),
-        config_overrides=tuple(args.config_overrides),
-    )
+    configuration = Configuration.from_user(args.config_overrides)
+    return Installer(configuration, python=args.python, progress=progress)
+
+
+def _options(args: argparse.Namespace, **fields: Any) -> InstallOptions:
+    from anya_plugins.api.installer import InstallOptions
+    from anya_plugins.sources.settings import source_name
+
+    source = getattr(args, "source", None)
+    chosen = None if source is None else source_name(source, getattr(args, "org", None))
+    if source is None and getattr(args, "org", None):
+        chosen = source_name("primary", args.org)  # refused: --org goes with --source enterprise
+    return InstallOptions(source=chosen, **fields)
 
 
 def install_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import install_extensions
-
     _check_store_config(args.store_config)
+    options = _options(
+        args,
+        prerelease=args.pre,
+        dry_run=args.dry_run,
+        upgrade=args.upgrade,
+        allow_downgrade=args.allow_downgrade,
+        allow_unsigned=args.allow_unsigned,
+        allow_vulnerable=tuple(args.allow_vulnerable),
+        switch_source=args.switch_source,
+        extension_config=tuple(args.store_config),
+    )
     with download_progress(not args.json) as progress:
-        result = install_extensions(
-            args.specs,
-            _target(args),
-            prerelease=args.pre,
-            dry_run=args.dry_run,
-            upgrade=args.upgrade,
-            allow_downgrade=args.allow_downgrade,
-            allow_unsigned=args.allow_unsigned,
-            allow_vulnerable=args.allow_vulnerable,
-            switch_source=args.switch_source,
-            extension_config=args.store_config,
-            progress=progress,
-        )
-    _show_result(args, result)
+        report = _installer(args, progress).install(args.specs, options)
+    _show_result(args, report)
     return 0
 
 
 def update_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import update_extensions
-
+    options = _options(
+        args, dry_run=args.dry_run, prerelease=args.pre, switch_source=args.switch_source
+    )
     with download_progress(not args.json) as progress:
-        result = update_extensions(
-            args.names,
-            _target(args),
-            everything=args.everything,
-            dry_run=args.dry_run,
-            prerelease=args.pre,
-            switch_source=args.switch_source,
-            progress=progress,
+        report = _installer(args, progress).update(
+            args.names, everything=args.everything, options=options
         )
-    _show_result(args, result)
+    _show_result(args, report)
     return 0
 
 
-def _show_result(args: argparse.Namespace, result: Any) -> None:
+def _show_result(args: argparse.Namespace, result: InstallReport | InstallResult) -> None:
+    """An install's report, or (after Ctrl-C) the result of the install it completed."""
     if args.json:
         render.say(render.to_json(result))
         return
@@ -236,9 +242,7 @@ def _show_result(args: argparse.Namespace, result: Any) -> None:
 
 
 def uninstall_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import uninstall_extensions
-
-    result = uninstall_extensions(args.names, _target(args))
+    result = _installer(args).uninstall(args.names)
     if args.json:
         render.say(render.to_json(result))
     else:
@@ -247,9 +251,7 @@ def uninstall_command(args: argparse.Namespace) -> int:
 
 
 def outdated_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import outdated_extensions
-
-    rows = outdated_extensions(_target(args))
+    rows = _installer(args).outdated(source=_options(args).source)
     if args.json:
         render.say(render.to_json(rows))
     elif rows:
@@ -264,9 +266,7 @@ def outdated_command(args: argparse.Namespace) -> int:
 
 
 def lock_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import write_lock
-
-    lock = write_lock(args.path, _target(args), allow_unlocked=args.allow_unlocked)
+    lock = _installer(args).lock(args.path, allow_unlocked=args.allow_unlocked)
     if args.json:
         render.say(render.to_json(lock))
         return 0
@@ -277,20 +277,14 @@ def lock_command(args: argparse.Namespace) -> int:
 
 
 def sync_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import sync_lock
-
     with download_progress(not args.json) as progress:
-        result = sync_lock(
-            args.path, _target(args), dry_run=args.dry_run, exact=args.exact, progress=progress
-        )
+        result = _installer(args, progress).sync(args.path, dry_run=args.dry_run, exact=args.exact)
     _show_result(args, result)
     return 0
 
 
 def verify_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.service import verify_extensions
-
-    checks = verify_extensions(args.names, _target(args), everything=args.everything)
+    checks = _installer(args).verify_installed(args.names, everything=args.everything)
     if args.json:
         render.say(render.to_json(checks))
     else:
@@ -306,18 +300,15 @@ def verify_command(args: argparse.Namespace) -> int:
     return 0 if all(check.ok for check in checks) else 1
 
 
-def _cache_settings(args: argparse.Namespace) -> Any:
-    from anya_plugins.config.layers import load_config
-    from anya_plugins.config.paths import user_config_path
-    from anya_plugins.sources.settings import load_sources
+def _cache(args: argparse.Namespace) -> PackageCache:
+    from anya_plugins.api.cache import PackageCache
+    from anya_plugins.api.configuration import Configuration
 
-    return load_sources(load_config(user_config_path(), overrides=args.config_overrides)).cache
+    return PackageCache(Configuration.from_user(args.config_overrides).cache())
 
 
 def cache_info_command(args: argparse.Namespace) -> int:
-    from anya_plugins.sources.cache import cache_info
-
-    info = cache_info(_cache_settings(args))
+    info = _cache(args).info()
     if args.json:
         render.say(render.to_json(info))
     else:
@@ -326,9 +317,7 @@ def cache_info_command(args: argparse.Namespace) -> int:
 
 
 def cache_forget_command(args: argparse.Namespace) -> int:
-    from anya_plugins.sources.freshness import forget_seen
-
-    dropped = forget_seen(_cache_settings(args).dir, args.name)
+    dropped = _cache(args).forget(args.name)
     if args.json:
         render.say(render.to_json({"project": args.name, "forgotten_marks": dropped}))
     else:
@@ -339,15 +328,8 @@ def cache_forget_command(args: argparse.Namespace) -> int:
 def cache_clean_command(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from anya_plugins.sources.cache import clean
-
     older = None if args.older_than_days is None else timedelta(days=args.older_than_days)
-    settings = _cache_settings(args)
-    freed = clean(settings, older)
-    if older is None:
-        from anya_plugins.sources.freshness import HighWaterMarks
-
-        HighWaterMarks.in_cache(settings.dir).forget()
+    freed = _cache(args).clean(older)
     if args.json:
         render.say(render.to_json({"freed_bytes": freed}))
     else:
