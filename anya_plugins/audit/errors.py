@@ -18,7 +18,7 @@ class VulnerabilityGateError(AnyaError):
     exit_code = 13
 
 
-class InstallRefused(VulnerabilityGateError):
+class VulnerabilitiesRefused(VulnerabilityGateError):
     """Packages to be installed have known vulnerabilities at or above the configured severity."""
 
     def __init__(self, reasons: Sequence[str], *, limit: str, hint: str | None = None) -> None:

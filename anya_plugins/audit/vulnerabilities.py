@@ -25,7 +25,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from anya_plugins.audit import severity as ratings
-from anya_plugins.audit.errors import InstallRefused
+from anya_plugins.audit.errors import VulnerabilitiesRefused
 from anya_plugins.audit.severity import Severity, SeverityLevel, level_rank
 
 DEFAULT_MAX_SEVERITY: Final[SeverityLevel] = "high"
@@ -229,14 +229,14 @@ class GateDecision:
         return tuple(f"{item.finding.describe()} [{item.reason}]" for item in self.overridden)
 
     def enforce(self, context: Mapping[str, str] | None = None) -> None:
-        """Raise :class:`~anya_plugins.audit.errors.InstallRefused` if the install is refused;
+        """Raise :class:`~anya_plugins.audit.errors.VulnerabilitiesRefused` if the install is refused;
         ``context`` adds a word to the line of a package (by canonical name), such as why it
         is in the set."""
         if self.allowed:
             return
         said = context or {}
         ids = " ".join(finding.advisory for finding in self.refused)
-        raise InstallRefused(
+        raise VulnerabilitiesRefused(
             tuple(
                 f"{line} [{said[name]}]"
                 if (name := canonicalize_name(finding.package)) in said

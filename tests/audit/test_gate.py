@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from anya_plugins.audit.errors import InstallRefused
+from anya_plugins.audit.errors import VulnerabilitiesRefused
 from anya_plugins.audit.offline import OfflineOsvService
 from anya_plugins.audit.vulnerabilities import GatePolicy, gate, resolved_packages, scan
 from tests.audit.conftest import FindingFactory
@@ -86,7 +86,7 @@ def test_enforce_raises_install_refused_naming_each_finding(
     make_finding: FindingFactory,
 ) -> None:
     decision = gate([make_finding("GHSA-1", package="pyyaml")], GatePolicy())
-    with pytest.raises(InstallRefused, match=r"1 known vulnerability rated high or worse") as err:
+    with pytest.raises(VulnerabilitiesRefused, match=r"1 known vulnerability rated high or worse") as err:
         decision.enforce()
     assert "pyyaml 1.0: GHSA-1 (high) GHSA-1 summary; fixed in 1.1" in err.value.message
     assert err.value.exit_code == 13
