@@ -229,9 +229,9 @@ class GateDecision:
         return tuple(f"{item.finding.describe()} [{item.reason}]" for item in self.overridden)
 
     def enforce(self, context: Mapping[str, str] | None = None) -> None:
-        """Raise :class:`~anya_plugins.audit.errors.VulnerabilitiesRefused` if the install is refused;
-        ``context`` adds a word to the line of a package (by canonical name), such as why it
-        is in the set."""
+        """Raise :class:`~anya_plugins.audit.errors.VulnerabilitiesRefused` if the install is
+        refused; ``context`` adds a word to the line of a package (by canonical name), such as
+        why it is in the set."""
         if self.allowed:
             return
         said = context or {}

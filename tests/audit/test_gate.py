@@ -86,7 +86,8 @@ def test_enforce_raises_install_refused_naming_each_finding(
     make_finding: FindingFactory,
 ) -> None:
     decision = gate([make_finding("GHSA-1", package="pyyaml")], GatePolicy())
-    with pytest.raises(VulnerabilitiesRefused, match=r"1 known vulnerability rated high or worse") as err:
+    refused = r"1 known vulnerability rated high or worse"
+    with pytest.raises(VulnerabilitiesRefused, match=refused) as err:
         decision.enforce()
     assert "pyyaml 1.0: GHSA-1 (high) GHSA-1 summary; fixed in 1.1" in err.value.message
     assert err.value.exit_code == 13
