@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anya_plugins.cli import render
+
+if TYPE_CHECKING:
+    from anya_plugins.api.registry import RegistryClient
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -25,15 +28,16 @@ def _source(args: argparse.Namespace) -> str:
     return source_name(getattr(args, "source", "primary"), getattr(args, "org", None))
 
 
-def search_command(args: argparse.Namespace) -> int:
-    from anya_plugins.sources.lookup import search_extensions
+def _client(args: argparse.Namespace) -> RegistryClient:
+    from anya_plugins.api.configuration import Configuration
+    from anya_plugins.api.registry import RegistryClient
 
-    hits = search_extensions(
-        " ".join(args.query),
-        source=_source(args),
-        category=args.category,
-        config_overrides=args.config_overrides,
-    )
+    configuration = Configuration.from_user(args.config_overrides)
+    return RegistryClient(configuration, source=_source(args))
+
+
+def search_command(args: argparse.Namespace) -> int:
+    hits = _client(args).search(" ".join(args.query), category=args.category)
     if args.json:
         render.say(render.to_json(hits))
     elif hits:
@@ -55,11 +59,7 @@ def _summary(summary: str, deprecated: str | None) -> str:
 
 
 def remote_info_command(args: argparse.Namespace) -> int:
-    from anya_plugins.sources.lookup import remote_extension
-
-    remote = remote_extension(
-        args.name, source=_source(args), config_overrides=args.config_overrides
-    )
+    remote = _client(args).info(args.name)
     if args.json:
         render.say(render.to_json(remote))
         return 0
