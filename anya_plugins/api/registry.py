@@ -65,9 +65,10 @@ class RegistryClient:
         credentials: Credentials,
         signing: Signing | None = Signing(),
     ) -> PublishResult:
-        """Check each distribution file against the extension contract, refuse versions the
-        index has, sign (unless ``signing`` is None) and upload with twine."""
-        from anya_plugins.publish.publishing import publish
+        """Build each project directory among ``files`` (wheel files are taken as they are),
+        check every file against the extension contract, refuse versions the index has, sign
+        (unless ``signing`` is None) and upload with twine."""
+        from anya_plugins.publish.publishing import collect, publish
 
         sign = None
         if signing is not None:
@@ -82,7 +83,11 @@ class RegistryClient:
                 )
 
         return publish(
-            files, registry_url=registry_url, index=index, credentials=credentials, sign=sign
+            collect(files),
+            registry_url=registry_url,
+            index=index,
+            credentials=credentials,
+            sign=sign,
         )
 
     def _index(self) -> SimpleIndex:

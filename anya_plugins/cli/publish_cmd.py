@@ -51,20 +51,6 @@ def _env_path(variable: str) -> Path | None:
     return Path(value) if value else None
 
 
-def _signer(args: argparse.Namespace) -> Any:
-    from anya_plugins.trust.signing import attest_files
-
-    def sign(files: Any) -> Any:
-        return attest_files(
-            files,
-            identity_token=args.identity_token,
-            trust_config=args.trust_config,
-            interactive=args.interactive,
-        )
-
-    return sign
-
-
 def sign_command(args: argparse.Namespace) -> int:
     from anya_plugins.trust.signing import attest_files, sign_files
 
@@ -84,8 +70,8 @@ def sign_command(args: argparse.Namespace) -> int:
 
 
 def publish_command(args: argparse.Namespace) -> int:
+    from anya_plugins.api.registry import RegistryClient, Signing
     from anya_plugins.errors import UsageError
-    from anya_plugins.publish.publishing import collect, publish
     from anya_plugins.registry.devpi import Credentials
     from anya_plugins.registry.embedded import registry_status, user_credentials
 
@@ -106,10 +92,13 @@ def publish_command(args: argparse.Namespace) -> int:
         url = str(current.url)
     if credentials is None:
         raise UsageError(f"no password for {user}", hint="export ANYA_PUBLISH_PASSWORD=<password>")
-    files = collect(args.targets)
-    signer = None if args.no_sign else _signer(args)
-    result = publish(
-        files, registry_url=url, index=args.index, credentials=credentials, sign=signer
+    signing = Signing(args.identity_token, args.trust_config, args.interactive)
+    result = RegistryClient.publish(
+        args.targets,
+        registry_url=url,
+        index=args.index,
+        credentials=credentials,
+        signing=None if args.no_sign else signing,
     )
     if args.json:
         render.say(render.to_json(result))
