@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from anya_plugins.sources.cache import DownloadCache, is_sha256
-from anya_plugins.sources.errors import HashMismatch, IndexResponseError, SourceError
+from anya_plugins.sources.errors import HashMismatch, SourceError, unexpected_status
 from anya_plugins.sources.http import HttpResponse
 from anya_plugins.sources.mirrors import MirrorSet
 from anya_plugins.sources.simple import FileLink
@@ -57,8 +57,8 @@ def download(
 
         def read(response: HttpResponse) -> str:
             if response.status != 200:
-                raise IndexResponseError(
-                    response.url, f"HTTP {response.status} {response.reason} for {link.filename}"
+                raise unexpected_status(
+                    response.url, response.status, response.reason, what=f"for {link.filename}"
                 )
             temp.handle.seek(0)
             temp.handle.truncate()  # a previous mirror may have sent part of the file

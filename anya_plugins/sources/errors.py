@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from anya_plugins.errors import AnyaError, ConfigError
 from anya_plugins.sources.credentials import redact
@@ -107,6 +108,30 @@ class IndexResponseError(SourceError):
         super().__init__(f"{url}: {problem}", hint=hint)
         self.url = redact(url)
         self.problem = problem
+
+
+def unexpected_status(url: str, status: int, reason: str, *, what: str = "") -> IndexResponseError:
+    """An index answered ``status`` where 200 was wanted (``what``: for which file); a 401 or
+    403 says how to give the credentials this client sends."""
+    problem = f"HTTP {status} {reason}".rstrip() + (f" {what}" if what else "")
+    return IndexResponseError(url, problem, hint=credentials_hint(url, status))
+
+
+def credentials_hint(url: str, status: int) -> str | None:
+    """How to give credentials for ``url`` after a 401 (none sent) or 403 (not allowed)."""
+    if status not in (401, 403):
+        return None
+    host = urlsplit(url).hostname or "HOST"
+    where = (
+        "put USER:PASSWORD@ before the host in the source's URL (anya-ext config set "
+        "sources.<source>.url URL, or the variable "
+        f"ANYA_SOURCES__<SOURCE>__URL), in a netrc entry (machine {host} login USER password "
+        "PASSWORD in ~/.netrc or $NETRC), or in the system keyring (keyring set "
+        f"{host} USER, with the keyring package installed)"
+    )
+    if status == 401:
+        return f"this index is private and no credentials were sent for {host}: {where}"
+    return f"the credentials sent for {host} are not allowed to read this index: {where}"
 
 
 class ProjectNotFound(SourceError):

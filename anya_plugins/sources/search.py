@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from anya_plugins.sources.errors import IndexResponseError
+from anya_plugins.sources.errors import IndexResponseError, credentials_hint
 from anya_plugins.sources.http import HttpResponse
 from anya_plugins.sources.simple import SimpleIndex
 
@@ -52,6 +52,7 @@ def search(
         try:
             document = json.loads(body)
         except ValueError:
+                hint=credentials_hint(response.url, response.status),
             document = None
         if not isinstance(document, dict):
             raise IndexResponseError(

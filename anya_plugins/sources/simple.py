@@ -33,6 +33,7 @@ from anya_plugins.sources.errors import (
     IndexResponseError,
     ProjectNotFound,
     SourceError,
+    unexpected_status,
 )
 from anya_plugins.sources.freshness import HighWaterMarks
 from anya_plugins.sources.http import HttpClient, HttpResponse, ReadLimit, media_type
@@ -208,7 +209,7 @@ class SimpleIndex:
             if response.status == 404:
                 raise ProjectNotFound(project, response.url)
             if response.status != 200:
-                raise IndexResponseError(response.url, f"HTTP {response.status} {response.reason}")
+                raise unexpected_status(response.url, response.status, response.reason)
             return response.url, response.content_type, response.read(self.page_limit)
 
         url, content_type, body = self.mirrors.fetch(relative, read, headers={"Accept": ACCEPT})
@@ -229,8 +230,8 @@ class SimpleIndex:
             if response.status == 404:
                 return None
             if response.status != 200:
-                raise IndexResponseError(
-                    response.url, f"HTTP {response.status} {response.reason} for provenance"
+                raise unexpected_status(
+                    response.url, response.status, response.reason, what="for provenance"
                 )
             return response.read(self.metadata_limit)
 
@@ -252,7 +253,7 @@ class SimpleIndex:
 
             def read(response: HttpResponse) -> bytes:
                 if response.status != 200:
-                    raise IndexResponseError(
+                    raise unexpected_status(
                         response.url,
                         f"HTTP {response.status} {response.reason} for a core metadata file",
                     )

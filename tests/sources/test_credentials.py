@@ -231,6 +231,53 @@ def test_the_keyring_is_not_asked_when_the_index_does_not_ask_for_credentials(
     assert memory_keyring.asked == []
 
 
+def test_a_401_says_how_to_give_credentials_for_the_host(
+    serve: ServeRoutes, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    server = serve({"/simple/demo/": requiring("reader", "s3cret", page)})
+    index = SimpleIndex.from_settings(settings_for(f"{server.url()}/simple/", tmp_path))
+
+    with pytest.raises(IndexResponseError) as caught:
+        index.project_page("demo")
+
+    assert "HTTP 401" in caught.value.message
+    hint = caught.value.hint or ""
+    assert "no credentials were sent for 127.0.0.1" in hint
+    for way in (
+        "put USER:PASSWORD@ before the host in the source's URL",
+        "anya-ext config set sources.<source>.url URL",
+        "ANYA_SOURCES__<SOURCE>__URL",
+        "machine 127.0.0.1 login USER password PASSWORD in ~/.netrc or $NETRC",
+        "keyring set 127.0.0.1 USER",
+    ):
+        assert way in hint, way
+
+
+def test_a_403_says_the_credentials_sent_may_not_read_the_index(
+    serve: ServeRoutes, tmp_path: Path
+) -> None:
+    server = serve({"/simple/demo/": lambda h: send(h, 403, b"not you")})
+    url = f"http://intruder:guess@127.0.0.1:{server.port}/simple/"
+    index = SimpleIndex.from_settings(settings_for(url, tmp_path))
+
+    with pytest.raises(IndexResponseError) as caught:
+        index.project_page("demo")
+
+    assert "HTTP 403" in caught.value.message
+    assert "are not allowed to read this index" in (caught.value.hint or "")
+    assert "guess" not in str(caught.value)
+
+
+def test_other_refusals_carry_no_credentials_hint(serve: ServeRoutes, tmp_path: Path) -> None:
+    server = serve({"/simple/demo/": lambda h: send(h, 418, b"teapot")})
+    index = SimpleIndex.from_settings(settings_for(f"{server.url()}/simple/", tmp_path))
+
+    with pytest.raises(IndexResponseError) as caught:
+        index.project_page("demo")
+
+    assert caught.value.hint is None
+
+
 def test_passwords_are_masked_in_every_source_error() -> None:
     error = IndexResponseError("https://reader:s3cret@pkgs.example/simple/", "HTTP 418")
     token = IndexResponseError("https://tok3n@pkgs.example/simple/", "HTTP 418")
