@@ -47,12 +47,12 @@ def search(
             raise IndexResponseError(
                 response.url,
                 f"HTTP {response.status}: {_explained(response.read(index.page_limit))}",
+                hint=credentials_hint(response.url, response.status),
             )
         body = response.read(index.page_limit)
         try:
             document = json.loads(body)
         except ValueError:
-                hint=credentials_hint(response.url, response.status),
             document = None
         if not isinstance(document, dict):
             raise IndexResponseError(

@@ -255,7 +255,9 @@ class SimpleIndex:
                 if response.status != 200:
                     raise unexpected_status(
                         response.url,
-                        f"HTTP {response.status} {response.reason} for a core metadata file",
+                        response.status,
+                        response.reason,
+                        what="for a core metadata file",
                     )
                 return response.read(self.metadata_limit)
 
