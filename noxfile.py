@@ -79,9 +79,13 @@ def demo(session: nox.Session) -> None:
     )  # fmt: skip
     try:
         urls = _wait_for_ready(sigstore)
+        # anya/primary takes only releases signed by its publisher, checked against the
+        # local Sigstore's root.
         session.run(
             "anya-ext", "registry", "up", "--port", port,
-            "--upstream", f"http://127.0.0.1:{upstream_port}/simple/", env=env,
+            "--upstream", f"http://127.0.0.1:{upstream_port}/simple/",
+            "--trusted-root", urls["trusted root"],
+            "--publisher", "release@anya.example", "--issuer", urls["OIDC issuer"], env=env,
         )  # fmt: skip
         session.run(
             "anya-ext", "new", "hello", "--category", "core/bitcoin", "--features",

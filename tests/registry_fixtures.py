@@ -2,7 +2,10 @@
 fixtures are registered in tests/conftest.py, so every test folder shares the one server).
 
 The server is the embedded registry (``anya_plugins.registry.server``) on 127.0.0.1 and a
-free port; uploads go through twine exactly as an author's release would.
+free port; uploads go through twine exactly as an author's release would. As a site brings
+the default registry up, its signed indexes (``anya/primary``, ``community/verified``) take
+releases signed by one publisher: :data:`PUBLISHER` on the session's local Sigstore, whose
+root the server trusts.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import Protocol
 import pytest
 
 from anya_plugins.registry.devpi import ApplyReport, Credentials, DevpiClient, apply_layout
-from anya_plugins.registry.layout import Layout, load_layout
+from anya_plugins.registry.layout import IndexPublisher, Layout, load_layout
+from anya_plugins.registry.publishers import with_publishers
+from anya_sigstore_local import LocalSigstore
 from tests.support import REPO
 from tests.upstream_index import (
     StaticIndex,
@@ -38,6 +43,8 @@ ENVIRON = {f"ANYA_REGISTRY_{user.upper()}_PASSWORD": pw for user, pw in PASSWORD
 """The environment the shipped layout reads its passwords (and its upstream URL) from."""
 UPSTREAM_ENV = "ANYA_REGISTRY_UPSTREAM_URL"
 """Where the shipped layout's upstream mirror points: in tests, never the internet."""
+PUBLISHER = "release@anya.example"
+"""The identity the session registry's signed indexes take releases from."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,40 @@ class Registry:
     first_apply: ApplyReport
     upstream: StaticIndex
     """The local stand-in for PyPI that the layout's ``anya/upstream`` mirror points at."""
+    sigstore: LocalSigstore
+    """The Sigstore instance whose root the server trusts for signed uploads."""
+    publisher: IndexPublisher
+    """Who signs the releases of the signed indexes (:data:`PUBLISHER` on ``sigstore``)."""
+
+    def simple_url(self, index: str, user: str | None = None) -> str:
+        """The index's simple API root, with ``user``'s password in it (for pip and uv)."""
+        if user is None:
+            return f"{self.url}/{index}/+simple/"
+        password = self.admin.password if user == self.admin.user else PASSWORDS[user]
+        scheme, _, host = self.url.partition("://")
+        return f"{scheme}://{user}:{password}@{host}/{index}/+simple/"
+
+    def trust_env(self) -> dict[str, str]:
+        """anya-ext settings that verify what the signed indexes serve: this registry's trust
+        root and its publisher, for every name (whether signatures are required is not set)."""
+        publisher = (
+            f'[{{identity = "{self.publisher.identity}", '
+            f'issuer = "{self.publisher.issuer}", names = ["*"]}}]'
+        )
+        return {
+            "ANYA_TRUST__TRUSTED_ROOT": str(self.sigstore.trusted_root_path),
+            "ANYA_TRUST__PUBLISHERS": publisher,
+        }
+
+    def signing_options(self) -> list[str]:
+        """``anya-ext publish`` options that sign as this registry's publisher."""
+        return [
+            "--trust-config", str(self.sigstore.trust_config_path),
+            "--identity-token", self.sigstore.issue_token(self.publisher.identity),
+        ]  # fmt: skip
+
+    def requires_signatures(self, index: str) -> bool:
+        return any(spec.name == index and spec.require_signatures for spec in self.layout.indexes)
 
     def credentials(self, user: str) -> Credentials:
         return Credentials(user, PASSWORDS[user])
@@ -73,11 +114,14 @@ class Upload(Protocol):
         user: str | None,
         password: str | None = None,
         options: Sequence[str] = (),
+        sign: bool | None = None,
     ) -> subprocess.CompletedProcess[str]: ...
 
 
 @pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+def registry(
+    tmp_path_factory: pytest.TempPathFactory, local_sigstore: LocalSigstore
+) -> Iterator[Registry]:
     from anya_plugins.registry import server
 
     upstream_root = tmp_path_factory.mktemp("upstream")
@@ -85,14 +129,18 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     write_simple_index(upstream_root, wheels)
     state_dir = tmp_path_factory.mktemp("registry")
     with serve_static_index(upstream_root) as upstream_url:
-        running = server.start(state_dir)
+        running = server.start(state_dir, trusted_root=local_sigstore.trusted_root_path)
         try:
-            layout = load_layout(LAYOUT_FILE)
+            publisher = IndexPublisher(PUBLISHER, local_sigstore.issuer_url)
+            layout = with_publishers(load_layout(LAYOUT_FILE), (publisher,))
             # Every later apply_layout(..., environ=ENVIRON) keeps the mirror pointing here.
             ENVIRON[UPSTREAM_ENV] = upstream_url
             report = apply_layout(running.url, layout, running.admin, environ=ENVIRON)
             upstream = StaticIndex(upstream_url, wheels)
-            yield Registry(running.url, state_dir, running.admin, layout, report, upstream)
+            yield Registry(
+                running.url, state_dir, running.admin, layout, report, upstream,
+                local_sigstore, publisher,
+            )  # fmt: skip
         finally:
             server.stop(state_dir)
 
@@ -102,7 +150,9 @@ def upload(registry: Registry) -> Upload:
     """``twine upload`` of files to an index as a user (None: no credentials at all).
 
     ``options`` go to twine (e.g. ``--attestations``, which sends each file's
-    ``<file>.*.attestation`` files given among ``files``).
+    ``<file>.*.attestation`` files given among ``files``). ``sign``: attest each file as the
+    registry's publisher; by default, as a release would be, exactly when the index requires
+    signatures.
     """
 
     def run(
@@ -111,7 +161,16 @@ def upload(registry: Registry) -> Upload:
         user: str | None,
         password: str | None = None,
         options: Sequence[str] = (),
+        sign: bool | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        signed = registry.requires_signatures(index) if sign is None else sign
+        if signed:
+            dists = [f for f in files if not f.name.endswith(".attestation")]
+            attestations = [
+                attest(registry.sigstore, f, registry.publisher.identity) for f in dists
+            ]
+            files = (*files, *attestations)
+            options = (*options, "--attestations") if "--attestations" not in options else options
         if user is None:
             credentials = ["-u", "", "-p", ""]
         else:
@@ -160,3 +219,20 @@ def metadata_wheel(
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(f"{dist}-{version}.dist-info/METADATA", text)
     return path
+
+
+def attest(sigstore: LocalSigstore, path: Path, identity: str) -> Path:
+    """Sign a PEP 740 publish attestation of ``path`` as ``identity`` on ``sigstore``, to
+    ``<path>.publish.attestation`` (where twine looks); each call signs anew."""
+    from pypi_attestations import Attestation, Distribution
+    from sigstore.models import ClientTrustConfig
+    from sigstore.oidc import IdentityToken
+    from sigstore.sign import SigningContext
+
+    config = ClientTrustConfig.from_json(sigstore.trust_config_path.read_text())
+    token = IdentityToken(sigstore.issue_token(identity))
+    with SigningContext.from_trust_config(config).signer(token) as signer:
+        attestation = Attestation.sign(signer, Distribution.from_file(path))
+    target = path.with_name(path.name + ".publish.attestation")
+    target.write_text(attestation.model_dump_json())
+    return target

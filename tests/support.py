@@ -11,9 +11,12 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.registry_fixtures import Registry
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -175,14 +178,17 @@ class Venv:
 VenvFactory = Callable[..., Venv]
 
 
-def installing_unsigned_from(venv: Venv, registry_url: str, cache: Path, **env: str) -> Venv:
+def installing_unsigned_from(venv: Venv, registry: Registry, cache: Path, **env: str) -> Venv:
     """Point ``venv``'s anya-ext at the session registry's ``anya/primary`` with a download
     cache of its own, signatures not required (signed installs are the subject of
-    tests/install/test_signed_install.py); ``env`` adds settings (other sources)."""
+    tests/install/test_signed_install.py) but verified where served: the signed indexes
+    serve their publisher's, checked against the registry's trust root. ``env`` adds
+    settings (other sources)."""
     venv.extra_env.update(
-        ANYA_SOURCES__PRIMARY__URL=f"{registry_url}/anya/primary/+simple/",
+        ANYA_SOURCES__PRIMARY__URL=f"{registry.url}/anya/primary/+simple/",
         ANYA_CACHE_DIR=str(cache),
         ANYA_TRUST__REQUIRE_SIGNATURES="false",
+        **registry.trust_env(),
         **env,
     )
     return venv

@@ -34,6 +34,28 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="WHEEL",
         help="anya-plugins wheel to publish (default: built from the source checkout)",
     )
+    up.add_argument(
+        "--trusted-root",
+        type=Path,
+        metavar="FILE",
+        help="Sigstore trusted root (JSON) signed uploads must chain to "
+        "(default: Sigstore's public-good root; remembered)",
+    )
+    up.add_argument(
+        "--publisher",
+        action="append",
+        default=[],
+        metavar="IDENTITY",
+        help="signer whose releases the signed indexes (anya/primary, community/verified) "
+        "take; repeatable, remembered (without one they take no upload)",
+    )
+    up.add_argument(
+        "--issuer",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="OIDC issuer of the --publisher identities (one for all, or one each)",
+    )
     up.set_defaults(handler=up_command)
 
     down = actions.add_parser("down", help="stop the embedded devpi")
@@ -59,6 +81,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 def up_command(args: argparse.Namespace) -> int:
     from anya_plugins.registry.embedded import DEFAULT_PORT, up
+    from anya_plugins.registry.publishers import HOW_TO_NAME_PUBLISHERS, publishers_from_options
 
     registry = up(
         args.state_dir,
@@ -66,6 +89,8 @@ def up_command(args: argparse.Namespace) -> int:
         layout_path=args.layout,
         upstream=args.upstream,
         host_wheel=args.host_wheel,
+        trusted_root=args.trusted_root,
+        publishers=publishers_from_options(args.publisher, args.issuer),
     )
     if args.json:
         render.say(render.to_json(registry))
@@ -75,6 +100,11 @@ def up_command(args: argparse.Namespace) -> int:
     _print_changes(registry.report)
     if registry.host is not None:
         render.say(f"{registry.host.index}: {registry.host.detail}")
+    for index in registry.unsigned:
+        render.say(
+            f"{index}: requires signed uploads and has no publisher, so it takes none; "
+            f"{HOW_TO_NAME_PUBLISHERS}"
+        )
     return 0
 
 
@@ -134,6 +164,7 @@ def apply_command(args: argparse.Namespace) -> int:
     from anya_plugins.registry.devpi import Credentials, apply_layout
     from anya_plugins.registry.embedded import registry_status, user_credentials
     from anya_plugins.registry.layout import load_layout
+    from anya_plugins.registry.publishers import remembered, with_publishers
 
     layout = load_layout(args.layout)
     url = args.url
@@ -144,6 +175,7 @@ def apply_command(args: argparse.Namespace) -> int:
             raise UsageError("the embedded registry is not running", hint="anya-ext registry up")
         url = str(current.url)
         admin = user_credentials("root", args.state_dir)
+        layout = with_publishers(layout, remembered(current.state_dir))
     else:
         password = os.environ.get("ANYA_REGISTRY_ADMIN_PASSWORD", "")
         if not password:

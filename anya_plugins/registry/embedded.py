@@ -10,18 +10,23 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from anya_plugins.errors import AnyaError
 from anya_plugins.registry.devpi import ApplyReport, Credentials, apply_layout
+from anya_plugins.registry.errors import RegistryError
 from anya_plugins.registry.hostdist import (
     HOST_INDEX,
     HostPublication,
     publish_host,
     running_version,
 )
-from anya_plugins.registry.layout import EnvPassword, Layout, load_layout
+from anya_plugins.registry.layout import EnvPassword, IndexPublisher, Layout, load_layout
+from anya_plugins.registry.publishers import remember as remember_publishers
+from anya_plugins.registry.publishers import remembered as remembered_publishers
+from anya_plugins.registry.publishers import with_publishers, without_publishers
 from anya_plugins.registry.server import (
     SECRETS_DIR,
     RegistryStatus,
@@ -35,6 +40,7 @@ from anya_plugins.sources.local_registry import registry_dir
 DEFAULT_PORT = 3141
 _USERS_FILE = "users.json"
 _UPSTREAM_FILE = "upstream.url"
+_TRUSTED_ROOT_FILE = "trusted_root.json"
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class EmbeddedRegistry:
     started: bool
     host: HostPublication | None = None
     """anya-plugins on the host index (None when the layout has no such index)."""
+    unsigned: tuple[str, ...] = ()
+    """Signed indexes with no publisher configured: they refuse every upload."""
 
 
 def default_state_dir() -> Path:
@@ -62,8 +70,6 @@ def default_layout() -> Path:
     for candidate in (here / "_index_config", here.parent / "index-config"):
         if (candidate / "layout.toml").is_file():
             return candidate / "layout.toml"
-    from anya_plugins.registry.errors import RegistryError
-
     raise RegistryError("the default registry layout is missing from this installation")
 
 
@@ -74,6 +80,8 @@ def up(
     layout_path: Path | None = None,
     upstream: str | None = None,
     host_wheel: Path | None = None,
+    trusted_root: Path | None = None,
+    publishers: Sequence[IndexPublisher] = (),
 ) -> EmbeddedRegistry:
     """Start the registry if it is not running, apply the layout (idempotently), publish
     anya-plugins to the host index if the layout has one.
@@ -83,13 +91,23 @@ def up(
     directory, so a later ``up`` without it keeps the mirror where it was. ``host_wheel`` is
     the anya-plugins wheel to publish (default: built from the source checkout; see
     ``hostdist``).
+
+    ``trusted_root`` is the Sigstore trusted root (JSON) that uploads to signed indexes must
+    chain to (default: Sigstore's public-good root); ``publishers`` sign the releases of every
+    signed index that names none itself. Both are remembered like ``upstream``; a running
+    registry keeps the root it was started with (a different one is refused: stop it first).
     """
     directory = (state_dir or default_state_dir()).resolve()
     layout_file = layout_path or default_layout()
     layout = load_layout(layout_file)
     current = status(directory)
     started = not current.running
-    url = start(directory, port=port).url if started else str(current.url)
+    root = _trusted_root(directory, trusted_root, running=current.running)
+    if publishers:
+        directory.mkdir(parents=True, exist_ok=True)
+        remember_publishers(directory, publishers)
+    layout = with_publishers(layout, remembered_publishers(directory))
+    url = start(directory, port=port, trusted_root=root).url if started else str(current.url)
     environ = {**os.environ, **_generated_passwords(directory, layout)}
     if upstream is not None:
         (directory / _UPSTREAM_FILE).write_text(f"{upstream}\n")
@@ -102,7 +120,31 @@ def up(
         owner = user_credentials(HOST_INDEX.split("/", 1)[0], directory)
         if owner is not None:
             host = _publish_host(url, owner, host_wheel)
-    return EmbeddedRegistry(url, directory, layout_file, report, started, host)
+    return EmbeddedRegistry(
+        url, directory, layout_file, report, started, host, without_publishers(layout)
+    )
+
+
+def _trusted_root(directory: Path, given: Path | None, *, running: bool) -> Path | None:
+    """The trusted root to start with: a copy of ``given`` kept in the state directory, else
+    the copy an earlier ``up`` kept (None: Sigstore's public-good root)."""
+    kept = directory / _TRUSTED_ROOT_FILE
+    if given is None:
+        return kept if kept.is_file() else None
+    try:
+        content = given.read_bytes()
+    except OSError as error:
+        raise RegistryError(f"--trusted-root {given}: {error.strerror or error}") from None
+    if kept.is_file() and kept.read_bytes() == content:
+        return kept
+    if running:
+        raise RegistryError(
+            f"the registry in {directory} is running with another trusted root",
+            hint="stop it (anya-ext registry down) and bring it up with the new root",
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    kept.write_bytes(content)
+    return kept
 
 
 def _remembered_upstream(directory: Path) -> str | None:

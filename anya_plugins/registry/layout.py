@@ -99,6 +99,7 @@ class IndexSpec:
     require_signatures: bool = False
     """Every uploaded file must carry a PEP 740 attestation by one of ``publishers``."""
     publishers: tuple[IndexPublisher, ...] = ()
+    """Empty: the registry's publishers (``anya_plugins.registry.publishers``)."""
 
     @property
     def toxresult_uploaders(self) -> tuple[str, ...]:
@@ -345,15 +346,9 @@ def _parse_index(
     require_signatures = _bool(
         source, f"{key}.require_signatures", data.get("require_signatures", False)
     )
+    # Without publishers of its own, a signed index takes the registry's (``registry up
+    # --publisher``); with none at all, the server refuses every upload and says so.
     publishers = _publishers(source, f"{key}.publishers", data.get("publishers", []))
-    if require_signatures and not publishers:
-        raise LayoutError(
-            source,
-            f"{key}.publishers",
-            "require_signatures = true needs at least one publisher",
-            hint='publishers = [{identity = "release@example.org", '
-            'issuer = "https://accounts.example.org"}]',
-        )
     extensions = _bool(source, f"{key}.extensions", data.get("extensions", True))
     categories = _str_list(source, f"{key}.categories", data.get("categories", []))
     _check_members(

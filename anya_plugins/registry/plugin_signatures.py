@@ -32,6 +32,7 @@ from anya_plugins.registry.indexconfig import (
 )
 from anya_plugins.registry.plugin_responses import refusal_response
 from anya_plugins.registry.provenance import UPLOAD_FIELD, AttestationRefused, parse_attestations
+from anya_plugins.registry.publishers import HOW_TO_NAME_PUBLISHERS
 from anya_plugins.registry.uploadcheck import UploadRefused
 
 Handler = Callable[[Any], Any]
@@ -110,6 +111,12 @@ def _check_upload(stage: Any, form: Any, trusted_root: Path | None) -> None:
         return
     filename = str(content.filename)
     publishers = _publishers(stage)
+    if not publishers:
+        raise SignatureRequired(
+            f"{filename}: {stage.name} takes only uploads signed by its publishers, "
+            "and no publisher is configured for it, so it takes none",
+            hint=f"the registry's administrator must {HOW_TO_NAME_PUBLISHERS}",
+        )
     field = form.get(UPLOAD_FIELD)
     if not field:
         raise SignatureRequired(

@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 from anya_plugins.registry.hostdist import publish_host
 from anya_plugins.trust.signing import attest_files
 from anya_sigstore_local import LocalSigstore
-from tests.registry_fixtures import Registry, Upload
+from tests.registry_fixtures import PUBLISHER, Registry, Upload
 from tests.support import (
     ExtensionBuilder,
     ExtensionSpec,
@@ -100,7 +100,9 @@ def fresh(tmp_path: Path, anya_wheel: Path) -> Path:
 
 
 @pytest.fixture
-def venv(make_venv: VenvFactory, index_url: str, tmp_path: Path) -> Venv:
+def venv(
+    make_venv: VenvFactory, index_url: str, tmp_path: Path, local_sigstore: LocalSigstore
+) -> Venv:
     """Where ``anya-ext`` runs from; it installs into the fresh venv (``--python``)."""
     venv = make_venv()
     venv.extra_env.update(
@@ -109,6 +111,7 @@ def venv(make_venv: VenvFactory, index_url: str, tmp_path: Path) -> Venv:
         # Extension signatures are tested in test_signed_install.py; here, the dependencies.
         ANYA_TRUST__REQUIRE_SIGNATURES="false",
     )
+    _trust_config(venv, local_sigstore)
     return venv
 
 
@@ -200,7 +203,13 @@ def test_a_wrong_dependency_policy_value_is_named(venv: Venv, fresh: Path) -> No
 
 
 def _trust_config(venv: Venv, sigstore: LocalSigstore, *publisher_identities: str) -> None:
-    text = f'[trust]\ntrusted_root = "{sigstore.trusted_root_path}"\n'
+    """Trust ``sigstore``'s root, the extensions' signer on anya/primary (the registry's
+    publisher) and ``publisher_identities`` for the signed dependency."""
+    text = (
+        f'[trust]\ntrusted_root = "{sigstore.trusted_root_path}"\n\n'
+        f'[[trust.publishers]]\nidentity = "{PUBLISHER}"\n'
+        f'issuer = "{sigstore.issuer_url}"\nnames = ["anya-ext-*"]\n'
+    )
     for identity in publisher_identities:
         text += (
             f'\n[[trust.publishers]]\nidentity = "{identity}"\n'

@@ -71,7 +71,7 @@ def published(registry: Registry, upload: Upload, build_extension: ExtensionBuil
 
 @pytest.fixture
 def venv(published: Registry, make_venv: VenvFactory, tmp_path: Path) -> Venv:
-    return installing_unsigned_from(make_venv(), published.url, tmp_path / "cache")
+    return installing_unsigned_from(make_venv(), published, tmp_path / "cache")
 
 
 def _listed(venv: Venv, name: str) -> dict[str, Any]:

@@ -104,8 +104,10 @@ def venv(
         ANYA_SOURCES__PRIMARY__URL=f"{published.url}/anya/primary/+simple/",
         ANYA_CACHE_DIR=str(tmp_path / "cache"),
         # These tests are about resolving and installing; signed installs are tested in
-        # tests/install/test_signed_install.py.
+        # tests/install/test_signed_install.py. What anya/primary serves is signed by the
+        # registry's publisher, and verified as such.
         ANYA_TRUST__REQUIRE_SIGNATURES="false",
+        **published.trust_env(),
     )
     return venv
 
@@ -290,7 +292,7 @@ def test_private_name_is_never_taken_from_a_public_base(
 
     done = venv.anya_ext(
         "install", "--source", "enterprise", "--org", "acme", "shadowed",
-        ANYA_SOURCES__ENTERPRISE__ACME__URL=f"{published.url}/acme/private/+simple/",
+        ANYA_SOURCES__ENTERPRISE__ACME__URL=published.simple_url("acme/private", "acme"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert _freeze(venv)["anya-ext-shadowed"] == "0.1.0"
@@ -396,7 +398,7 @@ def test_publish_builds_a_project_and_refuses_a_second_upload(
     def publish(*targets: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "anya_plugins.cli.main", "publish", *targets,
-             "--index", "anya/primary", "--url", published.url, "--no-sign"],
+             "--index", "anya/primary", "--url", published.url, *published.signing_options()],
             capture_output=True, text=True, check=False,
             env={**os.environ, "ANYA_PUBLISH_PASSWORD": PASSWORDS["anya"]},
         )  # fmt: skip
@@ -419,7 +421,7 @@ def test_publish_refuses_a_wheel_that_breaks_the_contract(
     )  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-m", "anya_plugins.cli.main", "publish", str(broken),
-         "--index", "anya/primary", "--url", published.url, "--no-sign"],
+         "--index", "anya/primary", "--url", published.url, *published.signing_options()],
         capture_output=True, text=True, check=False,
         env={**os.environ, "ANYA_PUBLISH_PASSWORD": PASSWORDS["anya"]},
     )  # fmt: skip

@@ -71,7 +71,7 @@ def index(registry: Registry, upload: Upload, build_extension: ExtensionBuilder)
 
 @pytest.fixture
 def venv(index: Registry, make_venv: VenvFactory, tmp_path: Path) -> Venv:
-    return installing_unsigned_from(make_venv(), index.url, tmp_path / "cache")
+    return installing_unsigned_from(make_venv(), index, tmp_path / "cache")
 
 
 # --- the state of an environment -------------------------------------------------------------

@@ -10,6 +10,7 @@ reproducible (``--allow-unlocked``) and every fresh venv gets them the same way.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import urllib.request
@@ -21,7 +22,7 @@ import pytest
 
 from anya_sigstore_local import LocalSigstore
 from tests.install.test_signed_install import RELEASER, _publish
-from tests.registry_fixtures import Registry, Upload
+from tests.registry_fixtures import PASSWORDS, Registry, Upload
 from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
 
 pytestmark = pytest.mark.slow
@@ -52,9 +53,10 @@ def published(registry: Registry, upload: Upload, build_extension: ExtensionBuil
 def _configured(venv: Venv, registry: Registry, cache: Path) -> Venv:
     venv.extra_env.update(
         ANYA_SOURCES__PRIMARY__URL=f"{registry.url}/anya/primary/+simple/",
-        ANYA_SOURCES__ENTERPRISE__ACME__URL=f"{registry.url}/acme/private/+simple/",
+        ANYA_SOURCES__ENTERPRISE__ACME__URL=registry.simple_url("acme/private", "acme"),
         ANYA_CACHE_DIR=str(cache),
         ANYA_TRUST__REQUIRE_SIGNATURES="false",
+        **registry.trust_env(),
     )
     return venv
 
@@ -123,8 +125,11 @@ def test_lock_refuses_distributions_it_knows_no_source_for(locked: Locked, tmp_p
     assert not target.exists()
 
 
-def test_the_lock_holds_the_whole_closure_by_file_hash_and_source(locked: Locked) -> None:
+def test_the_lock_holds_the_whole_closure_by_file_hash_and_source(
+    locked: Locked, published: Registry
+) -> None:
     document = locked.document
+    acme = base64.b64encode(f"acme:{PASSWORDS['acme']}".encode()).decode("ascii")
     assert document["lock-version"] == 2
     packages = {p["name"]: p for p in document["packages"]}
     assert {name: (p["version"], p["source"]) for name, p in packages.items()} == LOCKED
@@ -132,7 +137,9 @@ def test_the_lock_holds_the_whole_closure_by_file_hash_and_source(locked: Locked
     assert packages["anya-ext-lsfeat"]["requested"] is True
     assert packages["anya-ext-lsdep"]["requested"] is False
     for package in packages.values():
-        with urllib.request.urlopen(package["url"]) as response:
+        # Read as acme, who may read the private index (and every public one).
+        request = urllib.request.Request(package["url"], headers={"Authorization": f"Basic {acme}"})
+        with urllib.request.urlopen(request) as response:
             assert hashlib.sha256(response.read()).hexdigest() == package["sha256"]
         assert package["filename"] == package["url"].rsplit("/", 1)[1].split("#")[0]
     unlocked = {u["name"]: u for u in document["unlocked"]}

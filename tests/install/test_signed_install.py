@@ -16,14 +16,18 @@ from pathlib import Path
 import pytest
 
 from anya_sigstore_local import LocalSigstore
-from tests.registry_fixtures import PASSWORDS, Registry
+from tests.registry_fixtures import PASSWORDS, PUBLISHER, Registry
 from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
 
 pytestmark = pytest.mark.slow
 
-RELEASER = "release@anya.example"
+RELEASER = PUBLISHER
 MALLORY = "mallory@evil.example"
 INDEX = "anya/primary"
+UNCHECKED = "community/experimental"
+"""Where the files the client must refuse are published: anya/primary itself takes only
+uploads its publisher signed (tests/registry/test_lockdown.py); this index checks no
+signatures and serves anya/primary's releases too, through its bases."""
 
 ADVISORY = {
     "schema_version": "1.6.0",
@@ -79,10 +83,13 @@ def signed_index(
     def core(name: str, **extra: object) -> Path:
         return build_extension(ExtensionSpec(name, category="core/web5", **extra))  # type: ignore[arg-type]
 
+    def unchecked(name: str) -> Path:
+        return build_extension(ExtensionSpec(name, category=UNCHECKED))
+
     _publish(registry, local_sigstore, core("trusted"), RELEASER)
-    _publish(registry, local_sigstore, core("impostor"), MALLORY)
-    _publish(registry, local_sigstore, core("unsigned"), None)
-    _publish(registry, untrusted_sigstore, core("forged"), RELEASER)
+    _publish(registry, local_sigstore, unchecked("impostor"), MALLORY, index=UNCHECKED)
+    _publish(registry, local_sigstore, unchecked("unsigned"), None, index=UNCHECKED)
+    _publish(registry, untrusted_sigstore, unchecked("forged"), RELEASER, index=UNCHECKED)
     _publish(registry, local_sigstore, core("vulnlib", version="1.0.0"), RELEASER)
     _publish(registry, local_sigstore, core("vulnlib", version="1.1.0"), RELEASER)
     _publish(
@@ -114,7 +121,7 @@ def venv(
         'max_severity = "high"\n'
     )
     venv.extra_env.update(
-        ANYA_SOURCES__PRIMARY__URL=f"{signed_index.url}/{INDEX}/+simple/",
+        ANYA_SOURCES__PRIMARY__URL=f"{signed_index.url}/{UNCHECKED}/+simple/",
         ANYA_CACHE_DIR=str(tmp_path / "cache"),
     )
     return venv

@@ -52,10 +52,10 @@ def published(registry: Registry, upload: Upload, build_extension: ExtensionBuil
 def venv(published: Registry, make_venv: VenvFactory, tmp_path: Path) -> Venv:
     return installing_unsigned_from(
         make_venv(),
-        published.url,
+        published,
         tmp_path / "cache",
         ANYA_SOURCES__COMMUNITY__URL=f"{published.url}/community/verified/+simple/",
-        ANYA_SOURCES__ENTERPRISE__ACME__URL=f"{published.url}/acme/private/+simple/",
+        ANYA_SOURCES__ENTERPRISE__ACME__URL=published.simple_url("acme/private", "acme"),
     )
 
 

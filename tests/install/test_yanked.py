@@ -43,7 +43,7 @@ def venv(
     request: pytest.FixtureRequest, published: Registry, make_venv: VenvFactory, tmp_path: Path
 ) -> Venv:
     venv = installing_unsigned_from(
-        make_venv(), published.url, tmp_path / "cache",
+        make_venv(), published, tmp_path / "cache",
         ANYA_INSTALL__TOOL=getattr(request, "param", "uv"),
     )  # fmt: skip
     venv.extra_env["ANYA_SOURCES__PRIMARY__URL"] = f"{published.url}/{INDEX}/+simple/"

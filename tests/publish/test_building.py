@@ -93,7 +93,7 @@ def test_publish_of_a_project_with_tmpdir_on_another_file_system(
 ) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "anya_plugins.cli.main", "publish", str(project),
-         "--index", "anya/primary", "--url", registry.url, "--no-sign"],
+         "--index", "anya/primary", "--url", registry.url, *registry.signing_options()],
         capture_output=True, text=True, check=False,
         env={**os.environ, "ANYA_PUBLISH_PASSWORD": PASSWORDS["anya"]},
     )  # fmt: skip

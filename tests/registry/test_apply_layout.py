@@ -38,7 +38,7 @@ def test_second_apply_changes_nothing(registry: Registry) -> None:
 
 
 def test_created_index_has_the_layout_settings(registry: Registry) -> None:
-    config = registry.client().index("acme/private")
+    config = registry.client("acme").index("acme/private")
 
     assert config is not None
     assert config["type"] == INDEX_TYPE

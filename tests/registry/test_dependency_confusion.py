@@ -48,7 +48,7 @@ def shadowed(registry: Registry, upload: Upload, build_extension: ExtensionBuild
 
 @pytest.mark.usefixtures("shadowed")
 def test_simple_json_of_private_index_lists_only_the_private_files(registry: Registry) -> None:
-    page = registry.client().simple_project(PRIVATE, PROJECT)
+    page = registry.client("acme").simple_project(PRIVATE, PROJECT)
 
     page_url = f"{registry.url}/{PRIVATE}/+simple/{PROJECT}/"
     files = {entry["filename"]: urljoin(page_url, entry["url"]) for entry in page["files"]}
@@ -60,7 +60,7 @@ def test_simple_json_of_private_index_lists_only_the_private_files(registry: Reg
 
 @pytest.mark.usefixtures("shadowed")
 def test_devpi_json_of_private_index_lists_only_the_private_version(registry: Registry) -> None:
-    versions = registry.client().project(PRIVATE, PROJECT)
+    versions = registry.client("acme").project(PRIVATE, PROJECT)
 
     assert set(versions) == {"0.1.0"}
 
@@ -68,7 +68,7 @@ def test_devpi_json_of_private_index_lists_only_the_private_version(registry: Re
 @pytest.mark.usefixtures("shadowed")
 def test_public_version_page_is_not_found_through_the_private_index(registry: Registry) -> None:
     with pytest.raises(DevpiError) as raised:
-        registry.client().release(PRIVATE, PROJECT, "9.0")
+        registry.client("acme").release(PRIVATE, PROJECT, "9.0")
 
     assert raised.value.status == 404
 
@@ -84,7 +84,7 @@ def test_public_index_still_serves_the_public_release(registry: Registry) -> Non
 
 @pytest.mark.usefixtures("shadowed")
 def test_names_the_private_index_does_not_hold_are_inherited(registry: Registry) -> None:
-    page = registry.client().simple_project(PRIVATE, "anya-ext-public-only")
+    page = registry.client("acme").simple_project(PRIVATE, "anya-ext-public-only")
 
     assert [entry["filename"] for entry in page["files"]] == [
         "anya_ext_public_only-0.1.0-py3-none-any.whl"
@@ -97,7 +97,7 @@ def test_pip_downloads_the_private_release(registry: Registry, tmp_path: Path) -
         [
             sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-cache-dir",
             "--disable-pip-version-check", "--dest", str(tmp_path),
-            "--index-url", f"{registry.url}/{PRIVATE}/+simple/", PROJECT,
+            "--index-url", registry.simple_url(PRIVATE, "acme"), PROJECT,
         ],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -111,7 +111,7 @@ def test_without_the_private_flag_devpi_would_serve_the_public_release(registry:
     root = registry.client("root")
     root.modify_index(PRIVATE, {"anya_private": False})
     try:
-        page = registry.client().simple_project(PRIVATE, PROJECT)
+        page = registry.client("acme").simple_project(PRIVATE, PROJECT)
     finally:
         root.modify_index(PRIVATE, {"anya_private": True})
 

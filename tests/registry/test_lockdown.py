@@ -1,8 +1,10 @@
 """The default registry is locked down: who may create users and indexes, attach tox results,
 read a private index — and what a signed index takes.
 
-Against the session's embedded registry with the shipped layout (``registry`` fixture), and,
-for signed indexes, a second registry that trusts the local Sigstore's root.
+Against the session's embedded registry with the shipped layout (``registry`` fixture: its
+``acme/private`` is readable by acme only, its ``anya/primary`` and ``community/verified``
+take only releases their publisher signed), a second registry with a signed index of its
+own, and registries brought up with ``registry up`` as a site would.
 """
 
 from __future__ import annotations
@@ -19,17 +21,24 @@ import pytest
 
 from anya_plugins.registry import server
 from anya_plugins.registry.devpi import Credentials, DevpiClient, apply_layout
-from anya_plugins.registry.errors import DevpiError, LayoutError
+from anya_plugins.registry.errors import DevpiError, RegistryError
 from anya_plugins.registry.indexconfig import index_config
-from anya_plugins.registry.layout import ANONYMOUS, parse_layout
+from anya_plugins.registry.layout import ANONYMOUS, IndexPublisher, load_layout, parse_layout
 from anya_sigstore_local import LocalSigstore
-from tests.registry_fixtures import PASSWORDS, Registry, Upload, metadata_wheel
+from tests.registry_fixtures import (
+    LAYOUT_FILE,
+    PASSWORDS,
+    PUBLISHER,
+    Registry,
+    Upload,
+    metadata_wheel,
+)
 from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
 
 pytestmark = pytest.mark.slow
 
-PRIVATE = "acme/locked"
-"""A private index only acme may read, created by these tests as the layout would create it."""
+PRIVATE = "acme/private"
+"""The shipped layout's private index: only acme (and root) may read it."""
 PRIVATE_PROJECT = "anya-ext-lockdown-vault"
 
 
@@ -149,20 +158,18 @@ def test_an_uploader_attaches_tox_results(registry: Registry, released_file: str
 # --- reading a private index -----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def private_index(registry: Registry) -> str:
-    text = (
-        '[users.acme]\npassword = "x"\n'
-        f'[indexes."{PRIVATE}"]\nacl_read = ["acme"]\nprivate = true\n'
-    )
-    registry.client("root").create_index(PRIVATE, index_config(parse_layout(text).index(PRIVATE)))
-    return PRIVATE
+def test_the_shipped_layout_lets_only_acme_read_its_private_index(registry: Registry) -> None:
+    config = registry.client("root").index(PRIVATE)
+
+    assert config is not None
+    assert config["anya_acl_read"] == ["acme"]
+    for spec in registry.layout.indexes:
+        if spec.name != PRIVATE:
+            assert spec.acl_read == (ANONYMOUS,), spec.name
 
 
 @pytest.fixture(scope="module")
-def private_file(
-    registry: Registry, private_index: str, upload: Upload, build_extension: ExtensionBuilder
-) -> str:
+def private_file(registry: Registry, upload: Upload, build_extension: ExtensionBuilder) -> str:
     """A release on the private index; returns its file URL (read as acme)."""
     wheel = build_extension(ExtensionSpec("lockdown-vault", category="enterprise/custody"))
     done = upload(PRIVATE, wheel, user="acme")
@@ -298,26 +305,107 @@ def test_install_from_a_private_index_with_credentials_in_netrc(
     assert _installed(private_venv)
 
 
-def test_install_from_a_private_index_without_credentials_fails_clearly(
+def test_install_from_a_private_index_without_credentials_fails_saying_how_to_give_them(
     registry: Registry, private_venv: Venv
 ) -> None:
     code, output = _install_private(private_venv, f"{registry.url}/{PRIVATE}/+simple/")
     assert code != 0
+    output = " ".join(output.split())  # rich wraps the hint
     assert "HTTP 401" in output, output
+    assert "no credentials were sent for 127.0.0.1" in output, output
+    for way in ("USER:PASSWORD@", "sources.<source>.url", "~/.netrc", "keyring set 127.0.0.1"):
+        assert way in output, (way, output)
+    assert not _installed(private_venv)
+
+
+def test_install_from_a_private_index_as_another_user_fails_saying_so(
+    registry: Registry, private_venv: Venv
+) -> None:
+    code, output = _install_private(private_venv, registry.simple_url(PRIVATE, "community"))
+    assert code != 0
+    output = " ".join(output.split())
+    assert "HTTP 403" in output, output
+    assert "are not allowed to read this index" in output, output
+    assert PASSWORDS["community"] not in output
     assert not _installed(private_venv)
 
 
 # --- signed indexes --------------------------------------------------------------------------
 
-RELEASER = "release@anya.example"
+RELEASER = PUBLISHER
 MALLORY = "mallory@evil.example"
 SIGNED = "anya/signed"
+SHIPPED_SIGNED = (("anya/primary", "core/bitcoin"), ("community/verified", "community/verified"))
+"""The shipped layout's signed indexes, each with a category it takes."""
 
 
-def test_a_signed_index_needs_publishers() -> None:
+def test_the_shipped_layout_requires_signatures_without_naming_a_publisher() -> None:
+    shipped = load_layout(LAYOUT_FILE)
+
+    assert {i.name for i in shipped.indexes if i.require_signatures} == {
+        name for name, _ in SHIPPED_SIGNED
+    }
+    assert all(not index.publishers for index in shipped.indexes)
+
+
+@pytest.mark.parametrize(("index", "category"), SHIPPED_SIGNED)
+def test_the_session_registry_gives_its_signed_indexes_its_publisher(
+    registry: Registry, index: str, category: str
+) -> None:
+    config = registry.client("root").index(index)
+
+    assert config is not None
+    assert config["anya_require_signatures"] is True
+    assert config["anya_publishers"] == [f"{PUBLISHER} {registry.sigstore.issuer_url}"]
+
+
+@pytest.mark.parametrize(("index", "category"), SHIPPED_SIGNED)
+def test_an_unsigned_upload_to_a_shipped_signed_index_is_refused_and_nothing_stored(
+    registry: Registry, upload: Upload, tmp_path: Path, index: str, category: str
+) -> None:
+    name = f"anya-ext-unsigned-{category.replace('/', '-')}"
+    wheel = metadata_wheel(tmp_path, name, category=category)
+
+    done = upload(index, wheel, user=index.split("/")[0], sign=False)
+
+    output = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode != 0
+    assert "400" in output and "requires a PEP 740 attestation" in output, output
+    assert name not in registry.client().projects(index)
+
+
+@pytest.mark.parametrize(("index", "category"), SHIPPED_SIGNED)
+def test_an_upload_to_a_shipped_signed_index_signed_by_its_publisher_is_taken(
+    registry: Registry, local_sigstore: LocalSigstore, tmp_path: Path, index: str, category: str
+) -> None:
+    name = f"anya-ext-signed-{category.replace('/', '-')}"
+    wheel = metadata_wheel(tmp_path, name, category=category)
+
+    code, output = _publish(registry.url, wheel, local_sigstore, RELEASER, index=index)
+
+    assert code == 0, output
+    assert name in registry.client().projects(index)
+    assert registry.client().provenance(index, wheel.name) is not None
+
+
+def test_an_upload_to_a_shipped_signed_index_signed_by_someone_else_is_refused(
+    registry: Registry, local_sigstore: LocalSigstore, tmp_path: Path
+) -> None:
+    wheel = metadata_wheel(tmp_path, "anya-ext-signed-by-mallory", category="core/bitcoin")
+
+    code, output = _publish(registry.url, wheel, local_sigstore, MALLORY, index="anya/primary")
+
+    assert code != 0
+    assert "400" in output and RELEASER in output, output
+    assert "anya-ext-signed-by-mallory" not in registry.client().projects("anya/primary")
+
+
+def test_a_signed_index_may_leave_its_publishers_to_the_registry() -> None:
     text = '[users.anya]\npassword = "x"\n[indexes."anya/signed"]\nrequire_signatures = true\n'
-    with pytest.raises(LayoutError, match="needs at least one publisher"):
-        parse_layout(text)
+    config = index_config(parse_layout(text).index(SIGNED))
+
+    assert config["anya_require_signatures"] is True
+    assert config["anya_publishers"] == []
 
 
 def test_the_layout_writes_signature_settings_to_the_index() -> None:
@@ -351,9 +439,15 @@ def signed_registry(
 
 
 def _publish(
-    url: str, wheel: Path, sigstore: LocalSigstore, identity: str | None, index: str = SIGNED
+    url: str,
+    wheel: Path,
+    sigstore: LocalSigstore,
+    identity: str | None,
+    index: str = SIGNED,
+    password: str | None = None,
 ) -> tuple[int, str]:
-    """``anya-ext publish`` of one wheel, signed by ``identity`` (None: unsigned)."""
+    """``anya-ext publish`` of one wheel, signed by ``identity`` (None: unsigned), as the
+    index's owner (``password``: default the session registry's)."""
     import subprocess
     import sys
 
@@ -367,7 +461,7 @@ def _publish(
     done = subprocess.run(
         command, capture_output=True, text=True, check=False,
         env={"PATH": "/usr/bin:/bin", "HOME": str(wheel.parent),
-             "ANYA_PUBLISH_PASSWORD": PASSWORDS["anya"]},
+             "ANYA_PUBLISH_PASSWORD": password or PASSWORDS[index.split("/")[0]]},
     )  # fmt: skip
     # twine wraps its messages to the terminal width.
     return done.returncode, " ".join((done.stdout + done.stderr).split())
@@ -436,3 +530,88 @@ def test_a_push_into_a_signed_index_is_refused(
         anya.push("anya/staging", "anya-ext-staging-pushed", "0.1.0", SIGNED)
     assert refused.value.status == 400
     assert "anya-ext-staging-pushed" not in _projects(signed_registry, SIGNED)
+
+
+# --- registry up names who signs -------------------------------------------------------------
+
+
+def _site_release(tmp_path: Path, name: str) -> Path:
+    directory = tmp_path / name
+    directory.mkdir()
+    return metadata_wheel(directory, name, category="core/bitcoin")
+
+
+def test_registry_up_names_the_publishers_of_the_signed_indexes_and_remembers_them(
+    registry: Registry, local_sigstore: LocalSigstore, anya_wheel: Path, tmp_path: Path
+) -> None:
+    from anya_plugins.registry import embedded
+
+    state_dir = tmp_path / "site"
+    common = {"port": 0, "upstream": registry.upstream.url, "host_wheel": anya_wheel}
+    try:
+        bare = embedded.up(state_dir, trusted_root=local_sigstore.trusted_root_path, **common)
+        anya = embedded.user_credentials("anya", state_dir)
+        assert anya is not None
+        refused = _publish(
+            bare.url, _site_release(tmp_path, "anya-ext-site-early"), local_sigstore, RELEASER,
+            index="anya/primary", password=anya.password,
+        )  # fmt: skip
+        named = embedded.up(
+            state_dir, publishers=[IndexPublisher(RELEASER, local_sigstore.issuer_url)], **common
+        )
+        taken = _publish(
+            named.url, _site_release(tmp_path, "anya-ext-site-release"), local_sigstore, RELEASER,
+            index="anya/primary", password=anya.password,
+        )  # fmt: skip
+        later = embedded.up(state_dir, **common)
+        projects = _projects(named.url, "anya/primary")
+    finally:
+        embedded.down(state_dir)
+
+    assert bare.unsigned == ("anya/primary", "community/verified")
+    assert refused[0] != 0
+    assert "400" in refused[1] and "no publisher is configured" in refused[1], refused[1]
+    assert "anya-ext registry up --publisher IDENTITY --issuer URL" in refused[1]
+    assert named.unsigned == ()
+    assert named.report.action("index", "anya/primary") == "updated"
+    assert taken[0] == 0, taken[1]
+    assert (projects.count("anya-ext-site-early"), projects.count("anya-ext-site-release")) == (
+        0,
+        1,
+    )
+    assert not later.report.changed  # the publishers were remembered
+    assert later.unsigned == ()
+
+
+def test_registry_up_keeps_its_trusted_root_and_refuses_another_while_running(
+    registry: Registry,
+    local_sigstore: LocalSigstore,
+    untrusted_sigstore: LocalSigstore,
+    anya_wheel: Path,
+    tmp_path: Path,
+) -> None:
+    from anya_plugins.registry import embedded
+
+    state_dir = tmp_path / "site"
+    common = {"port": 0, "upstream": registry.upstream.url, "host_wheel": anya_wheel}
+    publisher = IndexPublisher(RELEASER, local_sigstore.issuer_url)
+    try:
+        embedded.up(
+            state_dir, trusted_root=local_sigstore.trusted_root_path, publishers=[publisher],
+            **common,
+        )  # fmt: skip
+        with pytest.raises(RegistryError, match="running with another trusted root"):
+            embedded.up(state_dir, trusted_root=untrusted_sigstore.trusted_root_path, **common)
+        embedded.down(state_dir)
+        restarted = embedded.up(state_dir, **common)
+        anya = embedded.user_credentials("anya", state_dir)
+        assert anya is not None
+        code, output = _publish(
+            restarted.url, _site_release(tmp_path, "anya-ext-site-restarted"), local_sigstore,
+            RELEASER, index="anya/primary", password=anya.password,
+        )  # fmt: skip
+    finally:
+        embedded.down(state_dir)
+
+    assert restarted.started
+    assert code == 0, output  # still checked against the local Sigstore's root

@@ -7,11 +7,12 @@ trusting only that instance's root.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from sigstore.verify import Verifier, policy
 
 from anya_plugins.registry.provenance import MEDIA_TYPE
 from anya_sigstore_local import LocalSigstore
-from tests.registry_fixtures import Registry, Upload, metadata_wheel
+from tests.registry_fixtures import PASSWORDS, Registry, Upload, metadata_wheel
 from tests.support import ExtensionBuilder, ExtensionSpec
 
 pytestmark = pytest.mark.slow
@@ -32,15 +33,11 @@ pytestmark = pytest.mark.slow
 PRIVATE, EXPERIMENTAL = "acme/private", "community/experimental"
 PROJECT = "anya-ext-provenance-probe"
 ALICE = "alice@example.com"
+READER = "acme"
+"""The private index answers its owner only."""
 ATTESTED = ("--attestations",)
 
 Attest = Callable[[Path], Path]
-
-
-@pytest.fixture(scope="module")
-def local_sigstore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSigstore]:
-    with LocalSigstore(tmp_path_factory.mktemp("sigstore")) as sigstore:
-        yield sigstore
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +72,7 @@ def uploaded(upload: Upload, wheel: Path, attest: Attest) -> Path:
 
 
 def provenance(registry: Registry, index: str, filename: str) -> dict[str, Any]:
-    found = registry.client().provenance(index, filename)
+    found = registry.client(READER).provenance(index, filename)
     assert found is not None, f"{index} has no provenance for {filename}"
     return found
 
@@ -87,7 +84,7 @@ def attestations(found: dict[str, Any]) -> list[dict[str, Any]]:
 def test_simple_json_links_the_provenance_of_an_attested_file(
     registry: Registry, uploaded: Path
 ) -> None:
-    page = registry.client().simple_project(PRIVATE, PROJECT)
+    page = registry.client(READER).simple_project(PRIVATE, PROJECT)
 
     (entry,) = page["files"]
     assert entry["provenance"] == f"{registry.url}/{PRIVATE}/+provenance/{uploaded.name}"
@@ -97,8 +94,10 @@ def test_provenance_url_answers_with_the_pep_740_media_type_and_publisher(
     registry: Registry, uploaded: Path
 ) -> None:
     url = f"{registry.url}/{PRIVATE}/+provenance/{uploaded.name}"
+    secret = base64.b64encode(f"{READER}:{PASSWORDS[READER]}".encode()).decode("ascii")
+    request = urllib.request.Request(url, headers={"Authorization": f"Basic {secret}"})
 
-    with urllib.request.urlopen(url, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=10) as response:
         content_type = response.headers["Content-Type"]
         found = json.loads(response.read())
 
@@ -148,7 +147,7 @@ def test_attestation_of_other_bytes_is_refused_with_400_and_nothing_stored(
     output = " ".join((done.stdout + done.stderr).split())
     assert done.returncode != 0
     assert "400" in output and "attestation 1: it attests" in output
-    assert "anya-ext-provenance-swap" not in registry.client().projects(PRIVATE)
+    assert "anya-ext-provenance-swap" not in registry.client(READER).projects(PRIVATE)
 
 
 def test_attestation_that_is_not_an_attestation_object_is_refused(
@@ -161,7 +160,7 @@ def test_attestation_that_is_not_an_attestation_object_is_refused(
     done = upload(PRIVATE, wheel, junk, user="acme", options=ATTESTED)
 
     assert "attestation 1: not a JSON object" in " ".join((done.stdout + done.stderr).split())
-    assert "anya-ext-provenance-junk" not in registry.client().projects(PRIVATE)
+    assert "anya-ext-provenance-junk" not in registry.client(READER).projects(PRIVATE)
 
 
 def test_file_uploaded_without_attestations_has_no_provenance(
@@ -172,9 +171,9 @@ def test_file_uploaded_without_attestations_has_no_provenance(
     done = upload(PRIVATE, wheel, user="acme")
 
     assert done.returncode == 0, done.stdout + done.stderr
-    (entry,) = registry.client().simple_project(PRIVATE, "anya-ext-provenance-none")["files"]
+    (entry,) = registry.client(READER).simple_project(PRIVATE, "anya-ext-provenance-none")["files"]
     assert "provenance" not in entry
-    assert registry.client().provenance(PRIVATE, wheel.name) is None
+    assert registry.client(READER).provenance(PRIVATE, wheel.name) is None
 
 
 def test_identical_reupload_with_a_new_attestation_keeps_both(

@@ -132,7 +132,7 @@ def test_category_filter_takes_a_category_or_a_source(registry: Registry) -> Non
 
 @pytest.mark.usefixtures("published")
 def test_private_index_finds_only_its_own_release_of_a_name_it_holds(registry: Registry) -> None:
-    private = registry.client().search(PRIVATE, "zephyr ledger")
+    private = registry.client("acme").search(PRIVATE, "zephyr ledger")
     public = registry.client().search(VERIFIED, "zephyr ledger")
 
     assert [(hit["version"], hit["index"], hit["summary"]) for hit in private] == [

@@ -98,4 +98,4 @@ def test_push_of_a_contract_release_is_accepted(
         "community/experimental", "anya-ext-promoted", "0.1.0", "acme/private"
     )
 
-    assert "anya-ext-promoted" in registry.client().projects("acme/private")
+    assert "anya-ext-promoted" in registry.client("acme").projects("acme/private")
