@@ -1,5 +1,8 @@
 """``anya-ext yank``, ``unyank``, ``deprecate`` and ``delete``: releases over time on a registry.
 
+``deprecate NAME==VERSION`` deprecates one release; ``deprecate NAME`` the project (its PEP 792
+status). ``--undo`` lifts either.
+
 Signed in like ``anya-ext publish``: ``$ANYA_PUBLISH_PASSWORD`` for ``--user`` (default: the
 index owner), else the stored password of the embedded registry's layout user.
 """
@@ -29,10 +32,15 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     _release_argument(unyank)
     unyank.set_defaults(handler=unyank_command)
 
-    deprecate = commands.add_parser("deprecate", help="mark a project deprecated, with a message")
-    deprecate.add_argument("name")
+    deprecate = commands.add_parser(
+        "deprecate",
+        help="deprecate a release (NAME==VERSION) or a whole project (NAME: PEP 792 status)",
+    )
+    deprecate.add_argument("target", metavar="NAME[==VERSION]")
     message = deprecate.add_mutually_exclusive_group(required=True)
-    message.add_argument("--message", help="shown by search, e.g. 'use anya-ext-foo instead'")
+    message.add_argument(
+        "--message", help="shown by search, info and install, e.g. 'use anya-ext-foo instead'"
+    )
     message.add_argument("--undo", action="store_true", help="lift the deprecation")
     _registry_options(deprecate)
     deprecate.set_defaults(handler=deprecate_command)
@@ -72,9 +80,11 @@ def unyank_command(args: argparse.Namespace) -> int:
 def deprecate_command(args: argparse.Namespace) -> int:
     from anya_plugins.registry.releases import deprecate
 
+    name, version = _release(args.target) if "=" in args.target else (args.target.strip(), None)
     url, credentials = _signed_in(args)
     message = None if args.undo else args.message
-    return _report(args, deprecate(url, args.index, args.name, credentials, message=message))
+    change = deprecate(url, args.index, name, credentials, message=message, version=version)
+    return _report(args, change)
 
 
 def delete_command(args: argparse.Namespace) -> int:
@@ -123,6 +133,7 @@ def _report(args: argparse.Namespace, change: ReleaseChange) -> int:
     done = {
         "yank": "yanked", "unyank": "un-yanked", "deprecate": "deprecated",
         "undeprecate": "no longer deprecated", "delete": "deleted",
+        "status": f"now {change.status}",
     }[change.action]  # fmt: skip
     detail = f": {change.message}" if change.message else ""
     render.say(f"{release} {done} on {change.index}{detail}")

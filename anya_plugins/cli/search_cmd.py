@@ -9,6 +9,7 @@ from anya_plugins.cli import render
 
 if TYPE_CHECKING:
     from anya_plugins.api.registry import RegistryClient
+    from anya_plugins.sources.search import RemoteExtension, SearchHit
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -44,18 +45,29 @@ def search_command(args: argparse.Namespace) -> int:
         render.table(
             None,
             ("name", "version", "category", "summary", "index"),
-            [
-                (h.name, h.version, h.category, _summary(h.summary, h.deprecated), h.index)
-                for h in hits
-            ],
+            [(h.name, h.version, h.category, _summary(h), h.index) for h in hits],
         )
     else:
         render.say("no extension matches")
     return 0
 
 
-def _summary(summary: str, deprecated: str | None) -> str:
-    return summary if deprecated is None else f"{summary} [deprecated: {deprecated}]"
+def _summary(hit: SearchHit) -> str:
+    """The summary, then the project's status and the release's deprecation, when any."""
+    notes = []
+    if hit.status != "active":
+        notes.append(f"[{hit.status}{f': {hit.status_reason}' if hit.status_reason else ''}]")
+    if hit.deprecated is not None:
+        notes.append(f"[{hit.version} deprecated{f': {hit.deprecated}' if hit.deprecated else ''}]")
+    return " ".join((hit.summary, *notes))
+
+
+def _deprecations(remote: RemoteExtension) -> str:
+    return "; ".join(f"{v}: {m}" if m else v for v, m in remote.deprecated.items()) or "-"
+
+
+def _status(remote: RemoteExtension) -> str:
+    return f"{remote.status}: {remote.status_reason}" if remote.status_reason else remote.status
 
 
 def remote_info_command(args: argparse.Namespace) -> int:
@@ -70,7 +82,9 @@ def remote_info_command(args: argparse.Namespace) -> int:
             ("name", remote.name),
             ("latest", remote.latest),
             ("versions", ", ".join(remote.versions)),
+            ("status", _status(remote)),
             ("yanked", ", ".join(remote.yanked) or "-"),
+            ("deprecated", _deprecations(remote)),
             ("summary", remote.summary),
             ("category", remote.category),
             ("features", ", ".join(

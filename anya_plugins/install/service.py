@@ -86,7 +86,7 @@ def _transaction(
     from anya_plugins.install.settings import load_install_settings
     from anya_plugins.install.sourcecheck import source_switch_check
     from anya_plugins.install.trustcheck import publisher_pin_check, trust_check
-    from anya_plugins.install.yankcheck import yanked_check
+    from anya_plugins.install.yankcheck import release_state_check
     from anya_plugins.trust.policy import load_trust_policy
 
     source = source or target.source_name
@@ -117,7 +117,7 @@ def _transaction(
             trust_check(policy, allow_unsigned=allow_unsigned, decisions=decisions, notes=notes),
             publisher_pin_check(pin_store(env), policy, decisions=decisions, notes=notes),
             source_switch_check(env, allow_switch=switch_source),
-            yanked_check(notes),
+            release_state_check(notes),
         ],
         set_checks=[
             vulnerability_check(audit, env, allow=allow_vulnerable, decisions=[], notes=notes)

@@ -392,9 +392,9 @@ class Transaction:
             index_url = _index_base(page)
             if self.options.private_source:
                 _refuse_mixed_origins(page, index_url)
-            if page.status == "archived":
+            if page.status in ("archived", "deprecated"):
                 reason = f": {page.markers.status_reason}" if page.markers.status_reason else ""
-                self.notes.append(f"{page.name} is archived on its index{reason}")
+                self.notes.append(f"{page.name} is {page.status} on its index{reason}")
             link = self._choose(page, pin)
             expected = link.sha256
             if expected is None:

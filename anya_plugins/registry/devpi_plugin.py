@@ -19,7 +19,10 @@ directly by ``anya_plugins.registry.launch`` for the embedded server.
   kept in memory and marked stale by devpi's version-data events.
 * PEP 740 provenance (``plugin_provenance``): upload attestations checked and kept beside
   their files, served at ``GET /{user}/{index}/+provenance/{filename}`` and linked from
-  the PEP 691 JSON simple pages.
+  the simple pages.
+* The simple pages are changed in one place (``plugin_simple_pages``): each concern in
+  :data:`SIMPLE_PAGE_CONCERNS` (yank and deprecation marks, provenance links, PEP 708/792
+  declarations) contributes its change to the page, parsed and written back once.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from anya_plugins.registry import (
     plugin_releases,
     plugin_search,
     plugin_signatures,
+    plugin_simple_pages,
     plugin_upstream,
 )
 from anya_plugins.registry.indexconfig import (
@@ -73,6 +77,12 @@ hookimpl = HookimplMarker("devpiserver")
 Handler = Callable[[Any], Any]
 
 _UPLOAD_ACTION = "file_upload"
+SIMPLE_PAGE_CONCERNS: tuple[plugin_simple_pages.Concern, ...] = (
+    plugin_releases.mark_releases,
+    plugin_provenance.link_provenance,
+    plugin_project_status.declare_markers,
+)
+"""What each concern changes on a project's simple page, in this order (``plugin_simple_pages``)."""
 _LOCKDOWN_DEFAULTS: dict[str, object] = {
     READ_KEY: list(plugin_access.DEFAULT_READERS),
     REQUIRE_SIGNATURES_KEY: False,
@@ -202,16 +212,16 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
         f"{plugin_signatures.__name__}.signature_tween", under=contract_tween, over=EXCVIEW
     )
     pyramid_config.add_tween(
-        f"{plugin_project_status.__name__}.project_markers_tween",
-        under=contract_tween,
-        over=EXCVIEW,
+        f"{plugin_project_status.__name__}.status_tween", under=contract_tween, over=EXCVIEW
     )
+    pyramid_config.registry[plugin_simple_pages.CONCERNS_KEY] = SIMPLE_PAGE_CONCERNS
     pyramid_config.add_tween(
-        f"{plugin_releases.__name__}.releases_tween", under=contract_tween, over=EXCVIEW
+        f"{plugin_simple_pages.__name__}.simple_page_tween", under=contract_tween, over=EXCVIEW
     )
     plugin_search.configure(pyramid_config)
     plugin_provenance.configure(pyramid_config)
     plugin_releases.configure(pyramid_config)
+    plugin_project_status.configure(pyramid_config)
 
 
 @hookimpl

@@ -14,8 +14,9 @@
 * ``GET /{user}/{index}/+provenance/{filename}``: the PEP 740 provenance object of a file
   that index serves (the simple API's view: bases included, the dependency-confusion guard
   respected), as ``application/vnd.pypi.integrity.v1+json``.
-* PEP 691 JSON simple pages get a ``provenance`` URL in the entry of each file that has one.
-  (The HTML page gets no ``data-provenance`` attribute.)
+* The simple pages (:func:`link_provenance`, a simple-page concern) give each file that has
+  attestations its ``provenance`` URL: a key of its PEP 691 JSON entry, a
+  ``data-provenance`` attribute of its HTML anchor.
 
 Uploading a file again: when devpi stores it anew (a volatile index overwrites it) the old
 attestations go with the old file. When devpi answers that the identical file is already
@@ -42,12 +43,12 @@ from packaging.utils import (
 )
 from pyramid.response import Response  # type: ignore[import-untyped]
 
-from anya_plugins.registry.devpi import SIMPLE_JSON
 from anya_plugins.registry.plugin_responses import (
     json_response,
     message_response,
     refusal_response,
 )
+from anya_plugins.registry.plugin_simple_pages import SimplePage
 from anya_plugins.registry.provenance import (
     MEDIA_TYPE,
     UPLOAD_FIELD,
@@ -66,13 +67,6 @@ PROVENANCE_REL = "anya-provenance"
 PROVENANCE_ROUTE = "anya-provenance"
 PROVENANCE_PATTERN = "/{user:[^+/]+}/{index:[^+/]+}/+provenance/{filename}"
 
-_SIMPLE_PROJECT_ROUTES = frozenset(
-    (
-        "/{user}/{index}/+simple/{project}",
-        "/{user}/{index}/+simple/{project}/",
-        "installer_simple_project",
-    )
-)
 _UPLOAD_ACTION = "file_upload"
 
 Handler = Callable[[Any], Any]
@@ -104,7 +98,7 @@ class _Push:
 
 
 def provenance_tween(handler: Handler, registry: Any) -> Handler:
-    """Check and keep upload attestations, copy them on push, link them from simple JSON."""
+    """Check and keep upload attestations, and copy them on push."""
     xom = registry["xom"]
 
     def tween(request: Any) -> Any:
@@ -119,8 +113,6 @@ def provenance_tween(handler: Handler, registry: Any) -> Handler:
                 _keep(upload)
             elif push is not None:
                 _copy_pushed(push)
-            else:
-                _link_from_simple_json(xom, request, response)
         return response
 
     return tween
@@ -329,28 +321,19 @@ def _attested_paths(xom: Any, relpaths: list[str]) -> set[str]:
     return attested
 
 
-def _link_from_simple_json(xom: Any, request: Any, response: Any) -> None:
-    """Add a ``provenance`` URL to the PEP 691 entries of files that have attestations."""
-    route = request.matched_route
-    if route is None or route.name not in _SIMPLE_PROJECT_ROUTES:
-        return
-    if response.content_type != SIMPLE_JSON:
-        return
-    user, index = request.matchdict["user"], request.matchdict["index"].rstrip("/")
-    stage = xom.model.getstage(user, index)
-    if stage is None:
-        return
-    paths = _served_paths(stage, canonicalize_name(request.matchdict["project"].rstrip("/")))
-    attested = _attested_paths(xom, list(paths.values()))
+def link_provenance(page: SimplePage) -> None:
+    """The simple-page concern: a ``provenance`` URL for each file that has attestations."""
+    paths = {link.basename: link.path.lstrip("/") for link in page.links}
+    attested = _attested_paths(page.xom, list(paths.values()))
     if not attested:
         return
-    page = json.loads(response.body)
-    for entry in page.get("files", ()):
-        if paths.get(entry.get("filename")) in attested:
-            entry["provenance"] = request.route_url(
-                PROVENANCE_ROUTE, user=user, index=index, filename=entry["filename"]
+    user, index = page.stage.name.split("/")
+    for filename in page.filenames:
+        if paths.get(filename) in attested:
+            url = page.request.route_url(
+                PROVENANCE_ROUTE, user=user, index=index, filename=filename
             )
-    response.body = json.dumps(page).encode("utf-8")
+            page.mark_file(filename, "provenance", url)
 
 
 def _not_found(message: str) -> Response:

@@ -5,7 +5,10 @@
 Parameters: ``q`` (terms separated by spaces, all must match the name, summary, keywords or
 category; empty: every project), ``category`` (a category, or a source such as ``core``) and
 ``limit``. The answer is JSON: ``{"index", "query", "category", "total", "stale", "results"}``,
-each result ``{"name", "version", "summary", "keywords", "category", "host_api", "index"}``.
+each result ``{"name", "version", "summary", "keywords", "category", "host_api", "index",
+"yanked", "deprecated", "status", "status_reason"}``: ``deprecated`` is the shown release's
+deprecation message, ``status`` the project's PEP 792 status on the queried index. A
+quarantined project is not found.
 
 The first query on an index reads each of its projects' latest version from devpi once
 (about 0.1 ms a project); after that devpi's ``devpiserver_on_changed_versiondata`` events
@@ -28,6 +31,7 @@ from packaging.utils import canonicalize_name
 from pyramid.response import Response  # type: ignore[import-untyped]
 
 from anya_plugins.registry.indexconfig import INDEX_TYPE, is_private_index
+from anya_plugins.registry.plugin_project_status import QUARANTINED, project_statuses
 from anya_plugins.registry.plugin_responses import json_response, message_response
 from anya_plugins.registry.releases import YANKED_KEY
 from anya_plugins.registry.search import (
@@ -111,16 +115,26 @@ def search_view(request: Any) -> Response:
     records = catalog.visible(
         stage.name, in_order, guarded=stage.ixconfig.get("type") == INDEX_TYPE
     )
-    found = search(records, query)
+    statuses = project_statuses(stage)
+    shown = [r for r in records if statuses.get(r.key, ("active",))[0] != QUARANTINED]
+    found = search(shown, query)
     body = {
         "index": stage.name,
         "query": query.text,
         "category": query.category,
         "total": found.total,
         "stale": not current,
-        "results": [record.as_json() for record in found.records],
+        "results": [_with_status(record, statuses) for record in found.records],
     }
     return json_response(body)
+
+
+def _with_status(
+    record: ExtensionRecord, statuses: dict[str, tuple[str, str | None]]
+) -> dict[str, object]:
+    """A result: the record, and its project's PEP 792 status on the index."""
+    status, reason = statuses.get(record.key, ("active", None))
+    return {**record.as_json(), "status": status, "status_reason": reason}
 
 
 def _limit(value: str | None) -> int | None:

@@ -1,13 +1,22 @@
 """Releases over time on an Anya registry: yank (PEP 592) and un-yank, deprecate, delete.
 
 The library side of ``anya-ext yank``/``unyank``/``deprecate``/``delete``: each function
-is one authenticated request to the registry's plugin (``plugin_releases``) or, for
-delete, to devpi itself, and returns what was done as a :class:`ReleaseChange`.
+is one authenticated request to the registry's plugin (``plugin_releases``,
+``plugin_project_status``) or, for delete, to devpi itself, and returns what was done as a
+:class:`ReleaseChange`.
+
+Deprecation has two scopes, each with one home:
+
+* a release (``NAME==VERSION``): an attribute of that version, like a yank, kept in devpi's
+  version data; its files stay installable and every page that lists them marks them
+  deprecated with the message;
+* a project (``NAME``): its PEP 792 status ``deprecated``, kept in the index's
+  ``anya_project_status`` with the other statuses (``archived``, ``quarantined``), and
+  declared on its pages as any index that speaks PEP 792 does.
 
 * A yanked release stays on the index and installable when pinned exactly (``==``);
   the simple pages mark its files (``data-yanked``, PEP 691 ``yanked``), so pip and uv
   skip it for any other requirement, and search shows the latest release not yanked.
-* A deprecated project keeps its releases; search shows the message.
 * Delete removes a release for good, and only a volatile index allows it.
 """
 
@@ -28,9 +37,9 @@ from anya_plugins.registry.errors import RegistryError
 YANKED_KEY = "anya_yanked"
 """Where the plugin keeps a version's yank reason in devpi's version data (absent: not yanked)."""
 DEPRECATED_KEY = "anya_deprecated"
-"""Where the plugin keeps a project's deprecation message, in each version's data."""
+"""Where the plugin keeps a release's deprecation message in devpi's version data."""
 
-Action = Literal["yank", "unyank", "deprecate", "undeprecate", "delete"]
+Action = Literal["yank", "unyank", "deprecate", "undeprecate", "delete", "status"]
 
 
 class ReleaseChangeRefused(RegistryError):
@@ -46,6 +55,8 @@ class ReleaseChange:
     project: str
     version: str | None
     message: str | None = None
+    status: str | None = None
+    """The project's PEP 792 status after the change, when the change was to it."""
 
 
 def yank(
@@ -65,13 +76,41 @@ def unyank(
 
 
 def deprecate(
-    url: str, index: str, project: str, credentials: Credentials, *, message: str | None
+    url: str,
+    index: str,
+    project: str,
+    credentials: Credentials,
+    *,
+    message: str | None,
+    version: str | None = None,
 ) -> ReleaseChange:
-    """Mark every release of a project deprecated with ``message``; None lifts it."""
-    _post(url, f"{index}/+anya/projects/{project}", {"deprecated": message}, credentials)
-    return ReleaseChange(
-        "deprecate" if message is not None else "undeprecate", index, project, None, message
-    )
+    """Deprecate one release (``version``) or, without a version, the project (its PEP 792
+    status becomes ``deprecated``), with ``message``; None lifts it (the project becomes
+    ``active``)."""
+    action: Action = "deprecate" if message is not None else "undeprecate"
+    if version is not None:
+        path = f"{index}/+anya/releases/{project}/{version}"
+        _post(url, path, {"deprecated": message}, credentials)
+        return ReleaseChange(action, index, project, version, message)
+    status = "deprecated" if message is not None else "active"
+    set_project_status(url, index, project, status, credentials, reason=message)
+    return ReleaseChange(action, index, project, None, message, status=status)
+
+
+def set_project_status(
+    url: str,
+    index: str,
+    project: str,
+    status: str,
+    credentials: Credentials,
+    *,
+    reason: str | None = None,
+) -> ReleaseChange:
+    """Give a project a PEP 792 status on the index (``active`` clears it); quarantining
+    needs an administrator of the index."""
+    body = {"status": status, "reason": reason}
+    _post(url, f"{index}/+anya/projects/{project}", body, credentials)
+    return ReleaseChange("status", index, project, None, reason, status=status)
 
 
 def delete(

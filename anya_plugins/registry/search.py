@@ -79,7 +79,8 @@ class ExtensionRecord:
     yanked: str | None = None
     """The yank reason (PEP 592; may be empty) when every version is yanked; None: not yanked."""
     deprecated: str | None = None
-    """The project's deprecation message; None: not deprecated."""
+    """This release's deprecation message; None: not deprecated. (A deprecated project is
+    its PEP 792 status, which the index, not the release, gives.)"""
 
     def as_json(self) -> dict[str, object]:
         return {

@@ -4,12 +4,13 @@ one extension (versions, category, features, platforms) read from PEP 658 metada
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from anya_plugins.sources.errors import IndexResponseError, credentials_hint
 from anya_plugins.sources.http import HttpResponse
+from anya_plugins.sources.project_markers import refuse_quarantined
 from anya_plugins.sources.simple import SimpleIndex
 
 
@@ -22,7 +23,11 @@ class SearchHit:
     host_api: str
     index: str
     deprecated: str | None = None
-    """The project's deprecation message (``anya-ext deprecate``), if any."""
+    """This release's deprecation message (``anya-ext deprecate NAME==VERSION``), if any."""
+    status: str = "active"
+    """The project's PEP 792 status on the index (``deprecated`` by ``anya-ext deprecate
+    NAME``, ``archived``)."""
+    status_reason: str | None = None
 
 
 def search(
@@ -73,7 +78,9 @@ def search(
             category=str(hit.get("category") or ""),
             host_api=str(hit.get("host_api") or ""),
             index=str(hit.get("index") or ""),
-            deprecated=hit["deprecated"] if isinstance(hit.get("deprecated"), str) else None,
+            deprecated=_text(hit.get("deprecated")),
+            status=_text(hit.get("status")) or "active",
+            status_reason=_text(hit.get("status_reason")),
         )
         for hit in document.get("results", ())
     ]
@@ -124,6 +131,12 @@ class RemoteExtension:
     index_url: str
     yanked: tuple[str, ...] = ()
     """Versions whose every wheel is yanked (PEP 592): installed only when pinned exactly."""
+    deprecated: dict[str, str] = field(default_factory=dict)
+    """Deprecated versions and the publisher's message (still installable)."""
+    status: str = "active"
+    """The project's PEP 792 status on the index: ``deprecated``, ``archived`` (a
+    ``quarantined`` project is refused before anything is described)."""
+    status_reason: str | None = None
 
 
 def describe_remote(index: SimpleIndex, name: str, source: str) -> RemoteExtension:
@@ -132,6 +145,7 @@ def describe_remote(index: SimpleIndex, name: str, source: str) -> RemoteExtensi
     from anya_plugins.metadata.platforms import platform_names
 
     page = index.project_page(name, refresh=True)
+    refuse_quarantined(page.name, page.markers, page.used_url)
     wheels = [link for link in page.files if link.is_wheel and link.version is not None]
     if not wheels:
         raise IndexResponseError(page.used_url, f"{page.name} has no wheels on this index")
@@ -158,4 +172,11 @@ def describe_remote(index: SimpleIndex, name: str, source: str) -> RemoteExtensi
         source=source,
         index_url=page.used_url,
         yanked=tuple(str(v) for v in yanked),
+        deprecated={
+            str(link.version): link.deprecated
+            for link in wheels
+            if link.deprecated is not None and link.version is not None
+        },
+        status=page.status,
+        status_reason=page.markers.status_reason,
     )

@@ -59,6 +59,10 @@ CoreMetadata = bool | Mapping[str, str]
 
 
 PROVENANCE = "application/vnd.pypi.integrity.v1+json"
+DEPRECATED_MARK = "_anya-deprecated"
+"""An Anya registry's mark of a deprecated release's files: a PEP 691 key (PEP 691 leaves
+keys with a leading underscore to the index) and, in HTML, :data:`DEPRECATED_ATTRIBUTE`."""
+DEPRECATED_ATTRIBUTE = "data-anya-deprecated"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class FileLink:
     core_metadata: CoreMetadata = False
     provenance: str | None = None
     """PEP 740: the absolute URL of the file's provenance object, when the index has one."""
+    deprecated: str | None = None
+    """The deprecation message of the file's release, when an Anya registry marks it."""
 
     @property
     def sha256(self) -> str | None:
@@ -334,6 +340,7 @@ def _json_file(url: str, index: int, entry: Any) -> FileLink:
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
         core_metadata=_hashes(core) if isinstance(core, dict) else bool(core),
         provenance=_absolute(url, field_of("provenance", str)),
+        deprecated=field_of(DEPRECATED_MARK, str),
     )
 
 
@@ -386,6 +393,8 @@ def _html_file(base: str, anchor: Mapping[str, str | None]) -> FileLink:
         yanked=yanked is not False,
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
         core_metadata=_html_core_metadata(core),
+        provenance=_absolute(base, anchor.get("data-provenance")),
+        deprecated=anchor.get(DEPRECATED_ATTRIBUTE),
     )
 
 

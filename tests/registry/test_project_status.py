@@ -8,9 +8,11 @@ and one archived in its ``anya_project_status`` configuration.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -170,3 +172,48 @@ def test_install_warns_about_an_archived_project_and_installs_it(
     assert (
         "anya-ext-retired is archived on its index: moved to anya-ext-successor" in result["notes"]
     )
+
+
+def _file_url(registry: Registry, index: str, project: str, version: str) -> str:
+    links = registry.client().release(index, project, version)["+links"]
+    return str(next(link["href"] for link in links if link["rel"] == "releasefile"))
+
+
+def test_a_quarantined_projects_file_is_refused_when_asked_for_by_its_url(
+    indexes: Registry,
+) -> None:
+    url = _file_url(indexes, PRIVATE, "anya-ext-quarantined", "1.0")
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url, timeout=30)
+
+    assert refused.value.code == 403
+    assert json.loads(refused.value.read())["message"] == (
+        "anya-ext-quarantined is quarantined on community/status-private: malware reported; "
+        "its files are not served (PEP 792)"
+    )
+
+
+def test_an_archived_projects_file_is_still_served_by_its_url(indexes: Registry) -> None:
+    url = _file_url(indexes, PRIVATE, "status-archived", "1.0")
+
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.status == 200
+        assert response.read()[:2] == b"PK"
+
+
+def test_pip_cannot_download_a_quarantined_projects_file_by_its_url(
+    indexes: Registry, tmp_path: Path
+) -> None:
+    url = _file_url(indexes, PRIVATE, "anya-ext-quarantined", "1.0")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir",
+         "--disable-pip-version-check", "--dest", str(tmp_path), url],
+        capture_output=True, text=True, check=False, timeout=120,
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
+    )  # fmt: skip
+
+    assert done.returncode != 0
+    assert "403" in done.stdout + done.stderr
+    assert list(tmp_path.iterdir()) == []

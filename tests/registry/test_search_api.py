@@ -120,6 +120,8 @@ def test_a_hit_carries_what_the_listing_shows(registry: Registry) -> None:
         "index": EXPERIMENTAL,
         "yanked": None,
         "deprecated": None,
+        "status": "active",
+        "status_reason": None,
     }
 
 
