@@ -44,8 +44,15 @@ def new_extension(
     default_features: tuple[str, ...] = (),
     author: str = "Anya Developer",
     email: str = "dev@example.org",
+    dependencies: tuple[str, ...] = (),
+    compiled: bool = False,
 ) -> NewProject:
-    """Generate ``anya-ext-<name>`` in ``output_dir``; refuse bad names and unknown categories."""
+    """Generate ``anya-ext-<name>`` in ``output_dir``; refuse bad names and unknown categories.
+
+    ``dependencies`` are PEP 508 requirements besides anya-plugins. ``compiled``: the variant
+    with a C extension module (``setup.py``), whose release workflow builds platform wheels
+    with cibuildwheel.
+    """
     if not _NAME.match(name) or name in RESERVED_NAMES:
         raise UsageError(
             f"invalid extension name {name!r}",
@@ -58,6 +65,8 @@ def new_extension(
     unknown = sorted(set(default_features) - set(features))
     if unknown:
         raise UsageError(f"default feature(s) {', '.join(unknown)} are not among the features")
+    _check_dependencies(dependencies)
+    _check_author(author, email)
     target = output_dir / f"{DIST_NAME_PREFIX}{name}"
     if target.exists():
         raise UsageError(f"{target} already exists", hint="choose another name or --output-dir")
@@ -78,6 +87,8 @@ def new_extension(
                 "default_features": ",".join(default_features),
                 "author": author,
                 "email": email,
+                "dependencies": "\n".join(dependencies),
+                "compiled": "yes" if compiled else "no",
             },
         )
     except CookiecutterException as error:
@@ -88,3 +99,26 @@ def new_extension(
         package=f"anya_ext_{name.replace('-', '_')}",
         category=category,
     )
+
+
+def _check_dependencies(dependencies: tuple[str, ...]) -> None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for dependency in dependencies:
+        try:
+            Requirement(dependency)
+        except InvalidRequirement as error:
+            raise UsageError(
+                f"--dependency {dependency!r} is not a requirement: {error}",
+                hint="a PEP 508 requirement, e.g. --dependency 'httpx>=0.27'",
+            ) from error
+
+
+def _check_author(author: str, email: str) -> None:
+    if not author.strip():
+        raise UsageError("--author is empty", hint="e.g. --author 'Ada Lovelace'")
+    local, at, domain = email.partition("@")
+    if not (local and at and "." in domain) or any(c.isspace() for c in email):
+        raise UsageError(
+            f"--email {email!r} is not an e-mail address", hint="e.g. --email ada@example.org"
+        )

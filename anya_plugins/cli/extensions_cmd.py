@@ -46,6 +46,17 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     new.add_argument("--description", default="An Anya extension.")
     new.add_argument("--features", default="metrics", help="comma-separated extras")
     new.add_argument("--default-features", default="", help="comma-separated extras")
+    new.add_argument("--author", default="Anya Developer", help="the project's author")
+    new.add_argument("--email", default="dev@example.org", help="the author's e-mail")
+    new.add_argument(
+        "--dependency", dest="dependencies", action="append", default=[], metavar="REQUIREMENT",
+        help="a requirement besides anya-plugins, e.g. 'httpx>=0.27' (repeatable)",
+    )  # fmt: skip
+    new.add_argument(
+        "--platform", dest="compiled", action="store_true",
+        help="with compiled parts: a C extension module, platform wheels built with "
+        "cibuildwheel in the release workflow",
+    )  # fmt: skip
     new.set_defaults(handler=new_command)
 
 
@@ -198,6 +209,10 @@ def new_command(args: argparse.Namespace) -> int:
         description=args.description,
         features=_split(args.features),
         default_features=_split(args.default_features),
+        author=args.author,
+        email=args.email,
+        dependencies=tuple(args.dependencies),
+        compiled=args.compiled,
     )
     if args.json:
         render.say(render.to_json(project))

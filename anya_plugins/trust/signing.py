@@ -33,6 +33,16 @@ if TYPE_CHECKING:
     from sigstore.oidc import IdentityToken
     from sigstore.sign import Signer
 
+NO_IDENTITY_HINT = (
+    "signing needs an identity, in one of three ways: (1) in CI, the job's own: GitHub "
+    "Actions with 'permissions: id-token: write' (or GitLab CI, Buildkite...) is found by "
+    "itself; (2) at a terminal, --interactive signs in through the browser; (3) offline, for "
+    "testing, a local Sigstore instance: --trust-config FILE (its client trust config) and "
+    "--identity-token TOKEN (or $ANYA_IDENTITY_TOKEN) issued by it; or upload unsigned with "
+    "--no-sign where the index allows it"
+)
+"""What to do when no identity was given and none is ambient (``publish`` and ``sign``)."""
+
 BUNDLE_SUFFIX = ".sigstore.json"
 ATTESTATION_SUFFIX = ".publish.attestation"
 
@@ -122,11 +132,11 @@ def _signer(
     from sigstore.oidc import IdentityToken
     from sigstore.sign import SigningContext
 
+    ambient = None if identity_token else _ambient_credential(interactive)
     config = _client_trust_config(trust_config)
     try:
-        token = (
-            IdentityToken(identity_token) if identity_token else _find_token(config, interactive)
-        )
+        given = identity_token or ambient
+        token = IdentityToken(given) if given else _browser_token(config)
         with SigningContext.from_trust_config(config).signer(token) as signer:
             yield signer
     except _sigstore_errors() as error:
@@ -159,20 +169,30 @@ def _client_trust_config(path: Path | None) -> ClientTrustConfig:
         ) from error
 
 
-def _find_token(config: ClientTrustConfig, interactive: bool) -> IdentityToken:
-    """An ambient CI credential, else (when allowed) the issuer's interactive browser flow."""
-    from sigstore.oidc import IdentityToken, Issuer, detect_credential
+def _ambient_credential(interactive: bool) -> str | None:
+    """The CI's ambient OIDC credential; none and not ``interactive`` is an error at once,
+    before the trust config is fetched (it names the three ways to sign)."""
+    from sigstore.oidc import detect_credential
 
-    ambient = detect_credential()
-    if ambient is not None:
-        return IdentityToken(ambient)
-    if interactive:
-        return Issuer(config.signing_config.get_oidc_url()).identity_token()
-    raise SigningFailed(
-        "no identity token: none was given and no CI credential was found",
-        hint="pass an identity token, sign in CI with OIDC enabled (GitHub Actions: "
-        "permissions: id-token: write), or sign interactively",
-    )
+    try:
+        ambient = detect_credential()
+    except _sigstore_errors() as error:
+        raise SigningFailed(
+            f"the CI's identity could not be read: {first_line(error)}", hint=NO_IDENTITY_HINT
+        ) from error
+    if ambient is None and not interactive:
+        raise SigningFailed(
+            "no identity token: none was given and no CI credential was found",
+            hint=NO_IDENTITY_HINT,
+        )
+    return ambient
+
+
+def _browser_token(config: ClientTrustConfig) -> IdentityToken:
+    """The trust config's OIDC issuer's interactive browser flow (``--interactive``)."""
+    from sigstore.oidc import Issuer
+
+    return Issuer(config.signing_config.get_oidc_url()).identity_token()
 
 
 def _sigstore_errors() -> tuple[type[Exception], ...]:

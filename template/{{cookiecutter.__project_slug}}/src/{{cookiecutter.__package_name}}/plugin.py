@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from anya_plugins import Command, Health, hookimpl
+{%- if cookiecutter.compiled == "yes" %}
+
+from {{ cookiecutter.__package_name }}._native import greeting
+{%- endif %}
 
 if TYPE_CHECKING:
     from anya_plugins import ExtensionContext
@@ -113,7 +117,11 @@ def add_greet_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def greet(args: argparse.Namespace) -> int:
+{%- if cookiecutter.compiled == "yes" %}
+    message = greeting(_state.greeting, args.who)  # the compiled part
+{%- else %}
     message = f"{_state.greeting}, {args.who}!"
+{%- endif %}
     print(message)
     if _state.verbose and _state.context is not None:
         _state.context.logger.info("greeted %s", args.who)
