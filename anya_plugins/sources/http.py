@@ -60,6 +60,9 @@ CHUNK_SIZE = 64 * 1024
 MAX_REDIRECTS = 5
 _CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
+READ_TIMED_OUT = "timed out waiting for data"
+"""Why a request failed when the server accepted it but sent nothing for a whole read
+timeout (:func:`describe`)."""
 
 @dataclass(frozen=True)
 class ReadLimit:
@@ -181,10 +184,12 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> Iterator[HttpResponse]:
-        """GET ``url``; the body streams while the ``with`` block reads it."""
+        """GET ``url``; the body streams while the ``with`` block reads it. ``read_timeout``
+        replaces the timeout for each read (not for connecting)."""
         started = time.monotonic()
-        final_url, raw = self._request("GET", url, headers, timeout)
+        final_url, raw = self._request("GET", url, headers, timeout, read_timeout)
         try:
+        read_timeout: float | None = None,
             yield HttpResponse(final_url, raw, started=started)
         except BaseException:
             raw.close()  # the rest of a broken-off body must not reach the next request
@@ -217,7 +222,12 @@ class HttpClient:
         self.close()
 
     def _request(
-        self, method: str, url: str, headers: Mapping[str, str] | None, timeout: float | None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+        read_timeout: float | None = None,
     ) -> tuple[str, urllib3.BaseHTTPResponse]:
         """The response at the end of the redirects from ``url``, and its URL.
 
@@ -235,12 +245,14 @@ class HttpClient:
                 if same_origin or name.lower() not in _CREDENTIAL_HEADERS
             }
             auth = given if same_origin and given is not None else self.credentials.for_url(url)
-            raw = self._send(method, url, hop_headers, timeout, auth)
+            raw = self._send(method, url, hop_headers, (timeout, read_timeout), auth)
             if raw.status == 401:
                 from_keyring = self.credentials.from_keyring(url)
                 if from_keyring is not None and from_keyring != auth:
                     _discard(raw)
-                    raw = self._send(method, url, hop_headers, timeout, from_keyring)
+                    raw = self._send(
+                        method, url, hop_headers, (timeout, read_timeout), from_keyring
+                    )
             location = raw.get_redirect_location()
             if not location:
                 return url, raw
@@ -257,10 +269,11 @@ class HttpClient:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        timeout: float | None,
+        timeouts: tuple[float | None, float | None],
         auth: BasicAuth | None,
     ) -> urllib3.BaseHTTPResponse:
-        seconds = self.timeout if timeout is None else timeout
+        seconds = self.timeout if timeouts[0] is None else timeouts[0]
+        read_seconds = seconds if timeouts[1] is None else timeouts[1]
         request_headers = {**self._headers, **headers}
         if auth is not None:
             request_headers["Authorization"] = auth.header()
@@ -269,7 +282,7 @@ class HttpClient:
                 method,
                 url,
                 headers=request_headers,
-                timeout=urllib3.Timeout(connect=seconds, read=seconds),
+                timeout=urllib3.Timeout(connect=seconds, read=read_seconds),
                 preload_content=False,
                 redirect=False,
             )
@@ -341,7 +354,7 @@ def describe(error: HTTPError) -> str:
     if isinstance(reason, ConnectTimeoutError):
         return "timed out while connecting"
     if isinstance(reason, ReadTimeoutError):
-        return "timed out waiting for data"
+        return READ_TIMED_OUT
     if isinstance(reason, SSLError):
         return f"TLS error: {reason}"
     if isinstance(reason, ProtocolError):

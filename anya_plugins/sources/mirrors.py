@@ -64,6 +64,7 @@ class MirrorSet:
         read: Callable[[HttpResponse], T],
         *,
         headers: Mapping[str, str] | None = None,
+        read_timeout: float | None = None,
     ) -> T:
         """GET ``url`` from the first mirror that answers and return ``read(response)``.
 
@@ -71,11 +72,14 @@ class MirrorSet:
         mirror is requested from the others at the same relative place. ``read`` gets
         every response below 500 and may be called again, from the start, with the next
         mirror's response when the body breaks off (a TransportError while reading).
+        ``read_timeout`` replaces the client's timeout for each read (not for connecting).
         """
         attempts: list[Attempt] = []
         for base, candidate in self._candidates(url):
             try:
-                with self.http.get(candidate, headers=headers) as response:
+                with self.http.get(
+                    candidate, headers=headers, read_timeout=read_timeout
+                ) as response:
                     if response.status >= 500:
                         failure = f"HTTP {response.status} {response.reason}".rstrip()
                         attempts.append(Attempt(candidate, failure))

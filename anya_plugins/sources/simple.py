@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -31,12 +31,19 @@ from anya_plugins.sources.cache import DownloadCache, is_sha256
 from anya_plugins.sources.errors import (
     HashMismatch,
     IndexResponseError,
+    IndexUnreachable,
     ProjectNotFound,
     SourceError,
     unexpected_status,
 )
 from anya_plugins.sources.freshness import HighWaterMarks
-from anya_plugins.sources.http import HttpClient, HttpResponse, ReadLimit, media_type
+from anya_plugins.sources.http import (
+    READ_TIMED_OUT,
+    HttpClient,
+    HttpResponse,
+    ReadLimit,
+    media_type,
+)
 from anya_plugins.sources.mirrors import DEFAULT_PROBE_TIMEOUT, MirrorSet
 from anya_plugins.sources.project_markers import (
     ProjectMarkers,
@@ -54,6 +61,8 @@ ACCEPT = f"{SIMPLE_JSON}, {SIMPLE_HTML};q=0.2, text/html;q=0.01"
 SUPPORTED_API_MAJOR = 1
 _VERIFIABLE = hashlib.algorithms_guaranteed - {"shake_128", "shake_256"}
 
+_Page = tuple[str, str, bytes]
+"""A page as fetched: the URL that answered, its Content-Type and its body."""
 CoreMetadata = bool | Mapping[str, str]
 """PEP 714: False (none served), True (served, no hash) or the hashes of the metadata file."""
 
@@ -218,7 +227,7 @@ class SimpleIndex:
                 raise unexpected_status(response.url, response.status, response.reason)
             return response.url, response.content_type, response.read(self.page_limit)
 
-        url, content_type, body = self.mirrors.fetch(relative, read, headers={"Accept": ACCEPT})
+        url, content_type, body = self._fetch_page(project, relative, read)
         page = parse_project_page(project, body, content_type, url)
         if self.marks is not None:
             versions = [link.version for link in page.files if link.version is not None]
@@ -226,6 +235,34 @@ class SimpleIndex:
         if self.cache is not None:
             self.cache.store_page(key, url=url, content_type=content_type, body=body)
         return page
+
+    def _fetch_page(
+        self, project: str, relative: str, read: Callable[[HttpResponse], _Page]
+    ) -> _Page:
+        """The page, asked once more when no mirror sent anything within the client's
+        timeout: a registry fetching a large page from its upstream for the first time (devpi
+        mirroring PyPI) can take longer, and has it cached by the second request. The second
+        request waits up to ``sources.read_seconds``, the time a page may take to read."""
+        headers = {"Accept": ACCEPT}
+        try:
+            return self.mirrors.fetch(relative, read, headers=headers)
+        except IndexUnreachable as failure:
+            waited = self.mirrors.http.timeout
+            if not any(a.reason == READ_TIMED_OUT for a in failure.attempts) or (
+                self.page_limit.seconds <= waited
+            ):
+                raise
+        log.warning(
+            "the index page of %s: no answer within %g s (an index fetching a large page "
+            "from its upstream can take longer); asking once more, waiting up to %g s "
+            "(sources.read_seconds)",
+            project,
+            waited,
+            self.page_limit.seconds,
+        )
+        return self.mirrors.fetch(
+            relative, read, headers=headers, read_timeout=self.page_limit.seconds
+        )
 
     def fetch_provenance(self, link: FileLink) -> bytes | None:
         """The PEP 740 provenance object of ``link`` (JSON bytes), or None if it has none."""
