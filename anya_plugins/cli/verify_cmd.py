@@ -3,6 +3,8 @@
 ``anya-ext verify`` re-checks installed extensions by name; given one existing file instead, it
 verifies that file (:func:`anya_plugins.trust.artifact.verify_artifact`). Exit 0 verified,
 13 refused (the message names the format read, the signer found and the one expected).
+Offline (``--offline``, or ``[trust] offline = true`` in the configuration), a trusted root
+older than ``[trust] max_root_age_days`` is refused as the installer refuses it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from anya_plugins.cli import render
 from anya_plugins.errors import UsageError
+
+if TYPE_CHECKING:
+    from anya_plugins.trust.policy import TrustPolicy
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -84,6 +90,7 @@ def verify_file_command(args: argparse.Namespace) -> int:
             hint="e.g. --identity https://github.com/OWNER/REPO/.github/workflows/release.yml"
             "@refs/tags/v1.0 --issuer https://token.actions.githubusercontent.com",
         )
+    policy = _trust_policy(args)
     result = verify_artifact(
         Path(args.names[0]),
         identity=args.identity,
@@ -92,7 +99,8 @@ def verify_file_command(args: argparse.Namespace) -> int:
         attestation=args.attestation,
         provenance=args.provenance,
         trusted_root=args.trusted_root,
-        offline=args.offline,
+        offline=args.offline or policy.offline,
+        max_root_age_days=policy.max_root_age_days,
     )
     if args.json:
         render.say(render.to_json(result))
@@ -111,3 +119,13 @@ def verify_file_command(args: argparse.Namespace) -> int:
         return 0
     render.error(f"{result.path.name}: {result.problem}", result.hint)
     return TrustError.exit_code
+
+
+def _trust_policy(args: argparse.Namespace) -> TrustPolicy:
+    """The user's ``[trust]`` section: no publisher rule applies to ``verify FILE``, but
+    ``offline`` (no network, as ``--offline``) and ``max_root_age_days`` do."""
+    from anya_plugins.config.layers import load_config
+    from anya_plugins.config.paths import user_config_path
+    from anya_plugins.trust.policy import load_trust_policy
+
+    return load_trust_policy(load_config(user_config_path(), overrides=args.config_overrides))

@@ -71,6 +71,7 @@ def verify_artifact(
     provenance: Path | None = None,
     trusted_root: Path | None = None,
     offline: bool = False,
+    max_root_age_days: int | None = None,
 ) -> ArtifactVerification:
     """Verify the file at ``path`` with one signature document, signed by ``identity`` as
     vouched for by ``issuer``.
@@ -78,15 +79,22 @@ def verify_artifact(
     Name the document with one of ``bundle``, ``attestation`` or ``provenance`` (which one
     only names what you expect: the format is read from the document), or none to read the one
     beside the file. ``trusted_root`` is a Sigstore trusted root file (used offline); without
-    it, Sigstore's public-good root, refreshed through TUF unless ``offline``.
+    it, Sigstore's public-good root, refreshed through TUF unless ``offline``. When
+    ``offline`` and ``max_root_age_days`` is given (``trust.max_root_age_days``), a root older
+    than that is refused, as offline installs refuse it (:mod:`anya_plugins.trust.roots`).
 
     A refusal is returned (``ok`` false, ``problem`` saying why); raises
-    :class:`~anya_plugins.errors.UsageError` for contradictory arguments and
-    :class:`MissingSignature` when no document is named or found beside the file.
+    :class:`~anya_plugins.errors.UsageError` for contradictory arguments,
+    :class:`MissingSignature` when no document is named or found beside the file and
+    :class:`~anya_plugins.trust.errors.StaleTrustedRoot` for a root too old to use offline.
     """
     named = [document for document in (bundle, attestation, provenance) if document is not None]
     if len(named) > 1:
         raise UsageError("name one signature document: a bundle, an attestation or a provenance")
+    if offline and max_root_age_days is not None:
+        from anya_plugins.trust.roots import root_age
+
+        root_age(trusted_root).check(max_root_age_days)
     signature = named[0] if named else _beside(path)
     expected = Publisher(identity, issuer, ("*",))
     read = ArtifactVerification(

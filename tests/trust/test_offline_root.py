@@ -245,3 +245,68 @@ def test_a_roots_age_is_its_newest_validity_start() -> None:
 def test_a_root_that_lists_no_validity_start_has_no_age() -> None:
     with pytest.raises(ValueError, match="lists no key"):
         newest_validity_start({"tlogs": [], "ctlogs": []})
+
+
+def verify_file_in_child(
+    config: str, network: ConnectionCounter, home: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """``anya-ext verify FILE`` on a file named like the provenance's subject, with the
+    provenance, as the one publisher, offline by ``options`` or by ``config`` ([trust])."""
+    artifact = home / FILENAME
+    artifact.write_bytes(b"not the signed tarball")
+    config_file = home / "extensions.toml"
+    config_file.write_text(config)
+    proxies = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
+    environment = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("ANYA_")},
+        **dict.fromkeys(proxies, network.url),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "ANYA_CONFIG": str(config_file),
+    }
+    return subprocess.run(
+        [
+            sys.executable, "-m", "anya_plugins.cli.main", "verify", str(artifact),
+            "--provenance", str(PROVENANCE), "--identity", str(PUBLISHER["identity"]),
+            "--issuer", str(PUBLISHER["issuer"]), *options,
+        ],
+        capture_output=True, text=True, check=False, cwd=REPO, env=environment, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("offline_setting", "options"),
+    [("", ("--offline",)), ("offline = true\n", ())],
+    ids=["--offline", "trust.offline"],
+)
+def test_verify_file_offline_refuses_a_root_older_than_max_root_age_days(
+    network: ConnectionCounter, tmp_path: Path, offline_setting: str, options: tuple[str, ...]
+) -> None:
+    age = shipped_root_age_days()
+    config = f"[trust]\n{offline_setting}max_root_age_days = {age - 1}\n"
+
+    done = verify_file_in_child(config, network, tmp_path, *options)
+
+    assert done.returncode == 13, done.stdout + done.stderr
+    assert (
+        f"the Sigstore trusted root used offline is {age} days old, older than "
+        f"trust.max_root_age_days = {age - 1}: the public-good root"
+    ) in done.stderr
+    assert network.connections == 0
+    assert not tuf_metadata_written(tmp_path)
+
+
+def test_verify_file_offline_with_a_young_enough_root_goes_on_to_the_signature(
+    network: ConnectionCounter, tmp_path: Path
+) -> None:
+    config = f"[trust]\nmax_root_age_days = {shipped_root_age_days() + 2}\n"
+
+    done = verify_file_in_child(config, network, tmp_path, "--offline")
+
+    assert done.returncode == 13, done.stdout + done.stderr
+    assert "days old" not in done.stderr
+    assert (
+        f"its PEP 740 attestation (of a provenance object) is for {FILENAME} (sha256 {SHA256})"
+        in (done.stderr)
+    )
+    assert network.connections == 0
