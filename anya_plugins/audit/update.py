@@ -65,8 +65,9 @@ def refresh_advisories(
 ) -> AdvisoryUpdate:
     """``anya-ext audit --update [--from FILE] [--allow-old]``: download (or import
     ``from_file``) into ``settings.advisories``, refusing a copy older than
-    ``settings.max_database_age_days`` unless ``allow_old``; recorded in the audit log."""
-    from anya_plugins.audit.log import AuditLog
+    ``settings.max_database_age_days`` unless ``allow_old``; recorded in the audit log, its
+    head anchored in the user's data directory as every other entry's is."""
+    from anya_plugins.audit.anchors import anchored_log
 
     dest = settings.advisories
     if dest.is_dir():
@@ -85,7 +86,7 @@ def refresh_advisories(
         update = import_advisories(
             from_file, dest, max_age_days=max_age, allow_old=allow_old, now=now
         )
-    AuditLog(settings.log).record(
+    anchored_log(settings.log).record(
         "advisories-update",
         source=update.origin,
         hashes={Path(update.path).name: f"sha256:{update.sha256}"},

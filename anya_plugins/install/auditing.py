@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from anya_plugins.audit.log import Action, AuditLog
 from anya_plugins.config.layers import LayeredConfig
 from anya_plugins.errors import AnyaError
 from anya_plugins.install.environment import TargetEnvironment
 from anya_plugins.install.transaction import InstallResult
-
-USER_ANCHOR: Final = "audit-heads.json"
 
 
 def audit_log(config: LayeredConfig, env: TargetEnvironment | None = None) -> AuditLog:
@@ -27,10 +25,10 @@ def audit_log(config: LayeredConfig, env: TargetEnvironment | None = None) -> Au
 def log_anchors(env: TargetEnvironment | None = None) -> tuple[Path, ...]:
     """Where the log's head is copied after each append, for ``verify`` to find a cut log:
     a file in the user's data directory and the environment's own anchor."""
-    from anya_plugins.audit.settings import data_dir
+    from anya_plugins.audit.anchors import user_anchor
     from anya_plugins.install.pinning import audit_anchor
 
-    user = data_dir() / USER_ANCHOR
+    user = user_anchor()
     return (user,) if env is None else (user, audit_anchor(env))
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from anya_plugins.audit.anchors import anchored_log, user_anchor
 from anya_plugins.audit.errors import AdvisoryDatabaseError, AdvisoryServiceError
+from anya_plugins.audit.log import verify_log
 from anya_plugins.audit.offline import OfflineOsvService
-from anya_plugins.audit.update import update_advisories
-from anya_plugins.audit.vulnerabilities import Package, scan
+from anya_plugins.audit.settings import AuditSettings
+from anya_plugins.audit.update import refresh_advisories, update_advisories
+from anya_plugins.audit.vulnerabilities import GatePolicy, Package, scan
 from tests.audit.conftest import Serve
 
 
@@ -73,3 +77,24 @@ def test_download_older_than_the_limit_is_refused_and_the_old_advisories_kept(
     )
     assert update.allowed_old is True
     assert dest.read_bytes() == advisories_zip.read_bytes()
+
+
+def test_an_advisories_update_moves_the_log_anchor_so_cutting_it_shows(
+    advisories_zip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANYA_DATA_DIR", str(tmp_path / "data"))
+    settings = AuditSettings(
+        advisories=tmp_path / "osv-pypi.zip", log=tmp_path / "audit.jsonl", policy=GatePolicy()
+    )
+    anchored_log(settings.log).record("config-change", details={"key": "audit.advisories"})
+    refresh_advisories(settings, from_file=advisories_zip, allow_old=True)
+    lines = settings.log.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 2
+
+    settings.log.write_bytes(lines[0])
+
+    report = verify_log(settings.log, anchors=[user_anchor()])
+    assert [(problem.kind, problem.message) for problem in report.problems] == [
+        ("removed", f"entries #2 are missing from the end: the anchor {user_anchor()} records "
+         f"entry #2 (hash {json.loads(lines[1])['hash']})"),
+    ]  # fmt: skip
