@@ -119,3 +119,40 @@ def store(file: str, key: tuple[Any, ...], path: Sequence[str], payload: dict[st
 
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+
+
+DIGESTS_FILE = "valid-schemas.marshal"
+"""Beside the discovery caches: digests of configuration schemas that passed the metaschema
+(:func:`anya_plugins.config.schema.check_schema`), so each is checked once, not in every
+process. A digest is of the schema's whole content: a changed schema is checked anew."""
+
+
+def digests_file(directory: str) -> str:
+    return os.path.join(directory, DIGESTS_FILE)
+
+
+def load_digests(file: str) -> set[str]:
+    """The digests stored in ``file`` (none if it is missing or unreadable)."""
+    try:
+        with open(file, "rb") as handle:
+            stored = marshal.loads(handle.read())
+    except (OSError, EOFError, ValueError, TypeError):
+        return set()
+    if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != FORMAT:
+        return set()
+    return {digest for digest in stored[1] if isinstance(digest, str)}
+
+
+def store_digests(file: str, digests: Collection[str]) -> None:
+    """Write atomically; failing to write only costs speed."""
+    temporary = f"{file}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(file), exist_ok=True)
+        with open(temporary, "wb") as handle:
+            marshal.dump((FORMAT, tuple(sorted(digests))), handle)
+        os.replace(temporary, file)
+    except OSError:
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)

@@ -94,8 +94,14 @@ class Host:
         self._contexts: dict[str, ExtensionContext] = {}
         self.failures: list[Failure] = []
         self.cache_hit = False
-        self._all_activated = False
+        self._relay: pluggy.HookRelay | None = None
+        """pluggy's relay, once every enabled extension has been activated (None again after
+        a deactivation): ``host.hook`` is then one attribute read."""
         self._require_verified = False
+        self._valid_schemas: set[str] | None = None
+        """Digests of configuration schemas known to pass the metaschema (kept in the cache
+        directory between processes); loaded when the first schema is validated."""
+        self._valid_schemas_stored = 0
 
     # -- discovery -------------------------------------------------------------------------
 
@@ -252,6 +258,11 @@ class Host:
         Returns the extension, whose ``status`` says how it went (``active`` or
         ``failed``; disabled, incompatible and invalid ones are left as they are).
         """
+        extension = self._activate(name)
+        self._store_valid_schemas()
+        return extension
+
+    def _activate(self, name: str) -> Extension:
         extension = self.get(name)
         self._check_files(extension)
         if extension.status != ENABLED:
@@ -274,8 +285,9 @@ class Host:
         """Activate every enabled extension; returns all extensions with their new status."""
         for extension in list(self._discovered().values()):
             if extension.status == ENABLED:
-                self.activate(extension.name)
-        self._all_activated = True
+                self._activate(extension.name)
+        self._store_valid_schemas()
+        self._relay = self._get_loader().manager.hook
         return self.extensions
 
     def deactivate(self, name: str) -> Extension:
@@ -289,7 +301,7 @@ class Host:
         self._loader.unregister(extension)
         if extension.status == ACTIVE:
             extension.status = ENABLED
-        self._all_activated = False
+        self._relay = None
         return extension
 
     def close(self) -> None:
@@ -308,9 +320,11 @@ class Host:
     @property
     def hook(self) -> pluggy.HookRelay:
         """pluggy's hook relay over every active extension (activating them on first use)."""
-        if not self._all_activated:
+        relay = self._relay
+        if relay is None:
             self.activate_all()
-        return self._get_loader().manager.hook
+            relay = self._get_loader().manager.hook
+        return relay
 
     def call(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a hook on every active extension and return the non-None results."""
@@ -372,8 +386,8 @@ class Host:
     def _call_own(self, extension: Extension, hook_name: str, **kwargs: Any) -> list[Any]:
         loader = self._get_loader()
         answers = []
-        for function in loader.implementations(extension, hook_name):
-            result = function(**kwargs)
+        for implementation in loader.implementations(extension, hook_name):
+            result = implementation(**kwargs)
             if result is not None:
                 answers.append(result)
         return answers
@@ -421,10 +435,30 @@ class Host:
                 return config.section(extension.name)
             from anya_plugins.config.schema import validate_section
 
-            return validate_section(extension.name, schema, config)
+            return validate_section(extension.name, schema, config, checked=self._schemas())
         except AnyaError as error:
             self._report_failure(extension, "configure", error)
             return None
+
+    def _schemas(self) -> set[str]:
+        if self._valid_schemas is None:
+            if self._use_cache:
+                self._valid_schemas = cache.load_digests(self._schemas_file())
+            else:
+                from anya_plugins.config.schema import CHECKED
+
+                self._valid_schemas = CHECKED
+            self._valid_schemas_stored = len(self._valid_schemas)
+        return self._valid_schemas
+
+    def _store_valid_schemas(self) -> None:
+        found = self._valid_schemas
+        if found is not None and self._use_cache and len(found) > self._valid_schemas_stored:
+            cache.store_digests(self._schemas_file(), found)
+            self._valid_schemas_stored = len(found)
+
+    def _schemas_file(self) -> str:
+        return cache.digests_file(self._cache_dir or cache.default_cache_dir())
 
     def _context(self, extension: Extension, settings: Mapping[str, Any]) -> ExtensionContext:
         import logging
@@ -442,7 +476,7 @@ class Host:
             name=extension.name,
             host_api_version=HOST_API_VERSION,
             config=MappingProxyType(dict(settings)),
-            data_dir=Path(data_root) / "extensions" / extension.name,
+            data_dir=Path(os.path.join(data_root, "extensions", extension.name)),  # one Path
             logger=logging.getLogger(f"anya.extensions.{extension.name}"),
         )
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from anya_plugins.config.layers import load_config
-from anya_plugins.config.schema import coerce, validate_section
+from anya_plugins.config.schema import check_schema, coerce, schema_digest, validate_section
 from anya_plugins.errors import ConfigError
 
 KNOWN = ["btc-wallet"]
@@ -113,3 +113,73 @@ def test_section_level_problem_points_at_the_section_header(
 def test_invalid_schema_is_reported_as_the_extensions_fault(config_path: Path) -> None:
     with pytest.raises(ConfigError, match="schema of 'btc-wallet' is itself invalid"):
         validate_section("btc-wallet", {"type": 5}, load_config(config_path, environ={}))
+
+
+def test_a_schema_that_passed_the_metaschema_has_its_digest_remembered(
+    wallet_schema: dict[str, Any], config_path: Path
+) -> None:
+    checked: set[str] = set()
+    config = load_config(config_path, environ={})
+    validate_section("btc-wallet", wallet_schema, config, checked=checked)
+    assert schema_digest(wallet_schema) in checked
+
+
+def test_an_unset_section_passing_on_defaults_alone_is_remembered_once(config_path: Path) -> None:
+    schema = {"type": "object", "properties": {"port": {"type": "integer", "default": 8332}}}
+    checked: set[str] = set()
+    config = load_config(config_path, environ={})
+    assert validate_section("btc-wallet", schema, config, checked=checked) == {"port": 8332}
+    remembered = set(checked)
+    assert len(remembered) == 2, "the schema, and that its defaults pass it"
+    assert validate_section("btc-wallet", schema, config, checked=checked) == {"port": 8332}
+    assert checked == remembered
+
+
+def test_defaults_that_fail_their_schema_are_reported_every_time(config_path: Path) -> None:
+    schema = {"type": "object", "properties": {"port": {"type": "integer", "default": "x"}}}
+    checked: set[str] = set()
+    config = load_config(config_path, environ={})
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="'x' is not of type 'integer'"):
+            validate_section("btc-wallet", schema, config, checked=checked)
+    assert checked == {schema_digest(schema)}
+
+
+def test_defaults_with_a_format_are_validated_every_time(config_path: Path) -> None:
+    at = {"type": "string", "format": "date", "default": "2026-01-01"}
+    schema = {"type": "object", "properties": {"at": at}}
+    checked: set[str] = set()
+    validate_section("btc-wallet", schema, load_config(config_path, environ={}), checked=checked)
+    assert checked == {schema_digest(schema)}
+
+
+def test_a_section_someone_set_is_validated_despite_remembered_defaults(
+    write_config: Callable[[str], Path], config_path: Path
+) -> None:
+    schema = {"type": "object", "properties": {"port": {"type": "integer", "default": 8332}}}
+    checked: set[str] = set()
+    validate_section("btc-wallet", schema, load_config(config_path, environ={}), checked=checked)
+    path = write_config('[btc-wallet]\nport = "eight"\n')
+    with pytest.raises(ConfigError, match="'eight' is not of type 'integer'"):
+        validate_section("btc-wallet", schema, load_config(path, environ={}), checked=checked)
+
+
+def test_a_schema_whose_digest_is_remembered_is_not_checked_again() -> None:
+    invalid = {"type": 5}
+    check_schema("btc-wallet", invalid, {str(schema_digest(invalid))})
+
+
+def test_a_changed_schema_is_checked_anew(wallet_schema: dict[str, Any]) -> None:
+    checked = {str(schema_digest(wallet_schema))}
+    changed = {**wallet_schema, "type": 5}
+    with pytest.raises(ConfigError, match="itself invalid"):
+        check_schema("btc-wallet", changed, checked)
+    assert schema_digest(changed) not in checked
+
+
+def test_an_invalid_schema_is_never_remembered(config_path: Path) -> None:
+    checked: set[str] = set()
+    config = load_config(config_path, environ={})
+    with pytest.raises(ConfigError):
+        validate_section("btc-wallet", {"type": 5}, config, checked=checked)
+    assert checked == set()
