@@ -508,10 +508,12 @@ def verify_extensions(
     names: Sequence[str], target: Target = Target(), *, everything: bool = False
 ) -> list[InstalledCheck]:
     """Re-check installed extensions: every file against RECORD, and the stored provenance
-    of the wheel each came from against the trust policy."""
+    of the wheel each came from against the trust policy and the publisher pinned for it."""
     from anya_plugins.errors import ExtensionNotFound
+    from anya_plugins.install.pinning import pin_store
     from anya_plugins.trust.errors import TrustError
     from anya_plugins.trust.installed import verify_installed
+    from anya_plugins.trust.pins import PublisherChanged, publisher_change
     from anya_plugins.trust.policy import load_trust_policy
     from anya_plugins.trust.verification import verify_digest
 
@@ -527,6 +529,7 @@ def verify_extensions(
         raise ExtensionNotFound(f"not installed: {', '.join(missing)}")
     receipts = read_receipts(env)
     policy = load_trust_policy(_config(target))
+    pins = pin_store(env)
     checks = []
     for name in chosen:
         files = verify_installed(installed[name])
@@ -547,6 +550,11 @@ def verify_extensions(
                     allow_unsigned=receipt.signer is None,
                     offline=policy.trusted_root is not None,
                 )
+                change = publisher_change(
+                    pins.get(name), receipt.filename, decision.identity, decision.issuer
+                )
+                if change is not None:
+                    raise PublisherChanged(change)
                 signature = f"{decision.how}" + (
                     f" by {decision.identity}" if decision.identity else ""
                 )

@@ -148,3 +148,25 @@ def test_audit_log_cut_from_the_end_is_reported_without_an_expected_head(venv: V
     cut = venv.anya_ext("audit-log", "verify")
     assert cut.returncode == 1
     assert "missing from the end" in cut.stderr
+
+
+def test_verify_reports_an_installed_file_whose_signer_is_not_the_pinned_one(
+    venv: Venv, local_sigstore: LocalSigstore
+) -> None:
+    assert venv.anya_ext("verify", "pinned-a").returncode == 0
+    updated = venv.anya_ext("--config", "trust.on_publisher_change=warn", "update", "pinned-a")
+    assert updated.returncode == 0, updated.stderr
+
+    done = venv.anya_ext("--json", "verify", "pinned-a")
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    (check,) = json.loads(done.stdout)
+    assert check["files_intact"] is True
+    assert check["ok"] is False
+    assert check["signature"].startswith(
+        f"anya_ext_pinned_a-2.0.0-py3-none-any.whl: {NAME} is pinned to {ALICE} (issuer "
+        f"{local_sigstore.issuer_url}), but this file is signed by {BOB} (issuer "
+        f"{local_sigstore.issuer_url}): the publisher changed"
+    )
+    assert venv.anya_ext("trust", "repin", "pinned-a", "--identity", BOB).returncode == 0
+    assert venv.anya_ext("verify", "pinned-a").returncode == 0
