@@ -2,7 +2,9 @@
 
 Pure data, no devpi: the server side (``plugin_search``) fills one :class:`StageCatalog` per
 index from devpi's storage on the first query and then re-reads only the projects devpi's
-events mark as changed, so a query is a scan of prepared records.
+events mark as changed, so a query is a scan of prepared records. Importing this module is
+light (the client checks a query with :class:`SearchQuery` before asking the index):
+packaging and the contract parser load when records are made or ranked.
 
 What a query sees is what the simple API of the queried index serves: each project's latest
 version among the index and its bases, except that an ``anya`` index hides every base's
@@ -16,14 +18,8 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
-
-from anya_plugins.metadata.contract import host_api_clauses
-from anya_plugins.metadata.contract import split_keywords as contract_keywords
 from anya_plugins.metadata.taxonomy import (
     CATEGORIES,
     CATEGORY_PREFIX,
@@ -34,7 +30,9 @@ from anya_plugins.metadata.taxonomy import (
     source_of,
 )
 from anya_plugins.registry.errors import RegistryError
-from anya_plugins.registry.releases import DEPRECATED_KEY, YANKED_KEY
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 SOURCES = tuple(dict.fromkeys(source_of(category) for category in CATEGORIES))
 """The first segments of the categories (core, community, enterprise): a category filter
@@ -43,6 +41,8 @@ may name one of these to mean all of its categories."""
 
 class InvalidQuery(RegistryError):
     """A search query that cannot be answered (unknown category, bad limit)."""
+
+    exit_code = 2  # the asker's mistake, found before any request: a usage error
 
 
 class Rank(IntEnum):
@@ -99,6 +99,10 @@ class ExtensionRecord:
 def record_from_metadata(metadata: Mapping[str, Any], index: str) -> ExtensionRecord:
     """A record from devpi's metadata of one version: the core metadata fields (which the
     upload check made equal to the file's) and the plugin's yank and deprecation state."""
+    from packaging.utils import canonicalize_name
+
+    from anya_plugins.registry.releases import DEPRECATED_KEY, YANKED_KEY
+
     name = str(metadata.get("name", ""))
     version = str(metadata.get("version", ""))
     summary = str(metadata.get("summary") or "")
@@ -139,11 +143,15 @@ def split_keywords(value: object) -> tuple[str, ...]:
         lines = [str(item) for item in value]
     else:
         lines = [str(value)]
+    from anya_plugins.metadata.contract import split_keywords as contract_keywords
+
     return contract_keywords(lines)
 
 
 def version_key(version: str) -> tuple[int, Version | str]:
     """Orders versions as PEP 440 does; a version that is not PEP 440 sorts below all that are."""
+    from packaging.version import InvalidVersion, Version
+
     try:
         return (1, Version(version))
     except InvalidVersion:
@@ -157,6 +165,10 @@ def _is_contract_keyword(keyword: str) -> bool:
 
 
 def _host_api(keywords: Iterable[str]) -> str | None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from anya_plugins.metadata.contract import host_api_clauses
+
     clauses = host_api_clauses(keywords)
     if not clauses:
         return None
@@ -206,6 +218,8 @@ def search(records: Iterable[ExtensionRecord], query: SearchQuery) -> SearchResu
     Records given in name order (as :meth:`Catalog.visible` gives them) are ranked in
     linear time.
     """
+    from packaging.utils import canonicalize_name
+
     terms = query.terms
     phrase = canonicalize_name("-".join(terms)) if terms else ""
     exact = (phrase, DIST_NAME_PREFIX + phrase)
