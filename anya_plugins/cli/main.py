@@ -105,7 +105,12 @@ def _run(argv: list[str], options: GlobalOptions) -> int:
         from anya_plugins.cli.completion import complete
 
         complete(parser)
-    args = global_options.merge_late(parser.parse_args(argv))
+    try:
+        args = global_options.merge_late(parser.parse_args(argv))
+    except UsageError as error:
+        if command in COMMAND_MODULES and error.message.startswith("unrecognized arguments"):
+            error.hint = f"see 'anya-ext {command} --help'"  # not the top-level help
+        raise
     if args.version:
         from anya_plugins import __version__
 

@@ -118,7 +118,7 @@ def test_with_json_a_usage_error_is_json_on_stderr_with_exit_code_and_hint(
     assert error["exit_code"] == 2
     assert error["type"] == "UsageError"
     assert "--no-such-option" in str(error["message"])
-    assert error["hint"] == "see 'anya-ext --help'"
+    assert error["hint"] == "see 'anya-ext list --help'"
 
 
 def test_with_json_an_index_error_is_json_on_stderr(env: dict[str, str]) -> None:
