@@ -5,13 +5,20 @@ Under the cache directory::
     files/<2 hex>/<sha256>        file contents by their sha256: immutable once stored
     pages/<2 hex>/<sha256 of key> index pages: one JSON header line, then the body as served
     tmp/                          files being written (see :mod:`~anya_plugins.sources.tempfiles`)
+    usage                         the bytes stored, as counted by every write since the last scan
     .lock                         held while anything is added or removed
 
 Entries appear by ``os.replace`` from ``tmp/``, so a reader sees a whole entry or none, and
 the lock keeps concurrent installs from evicting under each other's feet. A read touches
 the entry's modification time; when the cache is over its size limit the least recently
-used entries go first. A file entry is checked against its name whenever it is read, so
-damage on disk is dropped instead of installed.
+used entries go first. A file entry is checked against its name whenever it is read, and a
+page against the sha256 stored in its header, so damage on disk — or an entry cut short by
+a crash, since entries are not synced to disk — is dropped instead of used.
+
+A write adds its size to the ``usage`` count rather than scanning the cache: the cache is
+scanned (and then evicted from) only when the count passes the limit, when the count is
+missing or unreadable, or once it is a day old, which also corrects any drift (a writer
+killed between its entry and the count, another tool deleting entries).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,6 +47,8 @@ from anya_plugins.sources.tempfiles import copy_verified, remove_stale, temporar
 log = logging.getLogger(__name__)
 
 LOCK_TIMEOUT_SECONDS = 60.0
+RESCAN_SECONDS = 86400.0
+"""How old the ``usage`` count may get before a write scans the cache again."""
 _SHA256_LENGTH = 64
 
 
@@ -88,7 +98,10 @@ class DownloadCache:
         self._files = root / "files"
         self._pages = root / "pages"
         self._tmp = root / "tmp"
+        self._usage = root / "usage"
         self._lock: BaseFileLock | None = None  # made on first use: filelock is slow to import
+        # Threads of this process queue here: waiting on the file lock means polling it.
+        self._thread_lock = threading.Lock()
 
     @classmethod
     def from_settings(
@@ -101,14 +114,15 @@ class DownloadCache:
             clock=clock,
         )
 
-    def copy_to(self, sha256: str, target: Path) -> bool:
-        """Copy the file with this hash to ``target`` (atomically); False if not cached."""
+    def copy_to(self, sha256: str, target: Path, *, durable: bool = True) -> bool:
+        """Copy the file with this hash to ``target`` (atomically; synced to disk unless not
+        ``durable``); False if not cached."""
         path = self._file_path(sha256)
         source = self._open(path)  # an open file survives another process's eviction
         if source is None:
             return False
         with source:
-            copied = copy_verified(source, target, sha256)
+            copied = copy_verified(source, target, sha256, durable=durable)
         if not copied:
             self._drop_damaged(path)
             return False
@@ -154,6 +168,9 @@ class DownloadCache:
                 body=body,
                 fetched_at=float(fields["fetched_at"]),
             )
+            stored = fields.get("sha256")  # entries written before it was kept have none
+            if stored is not None and stored != _sha256_hex(body):
+                raise ValueError("the body is not the one stored")
         except (ValueError, KeyError, TypeError):
             self._drop_damaged(path)
             return None
@@ -165,7 +182,12 @@ class DownloadCache:
     def store_page(self, key: str, *, url: str, content_type: str, body: bytes) -> None:
         """Store a page fetched just now from ``url``."""
         page = CachedPage(url=url, content_type=content_type, body=body, fetched_at=self._clock())
-        header = {"url": page.url, "content_type": page.content_type, "fetched_at": page.fetched_at}
+        header = {
+            "url": page.url,
+            "content_type": page.content_type,
+            "fetched_at": page.fetched_at,
+            "sha256": _sha256_hex(page.body),
+        }
         content = json.dumps(header).encode() + b"\n" + page.body
         self._write(self._page_path(key), lambda out: out.write(content))
 
@@ -184,38 +206,69 @@ class DownloadCache:
             for entry in (*_entries(self._files), *_entries(self._pages)):
                 if older_than is None or entry.used_at < now - older_than.total_seconds():
                     freed += _remove(entry)
+            self._usage.unlink(missing_ok=True)
         return freed
 
     def _write(self, target: Path, fill: Callable[[BinaryIO], object]) -> None:
-        """Write an entry through a file in ``tmp/``, then evict if over the limit.
+        """Write an entry through a file in ``tmp/`` (not synced: a torn entry is dropped
+        when read), count its size, and evict if that takes the cache over its limit.
 
         A cache that cannot be written is reported and passed over: it only saves downloads.
         """
         try:
-            with self._locked(), temporary_file(self._tmp) as temp:
+            with temporary_file(self._tmp) as temp:  # written outside the lock: not an entry yet
                 fill(temp.handle)
+                temp.handle.close()
+                size = temp.path.stat().st_size
                 target.parent.mkdir(parents=True, exist_ok=True)
-                temp.commit(target)
-                self._touch(target)
-                self._evict()
+                with self._locked():
+                    with contextlib.suppress(FileNotFoundError):
+                        size -= target.stat().st_size  # replaced, not added
+                    temp.commit(target)
+                    self._touch(target)
+                    self._count(size)
         except (CacheError, OSError) as exc:
             log.warning("download cache %s not writable: %s", self.root, exc)
 
-    def _evict(self) -> None:
-        """Remove least recently used entries until the cache fits its limit (lock held)."""
+    def _count(self, added: int) -> None:
+        """Add ``added`` bytes to the usage count; scan and evict when the count is over the
+        limit, missing or a day old (lock held)."""
+        now = self._clock()
+        usage = self._read_usage()
+        if usage is None or now - usage[1] >= RESCAN_SECONDS:
+            total, scanned_at = self._evict(), now
+        else:
+            total, scanned_at = usage[0] + added, usage[1]
+            if self.max_bytes is not None and total > self.max_bytes:
+                total = self._evict()
+        with temporary_file(self._tmp) as temp:
+            temp.handle.write(json.dumps({"bytes": total, "scanned_at": scanned_at}).encode())
+            temp.handle.close()
+            temp.commit(self._usage)
+
+    def _read_usage(self) -> tuple[int, float] | None:
+        """(bytes, when last scanned), or None when there is no readable count."""
+        try:
+            fields = json.loads(self._usage.read_bytes())
+            return int(fields["bytes"]), float(fields["scanned_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _evict(self) -> int:
+        """Remove least recently used entries until the cache fits its limit, and dead
+        temporary files (lock held); the bytes left."""
         remove_stale(self._tmp, now=self._clock())
-        if self.max_bytes is None:
-            return
         entries = sorted(
             (*_entries(self._files), *_entries(self._pages)),
             key=lambda entry: (entry.used_at, entry.path),
         )
         total = sum(entry.size for entry in entries)
         for entry in entries:
-            if total <= self.max_bytes:
+            if self.max_bytes is None or total <= self.max_bytes:
                 break
             log.debug("cache over %d bytes: evicting %s", self.max_bytes, entry.path)
             total -= _remove(entry)
+        return total
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -225,7 +278,7 @@ class DownloadCache:
             self._lock = FileLock(self.root / ".lock", timeout=LOCK_TIMEOUT_SECONDS)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            with self._lock:
+            with self._thread_lock, self._lock:
                 yield
         except Timeout:
             raise CacheError(
@@ -275,6 +328,10 @@ def cache_info(settings: CacheSettings) -> CacheInfo:
 def clean(settings: CacheSettings, older_than: timedelta | None = None) -> int:
     """Empty the configured cache, or drop what was unused for ``older_than``; bytes freed."""
     return DownloadCache.from_settings(settings).clean(older_than)
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def is_sha256(value: str) -> bool:

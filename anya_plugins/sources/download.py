@@ -4,7 +4,8 @@ hash is the one expected.
 The file gets its final name only after the hash matched, by a rename; a process killed
 mid-download leaves a ``.anya-*.part`` file that a later download in the same directory
 removes once it is stale. A file whose hash is in the download cache is copied from there
-without any request.
+without any request. The file is not synced to disk: it is downloaded to be checked and
+installed now, and the installer checks its hash again.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def download(
     target = dest_dir / _safe_filename(link)
     dest_dir.mkdir(parents=True, exist_ok=True)
     remove_stale(dest_dir)
-    if cache is not None and cache.copy_to(expected, target):
+    if cache is not None and cache.copy_to(expected, target, durable=False):
         log.info("%s: from the download cache", link.filename)
         if progress is not None:
             size = target.stat().st_size
@@ -76,7 +77,7 @@ def download(
         actual = mirrors.fetch(link.url, read)
         if actual != expected:
             raise HashMismatch(link.filename, expected, actual, mirrors.used_url or link.url)
-        temp.handle.flush()
+        temp.handle.close()  # closed, it is renamed without a sync
         if cache is not None:
             cache.store(expected, temp.path)
         temp.commit(target)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -69,18 +70,26 @@ class HighWaterMarks:
 
     def record(self, source: str, project: str, version: str) -> None:
         """A release of ``project`` was downloaded from ``source`` and verified: raise the mark."""
+        self.record_all(source, [(project, version)])
+
+    def record_all(self, source: str, releases: Sequence[tuple[str, str]]) -> None:
+        """:meth:`record` for each (project, version) of ``releases``, in one write."""
         from filelock import FileLock
 
-        verified = _version(version)
-        if verified is None:
+        verified = [(project, v) for project, text in releases if (v := _version(text))]
+        if not verified:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{self.path}.lock"):
             marks = self._read()
-            key = f"{source} {project}"
-            seen = _version(marks.get(key))
-            if seen is None or verified > seen:
-                marks[key] = str(verified)
+            raised = False
+            for project, version in verified:
+                key = f"{source} {project}"
+                seen = _version(marks.get(key))
+                if seen is None or version > seen:
+                    marks[key] = str(version)
+                    raised = True
+            if raised:
                 self._write(marks)
 
     def _read(self) -> dict[str, str]:

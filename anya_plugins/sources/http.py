@@ -15,6 +15,8 @@ the size cap or the time cap.
 from __future__ import annotations
 
 import logging
+import os
+import ssl
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -48,7 +50,7 @@ from anya_plugins.sources.credentials import (
 )
 from anya_plugins.sources.errors import ResponseTooLarge, ResponseTooSlow, TransportError
 from anya_plugins.sources.proxies import proxy_for
-from anya_plugins.sources.tls import ssl_context
+from anya_plugins.sources.tls import ca_bundle_source, ssl_context
 
 if TYPE_CHECKING:
     from anya_plugins.sources.settings import SourcesSettings
@@ -58,11 +60,11 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"anya-plugins/{__version__}"
 CHUNK_SIZE = 64 * 1024
 MAX_REDIRECTS = 5
-_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
-
 READ_TIMED_OUT = "timed out waiting for data"
 """Why a request failed when the server accepted it but sent nothing for a whole read
 timeout (:func:`describe`)."""
+_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
 
 @dataclass(frozen=True)
 class ReadLimit:
@@ -163,8 +165,11 @@ class HttpClient:
         self.timeout = timeout
         self.credentials = credentials if credentials is not None else Credentials()
         self._headers = {"User-Agent": user_agent}
-        self._ssl_context = ssl_context(ca_bundle)
-        self._managers: dict[str | None, urllib3.PoolManager] = {}
+        self._ca_bundle = ca_bundle
+        self._tls: ssl.SSLContext | None = None
+        if ca_bundle_source(ca_bundle, os.environ) is not None:
+            self._tls = ssl_context(ca_bundle)  # a bundle that cannot be loaded is said now
+        self._managers: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
 
     @classmethod
     def from_settings(cls, settings: SourcesSettings) -> HttpClient:
@@ -183,13 +188,13 @@ class HttpClient:
         *,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        read_timeout: float | None = None,
     ) -> Iterator[HttpResponse]:
         """GET ``url``; the body streams while the ``with`` block reads it. ``read_timeout``
         replaces the timeout for each read (not for connecting)."""
         started = time.monotonic()
         final_url, raw = self._request("GET", url, headers, timeout, read_timeout)
         try:
-        read_timeout: float | None = None,
             yield HttpResponse(final_url, raw, started=started)
         except BaseException:
             raw.close()  # the rest of a broken-off body must not reach the next request
@@ -292,17 +297,29 @@ class HttpClient:
     def _manager(self, url: str) -> urllib3.PoolManager:
         """The pool for ``url``: direct, or the one of the proxy the environment names."""
         proxy = proxy_for(url)
-        manager = self._managers.get(proxy)
+        # Plain http straight to the server needs no TLS context (a local registry): loading
+        # the system's trust store costs a tenth of a second.
+        key = (proxy, proxy is not None or urlsplit(url).scheme != "http")
+        manager = self._managers.get(key)
         if manager is None:
-            manager = self._managers[proxy] = self._new_manager(url, proxy)
+            manager = self._managers[key] = self._new_manager(url, proxy, tls=key[1])
         if proxy is not None:
             log.debug("%s through the proxy %s", url, redact(proxy))
         return manager
 
-    def _new_manager(self, url: str, proxy: str | None) -> urllib3.PoolManager:
+    @property
+    def _ssl_context(self) -> ssl.SSLContext:
+        """The TLS trust (:func:`.tls.ssl_context`), made on first use."""
+        if self._tls is None:
+            self._tls = ssl_context(self._ca_bundle)
+        return self._tls
+
+    def _new_manager(self, url: str, proxy: str | None, *, tls: bool) -> urllib3.PoolManager:
         # Never retry here: a failure must reach the mirror set, which tries another URL.
         retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=0)
         if proxy is None:
+            if not tls:
+                return urllib3.PoolManager(retries=retries)
             return urllib3.PoolManager(retries=retries, ssl_context=self._ssl_context)
         bare, auth = split_credentials(proxy)
         try:

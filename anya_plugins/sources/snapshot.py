@@ -8,6 +8,12 @@ pages, so no mirror can show the resolver one view and the checks another. Core 
 (PEP 658) and files are fetched through our client too, hash-checked, and served from
 there: the resolver never talks to a remote host.
 
+Pages, files, core metadata and provenance are fetched by a small pool of threads, each
+with its own mirror order (a ``MirrorSet`` keeps state) over the one HTTP connection pool:
+the resolver's requests are answered concurrently, each URL is fetched at most once however
+many ask for it, and when the resolver reads a wheel's core metadata, the wheel and its
+provenance are fetched in the background — the installer almost always wants them next.
+
 A page that fails a check is not served (the resolver sees 404) and the failure is kept:
 :meth:`CheckedPages.raise_failure` raises it after the resolver ran (whether it succeeded or
 not), so the person reads our reason ("rolled-back mirror"), not the resolver's.
@@ -15,58 +21,93 @@ not), so the person reads our reason ("rolled-back mirror"), not the resolver's.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from packaging.utils import canonicalize_name
 
-from anya_plugins.sources.download import download
+from anya_plugins.sources.download import Progress, download
 from anya_plugins.sources.errors import ProjectNotFound, SourceError
 from anya_plugins.sources.project_markers import refuse_quarantined
 from anya_plugins.sources.simple import SIMPLE_JSON, FileLink, ProjectPage, SimpleIndex
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 _PAGES = "/simple/"
 _FILES = "/files/"
 _METADATA = ".metadata"
+FETCHERS = 6
+"""Requests for the resolver (pages, core metadata) in flight at once: enough to hide
+latency, few enough not to swamp a small registry."""
+PREFETCHERS = 4
+"""Files and provenance fetched at once, in a pool of their own: they never hold up a
+page the resolver waits for."""
+_SHUTDOWN_POLL_SECONDS = 0.02
+"""How often the server loop looks for a shutdown request (the standard 0.5 s would be
+paid, on average half of it, at the end of every transaction)."""
 
 
 class CheckedPages(AbstractContextManager["CheckedPages"]):
-    """One transaction's view of a source: each project page fetched (fresh) at most once."""
+    """One transaction's view of a source: each project page fetched (fresh) at most once,
+    each file, core metadata file and provenance at most once."""
 
-    def __init__(self, index: SimpleIndex, scratch: Path) -> None:
+    def __init__(
+        self,
+        index: SimpleIndex,
+        scratch: Path,
+        *,
+        on_fetched: Callable[[str, FileLink, Path, bytes | None], None] | None = None,
+    ) -> None:
+        """``on_fetched(project, link, file, provenance)`` is called, in a thread of its own,
+        for each file fetched ahead (its metadata was served), once it and its provenance are
+        here: to start checking it."""
         self.index = index
         self.scratch = scratch
-        self._pages: dict[str, ProjectPage] = {}
-        self._failures: dict[str, SourceError] = {}
-        self._lock = threading.Lock()  # one MirrorSet, one request at a time
+        self._on_fetched = on_fetched
+        self._fetched: dict[tuple[str, str], Future[object]] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(FETCHERS, thread_name_prefix="anya-fetch")
+        self._prefetch = ThreadPoolExecutor(PREFETCHERS, thread_name_prefix="anya-prefetch")
+        self._fetched_ahead = ThreadPoolExecutor(2, thread_name_prefix="anya-fetched")
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def page(self, name: str) -> ProjectPage:
         """Project ``name``'s page as this transaction checked it (fetched on first use)."""
         project = str(canonicalize_name(name))
-        with self._lock:
-            if project in self._failures:
-                raise self._failures[project]
-            if project not in self._pages:
-                try:
-                    fetched = self.index.project_page(project, refresh=True)
-                    refuse_quarantined(project, fetched.markers, fetched.used_url)
-                    self._pages[project] = fetched
-                except SourceError as error:
-                    self._failures[project] = error
-                    raise
-            return self._pages[project]
+        return self._once("page", project, lambda: self._fetch_page(project)).result()
+
+    def file(self, link: FileLink, progress: Progress | None = None) -> Future[Path]:
+        """``link``'s file, downloaded and hash-checked against the page (started now unless
+        it already was: ``progress`` then hears of it once, when it is there)."""
+        future, started = self._start(
+            "file", link.filename, lambda: self._download(link, progress), self._prefetch
+        )
+        if progress is not None and not started:
+            future.add_done_callback(lambda done: _report_whole(done, progress))
+        return future
+
+    def provenance(self, link: FileLink) -> Future[bytes | None]:
+        """``link``'s PEP 740 provenance object (None when the index serves none)."""
+        return self._once(
+            "provenance",
+            link.filename,
+            lambda: self._client().fetch_provenance(link),
+            self._prefetch,
+        )
 
     @property
     def url(self) -> str:
@@ -83,37 +124,86 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         """Raise the first check that failed while serving the resolver. A project the index
         does not have is an answer, not a failure: the resolver says what it missed."""
         with self._lock:
-            failures = list(self._failures.values())
-        for failure in failures:
-            if not isinstance(failure, ProjectNotFound):
+            pages = [f for (kind, _), f in self._fetched.items() if kind == "page"]
+        for future in pages:
+            failure = future.exception() if future.done() else None
+            if isinstance(failure, SourceError) and not isinstance(failure, ProjectNotFound):
                 raise failure
 
-    def read_file(self, project: str, filename: str) -> Path:
-        """The file (or its ``.metadata``) from the kept page, fetched and hash-checked."""
+    def read_file(self, project: str, filename: str) -> Path | bytes:
+        """The file (or the bytes of its ``.metadata``) from the kept page, fetched and
+        hash-checked. Serving a wheel's metadata starts fetching the wheel and its
+        provenance."""
         wanted = filename.removesuffix(_METADATA)
         page = self.page(project)
         link = next((link for link in page.files if link.filename == wanted), None)
         if link is None:
             raise ProjectNotFound(f"{project}/{filename}", page.used_url)
-        with self._lock:
-            if filename.endswith(_METADATA):
-                target = self.scratch / "metadata" / filename
-                if not target.exists():
-                    text = self.index.fetch_core_metadata(link)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_text(text, encoding="utf-8")
-                return target
-            return self._download(link)
+        if not filename.endswith(_METADATA):
+            return self.file(link).result()
+        metadata = self._once("metadata", wanted, lambda: self._fetch_metadata(link)).result()
+        file, provenance = self.file(link), self.provenance(link)
+        if self._on_fetched is not None:
+            self._once(
+                "fetched",
+                wanted,
+                lambda: self._report_fetched(page.name, link, file, provenance),
+                self._fetched_ahead,
+            )
+        return metadata
 
-    def _download(self, link: FileLink) -> Path:
+    def _report_fetched(
+        self, project: str, link: FileLink, file: Future[Path], provenance: Future[bytes | None]
+    ) -> None:
+        if self._on_fetched is not None and file.exception() is provenance.exception() is None:
+            self._on_fetched(project, link, file.result(), provenance.result())
+
+    def _once(
+        self, kind: str, key: str, fetch: Callable[[], T], pool: ThreadPoolExecutor | None = None
+    ) -> Future[T]:
+        """The one fetch of ``key``: started in a pool on the first call, shared after."""
+        return self._start(kind, key, fetch, pool)[0]
+
+    def _start(
+        self, kind: str, key: str, fetch: Callable[[], T], pool: ThreadPoolExecutor | None
+    ) -> tuple[Future[T], bool]:
+        """:meth:`_once`, and whether this call started the fetch."""
+        with self._lock:
+            future = self._fetched.get((kind, key))
+            if future is not None:
+                return future, False  # type: ignore[return-value]
+            future = self._fetched[kind, key] = (pool or self._pool).submit(fetch)
+        return future, True  # type: ignore[return-value]
+
+    def _client(self) -> SimpleIndex:
+        """This thread's client of the index: a ``MirrorSet`` keeps its order and last URL,
+        so each thread has its own copy (the HTTP pool, cache and marks are shared)."""
+        client: SimpleIndex | None = getattr(self._local, "index", None)
+        if client is None:
+            client = copy.copy(self.index)
+            client.mirrors = copy.copy(self.index.mirrors)
+            self._local.index = client
+        return client
+
+    def _fetch_page(self, project: str) -> ProjectPage:
+        fetched = self._client().project_page(project, refresh=True)
+        refuse_quarantined(project, fetched.markers, fetched.used_url)
+        return fetched
+
+    def _fetch_metadata(self, link: FileLink) -> bytes:
+        return self._client().fetch_core_metadata(link).encode("utf-8")
+
+    def _download(self, link: FileLink, progress: Progress | None) -> Path:
         if link.sha256 is None:
             raise SourceError(f"the index gives no sha256 for {link.filename}")
+        client = self._client()
         return download(
             link,
-            self.scratch / "served",
+            self.scratch / "files",
             expected_sha256=link.sha256,
-            mirrors=self.index.mirrors,
-            cache=self.index.cache,
+            mirrors=client.mirrors,
+            cache=client.cache,
+            progress=progress,
         )
 
     def render(self, project: str) -> bytes:
@@ -139,10 +229,14 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         return json.dumps(document).encode()
 
     def __enter__(self) -> CheckedPages:
+        self.index.mirrors.order()  # probed once, here: every thread's copy starts from it
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.pages = self
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="anya-checked-pages", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": _SHUTDOWN_POLL_SECONDS},
+            name="anya-checked-pages",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -159,6 +253,11 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         if self._thread is not None:
             self._thread.join()
         self._server = self._thread = None
+        # Fetches not started are dropped; those under way finish before the scratch
+        # directory they write into goes.
+        self._prefetch.shutdown(wait=True, cancel_futures=True)
+        self._fetched_ahead.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Server(ThreadingHTTPServer):
@@ -173,6 +272,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait between
     error_content_type = "text/plain"
     _CHUNK: ClassVar[int] = 256 * 1024
 
@@ -186,7 +286,10 @@ class _Handler(BaseHTTPRequestHandler):
             elif path.startswith(_FILES) and path.count("/") == 3:
                 project, filename = path[len(_FILES) :].split("/")
                 file = pages.read_file(project, filename)
-                self._send(200, "application/octet-stream", file.stat().st_size, _chunks(file))
+                if isinstance(file, bytes):
+                    self._send(200, "application/octet-stream", len(file), iter((file,)))
+                else:
+                    self._send(200, "application/octet-stream", file.stat().st_size, _chunks(file))
             else:
                 self._send_text(404, "not a page of this index")
         except SourceError as error:
@@ -214,6 +317,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("resolver: " + format, *args)
+
+
+def _report_whole(done: Future[Path], progress: Progress) -> None:
+    if not done.cancelled() and done.exception() is None:
+        size = done.result().stat().st_size
+        progress(size, size)
 
 
 def _chunks(file: Path) -> Iterator[bytes]:

@@ -51,9 +51,9 @@ def temporary_file(directory: Path) -> Iterator[TempFile]:
         path.unlink(missing_ok=True)
 
 
-def copy_verified(source: BinaryIO, target: Path, sha256: str) -> bool:
+def copy_verified(source: BinaryIO, target: Path, sha256: str, *, durable: bool = True) -> bool:
     """Copy ``source`` to ``target`` only if its bytes have this sha256; False (and ``target``
-    untouched) if they do not."""
+    untouched) if they do not. Not ``durable``: not synced to disk (a file for use now)."""
     digest = hashlib.sha256()
     with temporary_file(target.parent) as temp:
         while chunk := source.read(CHUNK_SIZE):
@@ -61,6 +61,8 @@ def copy_verified(source: BinaryIO, target: Path, sha256: str) -> bool:
             temp.handle.write(chunk)
         if digest.hexdigest() != sha256:
             return False
+        if not durable:
+            temp.handle.close()  # closed, it is renamed without a sync
         temp.commit(target)
     return True
 
