@@ -87,7 +87,7 @@ def search(
 
 def _explained(body: bytes) -> str:
     """An error body as a person reads it: devpi's JSON ``message``, else the text's first
-    line; never bytes, at most 300 characters."""
+    line; never bytes, no control characters, at most 300 characters."""
     text = body.decode("utf-8", errors="replace").strip()
     try:
         document = json.loads(text)
@@ -96,6 +96,8 @@ def _explained(body: bytes) -> str:
     if isinstance(document, dict) and isinstance(document.get("message"), str):
         text = document["message"]
     line = text.splitlines()[0].strip() if text else "(no explanation in the answer)"
+    # control characters (a terminal escape sequence from a hostile index) are shown, not sent
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
     return line if len(line) <= 300 else f"{line[:297]}..."
 
 

@@ -147,6 +147,15 @@ def test_an_index_error_body_is_explained_not_shown_as_bytes() -> None:
     assert _explained(b"") == "(no explanation in the answer)"
 
 
+def test_an_index_error_cannot_send_escape_sequences_to_the_terminal() -> None:
+    from anya_plugins.sources.search import _explained
+
+    in_json = b'{"message": "denied \\u001b]0;pwned\\u0007\\u001b[2J see evil.example"}'
+    assert _explained(in_json) == "denied \\x1b]0;pwned\\x07\\x1b[2J see evil.example"
+    in_text = b"denied \x1b[31mred\x1b[0m"
+    assert _explained(in_text) == "denied \\x1b[31mred\\x1b[0m"
+
+
 def test_an_unknown_command_is_a_usage_error_listing_the_commands(env: dict[str, str]) -> None:
     done = anya(env, "lisst")
     assert done.returncode == 2
