@@ -1,17 +1,21 @@
 """The sub-commands installed extensions contribute, and what to say when one is unavailable.
 
 Only active extensions are asked for commands (``anya_commands``); a disabled, failed or
-set-aside extension is never imported for it. So when the command word is nobody's, the
-extension it most likely belongs to (the word is its name or starts with ``<name>-``, as the
-template's commands do) is looked up among the extensions that are not active, and the
-error says why its command is not there, instead of argparse's "invalid choice".
+set-aside extension is never imported for it. So the commands each extension contributed
+are remembered (``extension-commands.json`` in the host's cache directory, beside the
+discovery cache), and when the command word is nobody's, the extension that contributed it
+last time (else the one whose name it starts with, ``<name>-``, as the template's commands
+do) is looked up among the extensions that are not active: the error says why its command is
+not there, instead of argparse's "invalid choice".
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from anya_plugins.errors import ExtensionFailure, UsageError
@@ -51,13 +55,15 @@ def register_extension_commands(
             if command.add_arguments is not None:
                 command.add_arguments(parser)
             parser.set_defaults(handler=_run_extension_command(extension.name, command))
+    _remember({name: owner for name, owner in taken.items() if owner != "anya-ext"})
 
 
 def unavailable_command(word: str, host: Host) -> UsageError | None:
     """Why ``word`` is no command, when it looks like an extension's that is not active."""
     from anya_plugins.host.record import ACTIVE, DISABLED
 
-    owner = _likely_owner(word, (e for e in host.extensions if e.status != ACTIVE))
+    inactive = {e.name: e for e in host.extensions if e.status != ACTIVE}
+    owner = inactive.get(_remembered().get(word, "")) or _likely_owner(word, inactive.values())
     if owner is None:
         return None
     if owner.status == DISABLED:
@@ -75,6 +81,36 @@ def unavailable_command(word: str, host: Host) -> UsageError | None:
 def _likely_owner(word: str, candidates: Iterable[Extension]) -> Extension | None:
     matches = [e for e in candidates if word == e.name or word.startswith(f"{e.name}-")]
     return max(matches, key=lambda e: len(e.name), default=None)
+
+
+def _memory_file() -> Path:
+    from anya_plugins.host.cache import default_cache_dir
+
+    return Path(default_cache_dir()) / "extension-commands.json"
+
+
+def _remembered() -> dict[str, str]:
+    """Command -> extension, as last seen active; nothing if unreadable."""
+    try:
+        document = json.loads(_memory_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in document.items()} if isinstance(document, dict) else {}
+
+
+def _remember(commands: dict[str, str]) -> None:
+    """Add the active extensions' commands to the memory (written only when it changes; a
+    cache that cannot be written costs only the better message)."""
+    known = _remembered()
+    if all(known.get(name) == owner for name, owner in commands.items()):
+        return
+    from anya_plugins.config.atomic import write_atomic
+
+    try:
+        _memory_file().parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(_memory_file(), json.dumps({**known, **commands}, sort_keys=True))
+    except OSError as error:
+        log.debug("cannot remember the extensions' commands: %s", error)
 
 
 def _run_extension_command(name: str, command: Command) -> Callable[[argparse.Namespace], int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import textwrap
 from collections.abc import Iterator
 
 import pytest
@@ -16,12 +17,24 @@ pytestmark = pytest.mark.slow
 
 RAISES_ON_IMPORT = 'raise RuntimeError("broken at import")\n'
 
+OFF_PREFIX_COMMAND = textwrap.dedent(
+    """
+    from anya_plugins import Command, hookimpl
+
+    @hookimpl
+    def anya_commands():
+        return [Command(name="sweep", help="a command not named after its extension",
+                        run=lambda args: print("swept"))]
+    """
+)
+
 
 @pytest.fixture(scope="module")
 def venv(build_extension: ExtensionBuilder, make_venv: VenvFactory) -> Venv:
     chatty = build_extension(ExtensionSpec("chatty"))
     boom = build_extension(ExtensionSpec("kaboom", plugin_source=RAISES_ON_IMPORT))
-    return make_venv(chatty, boom)
+    broom = build_extension(ExtensionSpec("broom", plugin_source=OFF_PREFIX_COMMAND))
+    return make_venv(chatty, boom, broom)
 
 
 @pytest.fixture
@@ -51,6 +64,17 @@ def test_with_json_the_disabled_extension_error_is_json(venv: Venv) -> None:
     error = json.loads(done.stderr.splitlines()[-1])["error"]
     assert error["exit_code"] == 2
     assert error["hint"] == "anya-ext enable chatty"
+
+
+def test_a_command_not_named_after_its_extension_is_known_once_it_was_seen(venv: Venv) -> None:
+    assert venv.anya_ext("sweep").stdout.strip() == "swept"  # seen active: remembered
+    assert venv.anya_ext("disable", "broom").returncode == 0
+    try:
+        done = venv.anya_ext("sweep")
+    finally:
+        assert venv.anya_ext("enable", "broom").returncode == 0
+    assert done.returncode == 2
+    assert "'sweep' is a command of the extension broom, which is disabled" in done.stderr
 
 
 def test_the_command_of_a_failed_extension_says_why_it_is_missing(venv: Venv) -> None:
