@@ -155,7 +155,7 @@ def show_command(args: argparse.Namespace) -> int:
 
 
 def _audit(host: Any, key: str, change: str) -> None:
-    from anya_plugins.install.auditing import record_config_change
+    from anya_plugins.audit.config_changes import record_config_change
 
     record_config_change(host.configuration(), key, change)
 

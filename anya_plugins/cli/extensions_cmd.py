@@ -170,7 +170,7 @@ def toggle_command(args: argparse.Namespace) -> int:
     changed = set_disabled(Path(host.config_path), extension.name, disabled=not args.enabled)
     state = "enabled" if args.enabled else "disabled"
     if changed:
-        from anya_plugins.install.auditing import record_config_change
+        from anya_plugins.audit.config_changes import record_config_change
 
         record_config_change(host.configuration(), "host.disabled", f"{extension.name} {state}")
     result = {"name": extension.name, "state": state, "changed": changed}

@@ -80,11 +80,3 @@ def record_changes(
                 "trust": decision.to_record() if decision is not None else None,
             },
         )
-
-
-def record_config_change(config: LayeredConfig, key: str, change: str) -> None:
-    """A configuration change: the key and what happened to it, never the value (it may be
-    a secret)."""
-    audit_log(config).record(
-        "config-change", details={"key": key, "change": change, "file": str(config.path)}
-    )
