@@ -1,18 +1,17 @@
 """Importing extensions into one pluggy PluginManager, with every hook call contained.
 
-Each hook implementation is registered through a guard: if it raises, the guard
-reports the extension as failed and returns None (which pluggy skips), so one
-broken extension neither breaks the call nor the other extensions in it.
+Every hook call runs through a loop that contains each implementation: if one raises,
+its extension is reported as failed (and unregistered) and the call carries on with the
+others, so one broken extension neither breaks the call nor the other extensions in it.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import inspect
 import traceback
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -36,7 +35,14 @@ def short_traceback(error: BaseException) -> str:
 
 
 class Loader:
-    """Owns the PluginManager; imports, registers and unregisters extensions."""
+    """Owns the PluginManager; imports, registers and unregisters extensions.
+
+    Failures are contained where pluggy runs the implementations of a call: the manager's
+    hook executor (the slot pluggy's own call monitoring wraps) is
+    :meth:`_call_contained`, pluggy's loop with a try block around each implementation.
+    So an extension's function is registered as it is, and a hook call costs what plain
+    pluggy's does: no wrapper frame per implementation.
+    """
 
     def __init__(
         self, report: FailureReport, extra_hookspecs: Iterable[ModuleType | type] = ()
@@ -46,34 +52,38 @@ class Loader:
         self.manager.add_hookspecs(hookspecs)
         for specs in extra_hookspecs:
             self.manager.add_hookspecs(specs)
+        self.manager._inner_hookexec = self._call_contained
+        self._extensions: dict[str, Extension] = {}
         self._own: dict[str, dict[str, Implementation]] = {}
 
     def register(self, extension: Extension) -> bool:
-        """Import the extension's entry point and register its guarded hooks."""
+        """Import the extension's entry point and register its hooks."""
         if extension.name in self._own:
             return True
         try:
             target = load_entry_point(extension.entry_point)
             if isinstance(target, type):
                 target = target()
-            own = self._guard_plugin(extension, target)
-            self.manager.register(GuardedPlugin(own), name=extension.name)
+            own = self._implementations(extension, target)
+            self.manager.register(ExtensionPlugin(own), name=extension.name)
         except (Exception, SystemExit) as error:
             self._report(extension, "load", error)
             return False
         self._own[extension.name] = own
+        self._extensions[extension.name] = extension
         return True
 
     def unregister(self, extension: Extension) -> None:
         if self._own.pop(extension.name, None) is not None:
+            del self._extensions[extension.name]
             self.manager.unregister(name=extension.name)
 
     def implementations(self, extension: Extension, hook_name: str) -> list[Implementation]:
-        """The extension's own (guarded) implementations of one hook."""
+        """The extension's own implementations of one hook, each called contained."""
         own = self._own.get(extension.name, {}).get(hook_name)
         return [] if own is None else [own]
 
-    def _guard_plugin(self, extension: Extension, target: object) -> dict[str, Implementation]:
+    def _implementations(self, extension: Extension, target: object) -> dict[str, Implementation]:
         marker = hookspecs.PROJECT_NAME + "_impl"
         own: dict[str, Implementation] = {}
         for attribute in dir(target):
@@ -85,36 +95,90 @@ class Loader:
                 raise UnsupportedHook(
                     f"{attribute} is a hook wrapper; extensions may only implement plain hooks"
                 )
-            implementation = guard(function, self._report, extension, f"hook {attribute}")
-            setattr(implementation.function, marker, options)  # what pluggy looks for
-            own[attribute] = implementation
+            positional, keywords = _parameters(function) or _signature_parameters(function)
+            own[attribute] = Implementation(
+                function, positional, keywords, self._report, extension, f"hook {attribute}"
+            )
         return own
+
+    def _call_contained(
+        self,
+        hook_name: str,
+        hook_impls: Sequence[pluggy.HookImpl],
+        caller_kwargs: Mapping[str, object],
+        firstresult: bool,
+    ) -> object:
+        """pluggy's call loop for plain implementations (extensions have no wrappers), with
+        what an implementation raises reported as its extension's failure and skipped."""
+        results: list[object] = []
+        for hook_impl in reversed(hook_impls):
+            try:
+                args = [caller_kwargs[argname] for argname in hook_impl.argnames]
+            except KeyError as missing:
+                raise pluggy.HookCallError(
+                    f"hook call must provide argument {missing.args[0]!r}"
+                ) from missing
+            try:
+                if hook_impl.kwargnames:
+                    options = {
+                        k: caller_kwargs[k] for k in hook_impl.kwargnames if k in caller_kwargs
+                    }
+                    result = hook_impl.function(*args, **options)
+                else:
+                    result = hook_impl.function(*args)
+            except (Exception, SystemExit) as error:
+                extension = self._extensions.get(hook_impl.plugin_name)
+                if extension is None:  # not one of ours: pluggy's behaviour
+                    raise
+                self._report(extension, f"hook {hook_name}", error)
+                continue
+            if result is not None:
+                results.append(result)
+                if firstresult:
+                    break
+        if firstresult:
+            return results[0] if results else None
+        return results
 
 
 class Implementation:
-    """One guarded hook implementation, and how to call it with a hook's keyword arguments."""
+    """One hook implementation of an extension, called on its own (the lifecycle hooks) with
+    the arguments it takes, as pluggy would pass them; what it raises is reported as the
+    extension's failure, and None returned."""
 
-    __slots__ = ("function", "keywords", "positional")
+    __slots__ = ("extension", "function", "keywords", "phase", "positional", "report")
 
     def __init__(
-        self, function: Callable[..., Any], positional: tuple[str, ...], keywords: tuple[str, ...]
+        self,
+        function: Callable[..., Any],
+        positional: tuple[str, ...],
+        keywords: tuple[str, ...],
+        report: FailureReport,
+        extension: Extension,
+        phase: str,
     ) -> None:
         self.function = function
         self.positional = positional
         """The arguments passed by position: those without a default, as pluggy passes them."""
         self.keywords = keywords
         """The arguments with a default, passed by name when the call has them."""
+        self.report = report
+        self.extension = extension
+        self.phase = phase
 
     def __call__(self, **kwargs: Any) -> Any:
-        """Call as pluggy would: the arguments the implementation takes, out of ``kwargs``."""
-        args = [kwargs[name] for name in self.positional]
-        options = {name: kwargs[name] for name in self.keywords if name in kwargs}
-        return self.function(*args, **options)
+        try:
+            args = [kwargs[name] for name in self.positional]
+            options = {name: kwargs[name] for name in self.keywords if name in kwargs}
+            return self.function(*args, **options)
+        except (Exception, SystemExit) as error:
+            self.report(self.extension, self.phase, error)
+            return None
 
 
-class GuardedPlugin:
-    """An extension as pluggy sees it: its guarded hook implementations are its only
-    attributes, and ``dir()`` lists only them.
+class ExtensionPlugin:
+    """An extension as pluggy sees it: its hook implementations are its only attributes,
+    and ``dir()`` lists only them.
 
     pluggy looks up every name ``dir()`` gives, through ``inspect.getattr_static`` unless it
     is in the instance's ``__dict__``: on an object with the default ``__dir__`` that is 27
@@ -127,61 +191,6 @@ class GuardedPlugin:
 
     def __dir__(self) -> list[str]:
         return list(self.__dict__)
-
-
-def guard(
-    function: Callable[..., Any], report: FailureReport, extension: Extension, phase: str
-) -> Implementation:
-    """``function`` behind a guard that reports what it raises as the extension's failure
-    and returns None instead (which pluggy skips).
-
-    Where the implementation's arguments are plain (no defaults, ``*args`` or keyword-only
-    ones) the guard is a function with the very same parameters, made once per parameter
-    list, so pluggy calls it exactly as it would call the implementation: one frame and a
-    try block more, no argument packing. Otherwise a ``*args, **kwargs`` guard.
-    """
-    parameters = _parameters(function)
-    if parameters is not None and not parameters[1]:
-        positional = parameters[0]
-        guarded = _guard_maker(positional)(function, report, extension, phase)
-        return Implementation(guarded, positional, ())
-
-    # No status check here: a failed extension is unregistered at once, so a later call
-    # never reaches it, and this stays one frame and a try block per implementation.
-    @functools.wraps(function)
-    def guarded_any(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except (Exception, SystemExit) as error:
-            report(extension, phase, error)
-            return None
-
-    positional, keywords = parameters or _signature_parameters(function)
-    return Implementation(guarded_any, positional, keywords)
-
-
-_GUARD_NAMES = ("_anya_function", "_anya_report", "_anya_extension", "_anya_phase", "_anya_error")
-
-_GUARD_SOURCE = """\
-def make(_anya_function, _anya_report, _anya_extension, _anya_phase):
-    def guarded({parameters}):
-        try:
-            return _anya_function({parameters})
-        except (Exception, SystemExit) as _anya_error:
-            _anya_report(_anya_extension, _anya_phase, _anya_error)
-            return None
-    return guarded
-"""
-
-
-@functools.cache
-def _guard_maker(positional: tuple[str, ...]) -> Callable[..., Callable[..., Any]]:
-    """A factory of guards taking ``positional`` (compiled once per parameter list)."""
-    namespace: dict[str, Any] = {}
-    source = _GUARD_SOURCE.format(parameters=", ".join(positional))
-    exec(compile(source, "<anya hook guard>", "exec"), namespace)
-    maker: Callable[..., Callable[..., Any]] = namespace["make"]
-    return maker
 
 
 _PLAIN_FLAGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
@@ -205,8 +214,6 @@ def _parameters(function: object) -> tuple[tuple[str, ...], tuple[str, ...]] | N
         ("cls",),
     ):
         return None  # pluggy would drop this first argument: leave the reading to it
-    if set(names) & set(_GUARD_NAMES):
-        return None
     with_default = len(plain.__defaults__ or ())
     split = len(names) - with_default
     return names[:split], names[split:]

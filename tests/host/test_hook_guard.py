@@ -1,5 +1,6 @@
-"""Every hook implementation is called through a guard that contains what it raises, whatever
-its parameters look like; in-process, over extensions installed into a directory."""
+"""What any hook implementation raises is contained (its extension failed, the others still
+answer), whatever its parameters look like; in-process, over extensions installed into a
+directory."""
 
 from __future__ import annotations
 
