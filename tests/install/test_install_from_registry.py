@@ -371,7 +371,7 @@ def test_a_mirror_serving_older_releases_than_seen_before_is_refused(
 
 @BOTH_TOOLS
 def test_install_stores_extension_config_then_uninstall_removes_it(venv: Venv) -> None:
-    done = _install(venv, "ranger@1.0.0", "--config", "greeting=gm")
+    done = _install(venv, "ranger@1.0.0", "--save-config", "greeting=gm")
     assert done.returncode == 0, done.stderr
     greeted = venv.anya_ext("ranger-greet", "--who", "anya")
     assert greeted.stdout.strip() == "gm, anya!"
