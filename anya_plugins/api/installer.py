@@ -17,6 +17,7 @@ from anya_plugins.api.configuration import Configuration
 if TYPE_CHECKING:
     from anya_plugins.install.journal import Recovery
     from anya_plugins.install.lockfile import UnlockedDistribution
+    from anya_plugins.install.pinning import PinList, Repinned
     from anya_plugins.install.service import InstalledCheck, Target
     from anya_plugins.install.transaction import InstallResult, LockedFile
     from anya_plugins.sources.download import Progress
@@ -235,6 +236,19 @@ class Installer:
         from anya_plugins.install.service import verify_extensions
 
         return tuple(verify_extensions(names, self._target(None), everything=everything))
+
+    def publisher_pins(self) -> PinList:
+        """The publisher each installed extension is pinned to (trust on first use)."""
+        from anya_plugins.install.pinning import publisher_pins
+
+        return publisher_pins(self._target(None))
+
+    def repin(self, name: str, identity: str, *, issuer: str | None = None) -> Repinned:
+        """Pin an extension to another signer (recorded in the audit log); without
+        ``issuer`` the pinned issuer is kept."""
+        from anya_plugins.install.pinning import repin_publisher
+
+        return repin_publisher(name, identity, self._target(None), issuer=issuer)
 
     def _target(self, source: str | None) -> Target:
         from anya_plugins.install.service import Target

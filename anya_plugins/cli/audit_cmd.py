@@ -58,7 +58,10 @@ def _configuration(args: argparse.Namespace) -> Configuration:
 
 def audit_command(args: argparse.Namespace) -> int:
     from anya_plugins.api.audit import VulnerabilityScanner
+    from anya_plugins.errors import UsageError
 
+    if (args.from_file is not None or args.allow_old) and not args.update:
+        raise UsageError("--from and --allow-old go with --update")
     audit = VulnerabilityScanner(_configuration(args)).audit(
         args.python, update=args.update, from_file=args.from_file, allow_old=args.allow_old
     )

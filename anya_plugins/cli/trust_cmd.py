@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anya_plugins.cli import render
+
+if TYPE_CHECKING:
+    from anya_plugins.api.installer import Installer
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -54,16 +57,15 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     add.set_defaults(handler=add_publisher_command)
 
 
-def _target(args: argparse.Namespace) -> Any:
-    from anya_plugins.install.service import Target
+def _installer(args: argparse.Namespace) -> Installer:
+    from anya_plugins.api.configuration import Configuration
+    from anya_plugins.api.installer import Installer
 
-    return Target(python=args.python, config_overrides=tuple(args.config_overrides))
+    return Installer(Configuration.from_user(args.config_overrides), python=args.python)
 
 
 def pins_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.pinning import publisher_pins
-
-    listing = publisher_pins(_target(args))
+    listing = _installer(args).publisher_pins()
     if args.json:
         render.say(render.to_json(listing))
     elif listing.pins:
@@ -78,9 +80,7 @@ def pins_command(args: argparse.Namespace) -> int:
 
 
 def repin_command(args: argparse.Namespace) -> int:
-    from anya_plugins.install.pinning import repin_publisher
-
-    done = repin_publisher(args.name, args.identity, _target(args), issuer=args.issuer)
+    done = _installer(args).repin(args.name, args.identity, issuer=args.issuer)
     if args.json:
         render.say(render.to_json(done))
     else:
