@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anya_plugins.cli import render
 from anya_plugins.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from anya_plugins.host.host import Host
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -38,7 +42,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     show.set_defaults(handler=show_command)
 
 
-def _host(args: argparse.Namespace) -> Any:
+def _host(args: argparse.Namespace) -> Host:
     from anya_plugins.host.host import Host
 
     return Host(config_overrides=args.config_overrides)
@@ -53,7 +57,7 @@ def _section_of(key: str) -> str:
     return section
 
 
-def _schema_for(host: Any, section: str) -> Any:
+def _schema_for(host: Host, section: str) -> Mapping[str, Any] | None:
     """The extension's schema when the section is an installed extension, else None."""
     from anya_plugins.errors import ExtensionNotFound
 
@@ -64,7 +68,7 @@ def _schema_for(host: Any, section: str) -> Any:
     return host.config_schema(section)
 
 
-def _refuse_unknown_section(host: Any, section: str, args: argparse.Namespace) -> None:
+def _refuse_unknown_section(host: Host, section: str, args: argparse.Namespace) -> None:
     """A key of an extension that is not installed is most likely a typo: refused."""
     import shlex
 
@@ -154,7 +158,7 @@ def show_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit(host: Any, key: str, change: str) -> None:
+def _audit(host: Host, key: str, change: str) -> None:
     from anya_plugins.audit.config_changes import record_config_change
 
     record_config_change(host.configuration(), key, change)
