@@ -37,7 +37,7 @@ def _lines(value: Any) -> str:
 
 
 def _compact(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=_shallow_or_text, separators=(", ", ": "))
+    return _ENCODER.encode(value)
 
 
 def _shallow(value: Any) -> Any:
@@ -56,6 +56,10 @@ def _shallow_or_text(value: Any) -> Any:
 @functools.cache
 def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, default=_shallow_or_text, separators=(", ", ": "))
+"""One encoder for every element (``json.dumps`` would make one per call)."""
 
 
 def _plain(value: Any) -> Any:

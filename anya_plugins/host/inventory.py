@@ -6,6 +6,7 @@ only for an extension that has features or platform tags to describe, or for ``d
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -142,7 +143,9 @@ def enabled_features(
     return tuple(name for name in closure(as_features, chosen) if name in declared)
 
 
+@functools.cache
 def _platforms(wheel_tags: tuple[str, ...]) -> tuple[str, ...]:
+    """Platform names of a tag set (one computation per distinct set: most are pure)."""
     if not wheel_tags:
         return ()
     from anya_plugins.metadata.platforms import platform_names
