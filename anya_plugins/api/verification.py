@@ -79,8 +79,8 @@ class Verifier:
             decision.issuer,
         )
 
-    @staticmethod
     def verify_identity(
+        self,
         path: Path,
         *,
         identity: str,
@@ -91,10 +91,12 @@ class Verifier:
         trusted_root: Path | None = None,
         offline: bool = False,
     ) -> ArtifactVerification:
-        """Any file's signature by exactly this signer, no policy involved (``anya-ext
-        verify FILE``); without a document named, the one beside the file is read."""
+        """Any file's signature by exactly this signer (``anya-ext verify FILE``); without a
+        document named, the one beside the file is read. No publisher rule of the policy
+        applies, but its ``offline`` and ``max_root_age_days`` do."""
         from anya_plugins.trust.artifact import verify_artifact
 
+        policy = self.policy
         return verify_artifact(
             path,
             identity=identity,
@@ -103,7 +105,8 @@ class Verifier:
             attestation=attestation,
             provenance=provenance,
             trusted_root=trusted_root,
-            offline=offline,
+            offline=offline or policy.offline,
+            max_root_age_days=policy.max_root_age_days,
         )
 
     @staticmethod

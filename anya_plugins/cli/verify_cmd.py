@@ -12,13 +12,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from anya_plugins.cli import render
 from anya_plugins.errors import UsageError
-
-if TYPE_CHECKING:
-    from anya_plugins.trust.policy import TrustPolicy
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -79,7 +75,8 @@ def routed(by_name: Handler) -> Handler:
 
 
 def verify_file_command(args: argparse.Namespace) -> int:
-    from anya_plugins.trust.artifact import verify_artifact
+    from anya_plugins.api.configuration import Configuration
+    from anya_plugins.api.verification import Verifier
     from anya_plugins.trust.errors import TrustError
 
     if args.everything:
@@ -90,8 +87,8 @@ def verify_file_command(args: argparse.Namespace) -> int:
             hint="e.g. --identity https://github.com/OWNER/REPO/.github/workflows/release.yml"
             "@refs/tags/v1.0 --issuer https://token.actions.githubusercontent.com",
         )
-    policy = _trust_policy(args)
-    result = verify_artifact(
+    verifier = Verifier(Configuration.from_user(args.config_overrides))
+    result = verifier.verify_identity(
         Path(args.names[0]),
         identity=args.identity,
         issuer=args.issuer,
@@ -99,8 +96,7 @@ def verify_file_command(args: argparse.Namespace) -> int:
         attestation=args.attestation,
         provenance=args.provenance,
         trusted_root=args.trusted_root,
-        offline=args.offline or policy.offline,
-        max_root_age_days=policy.max_root_age_days,
+        offline=args.offline,
     )
     if args.json:
         render.say(render.to_json(result))
@@ -119,13 +115,3 @@ def verify_file_command(args: argparse.Namespace) -> int:
         return 0
     render.error(f"{result.path.name}: {result.problem}", result.hint)
     return TrustError.exit_code
-
-
-def _trust_policy(args: argparse.Namespace) -> TrustPolicy:
-    """The user's ``[trust]`` section: no publisher rule applies to ``verify FILE``, but
-    ``offline`` (no network, as ``--offline``) and ``max_root_age_days`` do."""
-    from anya_plugins.config.layers import load_config
-    from anya_plugins.config.paths import user_config_path
-    from anya_plugins.trust.policy import load_trust_policy
-
-    return load_trust_policy(load_config(user_config_path(), overrides=args.config_overrides))

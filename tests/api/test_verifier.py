@@ -83,7 +83,7 @@ def test_checksum_is_the_sha256_and_a_mismatch_is_refused(signed: Path) -> None:
 def test_verify_identity_checks_any_file_without_a_policy(
     signed: Path, local_sigstore: LocalSigstore
 ) -> None:
-    result = Verifier.verify_identity(
+    result = Verifier(Configuration()).verify_identity(
         signed,
         identity=SIGNER,
         issuer=local_sigstore.issuer_url,
