@@ -44,6 +44,12 @@ class Configuration:
         Configuration(values={"sources.primary.url": "http://127.0.0.1:3141/anya/primary/+simple/"})
 
     :meth:`from_user` builds what the ``anya-ext`` command uses.
+
+    Paths the configuration leaves unset take their defaults: the download cache
+    (``sources.cache.dir``) and the data directory that holds the audit log
+    (``audit.log``), its anchors and the advisories (``audit.advisories``) follow
+    ``ANYA_CACHE_DIR`` and ``ANYA_DATA_DIR`` of this process, else the user's cache and
+    data directories. Set those keys to keep a caller's state apart.
     """
 
     file: Path | None = None

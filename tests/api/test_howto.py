@@ -16,6 +16,8 @@ from tests.api.conftest import INDEX, RELEASER
 from tests.registry_fixtures import Registry
 from tests.support import REPO, ExtensionBuilder, ExtensionSpec, VenvFactory
 
+pytestmark = pytest.mark.slow  # installs into real venvs from the session registry
+
 SHARED = "anya-ext-btc-shared"
 HOWTO = REPO / "docs" / "howto.md"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)

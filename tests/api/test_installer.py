@@ -19,6 +19,8 @@ from anya_plugins.trust.errors import VerificationFailed
 from tests.api.conftest import RELEASER, ApiIndex
 from tests.support import Venv, VenvFactory
 
+pytestmark = pytest.mark.slow  # installs into real venvs from the session registry
+
 
 @pytest.fixture
 def venv(make_venv: VenvFactory) -> Venv:
