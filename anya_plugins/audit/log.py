@@ -179,15 +179,41 @@ class AuditLog:
         """Append one entry and return it, synced to disk. ``details`` must be JSON data (and
         must hold no secrets: the log is for reading)."""
         facts = _facts(action, extension, version, source, hashes, result, details)
+        return self._append_all([facts])[0]
+
+    def record_all(self, records: Sequence[Mapping[str, Any]]) -> list[LogEntry]:
+        """Append one entry per item of ``records`` (each the keyword arguments of
+        :meth:`record`, ``action`` included), in order, under one lock: synced to disk once,
+        the anchors moved once, to the last (one install of many distributions)."""
+        all_facts = [
+            _facts(
+                r["action"],
+                r.get("extension"),
+                r.get("version"),
+                r.get("source"),
+                r.get("hashes"),
+                r.get("result", "ok"),
+                r.get("details"),
+            )
+            for r in records
+        ]
+        return self._append_all(all_facts) if all_facts else []
+
+    def _append_all(self, all_facts: Sequence[Mapping[str, Any]]) -> list[LogEntry]:
         with self._appending() as descriptor:
             previous, fragment = _tail(descriptor, self.path)
             if fragment is not None:
                 os.ftruncate(descriptor, fragment.offset)
                 previous = _append(descriptor, self.path, previous, fragment.repair_facts())
-            entry = _append(descriptor, self.path, previous, facts)
+            head = previous
+            entries = []
+            for facts in all_facts:
+                previous = _append(descriptor, self.path, previous, facts, sync=False)
+                entries.append(previous)
+            os.fsync(descriptor)
             for anchor in self.anchors:
-                _move_anchor(anchor, self.path, descriptor, entry)
-            return entry
+                _move_anchor(anchor, self.path, descriptor, entries[-1], after=head)
+            return entries
 
     @contextmanager
     def _appending(self) -> Iterator[int]:
@@ -486,10 +512,12 @@ def _anchor_heads(anchor: Path) -> dict[str, Any]:
     return heads
 
 
-def _move_anchor(anchor: Path, log: Path, descriptor: int, entry: LogEntry) -> None:
+def _move_anchor(
+    anchor: Path, log: Path, descriptor: int, entry: LogEntry, *, after: LogEntry | None
+) -> None:
     """Copy the head ``entry`` to ``anchor`` — unless the anchor disagrees with the log: then
     it is left as it is, so that :func:`verify_log` keeps reporting the cut. Called under the
-    log's lock, after the append."""
+    log's lock, after appending the entries that followed ``after`` (the head before)."""
     from anya_plugins.config.atomic import write_atomic
 
     try:
@@ -497,8 +525,8 @@ def _move_anchor(anchor: Path, log: Path, descriptor: int, entry: LogEntry) -> N
     except AuditLogError:
         return  # an edited anchor is evidence: verify_log reports it
     if kept is not None:
-        if kept.seq == entry.seq - 1:
-            agrees = kept.hash == entry.prev
+        if after is not None and kept.seq == after.seq:
+            agrees = kept.hash == after.hash
         else:
             entries = _entries_of(descriptor) if kept.seq < entry.seq else []
             agrees = bool(entries) and _against_anchor(entries, kept, "", 0) is None
@@ -577,7 +605,12 @@ def _tail(descriptor: int, path: Path) -> tuple[LogEntry | None, _Fragment | Non
 
 
 def _append(
-    descriptor: int, path: Path, previous: LogEntry | None, facts: Mapping[str, Any]
+    descriptor: int,
+    path: Path,
+    previous: LogEntry | None,
+    facts: Mapping[str, Any],
+    *,
+    sync: bool = True,
 ) -> LogEntry:
     import rfc8785
 
@@ -600,7 +633,8 @@ def _append(
     view = memoryview(line)
     while view:
         view = view[os.write(descriptor, view) :]
-    os.fsync(descriptor)
+    if sync:
+        os.fsync(descriptor)
     return entry
 
 

@@ -65,18 +65,25 @@ def record_changes(
     if result.dry_run:
         return
     by_file = {decision.filename: decision for decision in decisions}
-    for change in result.changes:
-        decision = by_file.get(change.filename)
-        log.record(
-            action,
-            extension=change.name,
-            version=change.new_version,
-            source=source,
-            hashes={"sha256": change.sha256},
-            details={
-                "from": change.old_version,
-                "file": change.filename,
-                "url": change.url,
-                "trust": decision.to_record() if decision is not None else None,
-            },
-        )
+    log.record_all(
+        [
+            {
+                "action": action,
+                "extension": change.name,
+                "version": change.new_version,
+                "source": source,
+                "hashes": {"sha256": change.sha256},
+                "details": {
+                    "from": change.old_version,
+                    "file": change.filename,
+                    "url": change.url,
+                    "trust": _trust(by_file.get(change.filename)),
+                },
+            }
+            for change in result.changes
+        ]
+    )
+
+
+def _trust(decision: Any) -> dict[str, Any] | None:
+    return decision.to_record() if decision is not None else None

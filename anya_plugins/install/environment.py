@@ -26,6 +26,24 @@ print(json.dumps({"prefix": sys.prefix, "purelib": paths["purelib"], "platlib": 
 """
 
 
+_PROBED: dict[Path, tuple[tuple[object, ...], TargetEnvironment]] = {}
+"""The environments this process inspected, with what identified each interpreter then."""
+
+
+def _identity(interpreter: Path) -> tuple[object, ...]:
+    """What changes when the interpreter at this path is replaced: the file it resolves to
+    (a venv's ``python`` is a link to its base) and the venv's ``pyvenv.cfg`` beside it."""
+    identity: list[object] = [str(interpreter.resolve())]
+    for path in (interpreter, interpreter.parent.parent / "pyvenv.cfg"):
+        try:
+            stat = path.stat()
+        except OSError:
+            identity.append(None)
+            continue
+        identity.append((stat.st_ino, stat.st_mtime_ns, stat.st_size))
+    return tuple(identity)
+
+
 class TargetEnvironmentError(AnyaError):
     """The target interpreter cannot be inspected."""
 
@@ -45,10 +63,21 @@ class TargetEnvironment:
 
     @classmethod
     def of(cls, python: Path | None = None) -> TargetEnvironment:
-        """Inspect ``python`` (default: this interpreter; another one by running it once)."""
+        """Inspect ``python`` (default: this interpreter; another one by running it once per
+        process, again only when the interpreter or its venv's ``pyvenv.cfg`` changed)."""
         interpreter = Path(python or sys.executable)
         if python is None or interpreter == Path(sys.executable):
             return cls._here(interpreter)
+        identity = _identity(interpreter)
+        known = _PROBED.get(interpreter)
+        if known is not None and known[0] == identity:
+            return known[1]
+        found = cls._probe(interpreter)
+        _PROBED[interpreter] = (identity, found)
+        return found
+
+    @classmethod
+    def _probe(cls, interpreter: Path) -> TargetEnvironment:
         try:
             done = subprocess.run(
                 [str(interpreter), "-c", _PROBE], capture_output=True, text=True, check=True

@@ -56,7 +56,8 @@ def _snapshot(roots: Iterable[Path]) -> list[str]:
         for directory, dirnames, filenames in os.walk(root):
             if _JOURNAL_DIR in dirnames:
                 dirnames.remove(_JOURNAL_DIR)
-            paths.extend(str(Path(directory, name)) for name in dirnames + filenames)
+            # Joined as text: a Path per entry costs more than the walk (thousands of files).
+            paths.extend(f"{directory}{os.sep}{name}" for name in dirnames + filenames)
     return paths
 
 

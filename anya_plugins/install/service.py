@@ -37,7 +37,9 @@ from anya_plugins.install.transaction import (
 )
 from anya_plugins.metadata.taxonomy import DIST_NAME_PREFIX
 from anya_plugins.sources.download import Progress
-from anya_plugins.sources.settings import load_sources
+from anya_plugins.sources.settings import SourcesSettings, load_sources
+from anya_plugins.trust.policy import TrustPolicy
+from anya_plugins.trust.verdicts import Verdicts
 from anya_plugins.trust.verification import TrustDecision
 
 
@@ -114,7 +116,13 @@ def _transaction(
         installer=tools.installer(),
         file_checks=[
             check_extension_contract,
-            trust_check(policy, allow_unsigned=allow_unsigned, decisions=decisions, notes=notes),
+            trust_check(
+                policy,
+                allow_unsigned=allow_unsigned,
+                decisions=decisions,
+                notes=notes,
+                verdicts=_verdicts(policy, settings),
+            ),
             publisher_pin_check(pin_store(env), policy, decisions=decisions, notes=notes),
             source_switch_check(env, allow_switch=switch_source),
             release_state_check(notes),
@@ -125,6 +133,16 @@ def _transaction(
         progress=progress,
         trust_decisions=decisions,
         notes=notes,
+    )
+
+
+def _verdicts(policy: TrustPolicy, settings: SourcesSettings) -> Verdicts:
+    """Verification results remembered beside the download cache, keyed in the data dir."""
+    from anya_plugins.audit.settings import data_dir
+    from anya_plugins.trust.verdicts import KEY_FILE, VERDICTS_DIR
+
+    return Verdicts(
+        policy, directory=settings.cache.dir / VERDICTS_DIR, key_file=data_dir() / KEY_FILE
     )
 
 

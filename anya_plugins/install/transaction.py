@@ -12,10 +12,11 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -92,8 +93,23 @@ class Candidate:
     """The PEP 740 provenance object the index serves for the file, if any."""
 
 
+_Fetching = tuple[Pin, FileLink, str, Future[Path], Future[bytes | None]]
+"""A file of the resolution being fetched: its pin, link, index URL, file and provenance."""
+
 FileCheck = Callable[[Candidate], None]
 """Raises an AnyaError to refuse the file; called for every file before anything installs."""
+
+
+@runtime_checkable
+class CheckAhead(Protocol):
+    """A file check that can also do its work ahead of time: :meth:`prepare` runs in the
+    background as soon as a file is downloaded, and raises nothing (the check itself raises,
+    in order)."""
+
+    def __call__(self, candidate: Candidate) -> None: ...
+
+    def prepare(self, candidate: Candidate) -> None: ...
+
 
 SetCheck = Callable[[Sequence[Candidate]], None]
 """Raises to refuse the whole resolved set (e.g. the vulnerability gate)."""
@@ -167,7 +183,7 @@ class Transaction:
         with (
             journal.exclusive(self.env) as recovered,
             tempfile.TemporaryDirectory(prefix="anya-download-") as scratch,
-            CheckedPages(index, Path(scratch)) as pages,
+            CheckedPages(index, Path(scratch), on_fetched=self._check_ahead) as pages,
         ):
             for spec in specs:
                 # Our own client first: an unreachable index, an unknown name or a rolled-back
@@ -175,17 +191,17 @@ class Transaction:
                 pages.page(spec.name)
             resolution = self._resolve(pages, specs)
             with _timed("download", f"{len(resolution.to_install)} file(s)"):
-                candidates = self._download(pages, resolution.to_install, Path(scratch))
+                candidates = self._download(pages, resolution.to_install)
             check_requested_features(self.env, specs, {c.pin.name: c.path for c in candidates})
             specs, candidates, resolution = self._with_default_features(
-                pages, specs, candidates, resolution, Path(scratch)
+                pages, specs, candidates, resolution
             )
             with _timed("verify", f"{len(candidates)} file(s)"):
                 self._check(candidates)
             self._raise_marks(index, candidates)
             changes = tuple(_change(candidate) for candidate in candidates)
             if not self.options.dry_run and candidates:
-                before = read_receipts(self.env)
+                before = read_receipts(self.env, self._installed_versions())
                 with (
                     _timed("install", f"with {self.installer.name}"),
                     self._install_step(candidates),
@@ -342,6 +358,19 @@ class Transaction:
             index.fetch_provenance(link),
         )
 
+    def _check_ahead(
+        self, project: str, link: FileLink, path: Path, provenance: bytes | None
+    ) -> None:
+        """A file the resolver is likely to pick is here: let the checks that can work ahead
+        (verifying its signature) start, so that :meth:`_check` finds their work done."""
+        if link.version is None:
+            return
+        pin = Pin(project, str(link.version))
+        candidate = Candidate(pin, link, path, self.options.source, "", None, provenance)
+        for check in self.file_checks:
+            if isinstance(check, CheckAhead):
+                check.prepare(candidate)
+
     def _installed_versions(self) -> dict[str, str]:
         """What is installed now; read once per transaction (it parses every METADATA)."""
         if self._installed is None:
@@ -377,16 +406,14 @@ class Transaction:
         self,
         pages: CheckedPages,
         pins: Sequence[Pin],
-        scratch: Path,
         known: Sequence[Candidate] = (),
     ) -> list[Candidate]:
         installed = self._installed_versions()
         already = {candidate.pin: candidate for candidate in known}
-        index = pages.index
-        candidates = []
+        started: list[Candidate | _Fetching] = []
         for pin in pins:
             if pin in already:
-                candidates.append(already[pin])
+                started.append(already[pin])
                 continue
             page = pages.page(pin.name)  # the very page the resolver saw
             index_url = _index_base(page)
@@ -403,23 +430,25 @@ class Transaction:
                     hint="Anya installs only files whose hash the index states",
                 )
             report = self.progress(link.filename) if self.progress else None
-            path = download(
-                link,
-                scratch,
-                expected_sha256=expected,
-                mirrors=index.mirrors,
-                cache=index.cache,
-                progress=report,
-            )
+            # Every file and provenance is fetched at once (most are under way already:
+            # the resolver read their metadata); each is waited for below, in order.
+            fetching = (pin, link, index_url, pages.file(link, report), pages.provenance(link))
+            started.append(fetching)
+        candidates = []
+        for item in started:
+            if isinstance(item, Candidate):
+                candidates.append(item)
+                continue
+            pin, link, index_url, path, provenance = item
             candidates.append(
                 Candidate(
                     pin,
                     link,
-                    path,
+                    path.result(),
                     self.options.source,
                     index_url,
                     installed.get(pin.name),
-                    index.fetch_provenance(link),
+                    provenance.result(),
                 )
             )
         return candidates
@@ -448,7 +477,6 @@ class Transaction:
         specs: list[RequestedExtension],
         candidates: list[Candidate],
         resolution: Resolution,
-        scratch: Path,
     ) -> tuple[list[RequestedExtension], list[Candidate], Resolution]:
         """A requested extension without features gets its default ones; a second resolve
         runs only when those features need anything (most switch on code, not packages)."""
@@ -474,7 +502,7 @@ class Transaction:
         if widened == specs or not needs_more:
             return widened, candidates, resolution
         resolution = self._resolve(pages, widened)
-        downloaded = self._download(pages, resolution.to_install, scratch, candidates)
+        downloaded = self._download(pages, resolution.to_install, candidates)
         return widened, downloaded, resolution
 
     def _check(self, candidates: Sequence[Candidate]) -> None:
@@ -491,8 +519,9 @@ class Transaction:
         alone (a lying mirror's fake 99.0.0) raises no mark."""
         if index.marks is None:
             return
-        for candidate in candidates:
-            index.marks.record(index.mirrors.primary, candidate.pin.name, candidate.pin.version)
+        index.marks.record_all(
+            index.mirrors.primary, [(c.pin.name, c.pin.version) for c in candidates]
+        )
 
     @contextmanager
     def _install_step(self, candidates: Sequence[Candidate]) -> Iterator[None]:
@@ -519,11 +548,14 @@ class Transaction:
         store = pin_store(self.env)
         pinned = store.pins()
         by_file = {decision.filename: decision for decision in self.trust_decisions}
+        first: dict[str, tuple[str, str | None]] = {}
         for candidate in candidates:
             decision = by_file.get(candidate.link.filename)
             name = canonicalize_name(candidate.pin.name)
             if decision is not None and decision.identity is not None and name not in pinned:
-                pinned[name] = store.pin(name, decision.identity, decision.issuer)
+                first.setdefault(name, (decision.identity, decision.issuer))
+        if first:
+            store.pin_all(first)
 
     def _write_receipts(
         self,
@@ -535,10 +567,13 @@ class Transaction:
         (``before``: its earlier requirements are still installed) and gains the ones asked
         for now."""
         features = {spec.name: spec.features for spec in specs}
-        for candidate in candidates:
+
+        def write(candidate: Candidate) -> None:
             name = candidate.pin.name
             old = before[name].features if name in before else ()
             self._write_receipt(candidate, _union(old, features.get(name, ())), name in features)
+
+        _each_at_once(write, candidates)
 
     def _record_features(
         self, specs: Sequence[RequestedExtension], candidates: Sequence[Candidate]
@@ -546,7 +581,9 @@ class Transaction:
         """A requested extension that was already installed (nothing to download) still gets
         the features asked for now into its receipt: ``install x`` then ``install x[tor]``."""
         installed_now = {candidate.pin.name for candidate in candidates}
-        receipts = read_receipts(self.env)
+        # Only the receipts of what this transaction did not install are read: their
+        # versions are the ones read before it.
+        receipts = read_receipts(self.env, self._installed_versions())
         for spec in specs:
             receipt = receipts.get(spec.name)
             if receipt is None or spec.name in installed_now:
@@ -589,6 +626,26 @@ def _timed(step: str, detail: str) -> Iterator[None]:
     started = time.monotonic()
     yield
     log.info("%s (%s): %.2f s", step, detail, time.monotonic() - started)
+
+
+RECEIPT_WRITERS = 4
+
+
+def _each_at_once(write: Callable[[Candidate], None], candidates: Sequence[Candidate]) -> None:
+    """``write`` for every candidate, a few at a time: writing a receipt is mostly hashing
+    the installed files and syncing their fingerprints to disk, both of which run outside
+    the GIL, and syncs made together are committed together. The first failure (in order)
+    is raised once all are done."""
+    if len(candidates) < 2:
+        for candidate in candidates:
+            write(candidate)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(RECEIPT_WRITERS, thread_name_prefix="anya-receipts") as pool:
+        done = [pool.submit(write, candidate) for candidate in candidates]
+    for future in done:
+        future.result()
 
 
 def check_extension_contract(candidate: Candidate) -> None:

@@ -5,11 +5,116 @@ line in the install summary saying what was checked."""
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from anya_plugins.install.transaction import Candidate, FileCheck
 from anya_plugins.trust.dependencies import is_extension, verify_dependency
 from anya_plugins.trust.pins import PinStore, PublisherChanged, publisher_change
 from anya_plugins.trust.policy import TrustPolicy
-from anya_plugins.trust.verification import TrustDecision, prepare_verifier, verify_file
+from anya_plugins.trust.verdicts import Verdict, Verdicts
+from anya_plugins.trust.verification import (
+    TrustDecision,
+    file_sha256,
+    prepare_verifier,
+    verify_file,
+)
+
+log = logging.getLogger(__name__)
+
+
+class TrustCheck:
+    """The check that verifies each candidate under ``policy`` and keeps the decisions
+    (identities found, or why an unsigned file was let in) for the receipts and the audit
+    log; for each dependency, what was checked goes to ``notes``.
+
+    Verdicts are remembered (:mod:`anya_plugins.trust.verdicts`), and :meth:`prepare` may
+    verify a file before it is checked — in the background, as soon as it is downloaded —
+    so that the check itself finds the verdict ready. Sigstore is imported in a thread: at
+    once when no verdict is kept at all, else only once a file needs verifying."""
+
+    def __init__(
+        self,
+        policy: TrustPolicy,
+        *,
+        allow_unsigned: bool,
+        decisions: list[TrustDecision],
+        notes: list[str] | None = None,
+        verdicts: Verdicts | None = None,
+    ) -> None:
+        self.policy = policy
+        self.allow_unsigned = allow_unsigned
+        self.decisions = decisions
+        self.notes = notes
+        self.verdicts = verdicts if verdicts is not None else Verdicts(policy)
+        self._offline = policy.trusted_root is not None
+        self._warming: threading.Thread | None = None
+        self._warming_lock = threading.Lock()
+        if not self.verdicts.any_kept():
+            self._warm_up()  # nothing remembered: verifying is certain, start on it now
+
+    def __call__(self, candidate: Candidate) -> None:
+        verdict = self._verdict(candidate)
+        if self.policy.offline and verdict.decision.signed:
+            # A remembered verdict skipped the verifier, which refuses a stale offline root.
+            from anya_plugins.trust.roots import root_age
+
+            root_age(self.policy.trusted_root).check(self.policy.max_root_age_days)
+        self.decisions.append(verdict.decision)
+        if verdict.summary is not None and self.notes is not None:
+            self.notes.append(verdict.summary)
+
+    def prepare(self, candidate: Candidate) -> None:
+        """Verify ``candidate`` ahead of the check (whatever the outcome, the check will say
+        it): the verdict is remembered for :meth:`__call__`."""
+        try:
+            self._verdict(candidate)
+        except Exception as error:  # the check raises it again, in order, with the others
+            log.debug("verifying %s ahead of the checks: %s", candidate.path.name, error)
+
+    def _verdict(self, candidate: Candidate) -> Verdict:
+        dependency = not is_extension(candidate.pin.name)
+        key = self.verdicts.key(
+            kind="dependency" if dependency else "extension",
+            filename=candidate.path.name,
+            sha256=file_sha256(candidate.path),
+            evidence=_digest(candidate.provenance),
+            dist_name=candidate.pin.name,
+            version=candidate.pin.version if dependency else None,
+            source=candidate.source,
+            allow_unsigned=self.allow_unsigned,
+            offline=self._offline,
+        )
+        return self.verdicts.verdict(key, lambda: self._verify(candidate, dependency))
+
+    def _verify(self, candidate: Candidate, dependency: bool) -> Verdict:
+        self._warm_up().join()
+        if dependency:
+            checked = verify_dependency(
+                candidate.path, provenance=candidate.provenance, dist_name=candidate.pin.name,
+                version=candidate.pin.version, source=candidate.source, policy=self.policy,
+                offline=self._offline,
+            )  # fmt: skip
+            return Verdict(checked.decision, checked.summary)
+        return Verdict(
+            verify_file(
+                candidate.path,
+                bundle=None,
+                attestation=candidate.provenance,
+                dist_name=candidate.pin.name,
+                source=candidate.source,
+                policy=self.policy,
+                allow_unsigned=self.allow_unsigned,
+                offline=self._offline,
+            )
+        )
+
+    def _warm_up(self) -> threading.Thread:
+        """Sigstore imported and the trusted root loaded, in a thread started on first need."""
+        with self._warming_lock:
+            if self._warming is None:
+                self._warming = prepare_verifier(self.policy, offline=self._offline)
+            return self._warming
 
 
 def trust_check(
@@ -18,40 +123,18 @@ def trust_check(
     allow_unsigned: bool,
     decisions: list[TrustDecision],
     notes: list[str] | None = None,
+    verdicts: Verdicts | None = None,
 ) -> FileCheck:
-    """A check that verifies each candidate under ``policy`` and keeps the decisions
-    (identities found, or why an unsigned file was let in) for the receipts and the audit log;
-    for each dependency, what was checked goes to ``notes``."""
+    """A :class:`TrustCheck` as a plain file check."""
+    return TrustCheck(
+        policy, allow_unsigned=allow_unsigned, decisions=decisions, notes=notes, verdicts=verdicts
+    )
 
-    offline = policy.trusted_root is not None
-    warming = prepare_verifier(policy, offline=offline)
 
-    def check(candidate: Candidate) -> None:
-        warming.join()
-        if not is_extension(candidate.pin.name):
-            checked = verify_dependency(
-                candidate.path, provenance=candidate.provenance, dist_name=candidate.pin.name,
-                version=candidate.pin.version, source=candidate.source, policy=policy,
-                offline=offline,
-            )  # fmt: skip
-            decisions.append(checked.decision)
-            if notes is not None:
-                notes.append(checked.summary)
-            return
-        decisions.append(
-            verify_file(
-                candidate.path,
-                bundle=None,
-                attestation=candidate.provenance,
-                dist_name=candidate.pin.name,
-                source=candidate.source,
-                policy=policy,
-                allow_unsigned=allow_unsigned,
-                offline=offline,
-            )
-        )
+def _digest(document: bytes | None) -> str | None:
+    import hashlib
 
-    return check
+    return None if document is None else hashlib.sha256(document).hexdigest()
 
 
 def publisher_pin_check(

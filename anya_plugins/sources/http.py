@@ -48,7 +48,12 @@ from anya_plugins.sources.credentials import (
     redact,
     split_credentials,
 )
-from anya_plugins.sources.errors import ResponseTooLarge, ResponseTooSlow, TransportError
+from anya_plugins.sources.errors import (
+    CaBundleError,
+    ResponseTooLarge,
+    ResponseTooSlow,
+    TransportError,
+)
 from anya_plugins.sources.proxies import proxy_for
 from anya_plugins.sources.tls import ca_bundle_source, ssl_context
 
@@ -167,8 +172,13 @@ class HttpClient:
         self._headers = {"User-Agent": user_agent}
         self._ca_bundle = ca_bundle
         self._tls: ssl.SSLContext | None = None
-        if ca_bundle_source(ca_bundle, os.environ) is not None:
-            self._tls = ssl_context(ca_bundle)  # a bundle that cannot be loaded is said now
+        chosen = ca_bundle_source(ca_bundle, os.environ)
+        if chosen is not None:  # a bundle that is not there is said now; it loads on first use
+            where, path = chosen
+            try:
+                path.stat()
+            except OSError as error:
+                raise CaBundleError(where, path, error.strerror or str(error)) from error
         self._managers: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
 
     @classmethod

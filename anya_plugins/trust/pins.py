@@ -22,6 +22,7 @@ its publisher. They are written atomically, by callers that hold the environment
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,13 +132,22 @@ class PinStore:
 
     def pin(self, name: str, identity: str, issuer: str | None) -> PublisherPin:
         """Pin ``name`` to this signer (replacing any pin it had) and return the pin."""
+        return self.pin_all({name: (identity, issuer)})[str(canonicalize_name(name))]
+
+    def pin_all(self, signers: Mapping[str, tuple[str, str | None]]) -> dict[str, PublisherPin]:
+        """Pin each name of ``signers`` to its (identity, issuer), replacing any pin it had,
+        in one write; the new pins by normalised name."""
         from anya_plugins.config.atomic import write_atomic
 
-        key = str(canonicalize_name(name))
         pins = self.pins()
-        pins[key] = PublisherPin(
-            key, identity, issuer, datetime.now(UTC).isoformat(timespec="seconds")
-        )
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        new = {
+            key: PublisherPin(key, identity, issuer, now)
+            for key, (identity, issuer) in (
+                (str(canonicalize_name(name)), signer) for name, signer in signers.items()
+            )
+        }
+        pins.update(new)
         document: dict[str, Any] = {
             "pins-version": PINS_FORMAT,
             "pins": {
@@ -156,7 +166,7 @@ class PinStore:
             raise PinsError(
                 f"{self.path}: the publisher pins cannot be written: {error.strerror or error}"
             ) from None
-        return pins[key]
+        return new
 
 
 def publisher_change(

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from datetime import timedelta
 from pathlib import Path
 
-from anya_plugins.sources.cache import CacheInfo, DownloadCache, cache_info, clean
+from anya_plugins.sources.cache import (
+    RESCAN_SECONDS,
+    CacheInfo,
+    DownloadCache,
+    cache_info,
+    clean,
+)
 from anya_plugins.sources.settings import CacheSettings
 from anya_plugins.sources.tempfiles import STALE_AFTER_SECONDS
 from tests.sources.conftest import FakeClock, sha256
@@ -179,3 +186,43 @@ def test_concurrent_writers_leave_whole_entries_within_the_limit(tmp_path: Path)
     kept = [content for content in contents if cache.read_bytes(sha256(content)) is not None]
     assert kept
     assert list((root / "tmp").iterdir()) == []
+
+
+def usage_bytes(cache: DownloadCache) -> int:
+    return int(json.loads((cache.root / "usage").read_bytes())["bytes"])
+
+
+def test_each_write_counts_its_size_and_a_lost_count_is_made_again_by_a_scan(
+    cache: DownloadCache, tmp_path: Path
+) -> None:
+    stored(cache, tmp_path, b"x" * 10)
+    cache.store_page("k", url="http://x/", content_type="text/html", body=b"<html>")
+    stored(cache, tmp_path, b"x" * 10)  # the same file again: replaced, not added
+    assert usage_bytes(cache) == cache.info().bytes
+
+    (cache.root / "usage").write_text("not a count")
+    stored(cache, tmp_path, b"y" * 20)
+
+    assert usage_bytes(cache) == cache.info().bytes
+
+
+def test_a_count_a_day_old_is_checked_by_a_scan(
+    cache: DownloadCache, tmp_path: Path, clock: FakeClock
+) -> None:
+    stored(cache, tmp_path, b"x" * 10)
+    (entry,) = (cache.root / "files").rglob(sha256(b"x" * 10))
+    entry.unlink()  # gone behind the count's back
+    clock.advance(RESCAN_SECONDS)
+
+    stored(cache, tmp_path, b"y" * 20)
+
+    assert usage_bytes(cache) == cache.info().bytes == 20
+
+
+def test_a_page_cut_short_is_dropped(cache: DownloadCache) -> None:
+    cache.store_page("k", url="http://x/", content_type="text/html", body=b"<a href=x>" * 50)
+    (entry,) = [path for path in (cache.root / "pages").rglob("*") if path.is_file()]
+    entry.write_bytes(entry.read_bytes()[:-20])  # a crash before the data reached the disk
+
+    assert cache.page("k") is None
+    assert not entry.exists()

@@ -1,0 +1,161 @@
+"""Remembered verification results: kept under every input that decides them, signed with
+the user's key, never for a failure, never for the public-good root."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from anya_plugins.trust.errors import VerificationFailed
+from anya_plugins.trust.policy import Publisher, TrustPolicy
+from anya_plugins.trust.verdicts import KEY_FILE, VERDICTS_DIR, Verdict, Verdicts
+from anya_plugins.trust.verification import (
+    Evidence,
+    EvidenceFormat,
+    TrustDecision,
+    VerifiedSignature,
+)
+
+PUBLISHER = Publisher("release@acme.example", "https://idp.acme.example", ("anya-ext-*",))
+DECISION = TrustDecision(
+    "anya_ext_demo-1.0.0-py3-none-any.whl",
+    "ab" * 32,
+    "anya-ext-demo",
+    "primary",
+    (
+        VerifiedSignature(
+            Evidence.ATTESTATION,
+            PUBLISHER.identity,
+            PUBLISHER.issuer,
+            PUBLISHER,
+            EvidenceFormat.PROVENANCE,
+        ),
+    ),
+)
+INPUTS = {"sha256": "ab" * 32, "evidence": "cd" * 32, "dist_name": "anya-ext-demo"}
+
+
+class Verifier:
+    """A stand-in for the signature check: counts its calls, answers ``outcome``."""
+
+    def __init__(self, outcome: Verdict | Exception) -> None:
+        self.outcome = outcome
+        self.calls = 0
+
+    def __call__(self) -> Verdict:
+        self.calls += 1
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    path = tmp_path / "trusted_root.json"
+    path.write_text('{"mediaType": "a trusted root"}')
+    return path
+
+
+def verdicts(tmp_path: Path, policy: TrustPolicy) -> Verdicts:
+    return Verdicts(
+        policy, directory=tmp_path / "cache" / VERDICTS_DIR, key_file=tmp_path / "data" / KEY_FILE
+    )
+
+
+def policy_with(root: Path, publishers: tuple[Publisher, ...] = (PUBLISHER,)) -> TrustPolicy:
+    return TrustPolicy(trusted_root=root, publishers=publishers)
+
+
+def test_a_verdict_is_remembered_by_the_next_process(tmp_path: Path, root: Path) -> None:
+    first, second = verdicts(tmp_path, policy_with(root)), verdicts(tmp_path, policy_with(root))
+    verify = Verifier(Verdict(DECISION))
+
+    made = first.verdict(first.key(**INPUTS), verify)
+    read = second.verdict(second.key(**INPUTS), verify)
+
+    assert read == made == Verdict(DECISION)
+    assert verify.calls == 1
+    assert (tmp_path / "data" / KEY_FILE).stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"sha256": "ef" * 32},
+        {"evidence": None},
+        {"dist_name": "anya-ext-other"},
+    ],
+    ids=["another file", "no signature", "another name"],
+)
+def test_another_input_is_verified_again(
+    tmp_path: Path, root: Path, change: dict[str, object]
+) -> None:
+    store = verdicts(tmp_path, policy_with(root))
+    verify = Verifier(Verdict(DECISION))
+    store.verdict(store.key(**INPUTS), verify)
+
+    store.verdict(store.key(**{**INPUTS, **change}), verify)
+
+    assert verify.calls == 2
+
+
+def test_another_policy_or_trusted_root_is_verified_again(tmp_path: Path, root: Path) -> None:
+    verify = Verifier(Verdict(DECISION))
+    kept = verdicts(tmp_path, policy_with(root))
+    kept.verdict(kept.key(**INPUTS), verify)
+
+    stricter = verdicts(tmp_path, policy_with(root, publishers=()))
+    stricter.verdict(stricter.key(**INPUTS), verify)
+    root.write_text('{"mediaType": "a rotated trusted root"}')
+    rotated = verdicts(tmp_path, policy_with(root))
+    rotated.verdict(rotated.key(**INPUTS), verify)
+
+    assert verify.calls == 3
+
+
+def test_a_verdict_not_signed_with_the_users_key_is_ignored(tmp_path: Path, root: Path) -> None:
+    store = verdicts(tmp_path, policy_with(root))
+    key = store.key(**INPUTS)
+    store.verdict(key, Verifier(Verdict(DECISION)))
+    (kept,) = (tmp_path / "cache" / VERDICTS_DIR).rglob(key)
+    forged = json.loads(kept.read_text())
+    forged["verdict"]["signatures"][0]["identity"] = "mallory@evil.example"
+    kept.write_text(json.dumps(forged))
+    verify = Verifier(Verdict(DECISION))
+
+    fresh = verdicts(tmp_path, policy_with(root))
+    assert fresh.verdict(key, verify) == Verdict(DECISION)
+    assert verify.calls == 1
+
+    (tmp_path / "data" / KEY_FILE).write_text("00" * 32)  # a cache restored for another user
+    other = verdicts(tmp_path, policy_with(root))
+    other.verdict(key, verify)
+    assert verify.calls == 2
+
+
+def test_a_failure_is_not_remembered(tmp_path: Path, root: Path) -> None:
+    store = verdicts(tmp_path, policy_with(root))
+    refusal = VerificationFailed("anya_ext_demo-1.0.0-py3-none-any.whl", "is signed by mallory")
+    failing = Verifier(refusal)
+
+    for _ in range(2):
+        with pytest.raises(VerificationFailed):
+            store.verdict(store.key(**INPUTS), failing)
+
+    assert failing.calls == 2
+    assert not store.any_kept()
+
+
+def test_under_the_public_good_root_verdicts_last_one_process(tmp_path: Path) -> None:
+    policy = TrustPolicy(publishers=(PUBLISHER,))
+    verify = Verifier(Verdict(DECISION))
+    store = verdicts(tmp_path, policy)
+
+    store.verdict(store.key(**INPUTS), verify)
+    store.verdict(store.key(**INPUTS), verify)
+    verdicts(tmp_path, policy).verdict(store.key(**INPUTS), verify)
+
+    assert verify.calls == 2
+    assert not (tmp_path / "cache" / VERDICTS_DIR).exists()
