@@ -72,9 +72,45 @@ class TargetEnvironment:
         known = _PROBED.get(interpreter)
         if known is not None and known[0] == identity:
             return known[1]
-        found = cls._probe(interpreter)
+        found = cls._venv_of_this_python(interpreter) or cls._probe(interpreter)
         _PROBED[interpreter] = (identity, found)
         return found
+
+    @classmethod
+    def _venv_of_this_python(cls, interpreter: Path) -> TargetEnvironment | None:
+        """A venv made from the very Python running this (``pyvenv.cfg`` names its directory
+        and version), told without running it: its paths are the ``venv`` scheme under the
+        venv's root, its tags this interpreter's. None when that is not certain."""
+        import platform
+        import sysconfig
+
+        root = interpreter.parent.parent
+        try:
+            lines = (root / "pyvenv.cfg").read_text().splitlines()
+        except OSError:
+            return None
+        config = {k.strip(): v.strip() for k, _, v in (line.partition("=") for line in lines)}
+        base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+        version = config.get("version_info") or config.get("version")
+        if (
+            "venv" not in sysconfig.get_scheme_names()
+            or root.resolve() != root
+            or interpreter.resolve() != base
+            or Path(config.get("home", "")).resolve() != base.parent
+            or version != platform.python_version()
+        ):
+            return None
+        from packaging.tags import sys_tags
+
+        paths = sysconfig.get_paths("venv", vars={"base": str(root), "platbase": str(root)})
+        return cls(
+            python=interpreter,
+            prefix=root,
+            purelib=Path(paths["purelib"]),
+            platlib=Path(paths["platlib"]),
+            scripts=Path(paths["scripts"]),
+            tags=tuple(str(tag) for tag in sys_tags()),
+        )
 
     @classmethod
     def _probe(cls, interpreter: Path) -> TargetEnvironment:
