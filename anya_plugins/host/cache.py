@@ -107,12 +107,16 @@ def store(file: str, key: tuple[Any, ...], path: Sequence[str], payload: dict[st
 
     ``payload["scanned_ns"]`` is when the scan started, for the racy check.
     """
-    stamps = fingerprint(path, payload["site_dirs"])
+    _write(file, (key, fingerprint(path, payload["site_dirs"]), payload))
+
+
+def _write(file: str, value: tuple[Any, ...]) -> None:
+    """marshal ``value`` into ``file`` atomically; an error only costs speed, so it passes."""
     temporary = f"{file}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(file), exist_ok=True)
         with open(temporary, "wb") as handle:
-            marshal.dump((key, stamps, payload), handle)
+            marshal.dump(value, handle)
         os.replace(temporary, file)
     except OSError:
         import contextlib
@@ -145,14 +149,4 @@ def load_digests(file: str) -> set[str]:
 
 def store_digests(file: str, digests: Collection[str]) -> None:
     """Write atomically; failing to write only costs speed."""
-    temporary = f"{file}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(file), exist_ok=True)
-        with open(temporary, "wb") as handle:
-            marshal.dump((FORMAT, tuple(sorted(digests))), handle)
-        os.replace(temporary, file)
-    except OSError:
-        import contextlib
-
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+    _write(file, (FORMAT, tuple(sorted(digests))))
