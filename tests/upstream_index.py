@@ -100,15 +100,22 @@ def upstream_wheels(directory: Path) -> tuple[Path, ...]:
     )  # fmt: skip
 
 
-def write_simple_index(root: Path, wheels: Sequence[Path]) -> None:
-    """``root/simple/`` (PEP 503 pages with sha256 fragments) and ``root/files/``."""
+def write_simple_index(
+    root: Path, wheels: Sequence[Path], provenance: Mapping[str, bytes] | None = None
+) -> None:
+    """``root/simple/`` (PEP 503 pages with sha256 fragments) and ``root/files/``.
+
+    ``provenance``: file name -> the PEP 740 provenance object PyPI would serve for it,
+    written beside the file and linked from its anchor (``data-provenance``)."""
+    provenance = provenance or {}
     files = root / "files"
     files.mkdir(parents=True, exist_ok=True)
     projects: dict[str, list[Path]] = {}
     for wheel in wheels:
         (files / wheel.name).write_bytes(wheel.read_bytes())
-        project = canonicalize_name(wheel.name.split("-", 1)[0])
-        projects.setdefault(project, []).append(wheel)
+        if wheel.name in provenance:
+            (files / f"{wheel.name}.provenance").write_bytes(provenance[wheel.name])
+        projects.setdefault(canonicalize_name(wheel.name.split("-", 1)[0]), []).append(wheel)
     simple = root / "simple"
     simple.mkdir(exist_ok=True)
     (simple / "index.html").write_text(
@@ -117,7 +124,8 @@ def write_simple_index(root: Path, wheels: Sequence[Path]) -> None:
     for project, project_wheels in projects.items():
         links = (
             f'<a href="../../files/{html.escape(w.name)}#sha256='
-            f'{hashlib.sha256(w.read_bytes()).hexdigest()}">{html.escape(w.name)}</a>'
+            f'{hashlib.sha256(w.read_bytes()).hexdigest()}"{_provenance_attribute(w, provenance)}>'
+            f"{html.escape(w.name)}</a>"
             for w in project_wheels
         )
         (simple / project).mkdir(exist_ok=True)
@@ -142,6 +150,12 @@ def serve_static_index(root: Path) -> Iterator[str]:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+def _provenance_attribute(wheel: Path, provenance: Mapping[str, bytes]) -> str:
+    if wheel.name not in provenance:
+        return ""
+    return f' data-provenance="../../files/{html.escape(wheel.name)}.provenance"'
 
 
 def _page(title: str, links: Iterator[str]) -> str:

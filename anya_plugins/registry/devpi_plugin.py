@@ -52,6 +52,7 @@ from anya_plugins.registry import (
     plugin_signatures,
     plugin_simple_pages,
     plugin_upstream,
+    plugin_upstream_provenance,
 )
 from anya_plugins.registry.indexconfig import (
     CATEGORIES_KEY,
@@ -80,6 +81,7 @@ _UPLOAD_ACTION = "file_upload"
 SIMPLE_PAGE_CONCERNS: tuple[plugin_simple_pages.Concern, ...] = (
     plugin_releases.mark_releases,
     plugin_provenance.link_provenance,
+    plugin_upstream_provenance.link_upstream_provenance,
     plugin_project_status.declare_markers,
 )
 """What each concern changes on a project's simple page, in this order (``plugin_simple_pages``)."""

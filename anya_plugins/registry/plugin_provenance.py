@@ -16,7 +16,9 @@
   respected), as ``application/vnd.pypi.integrity.v1+json``.
 * The simple pages (:func:`link_provenance`, a simple-page concern) give each file that has
   attestations its ``provenance`` URL: a key of its PEP 691 JSON entry, a
-  ``data-provenance`` attribute of its HTML anchor.
+  ``data-provenance`` attribute of its HTML anchor. On an ``anya`` index, a file from a
+  mirror base that has provenance upstream is served the upstream's object at the same URL
+  (``plugin_upstream_provenance``: devpi's mirror drops it).
 
 Uploading a file again: when devpi stores it anew (a volatile index overwrites it) the old
 attestations go with the old file. When devpi answers that the identical file is already
@@ -43,6 +45,7 @@ from packaging.utils import (
 )
 from pyramid.response import Response  # type: ignore[import-untyped]
 
+from anya_plugins.registry.indexconfig import INDEX_TYPE
 from anya_plugins.registry.plugin_responses import (
     json_response,
     message_response,
@@ -254,11 +257,18 @@ def provenance_view(request: Any) -> Response:
     if not request.has_permission("pkg_read"):
         return message_response(403, f"no permission to read {stage.name}")
     project = project_of(filename)
-    path = None if project is None else _served_paths(stage, project).get(filename)
-    if path is None:
+    link = None if project is None else _served_links(stage, project).get(filename)
+    if link is None or project is None:
         return _not_found(f"{stage.name} serves no file {filename}")
+    if stage.ixconfig.get("type") == INDEX_TYPE:
+        # (imported here: that module imports this one's route)
+        from anya_plugins.registry.plugin_upstream_provenance import upstream_provenance
+
+        carried = upstream_provenance(xom, link, project)
+        if carried is not None:
+            return Response(body=carried, content_type=MEDIA_TYPE, charset="utf-8")
     try:
-        bundles = _bundles_of_path(xom, path)
+        bundles = _bundles_of_path(xom, link.path.lstrip("/"))
     except _NotReplicatedYet:
         return message_response(503, f"the attestations of {filename} are not replicated yet")
     if not bundles:
@@ -276,12 +286,9 @@ def project_of(filename: str) -> str | None:
         return None
 
 
-def _served_paths(stage: Any, project: str) -> dict[str, str]:
-    """The files the index's simple page of ``project`` lists: file name -> devpi relpath."""
-    return {
-        link.basename: link.path.lstrip("/")
-        for link in stage.get_simplelinks(project, sorted_links=False)
-    }
+def _served_links(stage: Any, project: str) -> dict[str, Any]:
+    """The files the index's simple page of ``project`` lists: file name -> devpi's link."""
+    return {link.basename: link for link in stage.get_simplelinks(project, sorted_links=False)}
 
 
 def _bundles_of_path(xom: Any, relpath: str) -> list[Bundle]:

@@ -115,6 +115,18 @@ def test_the_html_page_carries_the_same_markers(indexes: Registry) -> None:
     assert page.files == ()
 
 
+def test_a_page_asked_for_only_as_pep_691_html_carries_them_too(indexes: Registry) -> None:
+    url = _url(indexes, PRIVATE, "anya-ext-quarantined")
+    request = urllib.request.Request(url, headers={"Accept": SIMPLE_HTML})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body, content_type = response.read(), response.headers["Content-Type"]
+
+    page = parse_project_page("anya-ext-quarantined", body, content_type, url)
+
+    assert content_type.startswith("text/html")  # devpi 6.20 alone says "text_html"
+    assert (page.status, page.files) == ("quarantined", ())
+
+
 def test_an_archived_project_takes_no_uploads(
     indexes: Registry, upload: Upload, tmp_path: Path
 ) -> None:
