@@ -33,7 +33,7 @@ from pyramid.response import Response  # type: ignore[import-untyped]
 
 from anya_plugins.registry.indexconfig import INDEX_TYPE
 from anya_plugins.registry.plugin_provenance import project_of
-from anya_plugins.registry.plugin_responses import json_response, message_response
+from anya_plugins.registry.plugin_responses import json_body, json_response, message_response
 from anya_plugins.registry.plugin_simple_pages import SimplePage
 from anya_plugins.sources.project_markers import STATUSES
 
@@ -103,7 +103,7 @@ def status_view(request: Any) -> Response:
         return message_response(404, f"no index {user}/{index}")
     if stage.ixconfig.get("type") != INDEX_TYPE:
         return message_response(400, f"{stage.name} keeps no project status (not an anya index)")
-    body = _json_body(request)
+    body = json_body(request)
     status = body.get("status") if body is not None else None
     reason = body.get("reason") if body is not None else None
     if status not in STATUSES or not isinstance(reason, str | None):
@@ -136,14 +136,6 @@ def _refused_change(request: Any, stage: Any, project: str, status: str) -> Resp
     if not stage.list_versions_perstage(project):
         return message_response(404, f"no project {project} on {stage.name}")
     return None
-
-
-def _json_body(request: Any) -> dict[str, Any] | None:
-    try:
-        body = request.json_body
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def status_tween(handler: Handler, registry: Any) -> Handler:

@@ -23,7 +23,7 @@ from typing import Any, Final
 from packaging.utils import canonicalize_name
 from pyramid.response import Response  # type: ignore[import-untyped]
 
-from anya_plugins.registry.plugin_responses import json_response, message_response
+from anya_plugins.registry.plugin_responses import json_body, json_response, message_response
 from anya_plugins.registry.plugin_simple_pages import SimplePage
 from anya_plugins.registry.releases import DEPRECATED_KEY, YANKED_KEY
 from anya_plugins.sources.simple import DEPRECATED_ATTRIBUTE, DEPRECATED_MARK
@@ -45,7 +45,7 @@ def configure(pyramid_config: Any) -> None:
 def release_view(request: Any) -> Response:
     """Yank or un-yank (``{"yanked": reason | null}``), deprecate or lift it
     (``{"deprecated": message | null}``) one version."""
-    body = _json_body(request)
+    body = json_body(request)
     field = next((name for name in _FIELDS if body is not None and name in body), "yanked")
     key, meaning = _FIELDS[field]
     change = _requested_change(request, field, meaning)
@@ -66,7 +66,7 @@ def _requested_change(
     stage, refusal = _writable_stage(request)
     if refusal is not None:
         return refusal
-    body = _json_body(request)
+    body = json_body(request)
     if body is None or field not in body or not isinstance(body[field], str | None):
         return message_response(400, f'send {{"{field}": "<{meaning}>"}} or {{"{field}": null}}')
     return stage, canonicalize_name(request.matchdict["project"]), body[field]
@@ -85,14 +85,6 @@ def _writable_stage(request: Any) -> tuple[Any, Response | None]:
     if stage.ixconfig.get("type") == "mirror":
         return None, message_response(400, f"{stage.name} is a mirror")
     return stage, None
-
-
-def _json_body(request: Any) -> dict[str, Any] | None:
-    try:
-        body = request.json_body
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _set(stage: Any, project: str, version: str, key: str, value: str | None) -> None:

@@ -7,6 +7,7 @@ the reason phrase, because that is what twine and pip print.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pyramid.response import Response  # type: ignore[import-untyped]
 
@@ -32,3 +33,12 @@ def refusal_response(refusal: AnyaError) -> Response:
     reason = message.replace("\r", " ").replace("\n", " ")
     body = json.dumps({"message": message}) + "\n"
     return Response(body=body, status=f"400 {reason}", content_type=JSON, charset="utf-8")
+
+
+def json_body(request: Any) -> dict[str, Any] | None:
+    """The request's JSON object; None when the body is not JSON or not an object."""
+    try:
+        body = request.json_body
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
