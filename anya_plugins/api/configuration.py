@@ -58,12 +58,15 @@ class Configuration:
     overrides: tuple[str, ...] = ()
 
     @classmethod
-    def from_user(cls, overrides: Sequence[str] = ()) -> Configuration:
-        """The user's file (``ANYA_CONFIG`` or the platform default), this process's
-        environment, and ``overrides`` (``KEY=VALUE`` strings, typed like ``--config``)."""
+    def from_user(cls, overrides: Sequence[str] = (), *, file: Path | None = None) -> Configuration:
+        """The user's file (``file``, else ``ANYA_CONFIG`` or the platform default), this
+        process's environment, and ``overrides`` (``KEY=VALUE`` strings, typed like
+        ``--config``)."""
         from anya_plugins.config.paths import user_config_path
 
-        return cls(file=user_config_path(), environ=dict(os.environ), overrides=tuple(overrides))
+        return cls(
+            file=file or user_config_path(), environ=dict(os.environ), overrides=tuple(overrides)
+        )
 
     def with_values(self, values: Mapping[str, ConfigValue]) -> Configuration:
         """A copy with ``values`` set over this one's (later values win)."""
@@ -99,6 +102,52 @@ class Configuration:
             name.removeprefix(DIST_NAME_PREFIX)
         )
         return section
+
+    def set(
+        self, key: str, raw: str, *, schema: Mapping[str, ConfigValue] | None = None
+    ) -> ConfigValue:
+        """Store ``key`` in :attr:`file`, ``raw`` typed as an environment value is (and
+        checked against ``schema``, the section's JSON Schema, when given), keeping the
+        file's comments; returns the value stored. The change (the key, never the value)
+        goes to the audit log."""
+        from anya_plugins.audit.config_changes import record_config_change
+        from anya_plugins.config.store import set_value
+
+        stored: ConfigValue = set_value(self._writable(), key, raw, schema)
+        record_config_change(self.layered(), key, "set")
+        return stored
+
+    def unset(self, key: str) -> bool:
+        """Remove ``key`` from :attr:`file` (audit-logged); False when it was not set there."""
+        from anya_plugins.audit.config_changes import record_config_change
+        from anya_plugins.config.store import unset_value
+
+        removed = unset_value(self._writable(), key)
+        if removed:
+            record_config_change(self.layered(), key, "unset")
+        return removed
+
+    def set_disabled(self, extension: str, disabled: bool) -> bool:
+        """Add the extension to ``host.disabled`` in :attr:`file`, or take it out
+        (audit-logged); False when it already was so."""
+        from anya_plugins.audit.config_changes import record_config_change
+        from anya_plugins.config.store import set_disabled
+
+        changed = set_disabled(self._writable(), extension, disabled=disabled)
+        if changed:
+            state = "disabled" if disabled else "enabled"
+            record_config_change(self.layered(), "host.disabled", f"{extension} {state}")
+        return changed
+
+    def _writable(self) -> Path:
+        if self.file is None:
+            from anya_plugins.errors import UsageError
+
+            raise UsageError(
+                "this configuration has no file to store values in",
+                hint="build the Configuration with file=PATH",
+            )
+        return self.file
 
     def sources(self) -> tuple[SourceSettings, ...]:
         """The configured indexes in the order they are consulted: primary, community, then

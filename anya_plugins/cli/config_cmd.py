@@ -11,6 +11,7 @@ from anya_plugins.cli import render
 from anya_plugins.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
+    from anya_plugins.api.configuration import Configuration
     from anya_plugins.host.host import Host
 
 
@@ -104,16 +105,20 @@ def get_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def set_command(args: argparse.Namespace) -> int:
-    from anya_plugins.config.store import set_value
+def _configuration(host: Host, args: argparse.Namespace) -> Configuration:
+    """The layers as the host read them: its file, this process's environment, --config."""
+    from anya_plugins.api.configuration import Configuration
 
+    return Configuration.from_user(args.config_overrides, file=Path(host.config_path))
+
+
+def set_command(args: argparse.Namespace) -> int:
     host = _host(args)
     section = _section_of(args.key)
     schema = _schema_for(host, section)
     if schema is None and not args.force:
         _refuse_unknown_section(host, section, args)
-    stored = set_value(Path(host.config_path), args.key, args.value, schema)
-    _audit(host, args.key, "set")
+    stored = _configuration(host, args).set(args.key, args.value, schema=schema)
     if args.json:
         render.say(render.to_json({"key": args.key, "value": stored, "file": host.config_path}))
     else:
@@ -122,13 +127,9 @@ def set_command(args: argparse.Namespace) -> int:
 
 
 def unset_command(args: argparse.Namespace) -> int:
-    from anya_plugins.config.store import unset_value
-
     host = _host(args)
     _section_of(args.key)
-    removed = unset_value(Path(host.config_path), args.key)
-    if removed:
-        _audit(host, args.key, "unset")
+    removed = _configuration(host, args).unset(args.key)
     if args.json:
         render.say(render.to_json({"key": args.key, "removed": removed}))
     else:
@@ -156,12 +157,6 @@ def show_command(args: argparse.Namespace) -> int:
     ]
     render.table(None, headers, rows)
     return 0
-
-
-def _audit(host: Host, key: str, change: str) -> None:
-    from anya_plugins.audit.config_changes import record_config_change
-
-    record_config_change(host.configuration(), key, change)
 
 
 def _format(value: Any) -> str:

@@ -163,16 +163,13 @@ def info_command(args: argparse.Namespace) -> int:
 
 
 def toggle_command(args: argparse.Namespace) -> int:
-    from anya_plugins.config.store import set_disabled
+    from anya_plugins.api.configuration import Configuration
 
     host = make_host(args)
     extension = host.get(args.name)
-    changed = set_disabled(Path(host.config_path), extension.name, disabled=not args.enabled)
+    configuration = Configuration.from_user(args.config_overrides, file=Path(host.config_path))
+    changed = configuration.set_disabled(extension.name, disabled=not args.enabled)
     state = "enabled" if args.enabled else "disabled"
-    if changed:
-        from anya_plugins.audit.config_changes import record_config_change
-
-        record_config_change(host.configuration(), "host.disabled", f"{extension.name} {state}")
     result = {"name": extension.name, "state": state, "changed": changed}
     if args.json:
         render.say(render.to_json(result))

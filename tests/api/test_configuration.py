@@ -75,3 +75,30 @@ def test_with_values_layers_over_a_copy() -> None:
     faster = base.with_values({"sources.timeout": 1})
 
     assert (base.sources_settings().timeout, faster.sources_settings().timeout) == (5, 1)
+
+
+def test_set_and_unset_store_in_the_file_and_record_the_key_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANYA_DATA_DIR", str(tmp_path / "data"))
+    log = tmp_path / "audit.jsonl"
+    file = tmp_path / "extensions.toml"
+    file.write_text(f'# mine\n[audit]\nlog = "{log}"\n')
+    configuration = Configuration(file=file)
+
+    assert configuration.set("btc-wallet.rpc_password", "hunter2") == "hunter2"
+    assert configuration.extension("btc-wallet") == {"rpc_password": "hunter2"}
+    assert configuration.set_disabled("btc-wallet", True) and configuration.layered().disabled
+    assert configuration.unset("btc-wallet.rpc_password")
+    assert not configuration.unset("btc-wallet.rpc_password")
+
+    assert file.read_text().startswith("# mine\n")
+    entries = log.read_text()
+    assert entries.count('"config-change"') == 3 and "hunter2" not in entries
+
+
+def test_a_configuration_without_a_file_stores_nothing() -> None:
+    from anya_plugins.errors import UsageError
+
+    with pytest.raises(UsageError, match="no file"):
+        Configuration().set("btc-wallet.port", "1")
