@@ -45,6 +45,7 @@ from pyramid.tweens import EXCVIEW  # type: ignore[import-untyped]
 from anya_plugins.metadata.taxonomy import CATEGORIES
 from anya_plugins.registry import (
     plugin_access,
+    plugin_metrics,
     plugin_project_status,
     plugin_provenance,
     plugin_releases,
@@ -185,6 +186,7 @@ def devpiserver_stage_get_principals_for_pkg_read(ixconfig: Any) -> list[str] | 
 @hookimpl
 def devpiserver_add_parser_options(parser: Any) -> None:
     plugin_signatures.add_options(parser)
+    plugin_metrics.add_options(parser)
 
 
 @hookimpl
@@ -224,6 +226,7 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
     plugin_provenance.configure(pyramid_config)
     plugin_releases.configure(pyramid_config)
     plugin_project_status.configure(pyramid_config)
+    plugin_metrics.configure(pyramid_config)
 
 
 @hookimpl
