@@ -16,7 +16,14 @@ anywhere on ``PATH`` (it falls back to pip for both), the two ways it runs for u
 Cold: every cache emptied before each run (Anya's download cache, uv's cache used by its
 resolver and installer, pip's and uv's own). Warm: the caches of the previous run kept.
 Before each run, untimed: a fresh target venv, a hard-linked copy of one whose pip is
-compiled as ``python -m venv`` leaves it. Each case starts with an untimed warm-up run.
+compiled as ``python -m venv`` leaves it. Each case starts with an untimed warm-up run, and
+the tools take turns run by run (ours, pip, uv, ours...), so that a change in the machine's
+load during a case reaches all of them.
+
+The floor: Python's own start-up, and a Python process importing only what a verified
+install needs (our install path, urllib3, sigstore and pypi-attestations), timed the same
+way. uv starts in a few milliseconds; no Python program can, so where a target against uv
+is out of reach the report says how much of the gap is that floor.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +50,7 @@ from bench.environments import (
     uv,
     write_wheel,
 )
-from bench.measure import BenchError, check_output, time_process
+from bench.measure import BenchError, ProcessTiming, check_output, run_measuring_memory
 from bench.options import Options, log, run_alone
 from bench.registry import DEPS_INDEX, EXTENSIONS_INDEX, BenchRegistry, given_or_own
 from bench.report import Row, Section, Target, find, with_ratios
@@ -50,18 +58,38 @@ from bench.signing import IDENTITY, attest, trust_toml
 
 TITLE = "Install an extension and its dependencies from a local devpi"
 
-SIZES = (0, 10, 50)
+SIZES = (0, 10, 50, 100)
+WARM_SIZES = (50,)
+"""Sizes also measured with warm caches."""
+PIP_ONLY_SIZES = (0, 10)
+"""Sizes at which anya-ext without uv is measured too (it is not what the targets use)."""
 QUICK_SIZES = (1,)
 RUNS = 5
 DEPENDENCY_PAYLOAD = 20_000
 """Bytes of data in each dependency's module: small libraries, but not empty ones."""
 TARGET_VS_PIP = 1.0
 TARGET_VS_UV = 1.5
+TARGET_VS_UV_WARM = 3.0
+TARGET_VS_UV_FROM = 50
+"""The targets against uv apply from this many dependencies on (cold), and warm."""
+FLOOR_MODULES = (
+    "anya_plugins.cli.main",
+    "anya_plugins.install.service",
+    "anya_plugins.install.trustcheck",
+    "anya_plugins.sources.snapshot",
+    "urllib3",
+)
+"""What any install imports (a warm one verifies nothing: its verdicts are remembered)."""
+VERIFIER_MODULES = ("sigstore.verify", "pypi_attestations")
+"""What an install that verifies signatures imports besides."""
 
 ANYA = "anya-ext install (verified), with uv"
 ANYA_PIP = "anya-ext install (verified), pip only"
 PIP = "pip install (unverified)"
 UV = "uv pip install (unverified)"
+PYTHON_START = "floor: python -c pass"
+PYTHON_FLOOR_WARM = "floor: python importing what an install needs"
+PYTHON_FLOOR = "floor: the same and sigstore (what verifying needs)"
 
 
 @dataclass(frozen=True)
@@ -80,6 +108,7 @@ class Installer:
 def run(options: Options, registry: BenchRegistry | None = None) -> Section:
     """``registry``: a running benchmark registry to use instead of starting one."""
     sizes = options.sizes(SIZES, QUICK_SIZES)
+    warm_sizes = options.sizes(WARM_SIZES, QUICK_SIZES)
     runs = options.repeats(RUNS)
     rows: list[Row] = []
     with (
@@ -103,52 +132,146 @@ def run(options: Options, registry: BenchRegistry | None = None) -> Section:
         target = work / "target"
         template = _template_venv(work / "template", compiled=not options.quick)
         installers = _installers(registry, work)
-        for number, installer in enumerate(installers):
-            caches = [work / "caches" / str(number) / variable for variable in installer.caches]
-            installer_env = {
+        environments = {
+            installer.label: {
                 **env,
                 **installer.env,
-                **dict(zip(installer.caches, map(str, caches), strict=True)),
+                **{name: str(work / "caches" / str(number) / name) for name in installer.caches},
             }
-            for size, name in zip(sizes, extensions, strict=True):
-                for state in ("cold", "warm"):
-                    log(f"install: {installer.label}, {size} dependencies, {state} cache")
-                    timing = time_process(
-                        installer.command(Venv(target), name),
-                        runs=runs,
-                        warmup=0 if options.quick and state == "cold" else 1,
-                        env=installer_env,
-                        before_each=_fresh(target, template, caches if state == "cold" else []),
-                        memory_in_timed_runs=True,
-                    )
-                    case = f"{size} deps, {state}"
-                    rows.append(
-                        Row(case, installer.label, timing.median_s, "s", detail=timing.detail())
-                    )
-            _check_installed(Venv(target), extensions[-1], sizes[-1], installer, installer_env)
+            for number, installer in enumerate(installers)
+        }
+        cases = [(size, "cold") for size in sizes] + [(size, "warm") for size in warm_sizes]
+        pip_only = options.sizes(PIP_ONLY_SIZES, QUICK_SIZES)
+
+        def runs_at(installer: Installer, size: int) -> bool:
+            return installer.label != ANYA_PIP or size in pip_only
+
+        for size, state in cases:
+            chosen = [installer for installer in installers if runs_at(installer, size)]
+            log(f"install: {size} dependencies, {state} cache, {len(chosen)} tools in turn")
+            name = extensions[sizes.index(size)]
+            timed = [
+                _Timed(
+                    installer.label,
+                    installer.command(Venv(target), name),
+                    environments[installer.label],
+                    _fresh(
+                        target,
+                        template,
+                        _caches(environments[installer.label], installer, cold=state == "cold"),
+                    ),
+                )
+                for installer in chosen
+            ]
+            warmup = 0 if options.quick and state == "cold" else 1
+            timings = _interleaved(timed, runs=runs, warmup=warmup)
+            rows += [
+                Row(f"{size} deps, {state}", label, timing.median_s, "s", detail=timing.detail())
+                for label, timing in timings.items()
+            ]
+        for installer in installers:
+            size = max(size for size, _ in cases if runs_at(installer, size))
+            _fresh(target, template, ())()
+            name = extensions[sizes.index(size)]
+            installer_env = environments[installer.label]
+            check_output(installer.command(Venv(target), name), env=installer_env)
+            _check_installed(Venv(target), name, size, installer, installer_env)
+        rows += _floor(Venv(work / "anya-with-uv"), runs)
         pip_version = check_output([Venv(target).python, "-m", "pip", "--version"]).split()[1]
     tools = [installer.label for installer in installers]
-    ordered = sorted(rows, key=lambda row: (_case_order(row.case, sizes), tools.index(row.tool)))
+    tools += [PYTHON_START, PYTHON_FLOOR_WARM, PYTHON_FLOOR]
+    case_order = [f"{size} deps, {state}" for size, state in cases]
+    ordered = sorted(
+        rows,
+        key=lambda row: (
+            case_order.index(row.case) if row.case in case_order else len(case_order),
+            tools.index(row.tool),
+        ),
+    )
     rows_with_ratios = with_ratios(ordered, UV)
     return Section(
         "install",
         TITLE,
         UV,
         rows_with_ratios,
-        _targets(rows_with_ratios, sizes),
+        _targets(rows_with_ratios, cases),
         (
             f"pip {pip_version} (seeded by `uv venv --seed`, then compiled as ensurepip would) "
             "and this environment's uv; each run installs into a fresh venv (made untimed) "
-            "from the same index and files.",
+            "from the same index and files; the tools take turns, run by run.",
             "No advisory database is installed, so `anya-ext install` skips its vulnerability "
             "gate (and says so); its cost is not in these figures.",
-            "anya-ext resolves (`uv pip install --dry-run`, or pip's `--dry-run --report` "
-            "without uv), downloads every file itself, verifies hashes, provenance (PEP 740, "
-            "local Sigstore) and the contract, then installs the verified files (uv or pip); "
-            "it also writes receipts and the audit log. It runs from a venv of its own, as a "
-            "user installs it; the targets use the uv variant.",
+            "anya-ext resolves with `uv pip install --dry-run` against the pages it fetched and "
+            "checked itself (served to uv on 127.0.0.1), fetches each file and its provenance "
+            "while uv still resolves, verifies hashes, provenance (PEP 740, local Sigstore; a "
+            "verdict is remembered per file, policy and trusted root, so a warm run does not "
+            "verify again) and the contract, then installs the verified files with uv, under "
+            "its journal; it also writes receipts, pins and the audit log. It runs from a venv "
+            "of its own, as a user installs it; the targets use it with uv.",
+            *_floor_notes(rows_with_ratios),
         ),
     )
+
+
+@dataclass(frozen=True)
+class _Timed:
+    label: str
+    command: list[str]
+    env: dict[str, str]
+    before: Callable[[], None]
+
+
+def _interleaved(commands: Sequence[_Timed], *, runs: int, warmup: int) -> dict[str, ProcessTiming]:
+    """Each command ``warmup`` times untimed, then ``runs`` timed runs taking turns: the load
+    of a shared machine changes over minutes, and this way it reaches every tool alike. Peak
+    memory from the timed runs themselves (under ``/usr/bin/time``)."""
+    for _ in range(warmup):
+        for timed in commands:
+            timed.before()
+            run_measuring_memory(timed.command, env=timed.env)
+    seconds: dict[str, list[float]] = {timed.label: [] for timed in commands}
+    peaks: dict[str, list[int]] = {timed.label: [] for timed in commands}
+    for _ in range(runs):
+        for timed in commands:
+            timed.before()
+            started = time.perf_counter()
+            peak = run_measuring_memory(timed.command, env=timed.env)
+            seconds[timed.label].append(time.perf_counter() - started)
+            if peak is not None:
+                peaks[timed.label].append(peak)
+    return {
+        label: ProcessTiming(tuple(seconds[label]), max(peaks[label]) if peaks[label] else None)
+        for label in seconds
+    }
+
+
+def _caches(env: dict[str, str], installer: Installer, *, cold: bool) -> list[Path]:
+    return [Path(env[name]) for name in installer.caches] if cold else []
+
+
+def _floor(venv: Venv, runs: int) -> list[Row]:
+    """Python's start-up, and a process importing only what a verified install needs."""
+
+    def importing(label: str, modules: Sequence[str]) -> _Timed:
+        code = "; ".join(f"import {module}" for module in modules) or "pass"
+        return _Timed(label, [str(venv.python), "-c", code], clean_env(), lambda: None)
+
+    timings = _interleaved(
+        [
+            importing(PYTHON_START, ()),
+            importing(PYTHON_FLOOR_WARM, FLOOR_MODULES),
+            importing(PYTHON_FLOOR, (*FLOOR_MODULES, *VERIFIER_MODULES)),
+        ],
+        runs=max(runs, 5),
+        warmup=1,
+    )
+    return [
+        Row(FLOOR_CASE, label, timing.median_s, "s", detail=timing.detail())
+        for label, timing in timings.items()
+    ]
+
+
+FLOOR_CASE = "floor"
 
 
 def _installers(registry: BenchRegistry, work: Path) -> list[Installer]:
@@ -283,33 +406,67 @@ def _check_installed(
         raise BenchError(f"{installer.label} resolved and installed with {sorted(used)}")
 
 
-def _case_order(case: str, sizes: Sequence[int]) -> tuple[int, int]:
-    size, _, state = case.partition(" deps, ")
-    return sizes.index(int(size)), 0 if state == "cold" else 1
+def _targets(rows: tuple[Row, ...], cases: Sequence[tuple[int, str]]) -> tuple[Target, ...]:
+    """One target per case, as the benchmark issue states them: ``anya-ext install`` (with
+    uv) against pip always, and against uv from :data:`TARGET_VS_UV_FROM` dependencies on
+    (and warm)."""
+    targets = []
+    for size, state in cases:
+        case = f"{size} deps, {state}"
+        ours, pip, uv_row = (find(rows, case, tool) for tool in (ANYA, PIP, UV))
+        if not (ours and pip and uv_row and ours.value and pip.value and uv_row.value):
+            continue
+        limits = [(PIP, pip.value, TARGET_VS_PIP)]
+        if state == "warm":
+            limits.append((UV, uv_row.value, TARGET_VS_UV_WARM))
+        elif size >= TARGET_VS_UV_FROM:
+            limits.append((UV, uv_row.value, TARGET_VS_UV))
+        goal = " and ".join(f"≤ {limit:.1f}x {tool.split()[0]}" for tool, _, limit in limits)
+        ratios = [(tool, ours.value / value, limit) for tool, value, limit in limits]
+        measured = f"{_ms(ours.value)} vs pip {_ms(pip.value)}, uv {_ms(uv_row.value)}: " + (
+            ", ".join(f"{ratio:.2f}x {tool.split()[0]}" for tool, ratio, _ in ratios)
+        )
+        if state == "cold" and size < TARGET_VS_UV_FROM:
+            measured += f" ({ours.value / uv_row.value:.1f}x uv)"
+        targets.append(
+            Target(
+                f"Verified `anya-ext install`, {size} deps, {state} cache: {goal}",
+                measured,
+                all(ratio <= limit for _, ratio, limit in ratios),
+            )
+        )
+    return tuple(targets)
 
 
-def _targets(rows: tuple[Row, ...], sizes: Sequence[int]) -> tuple[Target, ...]:
-    cases = [f"{size} deps, {state}" for size in sizes for state in ("cold", "warm")]
-    against: dict[str, list[tuple[str, float]]] = {PIP: [], UV: []}
-    for case in cases:
-        anya = find(rows, case, ANYA)
-        for tool, found in against.items():
-            other = find(rows, case, tool)
-            if anya is None or other is None or not anya.value or not other.value:
-                return ()
-            found.append((case, anya.value / other.value))
-    return (
-        Target(
-            "Verified `anya-ext install` no slower than unverified `pip install`",
-            "; ".join(f"{case}: {ratio:.2f}x" for case, ratio in against[PIP]),
-            all(ratio <= TARGET_VS_PIP for _, ratio in against[PIP]),
-        ),
-        Target(
-            f"Verified `anya-ext install` within {TARGET_VS_UV}x of unverified `uv pip install`",
-            "; ".join(f"{case}: {ratio:.2f}x" for case, ratio in against[UV]),
-            all(ratio <= TARGET_VS_UV for _, ratio in against[UV]),
-        ),
+def _floor_notes(rows: Sequence[Row]) -> tuple[str, ...]:
+    """What the floor says about the targets against uv."""
+    start, warm, cold = (
+        find(rows, FLOOR_CASE, tool) for tool in (PYTHON_START, PYTHON_FLOOR_WARM, PYTHON_FLOOR)
     )
+    if not (start and warm and cold and start.value and warm.value and cold.value):
+        return ()
+    notes = [
+        f"Floor: Python starts in {_ms(start.value)}; a Python process importing only what "
+        f"an install needs takes {_ms(warm.value)}, and {_ms(cold.value)} with what verifying "
+        "signatures needs (sigstore, pypi-attestations: imported in a thread while uv "
+        "resolves, and not at all when every verdict is remembered). No Python program doing "
+        "the same work can finish sooner; uv, a native program, starts in milliseconds."
+    ]
+    for row in rows:
+        uv_row = find(rows, row.case, UV)
+        if row.tool != ANYA or row.value is None or uv_row is None or not uv_row.value:
+            continue
+        floor = warm.value if row.case.endswith("warm") else cold.value
+        notes.append(
+            f"{row.case}: ours {_ms(row.value)} = floor {_ms(floor)} + "
+            f"{_ms(row.value - floor)} of work; uv {_ms(uv_row.value)} in all "
+            f"(the floor alone is {floor / uv_row.value:.1f}x uv)."
+        )
+    return tuple(notes)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
 
 
 def main(argv: list[str] | None = None) -> int:
