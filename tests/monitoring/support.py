@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import math
 import re
 import shutil
 import socket
@@ -46,7 +47,8 @@ def get(url: str, timeout: float = 60.0) -> bytes:
 
 @dataclass
 class SlowUpstream:
-    """A PEP 503 index of one project, ``slowpkg``, whose files wait ``delays[name]`` seconds."""
+    """A PEP 503 index of one project, ``slowpkg``, whose files take ``delays[name]`` seconds
+    to send."""
 
     files: dict[str, bytes]
     delays: dict[str, float] = field(default_factory=dict)
@@ -85,7 +87,6 @@ def serve_upstream(upstream: SlowUpstream) -> Iterator[SlowUpstream]:
                 content = upstream.page()
                 kind = "text/html"
             elif path.startswith("/files/") and name in upstream.files:
-                time.sleep(upstream.delays.get(name, 0.0))
                 content = upstream.files[name]
                 kind = "application/octet-stream"
             else:
@@ -96,7 +97,18 @@ def serve_upstream(upstream: SlowUpstream) -> Iterator[SlowUpstream]:
             self.send_header("Content-Length", str(len(content)))
             self.end_headers()
             if body:
-                self.wfile.write(content)
+                self._trickle(content, upstream.delays.get(name, 0.0))
+
+        def _trickle(self, content: bytes, seconds: float) -> None:
+            """Send ``content`` over ``seconds``, a piece every half second at most (a slow
+            link: each read gets data well within devpi's upstream timeout)."""
+            pieces = max(1, math.ceil(seconds / 0.5))
+            size = math.ceil(len(content) / pieces)
+            for start in range(0, len(content), size):
+                if seconds:
+                    time.sleep(seconds / pieces)
+                self.wfile.write(content[start : start + size])
+                self.wfile.flush()
 
         def log_message(self, format: str, *args: object) -> None:
             pass
