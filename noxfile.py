@@ -21,6 +21,7 @@ runtime wheel carries no signing service (a path dependency cannot be an extra o
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite on real venvs, wheels and services (``-- -m "not slow"`` skips e2e tests)."""
+    _debian_packages(session, TESTS_DEBIAN_PACKAGES, "the tests that need them skip")
     session.install("-e", ".[dev]", "-e", LOCAL_SIGSTORE)
     session.run("pytest", *session.posargs)
 
@@ -160,7 +161,20 @@ BENCH_DEBIAN_PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "/usr/bin/time": 
 def bench(session: nox.Session) -> None:
     """Benchmarks against pip, uv, pluggy, stevedore, sha256sum and nginx; writes
     bench/results/latest.md (``-- --quick``: a smoke run; ``-- --only startup,hooks``)."""
-    missing = sorted({pkg for tool, pkg in BENCH_DEBIAN_PACKAGES.items() if not shutil.which(tool)})
+    _debian_packages(
+        session, BENCH_DEBIAN_PACKAGES, "the sections that need them will say they did not run"
+    )
+    session.install("-e", ".[dev]", "-e", LOCAL_SIGSTORE, "stevedore")
+    session.run("python", "-m", "bench", *session.posargs)
+
+
+TESTS_DEBIAN_PACKAGES = {"prometheus": "prometheus", "promtool": "prometheus"}
+"""What ``tests`` needs from Debian: a real Prometheus and promtool (tests/monitoring)."""
+
+
+def _debian_packages(session: nox.Session, tools: dict[str, str], otherwise: str) -> None:
+    """Install the Debian packages of the missing ``{tool: package}`` when root; else warn."""
+    missing = sorted({pkg for tool, pkg in tools.items() if not shutil.which(tool)})
     if missing and os.geteuid() == 0:
         env = {"DEBIAN_FRONTEND": "noninteractive"}
         session.run("apt-get", "update", "-qq", external=True, env=env)
@@ -168,7 +182,5 @@ def bench(session: nox.Session) -> None:
     elif missing:
         session.warn(
             f"missing Debian packages: {' '.join(missing)} (sudo apt-get install -y "
-            f"{' '.join(missing)}); the sections that need them will say they did not run"
+            f"{' '.join(missing)}); {otherwise}"
         )
-    session.install("-e", ".[dev]", "-e", LOCAL_SIGSTORE, "stevedore")
-    session.run("python", "-m", "bench", *session.posargs)
