@@ -237,7 +237,9 @@ def test_a_replica_serves_a_private_index_to_its_owner_only(
     replica = server.start(tmp_path / "replica", replica_of=registry.state_dir)
     try:
         url = private_file.replace(registry.url, replica.url)
-        deadline = time.monotonic() + 60
+        # A replica's first changelog fetch from the session's primary (every module's
+        # uploads so far) has taken over a minute on a loaded machine.
+        deadline = time.monotonic() + 240
         status = 0
         while time.monotonic() < deadline and status != 200:
             status, _, _ = _get(url, user="acme")
