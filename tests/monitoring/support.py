@@ -128,10 +128,10 @@ def serve_upstream(upstream: SlowUpstream) -> Iterator[SlowUpstream]:
 def file_url(registry_url: str, index: str, filename: str) -> str:
     """The registry's ``/+f/`` URL of ``filename`` on ``index``'s simple page."""
     page = get(f"{registry_url}/{index}/+simple/{PROJECT}/").decode()
-    for href in re.findall(r'href="([^"]+)"', page):
-        if href.split("#")[0].endswith("/" + filename):
+    for match in re.finditer(r'href="([^"#]+)', page):
+        if match.group(1).endswith("/" + filename):
             base = f"{registry_url}/{index}/+simple/{PROJECT}/"
-            return urllib.parse.urljoin(base, href.split("#")[0])
+            return str(urllib.parse.urljoin(base, match.group(1)))
     raise AssertionError(f"{filename} is not on {index}'s page:\n{page}")
 
 
