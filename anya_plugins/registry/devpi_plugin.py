@@ -23,6 +23,8 @@ directly by ``anya_plugins.registry.launch`` for the embedded server.
 * The simple pages are changed in one place (``plugin_simple_pages``): each concern in
   :data:`SIMPLE_PAGE_CONCERNS` (yank and deprecation marks, provenance links, PEP 708/792
   declarations) contributes its change to the page, parsed and written back once.
+* Prometheus metrics (``plugin_metrics``): ``GET /+metrics``; download latency, requests by
+  index and status, availability of this server, its mirrors' upstreams and ``--anya-probe``.
 """
 
 from __future__ import annotations
