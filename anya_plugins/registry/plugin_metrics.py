@@ -9,10 +9,10 @@
 * ``registry_requests_total`` (counter, labels ``index`` and ``status``): every request
   answered; ``index`` is ``user/index`` only for an index that exists, else empty, so
   made-up paths cannot grow the number of series.
-* ``registry_availability`` (gauge, labels ``target`` and ``url``): 1 when the target
-  answered a probe (``prober``) made while this scrape was served, else 0. Targets: this
-  server (``primary``, its ``/+api``), each ``mirror`` index (its ``mirror_url``), and
-  every ``--anya-probe NAME=URL,...`` (replicas, edges, a front).
+* ``registry_availability`` (gauge, labels ``target`` and ``url``, the URL shown without
+  user or password): 1 when the target answered a probe (``prober``) made while this scrape
+  was served, else 0. Targets: this server (``primary``, its ``/+api``), each ``mirror``
+  index (its ``mirror_url``), and every ``--anya-probe NAME=URL,...`` (replicas, edges).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pyramid.response import Response  # type: ignore[import-untyped]
 from pyramid.tweens import EXCVIEW  # type: ignore[import-untyped]
 
-from anya_plugins.registry.prober import probe_all
+from anya_plugins.registry.prober import probe_all, without_credentials
 
 METRICS_ROUTE = "anya-metrics"
 METRICS_PATH = "/+metrics"
@@ -115,7 +115,9 @@ def _record_availability(targets: dict[str, str]) -> None:
         # Only this scrape's targets: a removed mirror's series ends instead of lingering.
         AVAILABILITY.clear()
         for result in results:
-            AVAILABILITY.labels(result.target, result.url).set(1 if result.up else 0)
+            AVAILABILITY.labels(result.target, without_credentials(result.url)).set(
+                1 if result.up else 0
+            )
 
 
 def metrics_tween(handler: Handler, registry: Any) -> Handler:

@@ -8,7 +8,9 @@ megabytes). All targets are probed at once, so a scrape waits at most one timeou
 
 from __future__ import annotations
 
+import base64
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -29,8 +31,17 @@ class ProbeResult:
 
 
 def probe(target: str, url: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> ProbeResult:
-    """``HEAD url``: up on a status below 400, down on anything else or no answer in time."""
-    request = urllib.request.Request(url, method="HEAD")
+    """``HEAD url``: up on a status below 400, down on anything else or no answer in time.
+
+    A user and password in ``url`` (an upstream that wants them) are sent as Basic auth.
+    """
+    parts = urllib.parse.urlsplit(url)
+    request = urllib.request.Request(without_credentials(url), method="HEAD")
+    if parts.username is not None:
+        pair = (
+            f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+        )
+        request.add_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
     # No proxy: the targets are what this server itself reaches (a machine-wide proxy
     # setting would probe the proxy instead).
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -53,3 +64,11 @@ def probe_all(
     with ThreadPoolExecutor(max_workers=min(len(targets), 16)) as pool:
         futures = [pool.submit(probe, name, url, timeout) for name, url in targets.items()]
         return [future.result() for future in futures]
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without ``user:password@``: what a request line or a metric label may show."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))

@@ -21,6 +21,7 @@ from tests.monitoring.support import (
 MIRROR = "root/slow"
 VERSIONS = ("1.0", "1.1", "1.2", "2.0", "2.1", "2.2")
 """One file per download a test times (a mirrored file is fetched from upstream only once)."""
+PROBE_USER, PROBE_SECRET = "prober", "s3cret-token"
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class MonitoredRegistry:
     url: str
     upstream: SlowUpstream
     edge_url: str
-    """An ``--anya-probe`` target that answers (the upstream's index)."""
+    """An ``--anya-probe`` target that answers (the upstream's index), with credentials."""
     gone_url: str
     """An ``--anya-probe`` target where nothing listens."""
 
@@ -42,7 +43,8 @@ def monitored_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mon
     state_dir = tmp_path_factory.mktemp("monitored-registry")
     with serve_upstream(SlowUpstream(slow_upstream_files(VERSIONS))) as upstream:
         gone_url = f"http://127.0.0.1:{free_port()}/"
-        probes = f"edge={upstream.url},gone={gone_url}"
+        edge_url = upstream.url.replace("://", f"://{PROBE_USER}:{PROBE_SECRET}@")
+        probes = f"edge={edge_url},gone={gone_url}"
         previous = os.environ.get("DEVPISERVER_ANYA_PROBE")
         os.environ["DEVPISERVER_ANYA_PROBE"] = probes  # read by the server at start-up
         try:
@@ -56,6 +58,6 @@ def monitored_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mon
             client = DevpiClient(running.url)
             client.login(running.admin)
             client.create_index(MIRROR, {"type": "mirror", "mirror_url": upstream.url})
-            yield MonitoredRegistry(running.url, upstream, upstream.url, gone_url)
+            yield MonitoredRegistry(running.url, upstream, edge_url, gone_url)
         finally:
             server.stop(state_dir)

@@ -53,6 +53,8 @@ class SlowUpstream:
     files: dict[str, bytes]
     delays: dict[str, float] = field(default_factory=dict)
     url: str = ""
+    authorizations: set[str] = field(default_factory=set)
+    """Every ``Authorization`` header received."""
 
     def page(self) -> bytes:
         links = "".join(
@@ -78,6 +80,8 @@ def serve_upstream(upstream: SlowUpstream) -> Iterator[SlowUpstream]:
             self._answer(body=True)
 
         def _answer(self, *, body: bool) -> None:
+            if self.headers.get("Authorization"):
+                upstream.authorizations.add(self.headers["Authorization"])
             path = urllib.parse.urlparse(self.path).path
             name = path.rpartition("/")[2]
             if path == "/simple/":

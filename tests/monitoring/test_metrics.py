@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import time
 import urllib.error
 
 import pytest
 
-from tests.monitoring.conftest import MIRROR, MonitoredRegistry
+from tests.monitoring.conftest import MIRROR, PROBE_SECRET, PROBE_USER, MonitoredRegistry
 from tests.monitoring.support import PROJECT, file_url, get, sample, scrape
 
 BUCKETS = ("0.1", "0.5", "1.0", "2.0", "5.0", "10.0", "+Inf")
@@ -95,3 +96,20 @@ def test_availability_of_the_primary_its_mirror_and_probed_endpoints(
             if name == "registry_availability"}  # fmt: skip
     assert urls[MIRROR] == monitored_registry.upstream.url
     assert urls["gone"] == monitored_registry.gone_url
+
+
+def test_a_probe_sends_the_credentials_of_its_url_and_shows_the_url_without_them(
+    monitored_registry: MonitoredRegistry,
+) -> None:
+    assert PROBE_SECRET in monitored_registry.edge_url
+    text = get(f"{monitored_registry.url}/+metrics").decode()
+    samples = scrape(monitored_registry.url)
+
+    assert PROBE_SECRET not in text
+    assert PROBE_USER not in text
+    basic = base64.b64encode(f"{PROBE_USER}:{PROBE_SECRET}".encode()).decode()
+    assert f"Basic {basic}" in monitored_registry.upstream.authorizations
+    edge = sample(
+        samples, "registry_availability", target="edge", url=monitored_registry.upstream.url
+    )
+    assert edge == 1
