@@ -101,5 +101,7 @@ def test_publish_of_a_project_with_tmpdir_on_another_file_system(
     assert "Traceback" not in done.stderr
     assert sorted(path.name for path in (project / "dist").iterdir()) == [
         "anya_ext_crossing-0.1.0-py3-none-any.whl",
+        "anya_ext_crossing-0.1.0-py3-none-any.whl.publish.attestation",
         "anya_ext_crossing-0.1.0.tar.gz",
+        "anya_ext_crossing-0.1.0.tar.gz.publish.attestation",
     ]
