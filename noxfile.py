@@ -43,7 +43,9 @@ def typecheck(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """The API reference (from the docstrings) and the how-to, built strictly: a warning fails."""
     session.install("-e", ".[docs]")
-    session.run("mkdocs", "build", "--strict", "--site-dir", str(Path(session.create_tmp(), "site")))
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", str(Path(session.create_tmp(), "site"))
+    )
 
 
 @nox.session
