@@ -114,10 +114,10 @@ def write_fingerprints(env: TargetEnvironment, name: str) -> Path:
     """
     from importlib.metadata import distributions
 
-    from anya_plugins.trust.installed import Tampering, verify_installed
+    from anya_plugins.trust.installed import Tampering, record_files, verify_installed
 
     dist = next(iter(distributions(name=name, path=[str(p) for p in env.library_dirs])))
-    listed = [(str(Path(str(f.locate())).resolve()), f.hash) for f in dist.files or () if f.hash]
+    listed = [(str(f.location.resolve()), f.hash) for f in record_files(dist) or () if f.hash]
     try:
         stats = [integrity.entry(path, "") for path, _hash in listed]
     except OSError:

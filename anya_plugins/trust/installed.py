@@ -9,15 +9,22 @@ in the install receipt, next to the signature bundle of the wheel that was insta
 
 Files RECORD lists without a hash (RECORD itself, byte code compiled by the installer) are
 skipped, and so is everything under ``__pycache__``: Python rewrites those on its own.
+
+RECORD is read here, not through ``Distribution.files``: the ``importlib_metadata`` backport
+leaves out of ``files`` every listed file that no longer exists, and once any module in the
+process imports it (keyring does) it replaces the standard library's distribution finder, so
+``importlib.metadata.distributions()`` hands out its distributions. Through ``files``, a deleted
+file would go unreported in exactly those processes.
 """
 
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib.metadata import Distribution, FileHash, PackagePath
+from importlib.metadata import Distribution, FileHash
 from pathlib import Path
 
 from anya_plugins.trust.errors import InstalledFilesUnverifiable
@@ -78,13 +85,42 @@ class InstalledReport:
         return tuple(finding for finding in self.findings if finding.kind is kind)
 
 
+@dataclass(frozen=True)
+class ListedFile:
+    """One line of RECORD."""
+
+    path: str
+    """As RECORD spells it (relative to site-packages)."""
+    location: Path
+    hash: FileHash | None
+
+
+def record_files(dist: Distribution) -> list[ListedFile] | None:
+    """Every file ``dist``'s RECORD lists, whether or not it still exists; None without RECORD.
+
+    Use this, never ``dist.files``, to check installed files (see the module's docstring).
+    """
+    text = dist.read_text("RECORD")
+    if text is None:
+        return None
+    return [
+        ListedFile(
+            row[0],
+            Path(str(dist.locate_file(row[0]))),
+            FileHash(row[1]) if len(row) > 1 and row[1] else None,
+        )
+        for row in csv.reader(text.splitlines())
+        if row and row[0]
+    ]
+
+
 def verify_installed(dist: Distribution) -> InstalledReport:
     """Hash every file ``dist``'s RECORD lists and compare; look for files added beside them.
 
     Raises :class:`InstalledFilesUnverifiable` when the distribution has no RECORD.
     """
     name = dist.metadata["Name"] or "unknown distribution"
-    files = dist.files
+    files = record_files(dist)
     if files is None:
         location = dist.locate_file("")
         raise InstalledFilesUnverifiable(name, Path(str(location)))
@@ -93,7 +129,7 @@ def verify_installed(dist: Distribution) -> InstalledReport:
     checked = 0
     for listed in files:
         if listed.hash is None:
-            skipped.append(str(listed))
+            skipped.append(listed.path)
             continue
         checked += 1
         finding = _check(listed, listed.hash)
@@ -110,35 +146,35 @@ def verify_installed(dist: Distribution) -> InstalledReport:
     )
 
 
-def _check(listed: PackagePath, recorded: FileHash) -> FileFinding | None:
-    location = Path(str(listed.locate()))
+def _check(listed: ListedFile, recorded: FileHash) -> FileFinding | None:
+    location = listed.location
     expected = f"{recorded.mode}={recorded.value}"
     if recorded.mode not in hashlib.algorithms_available:
-        return FileFinding(str(listed), location, Tampering.UNVERIFIABLE, expected)
+        return FileFinding(listed.path, location, Tampering.UNVERIFIABLE, expected)
     try:
         with location.open("rb") as handle:
             digest = hashlib.file_digest(handle, recorded.mode).digest()
     except FileNotFoundError:
-        return FileFinding(str(listed), location, Tampering.MISSING, expected)
+        return FileFinding(listed.path, location, Tampering.MISSING, expected)
     except OSError as error:
         found = f"unreadable ({error.strerror or error})"
-        return FileFinding(str(listed), location, Tampering.CHANGED, expected, found)
+        return FileFinding(listed.path, location, Tampering.CHANGED, expected, found)
     value = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     if value == recorded.value:
         return None
     return FileFinding(
-        str(listed), location, Tampering.CHANGED, expected, f"{recorded.mode}={value}"
+        listed.path, location, Tampering.CHANGED, expected, f"{recorded.mode}={value}"
     )
 
 
-def _added(dist: Distribution, files: list[PackagePath]) -> list[FileFinding]:
+def _added(dist: Distribution, files: list[ListedFile]) -> list[FileFinding]:
     """Files in the directories that hold the distribution's files, which RECORD does not list.
 
     Only directories inside site-packages (not site-packages itself, shared by every
     distribution, nor the scripts directory) and not byte-code caches.
     """
     root = Path(str(dist.locate_file(""))).resolve()
-    listed = {Path(str(entry.locate())).resolve() for entry in files}
+    listed = {entry.location.resolve() for entry in files}
     directories = {
         location.parent
         for location in listed
@@ -155,19 +191,19 @@ def _added(dist: Distribution, files: list[PackagePath]) -> list[FileFinding]:
     ]
 
 
-def _record_sha256(files: list[PackagePath]) -> str | None:
+def _record_sha256(files: list[ListedFile]) -> str | None:
     record = next(
         (
             entry
             for entry in files
-            if entry.name == "RECORD" and entry.parent.name.endswith(".dist-info")
+            if entry.location.name == "RECORD" and entry.location.parent.name.endswith(".dist-info")
         ),
         None,
     )
     if record is None:
         return None
     try:
-        with Path(str(record.locate())).open("rb") as handle:
+        with record.location.open("rb") as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         return None
