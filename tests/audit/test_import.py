@@ -166,7 +166,10 @@ def _settings(tmp_path: Path, dest: Path, **overrides: Any) -> AuditSettings:
     )
 
 
-def test_refresh_from_a_file_is_recorded_in_the_audit_log(tmp_path: Path, dest: Path) -> None:
+def test_refresh_from_a_file_is_recorded_in_the_audit_log(
+    tmp_path: Path, dest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANYA_DATA_DIR", str(tmp_path / "data"))  # where its head is anchored
     source = osv_zip(tmp_path / "all.zip", record())
     settings = _settings(tmp_path, dest, max_database_age_days=7)
     update = refresh_advisories(settings, from_file=source, now=NOW)
