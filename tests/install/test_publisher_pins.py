@@ -3,7 +3,9 @@ signed by someone else is refused (or warned about) even when the policy's glob 
 ``trust repin`` changes a pin on purpose, in the audit log; lock files carry the signer.
 
 Real devpi, real venvs, real signatures from the local Sigstore instance. The policy allows
-every ``*@anya.example`` identity, so only the pin tells Alice's releases from Bob's.
+every ``*@anya.example`` identity, so only the pin tells Alice's releases from Bob's. Both
+publish to community/experimental: the registry's signed indexes take neither (their publisher
+is the session's releaser), so the pin is what guards an index that checks no signer.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from anya_sigstore_local import LocalSigstore
-from tests.install.test_signed_install import INDEX, _freeze, _log_entries, _publish
+from tests.install.test_signed_install import UNCHECKED, _freeze, _log_entries, _publish
 from tests.registry_fixtures import Registry
 from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
 
@@ -31,8 +33,8 @@ def pinned_index(
 ) -> Registry:
     """``pinned-a`` 1.0.0 signed by Alice, 2.0.0 signed by Bob."""
     for version, signer in (("1.0.0", ALICE), ("2.0.0", BOB)):
-        wheel = build_extension(ExtensionSpec("pinned-a", category="core/web5", version=version))
-        _publish(registry, local_sigstore, wheel, signer)
+        wheel = build_extension(ExtensionSpec("pinned-a", category=UNCHECKED, version=version))
+        _publish(registry, local_sigstore, wheel, signer, index=UNCHECKED)
     return registry
 
 
@@ -52,7 +54,7 @@ def venv(
         'names = ["anya-ext-pinned-*"]\n'
     )
     venv.extra_env.update(
-        ANYA_SOURCES__PRIMARY__URL=f"{pinned_index.url}/{INDEX}/+simple/",
+        ANYA_SOURCES__PRIMARY__URL=f"{pinned_index.url}/{UNCHECKED}/+simple/",
         ANYA_CACHE_DIR=str(tmp_path / "cache"),
     )
     assert venv.anya_ext("install", "pinned-a@1.0.0").returncode == 0
