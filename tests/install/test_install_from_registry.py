@@ -375,7 +375,9 @@ def test_install_stores_extension_config_then_uninstall_removes_it(venv: Venv) -
     assert done.returncode == 0, done.stderr
     greeted = venv.anya_ext("ranger-greet", "--who", "anya")
     assert greeted.stdout.strip() == "gm, anya!"
-    assert venv.anya_json("uninstall", "ranger") == {"removed": ["anya-ext-ranger"]}
+    removed = venv.anya_json("uninstall", "ranger")
+    assert removed["removed"] == ["anya-ext-ranger"]
+    assert Path(removed["prefix"]).resolve() == venv.path.resolve()
     assert "anya-ext-ranger" not in _freeze(venv)
     assert venv.anya_ext("uninstall", "ranger").returncode == 5
 
