@@ -32,6 +32,11 @@ _EXPORTS = {
     "LockReport": "anya_plugins.api.installer",
     "RegistryClient": "anya_plugins.api.registry",
     "Signing": "anya_plugins.api.registry",
+    "EmbeddedRegistry": "anya_plugins.api.embedded",
+    "RegistryUpOptions": "anya_plugins.api.embedded",
+    "RegistryState": "anya_plugins.api.embedded",
+    "RegistryAccount": "anya_plugins.api.releases",
+    "ReleaseManager": "anya_plugins.api.releases",
     "Resolver": "anya_plugins.api.resolver",
     "ResolutionStrategy": "anya_plugins.api.resolver",
     "Resolution": "anya_plugins.api.resolver",
@@ -57,6 +62,7 @@ __all__ = [
     "ConfigItem",
     "Configuration",
     "Conflict",
+    "EmbeddedRegistry",
     "EnvironmentAudit",
     "Extension",
     "ExtensionContext",
@@ -71,7 +77,11 @@ __all__ = [
     "PackageCache",
     "PackageChange",
     "Platform",
+    "RegistryAccount",
     "RegistryClient",
+    "RegistryState",
+    "RegistryUpOptions",
+    "ReleaseManager",
     "Resolution",
     "ResolutionStrategy",
     "Resolver",
@@ -89,6 +99,7 @@ if TYPE_CHECKING:
     from anya_plugins.api.audit import AuditTrail, EnvironmentAudit, VulnerabilityScanner
     from anya_plugins.api.cache import CachedFile, PackageCache
     from anya_plugins.api.configuration import ConfigItem, Configuration
+    from anya_plugins.api.embedded import EmbeddedRegistry, RegistryState, RegistryUpOptions
     from anya_plugins.api.installer import (
         Installer,
         InstallOptions,
@@ -101,6 +112,7 @@ if TYPE_CHECKING:
     )
     from anya_plugins.api.platform import Compatibility, Platform
     from anya_plugins.api.registry import RegistryClient, Signing
+    from anya_plugins.api.releases import RegistryAccount, ReleaseManager
     from anya_plugins.api.resolver import Conflict, Resolution, ResolutionStrategy, Resolver
     from anya_plugins.api.verification import FileVerification, Verifier
     from anya_plugins.errors import AnyaError

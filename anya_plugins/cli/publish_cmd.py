@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from anya_plugins.cli import render
+from anya_plugins.cli.accounts import registry_options, signed_in
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     publish = commands.add_parser("publish", help="check, sign and upload extensions")
     publish.add_argument("targets", nargs="*", type=Path, default=[Path()],
                          help="wheels, sdists or project directories (default: .)")  # fmt: skip
-    publish.add_argument("--index", default="anya/primary", help="devpi index, e.g. acme/private")
-    publish.add_argument("--url", default=None, help="registry URL (default: the embedded one)")
-    publish.add_argument("--user", default=None, help="default: the index owner")
+    registry_options(publish)
     _signing_options(publish)
     publish.add_argument(
         "--no-sign", action="store_true", help="upload without attestations (indexes may refuse)"
@@ -71,33 +70,14 @@ def sign_command(args: argparse.Namespace) -> int:
 
 def publish_command(args: argparse.Namespace) -> int:
     from anya_plugins.api.registry import RegistryClient, Signing
-    from anya_plugins.errors import UsageError
-    from anya_plugins.registry.devpi import Credentials
-    from anya_plugins.registry.embedded import registry_status, user_credentials
 
-    user = args.user or args.index.split("/", 1)[0]
-    url = args.url
-    credentials: Credentials | None
-    password = os.environ.get("ANYA_PUBLISH_PASSWORD")
-    if password:
-        credentials = Credentials(user, password)
-    elif url is None:
-        credentials = user_credentials(user)
-    else:
-        credentials = None
-    if url is None:
-        current = registry_status()
-        if not current.running:
-            raise UsageError("the embedded registry is not running", hint="anya-ext registry up")
-        url = str(current.url)
-    if credentials is None:
-        raise UsageError(f"no password for {user}", hint="export ANYA_PUBLISH_PASSWORD=<password>")
+    account = signed_in(args)
     signing = Signing(args.identity_token, args.trust_config, args.interactive)
     result = RegistryClient.publish(
         args.targets,
-        registry_url=url,
-        index=args.index,
-        credentials=credentials,
+        registry_url=account.url,
+        index=account.index,
+        credentials=account.credentials,
         signing=None if args.no_sign else signing,
     )
     if args.json:

@@ -13,6 +13,7 @@ from anya_plugins.cli import render
 
 if TYPE_CHECKING:
     from anya_plugins.registry.client_settings import IndexClientSettings
+    from anya_plugins.registry.devpi import ApplyReport, Credentials
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -80,18 +81,19 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def up_command(args: argparse.Namespace) -> int:
-    from anya_plugins.registry.embedded import DEFAULT_PORT, up
-    from anya_plugins.registry.publishers import HOW_TO_NAME_PUBLISHERS, publishers_from_options
+    from anya_plugins.api.embedded import EmbeddedRegistry, RegistryUpOptions
+    from anya_plugins.registry.publishers import HOW_TO_NAME_PUBLISHERS
 
-    registry = up(
-        args.state_dir,
-        port=args.port or DEFAULT_PORT,
-        layout_path=args.layout,
+    options = RegistryUpOptions(
+        port=args.port,
+        layout=args.layout,
         upstream=args.upstream,
         host_wheel=args.host_wheel,
         trusted_root=args.trusted_root,
-        publishers=publishers_from_options(args.publisher, args.issuer),
+        publishers=tuple(args.publisher),
+        issuers=tuple(args.issuer),
     )
+    registry = EmbeddedRegistry(args.state_dir).up(options)
     if args.json:
         render.say(render.to_json(registry))
         return 0
@@ -109,9 +111,9 @@ def up_command(args: argparse.Namespace) -> int:
 
 
 def down_command(args: argparse.Namespace) -> int:
-    from anya_plugins.registry.embedded import down
+    from anya_plugins.api.embedded import EmbeddedRegistry
 
-    stopped = down(args.state_dir)
+    stopped = EmbeddedRegistry(args.state_dir).down()
     if args.json:
         render.say(render.to_json({"stopped": stopped}))
     else:
@@ -120,16 +122,10 @@ def down_command(args: argparse.Namespace) -> int:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from anya_plugins.registry.client_settings import client_settings
-    from anya_plugins.registry.embedded import default_layout, registry_status
-    from anya_plugins.registry.layout import load_layout
+    from anya_plugins.api.embedded import EmbeddedRegistry
 
-    current = registry_status(args.state_dir)
-    clients = (
-        client_settings(str(current.url), load_layout(args.layout or default_layout()))
-        if current.running
-        else ()
-    )
+    state = EmbeddedRegistry(args.state_dir).status(args.layout)
+    current, clients = state.node, state.clients
     if args.json:
         document = {
             **json.loads(render.to_json(current)),
@@ -160,31 +156,13 @@ def _print_clients(clients: Sequence[IndexClientSettings]) -> None:
 
 
 def apply_command(args: argparse.Namespace) -> int:
-    from anya_plugins.errors import UsageError
-    from anya_plugins.registry.devpi import Credentials, apply_layout
-    from anya_plugins.registry.embedded import registry_status, user_credentials
-    from anya_plugins.registry.layout import load_layout
-    from anya_plugins.registry.publishers import remembered, with_publishers
+    from anya_plugins.api.embedded import EmbeddedRegistry
 
-    layout = load_layout(args.layout)
-    url = args.url
-    admin: Credentials | None
-    if url is None:
-        current = registry_status(args.state_dir)
-        if not current.running:
-            raise UsageError("the embedded registry is not running", hint="anya-ext registry up")
-        url = str(current.url)
-        admin = user_credentials("root", args.state_dir)
-        layout = with_publishers(layout, remembered(current.state_dir))
-    else:
-        password = os.environ.get("ANYA_REGISTRY_ADMIN_PASSWORD", "")
-        if not password:
-            raise UsageError(
-                "no admin password", hint="export ANYA_REGISTRY_ADMIN_PASSWORD=<password>"
-            )
-        admin = Credentials(args.admin, password)
-    assert admin is not None
-    report = apply_layout(url, layout, admin)
+    report = (
+        EmbeddedRegistry(args.state_dir).apply(args.layout)
+        if args.url is None
+        else EmbeddedRegistry.apply_to(args.url, args.layout, _admin(args))
+    )
     if args.json:
         render.say(render.to_json(report))
     else:
@@ -192,7 +170,18 @@ def apply_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_changes(report: Any) -> None:
+def _admin(args: argparse.Namespace) -> Credentials:
+    """``--admin`` with ``$ANYA_REGISTRY_ADMIN_PASSWORD`` (another server than the embedded)."""
+    from anya_plugins.errors import UsageError
+    from anya_plugins.registry.devpi import Credentials
+
+    password = os.environ.get("ANYA_REGISTRY_ADMIN_PASSWORD", "")
+    if not password:
+        raise UsageError("no admin password", hint="export ANYA_REGISTRY_ADMIN_PASSWORD=<password>")
+    return Credentials(args.admin, password)
+
+
+def _print_changes(report: ApplyReport) -> None:
     render.table(
         None,
         ("kind", "name", "action"),

@@ -10,13 +10,13 @@ index owner), else the stored password of the embedded registry's layout user.
 from __future__ import annotations
 
 import argparse
-import os
 from typing import TYPE_CHECKING, Any
 
 from anya_plugins.cli import render
+from anya_plugins.cli.accounts import registry_options, signed_in
 
 if TYPE_CHECKING:
-    from anya_plugins.registry.devpi import Credentials
+    from anya_plugins.api.releases import ReleaseManager
     from anya_plugins.registry.releases import ReleaseChange
 
 
@@ -42,7 +42,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "--message", help="shown by search, info and install, e.g. 'use anya-ext-foo instead'"
     )
     message.add_argument("--undo", action="store_true", help="lift the deprecation")
-    _registry_options(deprecate)
+    registry_options(deprecate)
     deprecate.set_defaults(handler=deprecate_command)
 
     delete = commands.add_parser("delete", help="delete a release (volatile indexes only)")
@@ -52,47 +52,28 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 def _release_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("release", metavar="NAME==VERSION")
-    _registry_options(parser)
-
-
-def _registry_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index", default="anya/primary", help="devpi index, e.g. acme/private")
-    parser.add_argument("--url", default=None, help="registry URL (default: the embedded one)")
-    parser.add_argument("--user", default=None, help="default: the index owner")
+    registry_options(parser)
 
 
 def yank_command(args: argparse.Namespace) -> int:
-    from anya_plugins.registry.releases import yank
-
     name, version = _release(args.release)
-    url, credentials = _signed_in(args)
-    return _report(args, yank(url, args.index, name, version, credentials, reason=args.reason))
+    return _report(args, _manager(args).yank(name, version, reason=args.reason))
 
 
 def unyank_command(args: argparse.Namespace) -> int:
-    from anya_plugins.registry.releases import unyank
-
     name, version = _release(args.release)
-    url, credentials = _signed_in(args)
-    return _report(args, unyank(url, args.index, name, version, credentials))
+    return _report(args, _manager(args).unyank(name, version))
 
 
 def deprecate_command(args: argparse.Namespace) -> int:
-    from anya_plugins.registry.releases import deprecate
-
     name, version = _release(args.target) if "=" in args.target else (args.target.strip(), None)
-    url, credentials = _signed_in(args)
     message = None if args.undo else args.message
-    change = deprecate(url, args.index, name, credentials, message=message, version=version)
-    return _report(args, change)
+    return _report(args, _manager(args).deprecate(name, message, version=version))
 
 
 def delete_command(args: argparse.Namespace) -> int:
-    from anya_plugins.registry.releases import delete
-
     name, version = _release(args.release)
-    url, credentials = _signed_in(args)
-    return _report(args, delete(url, args.index, name, version, credentials))
+    return _report(args, _manager(args).delete(name, version))
 
 
 def _release(text: str) -> tuple[str, str]:
@@ -105,24 +86,10 @@ def _release(text: str) -> tuple[str, str]:
     return name.strip(), version.strip()
 
 
-def _signed_in(args: argparse.Namespace) -> tuple[str, Credentials]:
-    from anya_plugins.errors import UsageError
-    from anya_plugins.registry.devpi import Credentials
-    from anya_plugins.registry.embedded import registry_status, user_credentials
+def _manager(args: argparse.Namespace) -> ReleaseManager:
+    from anya_plugins.api.releases import ReleaseManager
 
-    user = args.user or args.index.split("/", 1)[0]
-    password = os.environ.get("ANYA_PUBLISH_PASSWORD")
-    credentials = Credentials(user, password) if password else None
-    url = args.url
-    if url is None:
-        current = registry_status()
-        if not current.running:
-            raise UsageError("the embedded registry is not running", hint="anya-ext registry up")
-        url = str(current.url)
-        credentials = credentials or user_credentials(user)
-    if credentials is None:
-        raise UsageError(f"no password for {user}", hint="export ANYA_PUBLISH_PASSWORD=<password>")
-    return url, credentials
+    return ReleaseManager(signed_in(args))
 
 
 def _report(args: argparse.Namespace, change: ReleaseChange) -> int:
