@@ -50,7 +50,8 @@ def test_no_any_crosses_the_boundary() -> None:
 
 def test_frozen_options_and_results() -> None:
     frozen = ("Configuration", "InstallOptions", "InstallReport", "PackageChange", "Resolution",
-              "Conflict", "FileVerification", "Compatibility", "Platform")  # fmt: skip
+              "Conflict", "FileVerification", "Compatibility", "Platform", "RegistryUpOptions",
+              "RegistryState", "RegistryAccount")  # fmt: skip
     for name in frozen:
         cls: Any = getattr(anya_plugins, name)
         assert cls.__dataclass_params__.frozen and dataclasses.is_dataclass(cls), name
