@@ -25,6 +25,7 @@ from pathlib import Path
 from anya_plugins.install import envlock
 from anya_plugins.install.environment import TargetEnvironment
 from anya_plugins.install.interrupted import JOURNAL_DIR as _JOURNAL_DIR
+from anya_plugins.install.pinning import pins_file
 from anya_plugins.install.receipts import receipts_dir
 
 _RECEIPT_SUFFIXES = (".json", ".files")
@@ -75,7 +76,10 @@ def begin(env: TargetEnvironment, replacing: Iterable[importlib_metadata.Distrib
         for file in dist.files or ()
     ]
     receipts = sorted(p for p in receipts_dir(env).glob("*") if p.suffix in _RECEIPT_SUFFIXES)
-    for source in [*sources, *receipts]:
+    # The publisher pins are written inside the step too (trust on first use of what it
+    # installs): restored when it rolls back, removed if the step created them.
+    pins = pins_file(env)
+    for source in [*sources, *receipts, pins]:
         if source.is_file():
             target = backup / f"{len(restored)}"
             shutil.copy2(source, target)
@@ -85,6 +89,7 @@ def begin(env: TargetEnvironment, replacing: Iterable[importlib_metadata.Distrib
         "roots": [str(root) for root in _watched_roots(env)],
         "existing": _snapshot(_watched_roots(env)),
         "backups": restored,
+        "absent": [] if pins.exists() else [str(pins)],
     }
     temporary = directory / "journal.json.tmp"
     temporary.write_text(json.dumps(state))
@@ -156,6 +161,8 @@ def rollback(env: TargetEnvironment) -> Recovery | None:
         else:
             stray.unlink(missing_ok=True)
         removed += 1
+    for created in state.get("absent", ()):
+        Path(created).unlink(missing_ok=True)
     for index, original in enumerate(state["backups"]):
         Path(original).parent.mkdir(parents=True, exist_ok=True)
         # A new file renamed over the old one, never written through it: installers link

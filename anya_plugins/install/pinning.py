@@ -22,8 +22,12 @@ if TYPE_CHECKING:
 TRUST_STATE_DIR: Final = ".anya-trust"
 
 
+def pins_file(env: TargetEnvironment) -> Path:
+    return env.prefix / TRUST_STATE_DIR / "pins.json"
+
+
 def pin_store(env: TargetEnvironment) -> PinStore:
-    return PinStore(env.prefix / TRUST_STATE_DIR / "pins.json")
+    return PinStore(pins_file(env))
 
 
 def audit_anchor(env: TargetEnvironment) -> Path:

@@ -237,6 +237,9 @@ def uninstall_extensions(names: Sequence[str], target: Target = Target()) -> Uni
             from anya_plugins.errors import ExtensionNotFound
 
             raise ExtensionNotFound(f"not installed: {', '.join(missing)}")
+        # Read before removing: a Distribution reads its metadata lazily, and the
+        # importlib_metadata backport (loaded by keyring) raises once it is gone.
+        versions = {name: installed[name].version for name in dists}
         with journal.step(env, [installed[name] for name in dists]):
             installer.uninstall(env, dists)
             for name in dists:
@@ -245,7 +248,7 @@ def uninstall_extensions(names: Sequence[str], target: Target = Target()) -> Uni
 
     log = audit_log(_config(target), env)
     for name in dists:
-        log.record("uninstall", extension=name, version=installed[name].version)
+        log.record("uninstall", extension=name, version=versions[name])
     return UninstallResult(tuple(dists))
 
 

@@ -207,7 +207,7 @@ class Transaction:
                     self._install_step(candidates),
                 ):
                     self._write_receipts(candidates, specs, before)
-                self._pin_first_signers(candidates)
+                    self._pin_first_signers(candidates)
             if not self.options.dry_run:
                 self._record_features(specs, candidates)
             index_url = _index_base(pages.page(specs[0].name))
@@ -291,7 +291,7 @@ class Transaction:
                     refuse_unmet(
                         requirement_closure(roots, now, markers), "the synced set", hint=_RELOCK
                     )
-                self._pin_first_signers(candidates)
+                    self._pin_first_signers(candidates)
         return InstallResult(
             requested=tuple(f"{entry.name}=={entry.version}" for entry in locked),
             changes=tuple(_change(candidate) for candidate in candidates),
@@ -540,9 +540,10 @@ class Transaction:
             yield
 
     def _pin_first_signers(self, candidates: Sequence[Candidate]) -> None:
-        """Trust on first use, once the step committed: a distribution installed signed for
-        the first time is pinned to its signer. A pin is never moved here (only ``anya-ext
-        trust repin`` does that), and a rolled-back step pins nothing."""
+        """Trust on first use, inside the journaled step: a distribution installed signed
+        for the first time is pinned to its signer. A pin is never moved here (only
+        ``anya-ext trust repin`` does that); a rolled-back step restores the pins as they
+        were, so it pins nothing."""
         from anya_plugins.install.pinning import pin_store
 
         store = pin_store(self.env)

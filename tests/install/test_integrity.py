@@ -38,6 +38,7 @@ pytestmark = pytest.mark.slow
 
 BULKY = "anya-ext-concur-bulky"
 QUICK = "anya-ext-concur-quick"
+PINS = ".anya-trust/pins.json"
 IGNORED = {
     "__pycache__",
     ".anya-install-journal",
@@ -128,7 +129,10 @@ def _assert_exactly_before_or_after(venv: Venv, before: dict[str, str], added: s
         return "before"
     removed = sorted(set(before) - set(now))
     changed = sorted(p for p in before.keys() & now.keys() if before[p] != now[p])
-    assert not removed and not changed, f"removed {removed[:5]}, changed {changed[:5]}"
+    # After, the pins may hold the new distribution's signer too (written inside the step).
+    pins = json.loads((venv.path / PINS).read_text())["pins"] if PINS in changed else {}
+    pinned = [PINS] if added in pins else []
+    assert not removed and changed == pinned, f"removed {removed[:5]}, changed {changed[:5]}"
     verified = venv.anya_ext("verify", added)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert _receipts(venv).get(added) == "1.0.0"
