@@ -16,10 +16,9 @@ Substitutions, the only ones (offline, no PyPI, no real Sigstore):
 2. ``registry up`` gets ``--port`` (a free one), ``--upstream`` (a local static index
    serving a stand-in ``httpx`` 0.27.0 wheel, for the ``--dependency 'httpx>=0.27'``;
    the venv already holds a real httpx through anya-plugins' own dependencies),
-   ``--trusted-root`` (the local Sigstore's) and ``--host-wheel`` (the checkout's wheel:
-   anya-plugins installed from a wheel keeps no copy of itself to publish on the host
-   index). The registry's state directory is the default one, inside the venv's own HOME,
-   so the user commands find it the way the README relies on.
+   and ``--trusted-root`` (the local Sigstore's). The registry's state directory is the
+   default one, inside the venv's own HOME, so the user commands find it the way the
+   README relies on.
 3. ``https://github.com/login/oauth`` (in ``registry up --issuer`` and ``trust
    add-publisher --issuer``) becomes the local Sigstore's issuer; the identity
    ``you@example.org`` is kept: the local instance issues tokens for it.
@@ -212,7 +211,7 @@ def test_the_readme_quickstart_runs_end_to_end(
             command = _replace(command, f"--issuer {GITHUB_ISSUER}", f"--issuer {issuer}")
             return (
                 f"{command} --port {port} --upstream {upstream} "
-                f"--trusted-root {local_sigstore.trusted_root_path} --host-wheel {anya_wheel}"
+                f"--trusted-root {local_sigstore.trusted_root_path}"
             )
         if command.startswith("anya-ext publish"):
             token = local_sigstore.issue_token(IDENTITY)
