@@ -10,9 +10,8 @@ substitution below expects (each one asserts the text it replaces).
 
 Substitutions, the only ones (offline, no PyPI, no real Sigstore):
 
-1. ``pip install anya-plugins`` installs the checkout's wheel with the ``registry`` extra
-   into the fresh venv, with uv, as ``make_venv`` installs the wheel's own dependencies
-   (devpi-server is what ``registry up`` runs; the README's comment names the extra).
+1. ``pip install 'anya-plugins[registry]'`` installs the checkout's wheel with that extra
+   into the fresh venv, with uv, as ``make_venv`` installs the wheel's own dependencies.
 2. ``registry up`` gets ``--port`` (a free one), ``--upstream`` (a local static index
    serving a stand-in ``httpx`` 0.27.0 wheel, for the ``--dependency 'httpx>=0.27'``;
    the venv already holds a real httpx through anya-plugins' own dependencies),
@@ -31,10 +30,6 @@ Substitutions, the only ones (offline, no PyPI, no real Sigstore):
 6. ``all.zip`` in ``audit --update --from all.zip`` is a one-record OSV database written
    here (an osv.dev download cannot happen offline).
 
-One correction, until README.md has it (:func:`correct_audit_order`): the README runs
-``anya-ext audit && ...`` before ``anya-ext audit --update --from all.zip``; on a fresh
-machine that first ``audit`` exits non-zero (no advisory database yet), so the two lines
-run swapped, and the failure of the README's order is asserted.
 """
 
 from __future__ import annotations
@@ -59,24 +54,6 @@ pytestmark = pytest.mark.slow
 README = REPO / "README.md"
 GITHUB_ISSUER = "https://github.com/login/oauth"
 IDENTITY = "you@example.org"
-
-
-AUDIT_LINE = "anya-ext audit && anya-ext sbom -o sbom.json && anya-ext audit-log verify"
-UPDATE_LINE = "anya-ext audit --update --from all.zip"
-NO_DATABASE = "no advisory database here; run 'anya-ext audit --update'"
-
-
-def correct_audit_order(commands: list[str]) -> list[str]:
-    """README.md runs ``audit`` before ``audit --update --from all.zip``: on a fresh machine
-    that ``audit`` exits non-zero (no advisory database yet), so the ``&&`` chain never
-    writes the SBOM. Until the README swaps the two lines, run the update first (the
-    failure itself is asserted in the test, so a fixed README is noticed)."""
-    if AUDIT_LINE in commands and UPDATE_LINE in commands:
-        audit, update = commands.index(AUDIT_LINE), commands.index(UPDATE_LINE)
-        if audit < update:
-            commands = list(commands)
-            commands[audit], commands[update] = UPDATE_LINE, AUDIT_LINE
-    return commands
 
 
 def quickstart_blocks(text: str) -> dict[str, list[str]]:
@@ -191,7 +168,6 @@ def test_the_readme_quickstart_runs_end_to_end(
 ) -> None:
     blocks = quickstart_blocks(README.read_text(encoding="utf-8"))
     authors, users = blocks["For authors:"], blocks["For users:"]
-    audit_first = users.index(AUDIT_LINE) < users.index(UPDATE_LINE)
     venv: Venv = make_venv()
     work = tmp_path / "work"
     work.mkdir()
@@ -201,8 +177,8 @@ def test_the_readme_quickstart_runs_end_to_end(
     env = venv.env(ANYA_TRUST__TRUSTED_ROOT=str(local_sigstore.trusted_root_path))
 
     def substitute(command: str) -> str:
-        if command.startswith("pip install anya-plugins"):
-            assert command == "pip install anya-plugins", command
+        if command.startswith("pip install"):
+            assert command == "pip install 'anya-plugins[registry]'", command
             return (
                 f"{uv()} pip install --quiet --link-mode copy --python "
                 f"{venv.python} '{anya_wheel}[registry]'"
@@ -247,10 +223,7 @@ def test_the_readme_quickstart_runs_end_to_end(
         return done
 
     try:
-        if audit_first:  # README.md as it is: the audit fails on a fresh machine
-            done = sh("anya-ext audit")
-            assert done.returncode != 0 and NO_DATABASE in done.stderr, done.stderr
-        for line in [*authors, *correct_audit_order(users)]:
+        for line in [*authors, *users]:
             done = sh(substitute(line))
             assert done.returncode == 0, (
                 f"README line exited {done.returncode}: {line}\n"
