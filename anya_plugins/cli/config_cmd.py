@@ -119,10 +119,15 @@ def set_command(args: argparse.Namespace) -> int:
     if schema is None and not args.force:
         _refuse_unknown_section(host, section, args)
     stored = _configuration(host, args).set(args.key, args.value, schema=schema)
+    # Echoed with any URL's password masked (as pip shows URLs): the terminal, its
+    # scroll-back and CI logs are not where a credential should land.
+    from anya_plugins.sources.credentials import redact
+
+    shown = redact(stored) if isinstance(stored, str) else stored
     if args.json:
-        render.say(render.to_json({"key": args.key, "value": stored, "file": host.config_path}))
+        render.say(render.to_json({"key": args.key, "value": shown, "file": host.config_path}))
     else:
-        render.say(f"{args.key} = {_format(stored)}  ({host.config_path})")
+        render.say(f"{args.key} = {_format(shown)}  ({host.config_path})")
     return 0
 
 

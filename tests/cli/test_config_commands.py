@@ -113,3 +113,13 @@ def test_unknown_extension_is_a_clear_error(venv: Venv) -> None:
     assert done.returncode == 5
     assert "no extension named 'nope'" in done.stderr
     assert "greeter" in done.stderr
+
+
+def test_set_does_not_echo_the_password_of_a_source_url(venv: Venv) -> None:
+    url = "http://acme:s3cret@127.0.0.1:3141/acme/private/+simple/"
+    for args in ((), ("--json",)):
+        done = venv.anya_ext(*args, "config", "set", "sources.primary.url", url)
+        assert done.returncode == 0, done.stderr
+        assert "s3cret" not in done.stdout + done.stderr
+        assert "acme:****@127.0.0.1" in done.stdout
+    assert url in venv.config_file.read_text()
