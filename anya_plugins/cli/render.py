@@ -6,10 +6,12 @@ import dataclasses
 import functools
 import json
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing costs the start-up ~6 ms
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
     from rich.console import Console
 
 
