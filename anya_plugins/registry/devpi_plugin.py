@@ -23,6 +23,10 @@ directly by ``anya_plugins.registry.launch`` for the embedded server.
 * The simple pages are changed in one place (``plugin_simple_pages``): each concern in
   :data:`SIMPLE_PAGE_CONCERNS` (yank and deprecation marks, provenance links, PEP 708/792
   declarations) contributes its change to the page, parsed and written back once.
+* Roles (``plugin_roles``): with ``--anya-roles FILE``, reads, downloads and uploads
+  outside the caller's roles (from their LDAP groups) refused with a 403 naming the role
+  that would allow them; ``GET /+anya/roles`` for clients. ``plugin_ldap_guard``: no
+  password sign-in reaches devpi-ldap while the directory does not answer (503).
 * Prometheus metrics (``plugin_metrics``): ``GET /+metrics``; download latency, requests by
   index and status, availability of this server, its mirrors' upstreams and ``--anya-probe``.
 """
@@ -47,10 +51,12 @@ from pyramid.tweens import EXCVIEW  # type: ignore[import-untyped]
 from anya_plugins.metadata.taxonomy import CATEGORIES
 from anya_plugins.registry import (
     plugin_access,
+    plugin_ldap_guard,
     plugin_metrics,
     plugin_project_status,
     plugin_provenance,
     plugin_releases,
+    plugin_roles,
     plugin_search,
     plugin_signatures,
     plugin_simple_pages,
@@ -189,6 +195,7 @@ def devpiserver_stage_get_principals_for_pkg_read(ixconfig: Any) -> list[str] | 
 def devpiserver_add_parser_options(parser: Any) -> None:
     plugin_signatures.add_options(parser)
     plugin_metrics.add_options(parser)
+    plugin_roles.add_options(parser)
 
 
 @hookimpl
@@ -215,6 +222,15 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
         over=contract_tween,
     )
     pyramid_config.add_tween(
+        f"{plugin_roles.__name__}.roles_tween",
+        under=f"{plugin_access.__name__}.read_tween",
+        over=contract_tween,
+    )
+    pyramid_config.add_tween(
+        f"{plugin_ldap_guard.__name__}.ldap_guard_tween",
+        over="devpi_server.views.tween_keyfs_transaction",
+    )
+    pyramid_config.add_tween(
         f"{plugin_signatures.__name__}.signature_tween", under=contract_tween, over=EXCVIEW
     )
     pyramid_config.add_tween(
@@ -229,6 +245,7 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
     plugin_releases.configure(pyramid_config)
     plugin_project_status.configure(pyramid_config)
     plugin_metrics.configure(pyramid_config)
+    plugin_roles.configure(config, pyramid_config)
 
 
 @hookimpl

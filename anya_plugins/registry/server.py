@@ -74,6 +74,8 @@ def start(
     replica_of: Path | None = None,
     managers: Sequence[str] = (ADMIN_USER,),
     trusted_root: Path | None = None,
+    storage_options: Sequence[str] = (),
+    extra_options: Sequence[str] = (),
 ) -> RunningRegistry:
     """Initialise ``state_dir`` once, start devpi-server, return when ``/+api`` answers.
 
@@ -82,7 +84,9 @@ def start(
     replication, the mirror tier. Only ``managers`` (devpi's ``--restrict-modify``) may
     create or change users and indexes. ``trusted_root`` is the Sigstore trusted root that
     upload attestations to indexes with ``require_signatures`` must chain to (default:
-    Sigstore's public-good root). Raises ServerError, with
+    Sigstore's public-good root). ``storage_options`` (e.g. devpi-postgresql's
+    ``--storage``) go to devpi-init and devpi-server, ``extra_options`` to devpi-server only
+    (e.g. ``--ldap-config``). Raises ServerError, with
     the end of the log, when the server exits or does not answer within ``timeout`` seconds.
     """
     state_dir = state_dir.resolve()
@@ -103,7 +107,7 @@ def start(
     admin = admin_credentials(state_dir)
     if not current.initialised:
         replica_options = ["--primary-url", primary_url] if primary_url else []
-        _init(state_dir, admin.password, timeout, replica_options)
+        _init(state_dir, admin.password, timeout, [*replica_options, *storage_options])
     chosen_port = port or _free_port(host)
     url = f"http://{_url_host(host)}:{chosen_port}"
     command = [
@@ -123,6 +127,7 @@ def start(
     # A primary answers its replicas (authenticated with the shared secret); the default
     # standalone role refuses them with 403.
     command += ["--primary-url", primary_url] if primary_url else ["--role", "primary"]
+    command += [*storage_options, *extra_options]
     log_file = state_dir / LOG_FILE
     with log_file.open("ab") as log:
         process = subprocess.Popen(
