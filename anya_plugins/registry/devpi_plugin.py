@@ -27,6 +27,8 @@ directly by ``anya_plugins.registry.launch`` for the embedded server.
   outside the caller's roles (from their LDAP groups) refused with a 403 naming the role
   that would allow them; ``GET /+anya/roles`` for clients. ``plugin_ldap_guard``: no
   password sign-in reaches devpi-ldap while the directory does not answer (503).
+* Community hub (``plugin_hub``, ``download_receipts``): reviews, moderation, collections
+  kept in the index's ``custom_data``; signed download receipts on files fetched signed in.
 * Prometheus metrics (``plugin_metrics``): ``GET /+metrics``; download latency, requests by
   index and status, availability of this server, its mirrors' upstreams and ``--anya-probe``.
 """
@@ -50,7 +52,9 @@ from pyramid.tweens import EXCVIEW  # type: ignore[import-untyped]
 
 from anya_plugins.metadata.taxonomy import CATEGORIES
 from anya_plugins.registry import (
+    download_receipts,
     plugin_access,
+    plugin_hub,
     plugin_ldap_guard,
     plugin_metrics,
     plugin_project_status,
@@ -245,6 +249,12 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
     plugin_releases.configure(pyramid_config)
     plugin_project_status.configure(pyramid_config)
     plugin_metrics.configure(pyramid_config)
+    pyramid_config.add_tween(
+        f"{download_receipts.__name__}.receipt_tween",
+        under="devpi_server.views.tween_keyfs_transaction",
+        over=EXCVIEW,
+    )
+    plugin_hub.configure(pyramid_config)
     plugin_roles.configure(config, pyramid_config)
 
 
