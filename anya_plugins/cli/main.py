@@ -122,6 +122,10 @@ def _run(argv: list[str], options: GlobalOptions) -> int:
         return 2
     if args.config_overrides != list(options.config_overrides):
         _check_overrides(args.config_overrides)
+    if command in ("install", "update", "sync") and not getattr(args, "json", False):
+        from anya_plugins.cli.analytics_cmd import ask_consent_once
+
+        ask_consent_once()
     return handler(args)
 
 

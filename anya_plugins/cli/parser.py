@@ -47,6 +47,8 @@ COMMAND_MODULES: dict[str, str] = {
     "audit-log": "audit_cmd",
     "search": "search_cmd",
     "trust": "trust_cmd",
+    "analytics": "analytics_cmd",
+    "recommend": "recommend_cmd",
     "completion": "completion",
 }
 """Every built-in command and the module (in ``anya_plugins.cli``) whose ``register`` adds it."""

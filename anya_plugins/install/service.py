@@ -190,12 +190,17 @@ def _audited(
     run: Callable[[], InstallResult],
 ) -> InstallResult:
     """Run a transaction with its outcome — or its refusal — in the audit log."""
+    from anya_plugins.analytics.hook import usage_reported
     from anya_plugins.install.auditing import audit_log, record_changes, refusals_recorded
 
     log = audit_log(_config(target), transaction.env)
     source = transaction.options.source
-    with refusals_recorded(log, action, requested, source):
+    with (
+        refusals_recorded(log, action, requested, source),
+        usage_reported(_config(target), action, requested, source) as usage,
+    ):
         result = run()
+        usage.succeeded(result)
     record_changes(log, action, result, source, transaction.trust_decisions)
     return replace(result, trust=tuple(transaction.trust_decisions))
 
@@ -249,6 +254,9 @@ def uninstall_extensions(names: Sequence[str], target: Target = Target()) -> Uni
     log = audit_log(_config(target), env)
     for name in dists:
         log.record("uninstall", extension=name, version=versions[name])
+    from anya_plugins.analytics.hook import report_uninstall
+
+    report_uninstall(_config(target), versions)
     return UninstallResult(tuple(dists))
 
 

@@ -1,0 +1,163 @@
+"""The registry's analytics views on a real devpi: events in, aggregates out.
+
+Every figure here is checked against the events the test generated; extensions are the
+``anya-ext-an-*`` ones of this folder, so other modules' traffic does not show.
+"""
+
+from __future__ import annotations
+
+import random
+import urllib.parse
+from collections import Counter
+from typing import Any
+
+from anya_plugins.analytics.events import UsageEvent, batch_document
+from anya_plugins.registry.analytics_store import MIN_GROUP
+from tests.analytics.conftest import (
+    Answer,
+    dist,
+    event,
+    new_id,
+    request,
+    send,
+)
+from tests.registry_fixtures import Registry
+
+
+def report(registry: Registry, **params: str) -> dict[str, dict[str, Any]]:
+    answer = request(f"{registry.url}/+analytics/report?{urllib.parse.urlencode(params)}")
+    assert answer.status == 200, answer.document
+    return {row["group"]: row for row in answer.document["rows"]}
+
+
+def test_a_batch_with_a_personal_field_is_refused_and_nothing_is_kept(
+    analytics_registry: Registry,
+) -> None:
+    installation = new_id()
+    document = batch_document(installation, [event("install", "vc")])
+    with_ip = {**document, "ip": "203.0.113.7"}
+    with_host = {**document, "events": [{**document["events"][0], "hostname": "alice-laptop"}]}
+    before = report(analytics_registry, group_by="extension", last="1d")
+
+    answers = [
+        request(f"{analytics_registry.url}/+analytics/events", body)
+        for body in (with_ip, with_host)
+    ]
+
+    assert [a.status for a in answers] == [400, 400]
+    assert "ip" in answers[0].document["message"]
+    assert "hostname" in answers[1].document["message"]
+    assert report(analytics_registry, group_by="extension", last="1d") == before
+
+
+def test_malformed_batches_are_refused(analytics_registry: Registry) -> None:
+    url = f"{analytics_registry.url}/+analytics/events"
+    good = batch_document(new_id(), [event("install", "vc")])
+    bad = [
+        {**good, "installation_id": "alice@example.org"},
+        {**good, "events": [{**good["events"][0], "event": "launch"}]},
+        {**good, "events": [{**good["events"][0], "success": "yes"}]},
+        {**good, "events": [{**good["events"][0], "day": "2999-01-01"}]},
+        {**good, "events": []},
+    ]
+    assert [request(url, body).status for body in bad] == [400] * len(bad)
+    assert request(url, raw=b"not json").status == 400
+
+
+def test_a_report_of_generated_events_matches_their_counts(analytics_registry: Registry) -> None:
+    """Installs, updates, uninstalls and active installations per extension, as sent; an
+    extension fewer than the minimum group of installations reported is withheld."""
+    chance = random.Random(14)
+    sent: list[tuple[str, UsageEvent]] = []
+    for _ in range(MIN_GROUP + 7):
+        installation = new_id()
+        batch = [event("install", "wallet", success=chance.random() < 0.8)]
+        if chance.random() < 0.5:
+            batch.append(event("update", "wallet", version="1.1.0"))
+        if chance.random() < 0.3:
+            batch.append(event("uninstall", "wallet"))
+        if chance.random() < 0.6:
+            batch.append(event("install", "did"))
+        assert send(analytics_registry, installation, *batch).status == 200
+        sent += [(installation, e) for e in batch]
+    rare = new_id()
+    assert send(analytics_registry, rare, event("install", "model")).status == 200
+
+    rows = report(analytics_registry, group_by="extension", last="7d",
+                  metrics="installations,updates,uninstalls,active_users")  # fmt: skip
+
+    for short in ("wallet", "did"):
+        mine = [(i, e) for i, e in sent if e.extension == dist(short)]
+        kinds = Counter(e.event for _, e in mine if e.success)
+        assert rows[dist(short)] == {
+            "group": dist(short),
+            "installations": kinds["install"],
+            "updates": kinds["update"],
+            "uninstalls": kinds["uninstall"],
+            "active_users": len({i for i, _ in mine}),
+        }
+    assert rows[dist("model")]["installations"] is None
+    assert rows[dist("model")]["active_users"] is None
+
+
+def test_a_report_by_category_adds_up_its_extensions(analytics_registry: Registry) -> None:
+    for _ in range(MIN_GROUP):
+        batch = [event("install", "tor"), event("install", "lightning"), event("install", "vc")]
+        assert send(analytics_registry, new_id(), *batch).status == 200
+    by_extension = report(analytics_registry, group_by="extension", last="7d")
+    by_category = report(analytics_registry, group_by="category", last="7d")
+
+    def installs(*shorts: str) -> int:
+        return sum(int(by_extension[dist(s)]["installations"] or 0) for s in shorts)
+
+    assert by_category["core/web5"]["installations"] >= installs("vc", "did") > 0
+    assert by_category["core/bitcoin"]["installations"] >= installs("tor", "lightning") > 0
+
+
+def test_downloads_are_counted_by_the_registry(analytics_registry: Registry) -> None:
+    page = request(f"{analytics_registry.url}/anya/primary/anya-ext-an-tor")
+    assert page.status == 200, page.document
+    (link,) = [
+        link["href"] for link in page.document["result"]["0.1.0"]["+links"]
+        if link["rel"] == "releasefile"
+    ]  # fmt: skip
+    before = report(analytics_registry, group_by="extension", last="1d", metrics="downloads")
+    for _ in range(3):
+        assert request(link).status == 200
+    after = report(analytics_registry, group_by="extension", last="1d", metrics="downloads")
+
+    downloads = after[dist("tor")]["downloads"]
+    assert downloads == int(before.get(dist("tor"), {"downloads": 0})["downloads"]) + 3
+
+
+def test_co_installations_are_aggregated_with_a_minimum_group(
+    analytics_registry: Registry,
+) -> None:
+    for _ in range(MIN_GROUP):
+        batch = [event("install", "future"), event("install", "winonly")]
+        assert send(analytics_registry, new_id(), *batch).status == 200
+    lonely = new_id()
+    assert send(analytics_registry, lonely, event("install", "winonly")).status == 200
+    found = request(f"{analytics_registry.url}/+analytics/coinstalls").document
+
+    pairs = {(a, b): n for a, b, n in found["pairs"]}
+    assert pairs[(dist("future"), dist("winonly"))] == MIN_GROUP
+    assert found["installations"][dist("winonly")] == MIN_GROUP + 1
+    assert all(n >= MIN_GROUP for n in pairs.values())
+    assert found["min_group"] == MIN_GROUP
+
+
+def test_the_analytics_page_charts_downloads_and_installs(analytics_registry: Registry) -> None:
+    answer = request(f"{analytics_registry.url}/+analytics?last=7d")
+    page = answer.document
+    assert answer.status == 200 and isinstance(page, str)
+    assert page.count("<svg") == 4
+    for title in ("Downloads per day by extension", "Installations per day by category"):
+        assert title in page
+    assert dist("wallet") in page and "core/bitcoin" in page
+
+
+def test_a_period_longer_than_the_retention_is_refused(analytics_registry: Registry) -> None:
+    answer: Answer = request(f"{analytics_registry.url}/+analytics/report?last=400d")
+    assert answer.status == 400
+    assert "90 days" in answer.document["message"]
