@@ -31,6 +31,8 @@ directly by ``anya_plugins.registry.launch`` for the embedded server.
   kept in the index's ``custom_data``; signed download receipts on files fetched signed in.
 * Prometheus metrics (``plugin_metrics``): ``GET /+metrics``; download latency, requests by
   index and status, availability of this server, its mirrors' upstreams and ``--anya-probe``.
+* Usage analytics (``plugin_analytics``): opted-in clients' events, download counts, reports
+  with a minimum group size, co-installations, charts at ``/+analytics``.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from anya_plugins.metadata.taxonomy import CATEGORIES
 from anya_plugins.registry import (
     download_receipts,
     plugin_access,
+    plugin_analytics,
     plugin_hub,
     plugin_ldap_guard,
     plugin_metrics,
@@ -199,6 +202,7 @@ def devpiserver_stage_get_principals_for_pkg_read(ixconfig: Any) -> list[str] | 
 def devpiserver_add_parser_options(parser: Any) -> None:
     plugin_signatures.add_options(parser)
     plugin_metrics.add_options(parser)
+    plugin_analytics.add_options(parser)
     plugin_roles.add_options(parser)
 
 
@@ -249,6 +253,7 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
     plugin_releases.configure(pyramid_config)
     plugin_project_status.configure(pyramid_config)
     plugin_metrics.configure(pyramid_config)
+    plugin_analytics.configure(pyramid_config)
     pyramid_config.add_tween(
         f"{download_receipts.__name__}.receipt_tween",
         under="devpi_server.views.tween_keyfs_transaction",
