@@ -54,6 +54,11 @@ Action = Literal[
     "advisories-update",
     "log-repair",
     "trust-repin",
+    # the registry server's trail (anya_plugins.registry.audit_trail)
+    "upload",
+    "download",
+    "sign-in-failure",
+    "permission-refused",
 ]
 Result = Literal["ok", "refused", "failed"]
 ProblemKind = Literal["edited", "removed", "inserted", "reordered", "malformed", "truncated"]
@@ -175,10 +180,14 @@ class AuditLog:
         hashes: Mapping[str, str] | None = None,
         result: Result = "ok",
         details: Mapping[str, Any] | None = None,
+        user: str | None = None,
+        host: str | None = None,
     ) -> LogEntry:
         """Append one entry and return it, synced to disk. ``details`` must be JSON data (and
-        must hold no secrets: the log is for reading)."""
+        must hold no secrets: the log is for reading). ``user`` and ``host`` replace this
+        process's user and host name (a server records who asked, and from where)."""
         facts = _facts(action, extension, version, source, hashes, result, details)
+        facts.update({k: v for k, v in (("user", user), ("host", host)) if v is not None})
         return self._append_all([facts])[0]
 
     def record_all(self, records: Sequence[Mapping[str, Any]]) -> list[LogEntry]:

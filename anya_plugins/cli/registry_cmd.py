@@ -79,6 +79,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     apply.add_argument("--state-dir", type=Path, default=None)
     apply.set_defaults(handler=apply_command)
 
+    from anya_plugins.cli import registry_audit_cmd
+
+    registry_audit_cmd.register(actions)
+
 
 def up_command(args: argparse.Namespace) -> int:
     from anya_plugins.api.embedded import EmbeddedRegistry, RegistryUpOptions

@@ -194,6 +194,22 @@ class DevpiClient:
                 return None
             raise
 
+    def fetch(self, path: str, *, accept: str = "*/*") -> bytes:
+        """The raw answer to ``GET path`` (JSON lines, files), signed in if ``login`` was."""
+        url = self.url + path
+        headers = {"Accept": accept}
+        if self._auth is not None:
+            headers["X-Devpi-Auth"] = self._auth
+        try:
+            with urllib.request.urlopen(
+                urllib.request.Request(url, headers=headers), timeout=self.timeout
+            ) as response:
+                return bytes(response.read())
+        except urllib.error.HTTPError as exc:
+            raise DevpiError("GET", url, exc.code, _error_message(exc)) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise DevpiError("GET", url, None, str(getattr(exc, "reason", exc))) from None
+
     def _login(self, credentials: Credentials) -> str | None:
         body = {"user": credentials.user, "password": credentials.password}
         try:

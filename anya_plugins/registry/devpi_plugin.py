@@ -23,6 +23,8 @@ directly by ``anya_plugins.registry.launch`` for the embedded server.
 * The simple pages are changed in one place (``plugin_simple_pages``): each concern in
   :data:`SIMPLE_PAGE_CONCERNS` (yank and deprecation marks, provenance links, PEP 708/792
   declarations) contributes its change to the page, parsed and written back once.
+* The server's audit trail (``plugin_audit_trail``): uploads, downloads, sign-in failures,
+  refusals and configuration changes, hash-chained; ``GET /+audit-trail`` for its readers.
 * Roles (``plugin_roles``): with ``--anya-roles FILE``, reads, downloads and uploads
   outside the caller's roles (from their LDAP groups) refused with a 403 naming the role
   that would allow them; ``GET /+anya/roles`` for clients. ``plugin_ldap_guard``: no
@@ -57,6 +59,7 @@ from anya_plugins.registry import (
     download_receipts,
     plugin_access,
     plugin_analytics,
+    plugin_audit_trail,
     plugin_hub,
     plugin_ldap_guard,
     plugin_metrics,
@@ -204,6 +207,7 @@ def devpiserver_add_parser_options(parser: Any) -> None:
     plugin_metrics.add_options(parser)
     plugin_analytics.add_options(parser)
     plugin_roles.add_options(parser)
+    plugin_audit_trail.add_options(parser)
 
 
 @hookimpl
@@ -261,6 +265,13 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
     )
     plugin_hub.configure(pyramid_config)
     plugin_roles.configure(config, pyramid_config)
+    # Above every tween that refuses a request, to record its final answer.
+    pyramid_config.add_tween(
+        f"{plugin_audit_trail.__name__}.audit_trail_tween",
+        under="devpi_server.views.tween_keyfs_transaction",
+        over=(f"{plugin_access.__name__}.read_tween", contract_tween),
+    )
+    plugin_audit_trail.configure(pyramid_config)
 
 
 @hookimpl

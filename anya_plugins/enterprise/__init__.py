@@ -1,0 +1,1 @@
+"""The enterprise side: the organisation's policy file and the private registry's credentials."""
