@@ -31,6 +31,8 @@ directly by ``anya_plugins.registry.launch`` for the embedded server.
   password sign-in reaches devpi-ldap while the directory does not answer (503).
 * Community hub (``plugin_hub``, ``download_receipts``): reviews, moderation, collections
   kept in the index's ``custom_data``; signed download receipts on files fetched signed in.
+* TUF metadata (``plugin_tuf``): with ``--anya-tuf DIR``, signed on every change of the
+  delegated indexes, served at ``GET /+tuf/metadata/`` and ``/+tuf/targets/``.
 * Prometheus metrics (``plugin_metrics``): ``GET /+metrics``; download latency, requests by
   index and status, availability of this server, its mirrors' upstreams and ``--anya-probe``.
 * Usage analytics (``plugin_analytics``): opted-in clients' events, download counts, reports
@@ -70,6 +72,7 @@ from anya_plugins.registry import (
     plugin_search,
     plugin_signatures,
     plugin_simple_pages,
+    plugin_tuf,
     plugin_upstream,
     plugin_upstream_provenance,
 )
@@ -205,6 +208,7 @@ def devpiserver_stage_get_principals_for_pkg_read(ixconfig: Any) -> list[str] | 
 def devpiserver_add_parser_options(parser: Any) -> None:
     plugin_signatures.add_options(parser)
     plugin_metrics.add_options(parser)
+    plugin_tuf.add_options(parser)
     plugin_analytics.add_options(parser)
     plugin_roles.add_options(parser)
     plugin_audit_trail.add_options(parser)
@@ -257,6 +261,12 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
     plugin_releases.configure(pyramid_config)
     plugin_project_status.configure(pyramid_config)
     plugin_metrics.configure(pyramid_config)
+    plugin_tuf.configure(pyramid_config)
+    pyramid_config.add_tween(
+        f"{plugin_tuf.__name__}.tuf_tween",
+        under="devpi_server.views.tween_keyfs_transaction",
+        over=EXCVIEW,
+    )
     plugin_analytics.configure(pyramid_config)
     pyramid_config.add_tween(
         f"{download_receipts.__name__}.receipt_tween",

@@ -81,7 +81,7 @@ _TOP_KEYS = (
     "enterprise",
     "cache",
 )
-_SOURCE_KEYS = ("url", "mirrors")
+_SOURCE_KEYS = ("url", "mirrors", "tuf_root")
 _CACHE_KEYS = ("dir", "max_size_mb", "page_ttl_seconds")
 
 """Where a dotted key's value came from (``LayeredConfig.origin``), for error messages."""
@@ -95,6 +95,8 @@ class SourceSettings:
     """``primary``, ``community`` or ``enterprise.<org>``."""
     url: str
     mirrors: tuple[str, ...] = ()
+    tuf_root: Path | None = None
+    """The registry's trusted TUF root: every page is checked against its TUF metadata."""
 
     @property
     def urls(self) -> tuple[str, ...]:
@@ -255,7 +257,12 @@ def _source(reader: _Reader, name: str, value: Any, defaults: _Defaults) -> Sour
         url = default
     mirrors = reader.url_list(f"{name}.mirrors", table.get("mirrors", []))
     distinct = tuple(dict.fromkeys(mirror for mirror in mirrors if mirror != url))
-    return SourceSettings(name=name, url=url, mirrors=distinct)
+    tuf_root = (
+        Path(reader.text(f"{name}.tuf_root", table["tuf_root"])).expanduser()
+        if "tuf_root" in table
+        else None
+    )
+    return SourceSettings(name=name, url=url, mirrors=distinct, tuf_root=tuf_root)
 
 
 def _cache(reader: _Reader, value: Any, environ: Mapping[str, str] | None) -> CacheSettings:

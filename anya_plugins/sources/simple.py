@@ -160,8 +160,11 @@ class SimpleIndex:
         cache: DownloadCache | None = None,
         marks: HighWaterMarks | None = None,
         limits: LimitSettings | None = None,
+        vouch: Callable[[ProjectPage], None] | None = None,
     ) -> None:
         self.mirrors = mirrors
+        self.vouch = vouch
+        """A check every freshly fetched page must pass (the source's TUF metadata)."""
         self.cache = cache
         self.marks = marks
         limits = limits if limits is not None else LimitSettings()
@@ -205,7 +208,10 @@ class SimpleIndex:
         if cache is None:
             cache = DownloadCache.from_settings(settings.cache)
         marks = HighWaterMarks.in_cache(settings.cache.dir)
-        return cls(mirrors, cache=cache, marks=marks, limits=settings.limits)
+        return cls(
+            mirrors, cache=cache, marks=marks, limits=settings.limits,
+            vouch=_tuf_check(settings, source, client),
+        )  # fmt: skip
 
     def project_page(self, name: str, *, refresh: bool = False) -> ProjectPage:
         """The files of project ``name``; a cached page younger than the page TTL is used
@@ -229,6 +235,8 @@ class SimpleIndex:
 
         url, content_type, body = self._fetch_page(project, relative, read)
         page = parse_project_page(project, body, content_type, url)
+        if self.vouch is not None:
+            self.vouch(page)
         if self.marks is not None:
             versions = [link.version for link in page.files if link.version is not None]
             self.marks.check(self.mirrors.primary, project, versions, url)
@@ -314,6 +322,19 @@ class SimpleIndex:
             raise IndexResponseError(
                 link.metadata_url, f"core metadata is not UTF-8: {exc}"
             ) from None
+
+
+def _tuf_check(
+    settings: SourcesSettings, source: str, http: HttpClient
+) -> Callable[[ProjectPage], None] | None:
+    """The TUF check of a source with ``tuf_root`` (None without)."""
+    configured = settings.source(source)
+    if configured.tuf_root is None:
+        return None
+    from anya_plugins.trust.tuf_client import TufVerifier, tuf_source
+
+    where = tuf_source(configured.url, configured.tuf_root, settings.cache.dir)
+    return TufVerifier(where, http)
 
 
 def parse_project_page(name: str, body: bytes, content_type: str, url: str) -> ProjectPage:

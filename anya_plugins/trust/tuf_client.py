@@ -1,0 +1,225 @@
+"""A source's simple pages checked against its registry's TUF metadata (python-tuf ngclient).
+
+With ``sources.<name>.tuf_root`` set (the registry's first ``root.json``, given out of band)
+every page fetched from the source must match the file list its index's TUF role signed
+(``trust.tuf_targets``): the same files, hashes, Requires-Python and yank state. The
+metadata is fetched from whichever mirror served the page, and verified the same way
+whoever served it: a stale timestamp (freeze), an older snapshot or role than this machine
+saw before (rollback; the trusted state persists in the cache), a page that does not match
+the signed list (mix-and-match, an arbitrary file), a role file or target with the wrong
+hash or length, or metadata larger than TUF's limits (endless data) are refused.
+
+The updater is refreshed once per mirror per process, under a lock: the install step's
+threads share one verifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from anya_plugins.sources.errors import SourceError
+from anya_plugins.trust.errors import TrustError
+from anya_plugins.trust.tuf_targets import SIMPLE_DIR, VouchedFile, parse_document, target_path
+
+if TYPE_CHECKING:
+    from tuf.ngclient.fetcher import FetcherInterface
+    from tuf.ngclient.updater import Updater
+
+    from anya_plugins.sources.http import HttpClient
+    from anya_plugins.sources.simple import FileLink, ProjectPage
+
+log = logging.getLogger(__name__)
+
+METADATA_PATH = "+tuf/metadata/"
+TARGETS_PATH = "+tuf/targets/"
+
+
+class TufRefused(TrustError, SourceError):
+    """A page or its TUF metadata failed verification: nothing from it is used."""
+
+    exit_code = TrustError.exit_code
+
+
+class TufConfigError(TrustError):
+    """A source's TUF settings cannot be used."""
+
+
+@dataclass(frozen=True)
+class TufSource:
+    """What the client needs to verify one source."""
+
+    index: str
+    """The index the source's URL names (``user/name``)."""
+    trusted_root: bytes
+    metadata_dir: Path
+    """This machine's trusted TUF state for the source (rollback protection across runs)."""
+
+
+def tuf_source(source_url: str, trusted_root: Path, cache_dir: Path) -> TufSource:
+    """The TUF settings of a source at ``source_url`` (``.../<user>/<index>/+simple/``)."""
+    parts = urlsplit(source_url).path.rstrip("/").split("/")
+    if len(parts) < 3 or parts[-1] != SIMPLE_DIR or not parts[-2] or not parts[-3]:
+        raise TufConfigError(
+            f"{source_url}: TUF needs a registry index URL ending in <user>/<index>/+simple/",
+            hint="remove tuf_root from this source, or point its url at a registry index",
+        )
+    try:
+        root = trusted_root.read_bytes()
+    except OSError as error:
+        raise TufConfigError(
+            f"cannot read the TUF root {trusted_root}: {error.strerror}",
+            hint="tuf_root is the root.json the registry's operator gave you "
+            "(metadata/1.root.json of 'anya-ext registry tuf init')",
+        ) from None
+    key = hashlib.sha256(source_url.encode()).hexdigest()[:16]
+    return TufSource(f"{parts[-3]}/{parts[-2]}", root, cache_dir / "tuf" / key)
+
+
+class TufVerifier:
+    """Checks pages of one source against its TUF metadata (callable: the page check)."""
+
+    def __init__(self, source: TufSource, http: HttpClient) -> None:
+        self.source = source
+        self.http = http
+        self._lock = threading.Lock()
+        self._updaters: dict[str, Updater] = {}
+
+    def __call__(self, page: ProjectPage) -> None:
+        self.check(page)
+
+    def check(self, page: ProjectPage) -> None:
+        """Raise TufRefused unless ``page`` lists exactly the files TUF vouches for."""
+        vouched = self.vouched_files(page.name, page.used_url)
+        _compare(page, vouched, self.source.index)
+
+    def vouched_files(self, project: str, page_url: str) -> dict[str, VouchedFile]:
+        """The files the index's TUF role lists for ``project``, fetched from the origin that
+        served ``page_url`` and verified."""
+        from tuf.api import exceptions
+
+        base = self._base(page_url)
+        path = target_path(self.source.index, project)
+        try:
+            with self._lock:
+                updater = self._updater(base)
+                info = updater.get_targetinfo(path)
+                if info is None:
+                    raise TufRefused(
+                        f"{page_url}: the TUF metadata of {self.source.index} lists no "
+                        f"{project}: the page is not one the registry signed",
+                        hint="a mirror added a project the registry does not have, or the "
+                        "index is not under TUF (ask its operator)",
+                    )
+                cached = updater.find_cached_target(info)
+                data = Path(cached or updater.download_target(info)).read_bytes()
+            return parse_document(data)
+        except (exceptions.RepositoryError, exceptions.DownloadError) as error:
+            raise TufRefused(
+                f"{base}: TUF metadata for {self.source.index} refused "
+                f"({type(error).__name__}: {error})",
+                hint=_hint(error),
+            ) from None
+        except (ValueError, KeyError) as error:
+            raise TufRefused(
+                f"{base}: the signed file list of {project} is malformed: {error}"
+            ) from None
+
+    def _base(self, page_url: str) -> str:
+        marker = f"/{self.source.index}/{SIMPLE_DIR}/"
+        url = page_url.split("#", 1)[0]
+        if marker not in url:
+            raise TufRefused(f"{page_url} is not a page of {self.source.index}")
+        return url[: url.index(marker) + 1]
+
+    def _updater(self, base: str) -> Updater:
+        updater = self._updaters.get(base)
+        if updater is not None:
+            return updater
+        from tuf.ngclient.updater import Updater
+
+        directory = self.source.metadata_dir
+        (directory / "targets").mkdir(parents=True, exist_ok=True)
+        cached_root = directory / "root.json"
+        updater = Updater(
+            str(directory),
+            f"{base}{METADATA_PATH}",
+            str(directory / "targets"),
+            f"{base}{TARGETS_PATH}",
+            fetcher=_fetcher(self.http),
+            # The root this machine already verified (rotations followed) if any, else the
+            # configured one: a mirror cannot walk a client back to an older root.
+            bootstrap=None if cached_root.exists() else self.source.trusted_root,
+        )
+        updater.refresh()
+        self._updaters[base] = updater
+        log.info("TUF metadata of %s verified from %s", self.source.index, base)
+        return updater
+
+
+def _fetcher(http: HttpClient) -> FetcherInterface:
+    """An ngclient fetcher over our HTTP client (proxies, TLS trust, credentials)."""
+    from tuf.api.exceptions import DownloadHTTPError
+    from tuf.ngclient.fetcher import FetcherInterface
+
+    class Fetcher(FetcherInterface):
+        def _fetch(self, url: str) -> Iterator[bytes]:
+            with http.get(url) as response:
+                if response.status != 200:
+                    raise DownloadHTTPError(f"{url}: HTTP {response.status}", response.status)
+                yield from response.iter_bytes()
+
+    return Fetcher()
+
+
+def _compare(page: ProjectPage, vouched: dict[str, VouchedFile], index: str) -> None:
+    listed = {link.filename: link for link in page.files}
+    unvouched = sorted(set(listed) - set(vouched))
+    hidden = sorted(set(vouched) - set(listed))
+    differing = sorted(
+        name for name in set(listed) & set(vouched) if _differs(listed[name], vouched[name])
+    )
+    problems = []
+    if unvouched:
+        problems.append(f"lists files TUF does not vouch for: {', '.join(unvouched)}")
+    if differing:
+        problems.append(
+            f"differs from the signed hash, Requires-Python or yank of {', '.join(differing)}"
+        )
+    if hidden:
+        problems.append(f"hides signed files: {', '.join(hidden)}")
+    if problems:
+        raise TufRefused(
+            f"{page.used_url}: the page of {page.name} does not match the file list "
+            f"{index}'s TUF metadata signed; it {'; '.join(problems)}",
+            hint="a mirror or edge serving altered or mixed pages; try another mirror. If the "
+            "registry changed in between, installing again fetches both anew",
+        )
+
+
+def _differs(link: FileLink, file: VouchedFile) -> bool:
+    return (
+        link.sha256 != file.sha256
+        or (link.requires_python or None) != file.requires_python
+        or link.yanked != file.yanked
+    )
+
+
+def _hint(error: Exception) -> str:
+    from tuf.api import exceptions
+
+    if isinstance(error, exceptions.ExpiredMetadataError):
+        return "the mirror serves expired metadata (a frozen or stale mirror); try another"
+    if isinstance(error, exceptions.BadVersionNumberError):
+        return "older metadata than this machine verified before (a rollback); try another mirror"
+    if isinstance(error, exceptions.DownloadLengthMismatchError):
+        return "the mirror sent more data than the signed metadata allows"
+    if isinstance(error, exceptions.DownloadHTTPError):
+        return "the mirror does not serve this registry's TUF metadata"
+    return "the mirror serves metadata the registry did not sign; try another mirror"
