@@ -170,8 +170,15 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "bench", *session.posargs)
 
 
-TESTS_DEBIAN_PACKAGES = {"prometheus": "prometheus", "promtool": "prometheus"}
-"""What ``tests`` needs from Debian: a real Prometheus and promtool (tests/monitoring)."""
+TESTS_DEBIAN_PACKAGES = {
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
+    "slapd": "slapd",
+    "ldapadd": "ldap-utils",
+    "nginx": "nginx-light",
+}
+"""What ``tests`` needs from Debian: a real Prometheus and promtool (tests/monitoring); slapd,
+ldap-utils and nginx (tests/enterprise: the deployed private registry)."""
 
 
 def _debian_packages(session: nox.Session, tools: dict[str, str], otherwise: str) -> None:

@@ -108,7 +108,7 @@ def roles_tween(handler: Handler, registry: Any) -> Handler:
         permission, category, name = asked
         user = request.authenticated_userid
         if user is None:
-            response = message_response(401, f"sign in to {permission} {name or 'this index'}")
+            response = message_response(401, f"sign in to {permission} {name}")
             response.headers["WWW-Authenticate"] = 'Basic realm="anya"'
             return response
         decision = role_set.decide(request.identity.groups, permission, category, name)
@@ -141,12 +141,13 @@ def _what_is_asked(xom: Any, request: Any) -> tuple[str, str | None, str] | None
     if request.method not in ("GET", "HEAD"):
         return None
     if not rest or not rest[0]:
-        return ("read", None, "")
+        return ("read", None, stage.name)
     if rest[0] in ("+f", "+e"):
         return _download(stage, rest[-1])
     if rest[0] == "+simple":
-        name = rest[1] if len(rest) > 1 and rest[1] else ""
-        return ("read", _category(stage, name) if name else None, _canonical(name))
+        if len(rest) < 2 or not rest[1]:
+            return ("read", None, stage.name)
+        return ("read", _category(stage, rest[1]), _canonical(rest[1]))
     if rest[0].startswith("+"):
         return None
     return ("read", _category(stage, rest[0]), _canonical(rest[0]))
