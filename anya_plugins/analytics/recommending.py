@@ -2,8 +2,9 @@
 co-installations, the index's catalog and (when given) ratings.
 
 The catalog is the index's search view (every extension, with category and host API range);
-platforms are read (PEP 658 metadata, one request each) only for the finalists, which are
-then scored again with them known, so nothing built for another platform is suggested.
+platforms (PEP 658 metadata) and ratings (the hub's ``+hub/api/reviews/{project}`` on the same
+index) are read, one request each, only for a shortlist, which is then scored again with
+them known, so nothing built for another platform is suggested.
 Without co-installation data (a registry without analytics, or too few opted-in clients)
 the recommendations are a cold start: popularity, ratings and the categories in use.
 """
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from anya_plugins.sources.simple import SimpleIndex
 
 log = logging.getLogger(__name__)
-FINALISTS_PER_PLACE: Final = 2
+FINALISTS_PER_PLACE: Final = 3
 """Candidates whose platforms are read, per place asked for."""
 
 
@@ -43,6 +44,8 @@ class RecommendResult:
     """True when no co-installation data spoke for any recommendation."""
     note: str
     recommendations: tuple[Recommendation, ...]
+    rated: int = 0
+    """Shortlisted extensions that had ratings."""
 
 
 def recommend_here(
@@ -91,8 +94,12 @@ def recommend_here(
         profile, candidates, counts, ratings, category=category,
         limit=limit * FINALISTS_PER_PLACE,
     )  # fmt: skip
+    listed = {r.name for r in shortlist}
     finalists = [replace(c, platforms=_platforms(index, catalog[c.name].name, source))
-                 for c in candidates if c.name in {r.name for r in shortlist}]  # fmt: skip
+                 for c in candidates if c.name in listed]  # fmt: skip
+    if ratings is None:
+        ratings = {name: rating for name in sorted(listed)
+                   if (rating := _hub_rating(index, name)) is not None}  # fmt: skip
     chosen = recommend(profile, finalists, counts, ratings, category=category, limit=limit)
     cold = not any(reason.startswith("often") for r in chosen for reason in r.reasons)
     return RecommendResult(
@@ -102,6 +109,7 @@ def recommend_here(
         cold_start=cold,
         note=note,
         recommendations=chosen,
+        rated=sum(1 for name in listed if name in ratings),
     )
 
 
@@ -116,3 +124,29 @@ def _platforms(index: SimpleIndex, name: str, source: str) -> tuple[str, ...]:
     except AnyaError as error:
         log.info("%s left out: %s", name, error.message)
         return ("(unreadable)",)
+
+
+def _hub_rating(index: SimpleIndex, name: str) -> Rating | None:
+    """The hub's overall rating of ``name`` on this index; None without reviews or a hub."""
+    import json
+
+    from anya_plugins.errors import AnyaError
+    from anya_plugins.sources.http import HttpResponse
+
+    def read(response: HttpResponse) -> Rating | None:
+        if response.status != 200:
+            return None
+        try:
+            overall = json.loads(response.read(index.page_limit))["ratings"]["overall"]
+            mean, count = overall["mean"], int(overall["count"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        return Rating(float(mean), count) if count and mean is not None else None
+
+    try:
+        return index.mirrors.fetch(
+            f"../+hub/api/reviews/{name}", read, headers={"Accept": "application/json"}
+        )
+    except AnyaError as error:
+        log.info("no rating for %s: %s", name, error.message)
+        return None
