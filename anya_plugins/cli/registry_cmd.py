@@ -82,6 +82,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     from anya_plugins.cli import registry_audit_cmd
 
     registry_audit_cmd.register(actions)
+    from anya_plugins.cli import registry_deploy
+
+    registry_deploy.register(actions)
 
 
 def up_command(args: argparse.Namespace) -> int:

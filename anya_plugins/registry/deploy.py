@@ -396,6 +396,11 @@ def _check_before_writing(options: DeployOptions) -> None:
         raise DeployError(
             "devpi-ldap is not installed", hint="pip install 'anya-plugins[enterprise]'"
         )
+    if options.storage != "fs" and importlib.util.find_spec("devpi_postgresql") is None:
+        raise DeployError(
+            "--storage postgresql needs devpi-postgresql",
+            hint="pip install 'anya-plugins[enterprise-postgresql]'; nothing was written",
+        )
 
 
 def _file_action(directory: Path, planned: PlannedFile) -> FileAction:
