@@ -23,6 +23,7 @@ from packaging.utils import (
 from anya_plugins.errors import AnyaError, UsageError
 from anya_plugins.publish.building import build_project
 from anya_plugins.publish.uploading import upload
+from anya_plugins.registry.access import access_profile
 from anya_plugins.registry.devpi import Credentials, DevpiClient
 from anya_plugins.registry.errors import DevpiError
 from anya_plugins.registry.uploadcheck import check_release_file
@@ -77,6 +78,11 @@ def publish(
     """Check every file, refuse versions the index already has, sign, upload with twine."""
     client = DevpiClient(registry_url)
     checked = [_check(path) for path in files]
+    # A registry with roles refuses an upload outside the user's; say so before signing.
+    profile = access_profile(registry_url, credentials)
+    if profile is not None:
+        for _path, name, _version, category in checked:
+            profile.require("publish", category, name)
     for path, name, version, _category in checked:
         if path.name in _published_filenames(client, index, name):
             raise AlreadyPublished(

@@ -23,9 +23,11 @@ from urllib.parse import urljoin
 
 import pytest
 
+from anya_plugins.publish.publishing import publish
 from anya_plugins.registry import server
+from anya_plugins.registry.access import AccessRefused, access_profile
 from anya_plugins.registry.deploy import DEVPI_DIR, DeployError, deploy
-from anya_plugins.registry.devpi import DevpiClient
+from anya_plugins.registry.devpi import Credentials, DevpiClient
 from tests.enterprise.conftest import ORG, USERS, Deployment, free_port
 
 pytestmark = pytest.mark.slow
@@ -269,3 +271,19 @@ def test_sign_in_with_ldap_down_is_a_clear_error_and_blocks_no_write(
     finally:
         deployment.slapd.start()
     assert fetch(deployment, "/+login", method="POST", body=login)[0] == 200
+
+
+def test_the_client_knows_its_roles_and_refuses_a_publish_before_trying(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(deployment.ca))
+    alice = Credentials("alice", USERS["alice"][0])
+    profile = access_profile(deployment.url, alice)
+    assert profile is not None and profile.roles == ("developer",)
+    wheel = extension_wheel(tmp_path, "anya-ext-early", "core/web5")
+    with pytest.raises(AccessRefused, match="the role admin would allow it"):
+        publish([wheel], registry_url=deployment.url, index=INDEX, credentials=alice, sign=None)
+    assert fetch(deployment, f"/{INDEX}/anya-ext-early", "bob")[0] == 404
+    bob = access_profile(deployment.url, Credentials("bob", USERS["bob"][0]))
+    assert bob is not None
+    bob.require("publish", "core/web5", "anya-ext-early")
