@@ -275,6 +275,9 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
     )
     plugin_hub.configure(pyramid_config)
     plugin_roles.configure(config, pyramid_config)
+    pyramid_config.registry.setdefault(plugin_roles.REFUSAL_LISTENERS_KEY, []).append(
+        _record_role_refusal
+    )
     # Above every tween that refuses a request, to record its final answer.
     pyramid_config.add_tween(
         f"{plugin_audit_trail.__name__}.audit_trail_tween",
@@ -294,6 +297,21 @@ def devpiserver_on_changed_versiondata(
 @hookimpl
 def devpiserver_stage_created(stage: Any) -> None:
     plugin_search.forget_stage(stage)
+
+
+def _record_role_refusal(request: Any, decision: Any) -> None:
+    """A role refusal in the audit trail, with the roles held and those that would allow it."""
+    plugin_audit_trail.record_server_event(
+        request,
+        "permission-refused",
+        status=403,
+        details={
+            "permission": decision.permission,
+            "subject": decision.subject,
+            "roles": list(decision.held),
+            "would_allow": list(decision.would_allow),
+        },
+    )
 
 
 def upload_contract_tween(handler: Handler, registry: Any) -> Handler:

@@ -23,9 +23,11 @@ from urllib.parse import urljoin
 
 import pytest
 
+from anya_plugins.audit.log import read_log
 from anya_plugins.publish.publishing import publish
 from anya_plugins.registry import server
 from anya_plugins.registry.access import AccessRefused, access_profile
+from anya_plugins.registry.audit_trail import trail_path
 from anya_plugins.registry.deploy import DEVPI_DIR, DeployError, deploy
 from anya_plugins.registry.devpi import Credentials, DevpiClient
 from tests.enterprise.conftest import ORG, USERS, Deployment, free_port
@@ -287,3 +289,17 @@ def test_the_client_knows_its_roles_and_refuses_a_publish_before_trying(
     bob = access_profile(deployment.url, Credentials("bob", USERS["bob"][0]))
     assert bob is not None
     bob.require("publish", "core/web5", "anya-ext-early")
+
+
+def test_a_role_refusal_is_in_the_servers_audit_trail_with_the_role_that_would_allow_it(
+    released: dict[str, str], deployment: Deployment
+) -> None:
+    assert fetch(deployment, f"/{INDEX}/+simple/{ENTERPRISE[0]}/", "alice")[0] == 403
+    serverdir = deployment.options.directory / DEVPI_DIR / server.SERVER_DIR
+    refusals = [
+        entry for entry in read_log(trail_path(serverdir))
+        if entry.action == "permission-refused" and entry.user == "alice"
+    ]  # fmt: skip
+    assert refusals[-1].details["subject"] == f"{ENTERPRISE[1]}/{ENTERPRISE[0]}"
+    assert refusals[-1].details["roles"] == ["developer"]
+    assert refusals[-1].details["would_allow"] == ["admin", "security"]
