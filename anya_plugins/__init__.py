@@ -31,6 +31,8 @@ _EXPORTS = {
     "OutdatedPackage": "anya_plugins.api.installer",
     "LockReport": "anya_plugins.api.installer",
     "RegistryClient": "anya_plugins.api.registry",
+    "Hub": "anya_plugins.api.hub",
+    "HubSearch": "anya_plugins.api.hub",
     "Signing": "anya_plugins.api.registry",
     "EmbeddedRegistry": "anya_plugins.api.embedded",
     "RegistryUpOptions": "anya_plugins.api.embedded",
@@ -69,6 +71,8 @@ __all__ = [
     "FileVerification",
     "Health",
     "Host",
+    "Hub",
+    "HubSearch",
     "InstallOptions",
     "InstallReport",
     "Installer",
@@ -100,6 +104,7 @@ if TYPE_CHECKING:
     from anya_plugins.api.cache import CachedFile, PackageCache
     from anya_plugins.api.configuration import ConfigItem, Configuration
     from anya_plugins.api.embedded import EmbeddedRegistry, RegistryState, RegistryUpOptions
+    from anya_plugins.api.hub import Hub, HubSearch
     from anya_plugins.api.installer import (
         Installer,
         InstallOptions,

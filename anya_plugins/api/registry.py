@@ -37,16 +37,29 @@ class RegistryClient:
         self.source = source
 
     def search(
-        self, text: str = "", *, category: str | None = None, limit: int | None = None
-    ) -> tuple[SearchHit, ...]:
+        self, text: str = "", *, category: str | None = None, limit: int | None = None,
+        min_rating: float | None = None, sort: str = "relevance",
+    ) -> tuple[SearchHit, ...]:  # fmt: skip
         """Extensions whose name, summary, keywords or category match every term of ``text``,
-        best first; ``category`` is one (``core/bitcoin``) or a whole source (``core``).
-        An unknown category is refused before any request."""
+        best first; ``category`` is one (``core/bitcoin``) or a whole source (``core``);
+        ``min_rating`` keeps those whose mean hub rating is at least that; ``sort``:
+        ``relevance``, ``rating``, ``downloads`` or ``recent``. An unknown category or sort
+        is refused before any request."""
         from anya_plugins.registry.search import SearchQuery
         from anya_plugins.sources.search import search
 
-        SearchQuery(text, category, limit)  # raises InvalidQuery, naming the known categories
-        return tuple(search(self._index(), text, category=category, limit=limit))
+        # raises InvalidQuery, naming the known categories and sorts
+        SearchQuery(text, category, limit, min_rating, sort)
+        return tuple(
+            search(
+                self._index(),
+                text,
+                category=category,
+                limit=limit,
+                min_rating=min_rating,
+                sort=sort,
+            )
+        )
 
     def info(self, name: str) -> RemoteExtension:
         """Versions (yanked ones named), category, features, platforms and host API of the

@@ -14,8 +14,14 @@ if TYPE_CHECKING:
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     search = commands.add_parser("search", help="search the index by name, summary, keywords")
-    search.add_argument("query", nargs="+")
+    search.add_argument("query", nargs="*", help="optional when --category is given")
     search.add_argument("--category", default=None, help="e.g. core/bitcoin, or just core")
+    search.add_argument(
+        "--min-rating", type=float, default=None, help="mean hub rating at least (0-5)"
+    )
+    search.add_argument(
+        "--sort", choices=("relevance", "rating", "downloads", "recent"), default="relevance"
+    )
     search.add_argument(
         "--source", choices=("primary", "community", "enterprise"), default="primary"
     )
@@ -38,18 +44,28 @@ def _client(args: argparse.Namespace) -> RegistryClient:
 
 
 def search_command(args: argparse.Namespace) -> int:
-    hits = _client(args).search(" ".join(args.query), category=args.category)
+    if not args.query and not args.category:
+        from anya_plugins.errors import UsageError
+
+        raise UsageError("search needs a QUERY or --category", hint="e.g. search --category core")
+    hits = _client(args).search(
+        " ".join(args.query), category=args.category, min_rating=args.min_rating, sort=args.sort
+    )
     if args.json:
         render.say(render.to_json(hits))
     elif hits:
         render.table(
             None,
-            ("name", "version", "category", "summary", "index"),
-            [(h.name, h.version, h.category, _summary(h), h.index) for h in hits],
+            ("name", "version", "category", "rating", "summary", "index"),
+            [(h.name, h.version, h.category, _rating(h), _summary(h), h.index) for h in hits],
         )
     else:
         render.say("no extension matches")
     return 0
+
+
+def _rating(hit: SearchHit) -> str:
+    return f"{hit.rating}/5 ({hit.ratings})" if hit.rating is not None else "-"
 
 
 def _summary(hit: SearchHit) -> str:

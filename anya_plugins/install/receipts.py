@@ -52,6 +52,9 @@ class Receipt:
     """The identity that signed it, or None for a file let in unsigned."""
     issuer: str | None = None
     """The OIDC issuer that vouched for :attr:`signer`."""
+    download_receipt: str | None = None
+    """The registry's signed receipt for this file fetched by a signed-in user (the proof a
+    hub review's "verified install" rests on; :mod:`anya_plugins.registry.download_receipts`)."""
 
     @property
     def private(self) -> bool:

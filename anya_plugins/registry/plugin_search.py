@@ -3,10 +3,15 @@
 """The search view of the devpi plugin: ``GET /{user}/{index}/+anya/search``.
 
 Parameters: ``q`` (terms separated by spaces, all must match the name, summary, keywords or
-category; empty: every project), ``category`` (a category, or a source such as ``core``) and
-``limit``. The answer is JSON: ``{"index", "query", "category", "total", "stale", "results"}``,
-each result ``{"name", "version", "summary", "keywords", "category", "host_api", "index",
-"yanked", "deprecated", "status", "status_reason"}``: ``deprecated`` is the shown release's
+category; empty: every project), ``category`` (a category, or a source such as ``core``),
+``min_rating`` (mean of the visible hub reviews on the queried index, ``plugin_hub``),
+``sort`` (``relevance``, ``rating``, ``downloads``, ``recent``) and ``limit``. Each result
+also carries ``rating``, ``ratings`` (count), ``downloads`` and ``uploaded``; downloads
+come from a counter registered under :data:`DOWNLOAD_TOTALS_KEY` (None without one). The
+answer is JSON: ``{"index", "query", "category", "min_rating", "sort", "total", "stale",
+"results"}``, each result ``{"name", "version", "summary", "keywords", "category",
+"host_api", "index", "yanked", "deprecated", "status", "status_reason", "uploaded",
+"rating", "ratings", "downloads"}``: ``deprecated`` is the shown release's
 deprecation message, ``status`` the project's PEP 792 status on the queried index. A
 quarantined project is not found.
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -40,14 +46,19 @@ from anya_plugins.registry.search import (
     IndexInOrder,
     InvalidQuery,
     SearchQuery,
+    Signals,
     StageCatalog,
     record_from_metadata,
     search,
+    upload_time,
     version_key,
 )
 
 SEARCH_ROUTE = "anya-search"
 SEARCH_PATTERN = "/{user:[^+/]+}/{index:[^+/]+}/+anya/search"
+DOWNLOAD_TOTALS_KEY = "anya.download_totals"
+"""Pyramid registry key of ``f(xom, index_names) -> {canonical project: downloads}``: the
+registry's download counter (usage analytics), which ``sort=downloads`` orders by."""
 EVENT_WAIT_SECONDS = 10.0
 """Long enough for a loaded two-core machine; the wait ends as soon as the events are in."""
 _MIRROR = "mirror"
@@ -99,6 +110,8 @@ def search_view(request: Any) -> Response:
             text=str(request.params.get("q", "")),
             category=request.params.get("category") or None,
             limit=_limit(request.params.get("limit")),
+            min_rating=_rating(request.params.get("min_rating")),
+            sort=str(request.params.get("sort") or "relevance"),
         )
     except InvalidQuery as exc:
         return message_response(400, exc.message if not exc.hint else f"{exc.message} ({exc.hint})")
@@ -117,14 +130,20 @@ def search_view(request: Any) -> Response:
     )
     statuses = project_statuses(stage)
     shown = [r for r in records if statuses.get(r.key, ("active",))[0] != QUARANTINED]
-    found = search(shown, query)
+    signals = _signals(request, stage, order)
+    found = search(shown, query, signals)
     body = {
         "index": stage.name,
         "query": query.text,
         "category": query.category,
         "total": found.total,
         "stale": not current,
-        "results": [_with_status(record, statuses) for record in found.records],
+        "min_rating": query.min_rating,
+        "sort": query.sort,
+        "results": [
+            {**_with_status(record, statuses), **_signal_fields(signals.get(record.key))}
+            for record in found.records
+        ],
     }
     return json_response(body)
 
@@ -135,6 +154,39 @@ def _with_status(
     """A result: the record, and its project's PEP 792 status on the index."""
     status, reason = statuses.get(record.key, ("active", None))
     return {**record.as_json(), "status": status, "status_reason": reason}
+
+
+def _signals(request: Any, stage: Any, order: list[Any]) -> dict[str, Signals]:
+    """Ratings from the queried index's hub, downloads from the registered counter."""
+    from anya_plugins.registry.hub_store import HubData
+
+    ratings = HubData.from_custom_data(stage.ixconfig.get("custom_data")).mean_ratings()
+    counter = request.registry.get(DOWNLOAD_TOTALS_KEY)
+    downloads: dict[str, int] = (
+        dict(counter(request.registry["xom"], [s.name for s in order])) if counter else {}
+    )
+    return {
+        key: Signals(
+            rating=ratings[key].mean if key in ratings else None,
+            ratings=ratings[key].count if key in ratings else 0,
+            downloads=downloads.get(key, 0) if counter else None,
+        )
+        for key in {*ratings, *downloads}
+    }
+
+
+def _signal_fields(signals: Signals | None) -> dict[str, object]:
+    found = signals or Signals()
+    return {"rating": found.rating, "ratings": found.ratings, "downloads": found.downloads}
+
+
+def _rating(value: str | None) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise InvalidQuery(f"min_rating must be a number, not {value!r}") from None
 
 
 def _limit(value: str | None) -> int | None:
@@ -187,4 +239,14 @@ def _read_record(stage: Any, project: str) -> ExtensionRecord | None:
     if not found:
         return None
     shown = next((metadata for metadata in found if YANKED_KEY not in metadata), found[0])
-    return record_from_metadata(shown, stage.name)
+    record = record_from_metadata(shown, stage.name)
+    return replace(record, uploaded=_uploaded(stage, project, record.version))
+
+
+def _uploaded(stage: Any, project: str, version: str) -> float:
+    """When the version's last file was uploaded, from devpi's log on its links."""
+    try:
+        links = stage.get_linkstore_perstage(project, version).get_links(rel="releasefile")
+    except stage.MissesRegistration:
+        return 0.0
+    return upload_time([{"_log": link.get_logs()} for link in links])

@@ -15,7 +15,7 @@ dependency-confusion guard of ``devpi_plugin``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
@@ -81,6 +81,8 @@ class ExtensionRecord:
     deprecated: str | None = None
     """This release's deprecation message; None: not deprecated. (A deprecated project is
     its PEP 792 status, which the index, not the release, gives.)"""
+    uploaded: float = field(default=0.0, compare=False)
+    """When this version's latest file was uploaded (seconds since the epoch; 0: unknown)."""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -93,6 +95,7 @@ class ExtensionRecord:
             "index": self.index,
             "yanked": self.yanked,
             "deprecated": self.deprecated,
+            "uploaded": self.uploaded,
         }
 
 
@@ -126,7 +129,27 @@ def record_from_metadata(metadata: Mapping[str, Any], index: str) -> ExtensionRe
         version_key=version_key(version),
         yanked=_optional_text(metadata.get(YANKED_KEY)),
         deprecated=_optional_text(metadata.get(DEPRECATED_KEY)),
+        uploaded=upload_time(metadata.get("+elinks")),
     )
+
+
+def upload_time(links: object) -> float:
+    """The latest upload time devpi logged on a version's files (``_log`` ``when``, UTC).
+
+    devpi hands out read-only views (neither lists nor mappings), so this reads by duck typing.
+    """
+    import calendar
+
+    latest = 0.0
+    try:
+        for link in links or ():  # type: ignore[attr-defined]
+            for entry in link.get("_log") or ():
+                when = [int(part) for part in entry.get("when") or ()]
+                if len(when) == 6:
+                    latest = max(latest, float(calendar.timegm((*when, 0, 0, 0))))
+    except (AttributeError, TypeError, ValueError):
+        return latest
+    return latest
 
 
 def _optional_text(value: object) -> str | None:
@@ -178,18 +201,43 @@ def _host_api(keywords: Iterable[str]) -> str | None:
         return None
 
 
+SORTS = ("relevance", "rating", "downloads", "recent")
+"""Orders of search results: best match, mean rating, downloads, newest upload."""
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the hub knows of a project beyond its metadata: ratings and downloads."""
+
+    rating: float | None = None
+    """Mean rating of its visible reviews on the queried index; None: not rated."""
+    ratings: int = 0
+    downloads: int | None = None
+    """Downloads the registry counted; None: the registry counts none."""
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     """Free text (terms separated by spaces, all of which must match) and an optional category.
 
     ``category`` is a category (``core/ml``) or a source (``core``: all of its categories).
+    ``min_rating`` keeps rated projects whose mean rating is at least that; ``sort`` is one
+    of :data:`SORTS`.
     """
 
     text: str = ""
     category: str | None = None
     limit: int | None = None
+    min_rating: float | None = None
+    sort: str = "relevance"
 
     def __post_init__(self) -> None:
+        if self.min_rating is not None and not 0 <= self.min_rating <= 5:
+            raise InvalidQuery(f"min_rating must be from 0 to 5, not {self.min_rating}")
+        if self.sort not in SORTS:
+            raise InvalidQuery(
+                f"unknown sort {self.sort!r}", hint=f"use one of: {', '.join(SORTS)}"
+            )
         if self.category is not None and self.category not in (*CATEGORIES, *SOURCES):
             raise InvalidQuery(
                 f"unknown category {self.category!r}",
@@ -212,12 +260,21 @@ class SearchResult:
     records: tuple[ExtensionRecord, ...]
 
 
-def search(records: Iterable[ExtensionRecord], query: SearchQuery) -> SearchResult:
-    """The records that match ``query``, best first, then by name.
+def search(
+    records: Iterable[ExtensionRecord],
+    query: SearchQuery,
+    signals: Mapping[str, Signals] | None = None,
+) -> SearchResult:
+    """The records that match ``query``, best first, then by name (or in ``query.sort``'s
+    order); ``signals`` (by canonical name) give ratings and downloads.
 
     Records given in name order (as :meth:`Catalog.visible` gives them) are ranked in
     linear time.
     """
+    known = signals or {}
+    if query.min_rating is not None:
+        minimum = query.min_rating
+        records = [r for r in records if _rated_at_least(known.get(r.key), minimum)]
     from packaging.utils import canonicalize_name
 
     terms = query.terms
@@ -235,12 +292,34 @@ def search(records: Iterable[ExtensionRecord], query: SearchQuery) -> SearchResu
     for bucket in by_rank:
         bucket.sort(key=_by_key)
         ranked.extend(bucket)
+    if query.sort != "relevance":
+        ranked.sort(key=_sort_key(query.sort, known))
     chosen = ranked if query.limit is None else ranked[: query.limit]
     return SearchResult(query, len(ranked), tuple(chosen))
 
 
 def _by_key(record: ExtensionRecord) -> str:
     return record.key
+
+
+def _rated_at_least(signals: Signals | None, minimum: float) -> bool:
+    return signals is not None and signals.rating is not None and signals.rating >= minimum
+
+
+def _sort_key(
+    sort: str, signals: Mapping[str, Signals]
+) -> Callable[[ExtensionRecord], tuple[float, float]]:
+    """Highest first (a stable sort keeps the relevance order among equals)."""
+
+    def key(record: ExtensionRecord) -> tuple[float, float]:
+        found = signals.get(record.key) or Signals()
+        if sort == "rating":
+            return (-(found.rating or 0.0), -found.ratings)
+        if sort == "downloads":
+            return (-(found.downloads or 0), 0.0)
+        return (-record.uploaded, 0.0)
+
+    return key
 
 
 def _in_category(category: str | None, wanted: str) -> bool:

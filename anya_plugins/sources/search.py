@@ -28,17 +28,38 @@ class SearchHit:
     """The project's PEP 792 status on the index (``deprecated`` by ``anya-ext deprecate
     NAME``, ``archived``)."""
     status_reason: str | None = None
+    rating: float | None = None
+    """Mean rating of the visible reviews on the index's hub; None: not rated."""
+    ratings: int = 0
+    downloads: int | None = None
+    """Downloads the registry counted; None: it counts none."""
 
 
-def search(
-    index: SimpleIndex, query: str, *, category: str | None = None, limit: int | None = None
-) -> list[SearchHit]:
-    """Ask the index's search view (``<index>/+anya/search``), failing over between mirrors."""
+def search_parameters(
+    query: str, *, category: str | None = None, limit: int | None = None,
+    min_rating: float | None = None, sort: str = "relevance",
+) -> dict[str, Any]:  # fmt: skip
+    """The query string of ``+anya/search`` (empty filters left out)."""
     parameters: dict[str, Any] = {"q": query}
     if category:
         parameters["category"] = category
     if limit:
         parameters["limit"] = limit
+    if min_rating is not None:
+        parameters["min_rating"] = min_rating
+    if sort != "relevance":
+        parameters["sort"] = sort
+    return parameters
+
+
+def search(
+    index: SimpleIndex, query: str, *, category: str | None = None, limit: int | None = None,
+    min_rating: float | None = None, sort: str = "relevance",
+) -> list[SearchHit]:  # fmt: skip
+    """Ask the index's search view (``<index>/+anya/search``), failing over between mirrors."""
+    parameters = search_parameters(
+        query, category=category, limit=limit, min_rating=min_rating, sort=sort
+    )
 
     def read(response: HttpResponse) -> dict[str, Any]:
         if response.status == 404:
@@ -69,6 +90,11 @@ def search(
     document = index.mirrors.fetch(
         f"../+anya/search?{urlencode(parameters)}", read, headers={"Accept": "application/json"}
     )
+    return hits_from_document(document)
+
+
+def hits_from_document(document: dict[str, Any]) -> list[SearchHit]:
+    """The results of a ``+anya/search`` answer."""
     return [
         SearchHit(
             name=str(hit["name"]),
@@ -80,9 +106,16 @@ def search(
             deprecated=_text(hit.get("deprecated")),
             status=_text(hit.get("status")) or "active",
             status_reason=_text(hit.get("status_reason")),
+            rating=_number(hit.get("rating")),
+            ratings=int(hit.get("ratings") or 0),
+            downloads=None if hit.get("downloads") is None else int(hit["downloads"]),
         )
         for hit in document.get("results", ())
     ]
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _explained(body: bytes) -> str:

@@ -50,6 +50,7 @@ def test_record_gives_category_host_api_and_free_keywords_apart() -> None:
         "index": "community/verified",
         "yanked": None,
         "deprecated": None,
+        "uploaded": 0.0,
     }
 
 

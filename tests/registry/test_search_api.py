@@ -110,6 +110,7 @@ def test_summary_and_keywords_are_searched(registry: Registry) -> None:
 def test_a_hit_carries_what_the_listing_shows(registry: Registry) -> None:
     (hit,) = registry.client().search(EXPERIMENTAL, "anya-ext-zephyr-oracle")
 
+    assert hit.pop("uploaded") > 0  # seconds since the epoch, from devpi's upload log
     assert hit == {
         "name": "anya-ext-zephyr-oracle",
         "version": "0.1.0",
@@ -122,6 +123,9 @@ def test_a_hit_carries_what_the_listing_shows(registry: Registry) -> None:
         "deprecated": None,
         "status": "active",
         "status_reason": None,
+        "rating": None,
+        "ratings": 0,
+        "downloads": None,
     }
 
 

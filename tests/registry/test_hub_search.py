@@ -1,0 +1,123 @@
+"""Search with the hub's filters on the running registry: category, minimum rating, sorting;
+through the Python API (``Hub.search(...)``) and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from anya_plugins import Hub
+from anya_plugins.registry.search import InvalidQuery
+from tests.registry.hub_support import HUB_INDEX, USERS, HubIndex, set_up_hub
+from tests.registry_fixtures import Registry, Upload
+
+pytestmark = pytest.mark.slow
+
+RATINGS = {
+    "anya-ext-wombat-alpha": {"alice": 5, "bob": 4},
+    "anya-ext-wombat-beta": {"alice": 3},
+    "anya-ext-wombat-gamma": {"bob": 5},
+}
+
+
+@pytest.fixture(scope="module")
+def hub(registry: Registry, upload: Upload, tmp_path_factory: pytest.TempPathFactory) -> Hub:
+    index: HubIndex = set_up_hub(registry, upload, tmp_path_factory.mktemp("hub-wheels"))
+    for project, by_user in RATINGS.items():
+        for user, rating in by_user.items():
+            answer = index.call("POST", f"/reviews/{project}",
+                                {"rating": rating, "title": "ok"}, user=user)  # fmt: skip
+            assert answer.status == 200, answer.body
+    return Hub(registry.url, HUB_INDEX)
+
+
+def wombats(hits: object) -> list[str]:
+    return [h.name for h in hits if "wombat" in h.name]  # type: ignore[attr-defined]
+
+
+def test_min_rating_keeps_rated_extensions_at_or_above_it(hub: Hub) -> None:
+    found = hub.search("wombat").min_rating(4.0)
+
+    assert sorted(wombats(found)) == ["anya-ext-wombat-alpha", "anya-ext-wombat-gamma"]
+
+
+def test_results_carry_the_mean_rating_and_count(hub: Hub) -> None:
+    (alpha,) = hub.search("wombat alpha").results()
+
+    assert (alpha.rating, alpha.ratings) == (4.5, 2)
+
+
+def test_a_category_alone_is_a_query(hub: Hub) -> None:
+    found = hub.search().category("core/bitcoin")
+
+    assert sorted(wombats(found)) == ["anya-ext-wombat-alpha", "anya-ext-wombat-beta"]
+
+
+def test_a_source_category_with_a_minimum_rating(hub: Hub) -> None:
+    found = hub.search().category("core").min_rating(4.5)
+
+    assert sorted(wombats(found)) == ["anya-ext-wombat-alpha", "anya-ext-wombat-gamma"]
+
+
+def test_sort_by_rating_puts_the_best_rated_first(hub: Hub) -> None:
+    found = hub.search("wombat").sort("rating")
+
+    assert wombats(found) == [
+        "anya-ext-wombat-gamma", "anya-ext-wombat-alpha", "anya-ext-wombat-beta",
+    ]  # fmt: skip
+
+
+def test_sort_by_recent_puts_the_last_upload_first(hub: Hub) -> None:
+    found = hub.search("wombat").sort("recent")
+
+    assert wombats(found)[0] == "anya-ext-wombat-gamma"
+
+
+def test_relevance_puts_the_exact_name_first(hub: Hub) -> None:
+    found = hub.search("wombat-beta").results()
+
+    assert found[0].name == "anya-ext-wombat-beta"
+
+
+@pytest.mark.parametrize("bad", ["sort", "rating"])
+def test_an_unknown_sort_or_a_rating_out_of_range_is_refused_before_asking(
+    bad: str,
+) -> None:
+    nowhere = Hub("http://127.0.0.1:9", "no/index").search("x")
+    search = nowhere.sort("stars") if bad == "sort" else nowhere.min_rating(7)
+
+    with pytest.raises(InvalidQuery):
+        search.results()
+
+
+def test_the_cli_search_takes_the_same_filters(hub: Hub, tmp_path: Path) -> None:
+    env = {
+        "HOME": str(tmp_path), "PATH": "/usr/bin:/bin",
+        "ANYA_CONFIG": str(tmp_path / "extensions.toml"),
+        "ANYA_SOURCES__PRIMARY__URL": f"{hub.url}/{HUB_INDEX}/+simple/",
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "anya_plugins.cli", "--json", "search", "--category", "core",
+         "--min-rating", "4", "--sort", "rating"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    names = [hit["name"] for hit in json.loads(done.stdout) if "wombat" in hit["name"]]
+    assert names == ["anya-ext-wombat-gamma", "anya-ext-wombat-alpha"]
+    assert USERS
+
+
+def test_the_cli_search_needs_a_query_or_a_category(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "anya_plugins.cli", "search"],
+        capture_output=True, text=True, check=False,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+
+    assert done.returncode == 2
+    assert "QUERY or --category" in done.stderr
