@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench import hooks, install, recommend, search, serving, startup, verify
+from bench import hooks, install, recommend, search, serving, startup, tuf, verify
 from bench.options import Options, add_arguments, from_args, log
 from bench.registry import BenchRegistry
 from bench.report import REPO, failed_section, markdown
 
 SECTIONS = {module.__name__.rsplit(".", 1)[1]: module
             for module in (startup, hooks, verify, install, search, serving,
-                           recommend)}  # fmt: skip
+                           recommend, tuf)}  # fmt: skip
 REGISTRY_SECTIONS = ("install", "search", "serving")
 """Sections that take a running registry (``run(options, registry)``)."""
 DEFAULT_OUTPUT = REPO / "bench" / "results" / "latest.md"

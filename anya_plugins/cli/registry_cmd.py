@@ -85,6 +85,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     from anya_plugins.cli import registry_deploy
 
     registry_deploy.register(actions)
+    from anya_plugins.cli import registry_tuf_cmd
+
+    registry_tuf_cmd.register(actions)
 
 
 def up_command(args: argparse.Namespace) -> int:

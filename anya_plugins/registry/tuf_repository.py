@@ -45,6 +45,7 @@ from tuf.api.metadata import (  # type: ignore[attr-defined]
 )
 from tuf.api.serialization.json import JSONSerializer
 
+from anya_plugins.registry.errors import RegistryError
 from anya_plugins.trust.tuf_targets import SIMPLE_DIR, delegated_paths
 
 ROOT: Final = "root"
@@ -69,7 +70,7 @@ _TARGETS_FILE: Final = "targets.json"
 _SERIALIZER: Final = JSONSerializer(compact=True)
 
 
-class TufRepositoryError(Exception):
+class TufRepositoryError(RegistryError):
     """A TUF directory or offline directory that cannot be used as asked."""
 
 
@@ -105,7 +106,10 @@ class TufDirectory:
             if version.isdigit():
                 found[int(version)] = file.read_bytes()
         if not found:
-            raise TufRepositoryError(f"{self.metadata_dir} holds no N.root.json")
+            raise TufRepositoryError(
+                f"{self.metadata_dir} holds no N.root.json",
+                hint="create the repository with 'anya-ext registry tuf init'",
+            )
         return found
 
     def targets(self) -> bytes:
@@ -335,7 +339,10 @@ def _load_signer(path: Path) -> Signer:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise TufRepositoryError(f"cannot read the key {path}: {error.strerror}") from None
+        raise TufRepositoryError(
+            f"cannot read the key {path}: {error.strerror}",
+            hint="is the offline directory (--offline-dir) mounted?",
+        ) from None
     return CryptoSigner(load_pem_private_key(data, password=None))
 
 
@@ -370,7 +377,8 @@ def init_repository(
     tuf_dir, offline = TufDirectory(directory), OfflineKeys(offline_dir)
     if tuf_dir.metadata_dir.exists() or offline.key_file(ROOT).exists():
         raise TufRepositoryError(
-            f"{directory} or {offline_dir} already holds a TUF repository; use rotate"
+            f"{directory} or {offline_dir} already holds a TUF repository",
+            hint="change keys with 'anya-ext registry tuf rotate ROLE'",
         )
     wanted = tuple(dict.fromkeys(_checked_index(index) for index in indexes))
     signers: dict[str, CryptoSigner] = {}
@@ -474,5 +482,8 @@ def _top_targets(version: int, index_keys: Mapping[str, Any], now: datetime) -> 
 def _checked_index(index: str) -> str:
     user, slash, name = index.partition("/")
     if not slash or not user or not name or "/" in name or index in (*OFFLINE_ROLES, *ONLINE_ROLES):
-        raise TufRepositoryError(f"{index!r} is not an index name like user/index")
+        raise TufRepositoryError(
+            f"{index!r} is not an index name like user/index",
+            hint="roles: root, targets, snapshot, timestamp or an index (user/index)",
+        )
     return index

@@ -95,9 +95,17 @@ class TufVerifier:
         self.check(page)
 
     def check(self, page: ProjectPage) -> None:
-        """Raise TufRefused unless ``page`` lists exactly the files TUF vouches for."""
-        vouched = self.vouched_files(page.name, page.used_url)
-        _compare(page, vouched, self.source.index)
+        """Raise TufRefused unless ``page`` lists exactly the files TUF vouches for.
+
+        The metadata is refreshed once per process; a page that does not match it is
+        compared once more with metadata refreshed now (the registry may have changed since),
+        and refused if it still does not match."""
+        try:
+            _compare(page, self.vouched_files(page.name, page.used_url), self.source.index)
+        except TufRefused:
+            with self._lock:
+                self._updaters.pop(self._base(page.used_url), None)
+            _compare(page, self.vouched_files(page.name, page.used_url), self.source.index)
 
     def vouched_files(self, project: str, page_url: str) -> dict[str, VouchedFile]:
         """The files the index's TUF role lists for ``project``, fetched from the origin that

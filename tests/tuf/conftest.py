@@ -27,6 +27,7 @@ PASSWORD = "acme-tuf-password"
 @dataclass(frozen=True)
 class TufRegistry:
     url: str
+    state_dir: Path
     ceremony: TufCeremony
     wheels: Path
     first_release: dict[str, bytes]
@@ -68,7 +69,7 @@ def tuf_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TufRegist
         )
         wheels = base / "wheels"
         wheels.mkdir()
-        registry = TufRegistry(running.url, ceremony, wheels, {})
+        registry = TufRegistry(running.url, state_dir, ceremony, wheels, {})
         registry.upload(metadata_wheel(wheels, PROJECT, version="1.0"))
         with serve_attacker(running.url) as honest:
             tuf_index(

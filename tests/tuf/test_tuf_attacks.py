@@ -120,9 +120,7 @@ def _expired_timestamp(registry: TufRegistry) -> bytes:
     from tuf.api.serialization.json import JSONSerializer
 
     directory = TufDirectory(registry.ceremony.directory)
-    with urllib.request.urlopen(
-        f"{registry.url}/+tuf/metadata/timestamp.json"
-    ) as response:
+    with urllib.request.urlopen(f"{registry.url}/+tuf/metadata/timestamp.json") as response:
         timestamp = Metadata.from_bytes(response.read())
     timestamp.signed.expires = datetime.now(UTC) - timedelta(hours=1)
     timestamp.sign(directory.signer("timestamp"))

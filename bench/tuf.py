@@ -1,0 +1,158 @@
+"""TUF verification cost per install: the same ``anya-ext install`` with and without the
+source's ``tuf_root``, against one registry that signs TUF metadata.
+
+A registry of its own runs with ``--anya-tuf`` (a TUF directory made by
+``anya_plugins.registry.tuf_repository.init_repository``, as ``anya-ext registry tuf init``
+makes it) and one index, ``bench/tuf``, under TUF, holding an extension with 0 and one with
+10 dependencies. Each run installs into a fresh venv with cold caches — the TUF state on the
+machine included, so every metadata file is fetched and verified (root, timestamp, snapshot,
+targets, the index role, one file list per project). Signatures are not required here: the
+difference between the two rows is what TUF adds, and the goal is that it stay under 10%
+of the install.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from anya_plugins.publish.uploading import upload
+from anya_plugins.registry.devpi import Credentials, DevpiClient
+from bench.environments import Venv, anya_venv, clean_env, extension, plain, write_wheel
+from bench.install import DEPENDENCY_PAYLOAD, _fresh, _interleaved, _template_venv, _Timed
+from bench.measure import BenchError, check_output
+from bench.options import Options, log, run_alone
+from bench.report import Row, Section, Target, find, with_ratios
+
+TITLE = "TUF verification cost per install"
+INDEX = "bench/tuf"
+USER = "bench"
+PASSWORD = "bench-tuf-password-not-secret"
+SIZES = (0, 10)
+QUICK_SIZES = (1,)
+RUNS = 5
+GOAL = 0.10
+"""TUF may add at most this fraction to an install's time."""
+PLAIN = "anya-ext install (verified hashes), no TUF"
+WITH_TUF = "anya-ext install, pages checked against TUF"
+
+
+def run(options: Options) -> Section:
+    from anya_plugins.registry import server
+    from anya_plugins.registry.tuf_repository import init_repository
+
+    sizes = options.sizes(SIZES, QUICK_SIZES)
+    runs = options.repeats(RUNS)
+    rows: list[Row] = []
+    with options.work_dir("tuf") as work:
+        ceremony = init_repository(work / "tuf", work / "offline", [INDEX])
+        running = server.start(
+            work / "registry", extra_options=[f"--anya-tuf={ceremony.directory}"]
+        )
+        try:
+            names = _publish(running.url, running.admin, work / "dist", sizes)
+            log("tuf: a venv with anya-plugins and uv")
+            anya = anya_venv(work / "anya", "uv")
+            target = work / "target"
+            template = _template_venv(work / "template", compiled=not options.quick)
+            base_env = clean_env(
+                HOME=str(work / "home"),
+                ANYA_DATA_DIR=str(work / "home" / "data"),
+                ANYA_SOURCES__PRIMARY__URL=f"{running.url}/{INDEX}/+simple/",
+                ANYA_TRUST__REQUIRE_SIGNATURES="false",
+                PIP_DISABLE_PIP_VERSION_CHECK="1",
+            )
+            for size, name in zip(sizes, names, strict=True):
+                log(f"tuf: {size} dependencies, cold caches, with and without TUF in turn")
+                timed = []
+                for label, extra in (
+                    (PLAIN, {}),
+                    (WITH_TUF, {"ANYA_SOURCES__PRIMARY__TUF_ROOT": str(ceremony.trusted_root)}),
+                ):
+                    caches = {
+                        "ANYA_CACHE_DIR": work / "caches" / label[:12] / "anya",
+                        "UV_CACHE_DIR": work / "caches" / label[:12] / "uv",
+                    }
+                    env = {**base_env, **extra, **{k: str(v) for k, v in caches.items()}}
+                    command = [str(anya.script("anya-ext")), "install", "--python",
+                               str(Venv(target).python), name]  # fmt: skip
+                    timed.append(
+                        _Timed(label, command, env, _fresh(target, template, list(caches.values())))
+                    )
+                _check_tuf_used(timed[1], target, template)
+                timings = _interleaved(timed, runs=runs, warmup=0 if options.quick else 1)
+                rows += [
+                    Row(f"{size} deps, cold", label, timing.median_s, "s", detail=timing.detail())
+                    for label, timing in timings.items()
+                ]
+        finally:
+            server.stop(work / "registry")
+    rows_with_ratios = with_ratios(rows, PLAIN)
+    return Section(
+        "tuf",
+        TITLE,
+        PLAIN,
+        rows_with_ratios,
+        _targets(rows_with_ratios, sizes),
+        (
+            "Both rows are the same anya-ext, registry and files; the second has "
+            "sources.primary.tuf_root set, so every page the install reads is checked against "
+            "the index's TUF file list (python-tuf ngclient; metadata fetched cold each run).",
+        ),
+    )
+
+
+def _publish(url: str, admin: Credentials, dist_dir: Path, sizes: tuple[int, ...]) -> list[str]:
+    """A user and the TUF index, the dependencies and one extension per size."""
+    client = DevpiClient(url)
+    client.login(admin)
+    client.create_user(USER, PASSWORD)
+    client.create_index(INDEX, {"type": "stage", "bases": [], "acl_upload": [USER]})
+    dist_dir.mkdir()
+    dependencies = [
+        plain(f"bench-tuf-dep-{n:03d}", payload=DEPENDENCY_PAYLOAD) for n in range(max(sizes))
+    ]
+    wheels = [write_wheel(dist, dist_dir) for dist in dependencies]
+    names = []
+    for size in sizes:
+        requires = tuple(f"{dist.name}>=1.0" for dist in dependencies[:size])
+        wheels.append(write_wheel(extension(f"tuf-{size}", requires=requires), dist_dir))
+        names.append(f"tuf-{size}")
+    log(f"tuf: uploading {len(wheels)} wheels")
+    upload(wheels, f"{url}/{INDEX}/", Credentials(USER, PASSWORD))
+    return names
+
+
+def _check_tuf_used(with_tuf: _Timed, target: Path, template: Path) -> None:
+    """One untimed install with TUF: it must leave the verified TUF state in its cache."""
+    with_tuf.before()
+    check_output(with_tuf.command, env=with_tuf.env)
+    state = Path(with_tuf.env["ANYA_CACHE_DIR"]) / "tuf"
+    if not any(state.glob("*/timestamp.json")):
+        raise BenchError("the install with tuf_root verified no TUF metadata")
+    _fresh(target, template, ())()
+
+
+def _targets(rows: tuple[Row, ...], sizes: tuple[int, ...]) -> tuple[Target, ...]:
+    targets = []
+    for size in sizes:
+        case = f"{size} deps, cold"
+        plain_row, tuf_row = find(rows, case, PLAIN), find(rows, case, WITH_TUF)
+        if not (plain_row and tuf_row and plain_row.value and tuf_row.value):
+            continue
+        added = tuf_row.value / plain_row.value - 1
+        targets.append(
+            Target(
+                f"TUF adds under {GOAL:.0%} to an install ({size} dependencies, cold)",
+                f"+{added:.1%} ({(tuf_row.value - plain_row.value) * 1000:.0f} ms)",
+                added < GOAL,
+            )
+        )
+    return tuple(targets)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_alone(run, TITLE, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
