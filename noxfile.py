@@ -176,6 +176,7 @@ TESTS_DEBIAN_PACKAGES = {
     "slapd": "slapd",
     "ldapadd": "ldap-utils",
     "nginx": "nginx-light",
+    "psql": "postgresql",  # tests/enterprise: registry deploy --storage postgresql://
 }
 """What ``tests`` needs from Debian: a real Prometheus and promtool (tests/monitoring); slapd,
 ldap-utils and nginx (tests/enterprise: the deployed private registry)."""

@@ -9,9 +9,11 @@ self-signed certificate in front. Everything is stopped at the end of the sessio
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -191,3 +193,48 @@ def deployment(slapd: Slapd, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield Deployment(result=result, options=options, ca=cert, slapd=slapd)
     finally:
         undeploy(options.directory)
+
+
+def _postgres_bin() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return versions[-1].parent if versions else None
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on loopback (password login); its ``postgresql://`` URL.
+
+    initdb refuses to run as root, so as root the cluster belongs to ``nobody``.
+    """
+    binaries = _postgres_bin()
+    if binaries is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="anya-pg-", dir="/tmp"))
+    root.chmod(0o755)
+    password, port = "devpi-db-password", free_port()
+    (root / "pw").write_text(password)
+    as_owner: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "nobody")
+        shutil.chown(root / "pw", "nobody")
+        as_owner = ["runuser", "-u", "nobody", "--"]
+    data = root / "data"
+    subprocess.run(
+        [*as_owner, str(binaries / "initdb"), "-D", str(data), "-U", "devpi", "-E", "UTF8",
+         "--auth=scram-sha-256", f"--pwfile={root / 'pw'}"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    pg_ctl = [*as_owner, str(binaries / "pg_ctl"), "-D", str(data), "-w"]
+    subprocess.run(
+        [*pg_ctl, "-l", str(root / "log"), "-o",
+         f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        yield f"postgresql://devpi:{password}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*pg_ctl, "-m", "fast", "stop"], check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
