@@ -177,9 +177,12 @@ TESTS_DEBIAN_PACKAGES = {
     "ldapadd": "ldap-utils",
     "nginx": "nginx-light",
     "psql": "postgresql",  # tests/enterprise: registry deploy --storage postgresql://
+    "chromium": "chromium",
+    "pdftoppm": "poppler-utils",
 }
 """What ``tests`` needs from Debian: a real Prometheus and promtool (tests/monitoring); slapd,
-ldap-utils and nginx (tests/enterprise: the deployed private registry)."""
+ldap-utils and nginx (tests/enterprise: the deployed private registry); chromium and pdftoppm
+(tests/enterprise: compliance reports printed to PDF and looked at as PNG)."""
 
 
 def _debian_packages(session: nox.Session, tools: dict[str, str], otherwise: str) -> None:

@@ -53,6 +53,8 @@ COMMAND_MODULES: dict[str, str] = {
     "analytics": "analytics_cmd",
     "recommend": "recommend_cmd",
     "completion": "completion",
+    "compliance": "compliance_cmd",
+    "enterprise": "enterprise_cmd",
 }
 """Every built-in command and the module (in ``anya_plugins.cli``) whose ``register`` adds it."""
 

@@ -29,7 +29,7 @@ from anya_plugins.config.schema import Problem, Schema, coerce, defaults
 from anya_plugins.config.tomlfile import located, parse_toml, read_text
 from anya_plugins.errors import ConfigError
 
-LayerName = Literal["default", "file", "env", "cli"]
+LayerName = Literal["default", "file", "policy", "env", "cli"]
 
 DISABLED_KEY = "host.disabled"
 REQUIRE_VERIFIED_KEY = "host.require_verified"
@@ -142,6 +142,19 @@ class LayeredConfig:
     def require_verified(self) -> bool:
         """``host.require_verified``: refuse extensions installed without an Anya receipt."""
         return _require_verified(self.get(REQUIRE_VERIFIED_KEY))
+
+    def with_policy(self, settings: Iterable[Setting]) -> LayeredConfig:
+        """This configuration with an organisation's policy (``policy`` layer settings) above
+        the defaults and the user's file, below the environment and ``--config``."""
+        lower = ("default", "file")
+        return LayeredConfig(
+            self._file,
+            [
+                *(s for s in self._settings if s.entry.origin.layer in lower),
+                *settings,
+                *(s for s in self._settings if s.entry.origin.layer not in lower),
+            ],
+        )
 
     def with_defaults(self, name: str, schema: Schema) -> LayeredConfig:
         """This configuration with ``schema``'s defaults as the lowest layer of section ``name``.

@@ -175,6 +175,8 @@ def _details(request: Any, action: ServerAction) -> dict[str, Any]:
     if action == "upload" and request.content_type == "application/json":
         body = json_body(request) or {}
         return {"push_to": str(body.get("targetindex", ""))}
+    if action == "upload":  # PEP 740 attestations sent with the file (twine --attestations)
+        return {"attested": bool(request.POST.get("attestations"))}
     return {}
 
 

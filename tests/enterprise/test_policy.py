@@ -1,0 +1,235 @@
+"""The enterprise policy file: YAML or TOML, every wrong field named with its line, credentials
+refused, its keys loaded as the ``policy`` layer of the configuration; the private registry's
+credentials from the environment or the keyring."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+
+from anya_plugins.enterprise.credentials import registry_credentials
+from anya_plugins.enterprise.errors import CredentialsMissing, PolicyError
+from anya_plugins.enterprise.policy import (
+    EnterprisePolicy,
+    ReportingPolicy,
+    SecurityPolicy,
+    load_policy,
+    view_policy,
+)
+from anya_plugins.registry.devpi import Credentials
+from tests.sources.test_credentials import MemoryKeyring
+
+YAML_POLICY = """\
+enterprise:
+  organization: Acme Corp
+  registry_url: https://registry.acme.example/acme/private/+simple/
+  auth_method: ldap
+  security:
+    require_signatures: true
+    allowed_publishers: [release@acme.example]
+    audit_logging: true
+    vulnerability_scanning: true
+  compliance:
+    standards: [SOC2, iso27001]
+    reporting:
+      frequency: monthly
+      recipients: [compliance@acme.example]
+      smtp: smtp.acme.example:587
+  support:
+    contact: platform@acme.example
+    level: premium
+"""
+
+TOML_POLICY = """\
+organization = "Acme Corp"
+registry_url = "https://registry.acme.example/acme/private/+simple/"
+auth_method = "ldap"
+
+[security]
+require_signatures = true
+allowed_publishers = ["release@acme.example"]
+audit_logging = true
+vulnerability_scanning = true
+
+[compliance]
+standards = ["SOC2", "iso27001"]
+
+[compliance.reporting]
+frequency = "monthly"
+recipients = ["compliance@acme.example"]
+smtp = "smtp.acme.example:587"
+
+[support]
+contact = "platform@acme.example"
+level = "premium"
+"""
+
+BROKEN = """\
+organization: Acme Corp
+registry_url: https://bob:hunter2@registry.acme.example/simple/
+auth_method: kerberos
+verify_ssl: "no"
+security:
+  require_signatures: "yes"
+  allowed_publishers: []
+  api_token: abc123
+compliance:
+  standards: [SOC2, HIPAA]
+  reporting:
+    frequency: weekly
+    recipients: [not-an-address]
+colour: blue
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text)
+    return path
+
+
+def test_a_yaml_policy_is_read_into_typed_fields(tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, "enterprise-registry.yml", YAML_POLICY))
+
+    assert policy == EnterprisePolicy(
+        path=str(tmp_path / "enterprise-registry.yml"),
+        organization="Acme Corp",
+        registry_url="https://registry.acme.example/acme/private/+simple/",
+        auth_method="ldap",
+        verify_ssl=True,
+        security=SecurityPolicy(True, ("release@acme.example",), True, True),
+        compliance=policy.compliance,
+        support={"contact": "platform@acme.example", "level": "premium"},
+    )
+    assert policy.compliance.standards == ("SOC2", "ISO27001")
+    assert policy.compliance.reporting == ReportingPolicy(
+        "monthly", ("compliance@acme.example",), "smtp.acme.example", 587, None
+    )
+
+
+def test_the_same_policy_in_toml_reads_the_same(tmp_path: Path) -> None:
+    from_yaml = load_policy(write(tmp_path, "policy.yml", YAML_POLICY))
+    from_toml = load_policy(write(tmp_path, "policy.toml", TOML_POLICY))
+
+    assert from_toml == EnterprisePolicy(**{**from_yaml.__dict__, "path": from_toml.path})
+
+
+def test_every_wrong_field_is_named_with_its_line(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError) as raised:
+        load_policy(write(tmp_path, "enterprise-registry.yml", BROKEN))
+
+    lines = raised.value.message.splitlines()
+    assert lines[0].endswith("10 problems in the enterprise policy:")
+    assert [line.split(":")[0].strip() for line in lines[1:]] == [
+        "line 2", "line 3", "line 4", "line 6", "line 7", "line 8", "line 10", "line 12",
+        "line 13", "line 14",
+    ]  # fmt: skip
+    text = raised.value.message
+    assert "line 3: auth_method: expected one of basic, ldap, token, got 'kerberos'" in text
+    assert "line 4: verify_ssl: expected true or false, got 'no'" in text
+    assert "line 6: security.require_signatures: expected true or false, got 'yes'" in text
+    assert "line 10: compliance.standards: unknown standard 'HIPAA'" in text
+    assert "line 12: compliance.reporting.frequency: 'weekly' is not a reporting frequency" in text
+    assert "line 13: compliance.reporting.recipients: 'not-an-address' is not an e-mail" in text
+    assert "line 14: colour: unknown field" in text
+
+
+def test_credentials_in_the_policy_are_refused_and_never_repeated(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError) as raised:
+        load_policy(write(tmp_path, "enterprise-registry.yml", BROKEN))
+
+    text = raised.value.message
+    assert "line 2: registry_url: the URL carries credentials" in text
+    assert "line 8: security.api_token: credentials do not belong in the policy file" in text
+    assert "hunter2" not in text and "abc123" not in text
+
+
+def test_broken_yaml_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match=r"line 3: not valid YAML"):
+        load_policy(write(tmp_path, "p.yml", "organization: Acme\nsecurity:\n\tbad: 1\n"))
+
+
+def test_the_policy_is_a_layer_above_the_user_file_and_below_the_command_line(
+    tmp_path: Path,
+) -> None:
+    policy = write(tmp_path, "enterprise-registry.yml", YAML_POLICY)
+    user_file = write(
+        tmp_path, "config.toml", '[registry.private]\nurl = "https://elsewhere.example/"\n'
+    )
+    environ = {"ANYA_CONFIG": str(user_file), "HOME": str(tmp_path)}
+
+    view = view_policy(policy, environ=environ, overrides=("registry.private.verify-ssl=false",))
+
+    assert view.settings == (
+        ("registry.private.url", "https://registry.acme.example/acme/private/+simple/",
+         f"policy {policy}"),
+        ("registry.private.auth-method", "ldap", f"policy {policy}"),
+        ("registry.private.verify-ssl", False, "cli --config"),
+    )  # fmt: skip
+
+
+def test_the_cli_checks_a_policy_and_shows_its_keys(tmp_path: Path) -> None:
+    policy = write(tmp_path, "enterprise-registry.yml", YAML_POLICY)
+    env = {**os.environ, "HOME": str(tmp_path), "ANYA_CONFIG": str(tmp_path / "none.toml")}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "anya_plugins.cli.main", "--json", "enterprise", "policy",
+         str(policy)],
+        capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    broken = subprocess.run(
+        [sys.executable, "-m", "anya_plugins.cli.main", "enterprise", "policy",
+         str(write(tmp_path, "broken.yml", BROKEN))],
+        capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["policy"]["organization"] == "Acme Corp"
+    assert broken.returncode == 4
+    assert "10 problems in the enterprise policy" in broken.stderr
+    assert "hunter2" not in broken.stderr + broken.stdout
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+URL = "https://registry.acme.example:8443/acme/private/+simple/"
+
+
+def test_registry_credentials_come_from_the_environment_first(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    memory_keyring.set_password("registry.acme.example:8443", "auditor", "from-keyring")
+    environ = {"ANYA_REGISTRY_USER": "auditor", "ANYA_REGISTRY_PASSWORD": "from-env"}
+
+    assert registry_credentials(URL, None, environ) == Credentials("auditor", "from-env")
+    assert memory_keyring.asked == []
+
+
+def test_registry_credentials_come_from_the_keyring_for_the_host(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    memory_keyring.set_password("registry.acme.example:8443", "auditor", "from-keyring")
+
+    assert registry_credentials(URL, "auditor", {}) == Credentials("auditor", "from-keyring")
+
+
+def test_no_credentials_says_where_to_put_them(memory_keyring: MemoryKeyring) -> None:
+    with pytest.raises(CredentialsMissing) as raised:
+        registry_credentials(URL, "auditor", {})
+
+    assert raised.value.message == "no password for auditor at registry.acme.example:8443"
+    assert "keyring set registry.acme.example:8443 <user>" in str(raised.value.hint)
