@@ -1,10 +1,10 @@
 """``anya-ext recommend``: recommendations for this environment, from the registry's aggregate
 co-installations, the index's catalog and (when given) ratings.
 
-The catalog is the index's search view (every extension, with category and host API range);
-platforms (PEP 658 metadata) and ratings (the hub's ``+hub/api/reviews/{project}`` on the same
-index) are read, one request each, only for a shortlist, which is then scored again with
-them known, so nothing built for another platform is suggested.
+The catalog is the index's search view: every extension, with category, host API range and
+the hub's mean rating and number of ratings. Platforms (PEP 658 metadata) are read, one
+request each, only for a shortlist, which is then scored again with them known, so nothing
+built for another platform is suggested.
 Without co-installation data (a registry without analytics, or too few opted-in clients)
 the recommendations are a cold start: popularity, ratings and the categories in use.
 """
@@ -45,7 +45,7 @@ class RecommendResult:
     note: str
     recommendations: tuple[Recommendation, ...]
     rated: int = 0
-    """Shortlisted extensions that had ratings."""
+    """Shortlisted extensions that had ratings (the hub's, or those given)."""
 
 
 def recommend_here(
@@ -80,6 +80,9 @@ def recommend_here(
         host_api=HOST_API_VERSION,
         categories=frozenset(catalog[n].category for n in installed if n in catalog),
     )
+    if ratings is None:
+        ratings = {name: Rating(hit.rating, hit.ratings) for name, hit in catalog.items()
+                   if hit.rating is not None and hit.ratings}  # fmt: skip
     note = ""
     try:
         found = fetch_co_installations(config)
@@ -97,9 +100,6 @@ def recommend_here(
     listed = {r.name for r in shortlist}
     finalists = [replace(c, platforms=_platforms(index, catalog[c.name].name, source))
                  for c in candidates if c.name in listed]  # fmt: skip
-    if ratings is None:
-        ratings = {name: rating for name in sorted(listed)
-                   if (rating := _hub_rating(index, name)) is not None}  # fmt: skip
     chosen = recommend(profile, finalists, counts, ratings, category=category, limit=limit)
     cold = not any(reason.startswith("often") for r in chosen for reason in r.reasons)
     return RecommendResult(
@@ -124,29 +124,3 @@ def _platforms(index: SimpleIndex, name: str, source: str) -> tuple[str, ...]:
     except AnyaError as error:
         log.info("%s left out: %s", name, error.message)
         return ("(unreadable)",)
-
-
-def _hub_rating(index: SimpleIndex, name: str) -> Rating | None:
-    """The hub's overall rating of ``name`` on this index; None without reviews or a hub."""
-    import json
-
-    from anya_plugins.errors import AnyaError
-    from anya_plugins.sources.http import HttpResponse
-
-    def read(response: HttpResponse) -> Rating | None:
-        if response.status != 200:
-            return None
-        try:
-            overall = json.loads(response.read(index.page_limit))["ratings"]["overall"]
-            mean, count = overall["mean"], int(overall["count"])
-        except (ValueError, KeyError, TypeError):
-            return None
-        return Rating(float(mean), count) if count and mean is not None else None
-
-    try:
-        return index.mirrors.fetch(
-            f"../+hub/api/reviews/{name}", read, headers={"Accept": "application/json"}
-        )
-    except AnyaError as error:
-        log.info("no rating for %s: %s", name, error.message)
-        return None
