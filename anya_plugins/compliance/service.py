@@ -7,7 +7,7 @@ import json
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -66,10 +66,7 @@ def produce_report(
     from anya_plugins.compliance.errors import ComplianceError
     from anya_plugins.compliance.html import render_html
 
-    with _sources(request, environ) as sources:
-        report = build_report(
-            request.standard, request.period, sources, organization=request.organization
-        )
+    report = _build(request, environ)
     if fmt == "pdf" and output is None:
         raise ComplianceError("a PDF report needs a file", hint="pass --output FILE.pdf")
     if output is not None:
@@ -92,10 +89,7 @@ def mail_report(
     from anya_plugins.compliance.chromium import html_to_pdf
     from anya_plugins.compliance.html import render_html
 
-    with _sources(request, environ) as sources:
-        report = build_report(
-            request.standard, request.period, sources, organization=request.organization
-        )
+    report = _build(request, environ)
     with tempfile.TemporaryDirectory(prefix="anya-compliance-") as tmp:
         stem = f"compliance-{report.standard}-{report.period}"
         attachments = [Path(tmp) / f"{stem}.json"]
@@ -103,6 +97,17 @@ def mail_report(
         if attach_pdf:
             attachments.append(html_to_pdf(render_html(report), Path(tmp) / f"{stem}.pdf"))
         return send_report(report, mail, attachments, environ=environ)
+
+
+def _build(request: ReportRequest, environ: Mapping[str, str]) -> ComplianceReport:
+    with _sources(request, environ) as sources:
+        report = build_report(
+            request.standard, request.period, sources, organization=request.organization
+        )
+    if request.trail is None and request.registry_url is not None:
+        shown = {**report.sources, "server_trail": [f"{request.registry_url} (/+audit-trail)"]}
+        report = replace(report, sources=shown)
+    return report
 
 
 @contextmanager

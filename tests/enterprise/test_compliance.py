@@ -28,6 +28,7 @@ from anya_plugins.registry.devpi import Credentials
 from tests.audit.conftest import ADVISORIES
 from tests.enterprise.compliance_fixtures import (
     INDEX,
+    PASSWORDS,
     TrailRegistry,
     make_wheel,
     trail_registry,
@@ -253,6 +254,28 @@ def test_the_json_report_lists_evidence_per_control_and_the_gaps(month: Month) -
     assert document["summary"]["gaps"] == [c for c in controls if controls[c]["status"] == "gap"]
     kinds = {e["kind"]: e for e in document["evidence"]}
     assert kinds["configuration-changes"]["count"] >= 2  # the index change and the client's
+
+
+def test_a_security_officer_reports_from_the_registry_trail_itself(
+    month: Month, trail_registry: TrailRegistry
+) -> None:
+    done = anya_ext(
+        "compliance", "report", "--standard", "SOC2", "--period", month.period,
+        "--registry", trail_registry.url, "--client-log", str(month.client_log),
+        ANYA_REGISTRY_USER="auditor", ANYA_REGISTRY_PASSWORD=PASSWORDS["auditor"],
+    )  # fmt: skip
+    outsider = anya_ext(
+        "compliance", "report", "--standard", "SOC2", "--period", month.period,
+        "--registry", trail_registry.url,
+        ANYA_REGISTRY_USER="outsider", ANYA_REGISTRY_PASSWORD=PASSWORDS["outsider"],
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["sources"]["server_trail"] == [f"{trail_registry.url} (/+audit-trail)"]
+    assert {c["id"]: c["status"] for c in document["controls"]}["CC6.1"] == "supported"
+    assert outsider.returncode != 0
+    assert "403" in outsider.stderr
 
 
 def colours(image: Image.Image) -> set[tuple[int, int, int]]:
