@@ -48,6 +48,7 @@ from anya_plugins.registry.roles import RoleSet, role_set_from_mapping
 INDEX_NAME: Final = "extensions"
 """The organisation's index: ``<org>/extensions``."""
 LDAP_FILE: Final = "ldap.yaml"
+STORAGE_FILE: Final = "devpi/storage.yml"
 ROLES_FILE: Final = "roles.json"
 DEVPI_DIR: Final = "devpi"
 NGINX_DIR: Final = "nginx"
@@ -142,7 +143,10 @@ def plan_deployment(options: DeployOptions) -> DeployPlan:
     """Every file and process of the deployment (pure; raises DeployError on bad options)."""
     directory = options.directory.resolve()
     role_set = role_set_from_mapping(options.roles, source="roles")
-    storage_options = storage_arguments(options.storage)
+    storage = storage_setting(options.storage)
+    # The storage setting holds the database password: in a 0600 devpi config file, not on
+    # a command line (the process list) or in the unit.
+    storage_options = (f"--configfile={directory / STORAGE_FILE}",) if storage else ()
     managers = (ADMIN_USER, *(f":{g}" for g in role_set.groups_with("manage")))
     devpi_options = (
         f"--ldap-config={directory / LDAP_FILE}",
@@ -156,11 +160,10 @@ def plan_deployment(options: DeployOptions) -> DeployPlan:
     nginx = _nginx_process(options.org, directory)
     files = (
         PlannedFile(LDAP_FILE, ldap_config(options.ldap_url, options.base_dn)),
+        *((PlannedFile(STORAGE_FILE, storage_config(storage), 0o600),) if storage else ()),
         PlannedFile(ROLES_FILE, json.dumps(role_set.to_mapping(), indent=2) + "\n"),
         PlannedFile(NGINX_CONF, nginx_config(options, directory)),
-        PlannedFile(
-            f"{SYSTEMD_DIR}/{devpi.unit}", _devpi_unit(options.org, directory, devpi), 0o600
-        ),
+        PlannedFile(f"{SYSTEMD_DIR}/{devpi.unit}", _devpi_unit(options.org, directory, devpi)),
         PlannedFile(f"{SYSTEMD_DIR}/{nginx.unit}", _nginx_unit(options.org, directory, nginx)),
     )
     return DeployPlan(
@@ -205,10 +208,10 @@ def undeploy(directory: Path) -> bool:
     return nginx_pid is not None or devpi_stopped
 
 
-def storage_arguments(storage: str) -> tuple[str, ...]:
-    """devpi's ``--storage`` for ``fs`` (none) or a ``postgresql://`` URL (devpi-postgresql)."""
+def storage_setting(storage: str) -> str | None:
+    """devpi's ``storage`` for ``fs`` (None: its default) or a ``postgresql://`` URL."""
     if storage == "fs":
-        return ()
+        return None
     parts = urlsplit(storage)
     if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
         raise DeployError(
@@ -221,10 +224,18 @@ def storage_arguments(storage: str) -> tuple[str, ...]:
         "password": unquote(parts.password or ""),
         "database": parts.path.strip("/"),
     }
-    bad = [k for k, v in fields.items() if "," in v or "=" in v]
+    bad = [k for k, v in fields.items() if any(c in v for c in ',="\\\n')]
     if bad:
-        raise DeployError(f"--storage: {', '.join(bad)} may not contain ',' or '='")
-    return ("--storage=pg8000:" + ",".join(f"{k}={v}" for k, v in fields.items() if v),)
+        raise DeployError(
+            f"--storage: {', '.join(bad)} may not contain a comma, '=', a quote, "
+            "a backslash or a line break"
+        )
+    return "pg8000:" + ",".join(f"{k}={v}" for k, v in fields.items() if v)
+
+
+def storage_config(setting: str) -> str:
+    """devpi's config file (YAML, read with strictyaml: block style) with ``storage``."""
+    return f'devpi-server:\n  storage: "{setting}"\n'
 
 
 def ldap_config(url: str, base_dn: str) -> str:
@@ -424,8 +435,8 @@ def _run_devpi(plan: DeployPlan, files: Mapping[str, FileAction], timeout: float
     state = plan.directory / DEVPI_DIR
     devpi = plan.processes[0]
     unit_changed = files[f"{SYSTEMD_DIR}/{devpi.unit}"] != "unchanged"
-    config_changed = (
-        unit_changed or files[LDAP_FILE] != "unchanged" or files[ROLES_FILE] != "unchanged"
+    config_changed = unit_changed or any(
+        files.get(f, "unchanged") != "unchanged" for f in (LDAP_FILE, ROLES_FILE, STORAGE_FILE)
     )
     running = server.status(state).running
     if running and not config_changed:

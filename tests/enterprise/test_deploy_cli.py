@@ -40,17 +40,22 @@ def test_dry_run_prints_every_file_and_unit_and_writes_nothing(tmp_path: Path) -
     assert plan["client"]["simple_url"] == "https://localhost/acme-corp/extensions/+simple/"
 
 
-def test_postgresql_storage_goes_to_devpi_postgresql(tmp_path: Path) -> None:
+def test_postgresql_storage_goes_to_devpi_postgresql_in_a_private_config_file(
+    tmp_path: Path,
+) -> None:
     done = deploy_cli(
         "--dir", tmp_path / "reg", "--dry-run",
         "--storage", "postgresql://devpi:s3cret@db.internal:5433/registry",
     )  # fmt: skip
     plan = json.loads(done.stdout)
-    devpi_unit = plan["contents"]["systemd/anya-registry-acme-corp-devpi.service"]
-    assert (
-        "--storage=pg8000:host=db.internal,port=5433,user=devpi,password=s3cret,database=registry"
-        in devpi_unit
+    assert plan["contents"]["devpi/storage.yml"] == (
+        "devpi-server:\n"
+        '  storage: "pg8000:host=db.internal,port=5433,user=devpi,password=s3cret,'
+        'database=registry"\n'
     )
+    devpi_unit = plan["contents"]["systemd/anya-registry-acme-corp-devpi.service"]
+    assert "s3cret" not in devpi_unit
+    assert f"--configfile={tmp_path / 'reg' / 'devpi' / 'storage.yml'}" in devpi_unit
 
 
 def test_a_storage_that_is_neither_fs_nor_postgresql_is_refused(tmp_path: Path) -> None:

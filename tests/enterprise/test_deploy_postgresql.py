@@ -7,12 +7,15 @@ restarted deployment serves what it held.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from anya_plugins.registry import server
 from anya_plugins.registry.deploy import DEVPI_DIR, DeployOptions, deploy, undeploy
 from tests.enterprise.conftest import ORG, Deployment, Slapd, free_port
 from tests.enterprise.test_deploy import CORE, INDEX, extension_wheel, fetch, pip_install, twine
@@ -45,6 +48,14 @@ def test_a_release_lives_in_postgresql_and_survives_a_restart(
     assert installed.returncode == 0, installed.stdout + installed.stderr
     serverdir = pg_deployment.options.directory / DEVPI_DIR / "server"
     assert not any(serverdir.rglob("*.whl")), "a release file was stored on the file system"
+    # The database password is in a private file, not in the process list.
+    state = pg_deployment.options.directory / DEVPI_DIR
+    assert stat.S_IMODE((state / "storage.yml").stat().st_mode) == 0o600
+    password = urlsplit(pg_deployment.options.storage).password
+    assert (
+        password
+        and password.encode() not in Path(f"/proc/{server.status(state).pid}/cmdline").read_bytes()
+    )
 
     undeploy(pg_deployment.options.directory)
     again = deploy(pg_deployment.options)
