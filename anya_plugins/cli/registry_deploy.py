@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,11 +39,11 @@ def register(actions: argparse._SubParsersAction[Any]) -> None:
         "--devpi-port", type=int, default=3141, help="devpi-server's port, on 127.0.0.1 only"
     )
     deploy.add_argument(
-        "--roles",
+        "--policy",
         type=Path,
         metavar="FILE",
-        help="TOML policy file whose [roles] table adds to or replaces the default roles "
-        "(developer, admin, security)",
+        help="enterprise policy file (YAML or TOML) whose roles add to or replace the default "
+        "roles (developer, admin, security)",
     )
     deploy.add_argument(
         "--dry-run", action="store_true", help="show the files and processes, change nothing"
@@ -67,7 +66,7 @@ def deploy_command(args: argparse.Namespace) -> int:
         listen=args.listen,
         https_port=args.https_port,
         devpi_port=args.devpi_port,
-        roles=_roles(args.roles),
+        policy=args.policy,
     )
     result = deploy(options, dry_run=args.dry_run)
     if args.json:
@@ -75,21 +74,6 @@ def deploy_command(args: argparse.Namespace) -> int:
         return 0
     _print(result)
     return 0
-
-
-def _roles(path: Path | None) -> dict[str, object]:
-    from anya_plugins.errors import ConfigError
-
-    if path is None:
-        return {}
-    try:
-        document = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"--roles {path}: {error}") from None
-    roles = document.get("roles", {})
-    if not isinstance(roles, dict):
-        raise ConfigError(f"--roles {path}: [roles] must be a table of roles")
-    return roles
 
 
 def _document(result: DeployResult) -> dict[str, object]:

@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,9 @@ class DeployOptions:
     """devpi-server's own port, on 127.0.0.1 only: nginx is the only way in."""
     roles: Mapping[str, object] = field(default_factory=dict)
     """Role definitions added to (or replacing) the defaults, as a policy file's ``roles``."""
+    policy: Path | None = None
+    """A policy file (YAML for ``.yml``/``.yaml``, else TOML; its content may sit under an
+    ``enterprise`` key) whose ``roles`` table comes before :attr:`roles`."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,9 @@ class DeployResult:
 def plan_deployment(options: DeployOptions) -> DeployPlan:
     """Every file and process of the deployment (pure; raises DeployError on bad options)."""
     directory = options.directory.resolve()
-    role_set = role_set_from_mapping(options.roles, source="roles")
+    role_set = role_set_from_mapping(
+        {**policy_roles(options.policy), **options.roles}, source=f"{options.policy or ''} roles"
+    )
     storage = storage_setting(options.storage)
     # The storage setting holds the database password: in a 0600 devpi config file, not on
     # a command line (the process list) or in the unit.
@@ -206,6 +212,28 @@ def undeploy(directory: Path) -> bool:
         _wait_gone(nginx_pid)
     devpi_stopped = server.stop(directory / DEVPI_DIR)
     return nginx_pid is not None or devpi_stopped
+
+
+def policy_roles(path: Path | None) -> dict[str, object]:
+    """The ``roles`` table of a policy file (empty without a file or a table)."""
+    if path is None:
+        return {}
+    try:
+        text = path.read_text("utf-8")
+        if path.suffix in (".yml", ".yaml"):
+            import yaml
+
+            document = yaml.safe_load(text)
+        else:
+            document = tomllib.loads(text)
+    except (OSError, ValueError) as error:
+        raise DeployError(f"{path}: the policy cannot be read: {error}") from None
+    if isinstance(document, dict) and set(document) == {"enterprise"}:
+        document = document["enterprise"]
+    roles = document.get("roles", {}) if isinstance(document, dict) else None
+    if not isinstance(roles, dict):
+        raise DeployError(f"{path}: roles must be a table of roles, got {roles!r}")
+    return roles
 
 
 def storage_setting(storage: str) -> str | None:

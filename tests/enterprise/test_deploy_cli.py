@@ -18,12 +18,13 @@ def deploy_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_dry_run_prints_every_file_and_unit_and_writes_nothing(tmp_path: Path) -> None:
-    policy = tmp_path / "policy.toml"
+    policy = tmp_path / "enterprise-registry.yml"
     policy.write_text(
-        '[roles.custody-ops]\npermissions = ["read", "install"]\n'
-        'scopes = ["enterprise/custody/*"]\ngroups = ["custody"]\n'
+        "enterprise:\n  organization: acme-corp\n  roles:\n    custody-ops:\n"
+        "      permissions: [read, install]\n      scopes: [enterprise/custody/*]\n"
+        "      groups: [custody]\n"
     )
-    done = deploy_cli("--dir", tmp_path / "reg", "--roles", policy, "--dry-run")
+    done = deploy_cli("--dir", tmp_path / "reg", "--policy", policy, "--dry-run")
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     assert not (tmp_path / "reg").exists()
