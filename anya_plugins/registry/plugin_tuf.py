@@ -38,7 +38,12 @@ from anya_plugins.registry.tuf_repository import (
     delegated_indexes,
     publish,
 )
-from anya_plugins.trust.tuf_targets import VouchedFile, project_document, target_path
+from anya_plugins.trust.tuf_targets import (
+    VouchedFile,
+    parse_document,
+    project_document,
+    target_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,15 +192,22 @@ def _publish_changes(
         else:
             projects = {project for owner, project in touched if owner in names}
         for project in projects:
-            documents[target_path(index, project)] = _project_document(xom, stage, members, project)
+            path = target_path(index, project)
+            documents[path] = _project_document(
+                xom, stage, members, project, state.documents.get(path)
+            )
     publication = publish(state, directory, documents)
     if publication.signed or publication.state.documents != state.documents:
         key.set(publication.state.to_json())
         log.info("TUF: signed %s", ", ".join(publication.signed) or "nothing new")
 
 
-def _project_document(xom: Any, stage: Any, members: list[Any], project: str) -> bytes:
-    """The files ``stage``'s simple page lists for ``project`` (its guards applied)."""
+def _project_document(
+    xom: Any, stage: Any, members: list[Any], project: str, previous: bytes | None
+) -> bytes:
+    """The files ``stage``'s simple page lists for ``project`` (its guards applied);
+    ``previous`` (the last signed list) spares reading wheels again for their metadata."""
+    known = parse_document(previous) if previous is not None else {}
     files: list[VouchedFile] = []
     status = project_status(stage, project)
     if status is None or status[0] != QUARANTINED:
@@ -215,9 +227,30 @@ def _project_document(xom: Any, stage: Any, members: list[Any], project: str) ->
                         sha256=str(link.hashes["sha256"]).lower(),
                         requires_python=link.require_python or None,
                         yanked=bool(link.yanked) or _yanked(xom, link),
+                        core_metadata_sha256=_core_metadata_sha256(xom, link, known),
                     )
                 )
     return project_document(stage.name, project, files)
+
+
+def _core_metadata_sha256(xom: Any, link: Any, known: dict[str, VouchedFile]) -> str | None:
+    """The sha256 of the METADATA devpi serves beside a wheel (``--enable-core-metadata``),
+    computed as devpi computes it; None for other files or without the option."""
+    if not link.basename.endswith(".whl") or not xom.config.args.enable_core_metadata:
+        return None
+    before = known.get(link.basename)
+    if before is not None and before.sha256 == str(link.hashes["sha256"]).lower():
+        return before.core_metadata_sha256
+    from devpi_server.filestore import get_core_metadata_hashes
+
+    entry = xom.filestore.get_file_entry(link.path.lstrip("/"))
+    if entry is None or not entry.file_exists():
+        return None
+    with entry.file_open_read() as content:
+        hashes = get_core_metadata_hashes(
+            content, entry.project, entry.version, basename=entry.basename
+        )
+    return str(hashes["sha256"]) if hashes else None
 
 
 def _yanked(xom: Any, link: Any) -> bool:

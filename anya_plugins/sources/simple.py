@@ -160,11 +160,12 @@ class SimpleIndex:
         cache: DownloadCache | None = None,
         marks: HighWaterMarks | None = None,
         limits: LimitSettings | None = None,
-        vouch: Callable[[ProjectPage], None] | None = None,
+        vouch: Callable[[ProjectPage], ProjectPage] | None = None,
     ) -> None:
         self.mirrors = mirrors
         self.vouch = vouch
-        """A check every freshly fetched page must pass (the source's TUF metadata)."""
+        """A check every freshly fetched page must pass (the source's TUF metadata); it
+        returns the page as it vouches for it."""
         self.cache = cache
         self.marks = marks
         limits = limits if limits is not None else LimitSettings()
@@ -236,7 +237,7 @@ class SimpleIndex:
         url, content_type, body = self._fetch_page(project, relative, read)
         page = parse_project_page(project, body, content_type, url)
         if self.vouch is not None:
-            self.vouch(page)
+            page = self.vouch(page)
         if self.marks is not None:
             versions = [link.version for link in page.files if link.version is not None]
             self.marks.check(self.mirrors.primary, project, versions, url)
@@ -326,7 +327,7 @@ class SimpleIndex:
 
 def _tuf_check(
     settings: SourcesSettings, source: str, http: HttpClient
-) -> Callable[[ProjectPage], None] | None:
+) -> Callable[[ProjectPage], ProjectPage] | None:
     """The TUF check of a source with ``tuf_root`` (None without)."""
     configured = settings.source(source)
     if configured.tuf_root is None:

@@ -15,6 +15,7 @@ threads share one verifier.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -91,21 +92,25 @@ class TufVerifier:
         self._lock = threading.Lock()
         self._updaters: dict[str, Updater] = {}
 
-    def __call__(self, page: ProjectPage) -> None:
-        self.check(page)
+    def __call__(self, page: ProjectPage) -> ProjectPage:
+        return self.check(page)
 
-    def check(self, page: ProjectPage) -> None:
-        """Raise TufRefused unless ``page`` lists exactly the files TUF vouches for.
+    def check(self, page: ProjectPage) -> ProjectPage:
+        """``page`` as TUF vouches for it; TufRefused unless it lists exactly the signed files.
 
-        The metadata is refreshed once per process; a page that does not match it is
-        compared once more with metadata refreshed now (the registry may have changed since),
-        and refused if it still does not match."""
+        The returned page gives each wheel the core metadata hash TUF signed, or none (the
+        resolver then reads the verified wheel): the resolver reads nothing unvouched. The
+        metadata is refreshed once per process; a page that does not match it is compared
+        once more with metadata refreshed now (the registry may have changed since)."""
+        vouched = self.vouched_files(page.name, page.used_url)
         try:
-            _compare(page, self.vouched_files(page.name, page.used_url), self.source.index)
+            _compare(page, vouched, self.source.index)
         except TufRefused:
             with self._lock:
                 self._updaters.pop(self._base(page.used_url), None)
-            _compare(page, self.vouched_files(page.name, page.used_url), self.source.index)
+            vouched = self.vouched_files(page.name, page.used_url)
+            _compare(page, vouched, self.source.index)
+        return _with_vouched_metadata(page, vouched)
 
     def vouched_files(self, project: str, page_url: str) -> dict[str, VouchedFile]:
         """The files the index's TUF role lists for ``project``, fetched from the origin that
@@ -209,6 +214,15 @@ def _compare(page: ProjectPage, vouched: dict[str, VouchedFile], index: str) -> 
             hint="a mirror or edge serving altered or mixed pages; try another mirror. If the "
             "registry changed in between, installing again fetches both anew",
         )
+
+
+def _with_vouched_metadata(page: ProjectPage, vouched: dict[str, VouchedFile]) -> ProjectPage:
+    files = []
+    for link in page.files:
+        signed = vouched[link.filename].core_metadata_sha256
+        core = {"sha256": signed} if signed and link.core_metadata else False
+        files.append(dataclasses.replace(link, core_metadata=core))
+    return dataclasses.replace(page, files=tuple(files))
 
 
 def _differs(link: FileLink, file: VouchedFile) -> bool:

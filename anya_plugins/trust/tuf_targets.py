@@ -4,7 +4,8 @@ Shared by the registry, which writes and signs them (``registry.tuf_repository``
 client, which checks a simple page against them (``trust.tuf_client``). A simple page is
 rendered per request (HTML or JSON, URLs relative or rewritten by an edge); what an
 installer acts on is the list of files with their hashes, Requires-Python and yank state,
-so that is what TUF vouches for.
+and the core metadata (PEP 658) the resolver reads instead of a wheel, so that is what TUF
+vouches for.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ class VouchedFile:
     sha256: str
     requires_python: str | None
     yanked: bool
+    core_metadata_sha256: str | None = None
+    """The sha256 of the wheel's core metadata file (PEP 658) as the index serves it."""
 
 
 def target_path(index: str, project: str) -> str:
@@ -48,6 +51,7 @@ def project_document(index: str, project: str, files: Iterable[VouchedFile]) -> 
                 "sha256": file.sha256,
                 "requires-python": file.requires_python or None,
                 "yanked": file.yanked,
+                "core-metadata-sha256": file.core_metadata_sha256,
             }
             for file in sorted(files, key=lambda file: file.filename)
         ],
@@ -69,5 +73,10 @@ def parse_document(data: bytes) -> dict[str, VouchedFile]:
             sha256=str(entry["sha256"]).lower(),
             requires_python=str(entry["requires-python"]) if entry.get("requires-python") else None,
             yanked=bool(entry.get("yanked")),
+            core_metadata_sha256=(
+                str(entry["core-metadata-sha256"]).lower()
+                if entry.get("core-metadata-sha256")
+                else None
+            ),
         )
     return files

@@ -6,10 +6,12 @@ import json
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from anya_plugins.registry.tuf_repository import TufDirectory
+from anya_plugins.sources.errors import HashMismatch
 from anya_plugins.sources.simple import SimpleIndex
 from anya_plugins.trust.errors import TrustError
 from anya_plugins.trust.tuf_client import TufRefused
@@ -57,6 +59,19 @@ def test_arbitrary_package_a_changed_hash_is_refused(
 
     with pytest.raises(TufRefused, match="differs from the signed hash"):
         mirror_index(tuf_registry, attacker, tmp_path / "b").project_page(PROJECT, refresh=True)
+
+
+def test_arbitrary_package_core_metadata_other_than_signed_is_refused(
+    tuf_registry: TufRegistry, attacker: Attacker, tmp_path: Path
+) -> None:
+    index = mirror_index(tuf_registry, attacker, tmp_path)
+    link = index.project_page(PROJECT, refresh=True).files[0]
+    assert "Name: tufdemo" in index.fetch_core_metadata(link)
+    evil = b"Metadata-Version: 2.4\nName: tufdemo\nVersion: 2.0\nRequires-Dist: evil\n"
+    attacker.overrides[urlsplit(link.metadata_url).path] = evil
+
+    with pytest.raises(HashMismatch):
+        mirror_index(tuf_registry, attacker, tmp_path / "b").fetch_core_metadata(link)
 
 
 def test_mix_and_match_an_old_page_with_new_metadata_is_refused(
