@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -59,6 +59,8 @@ class _Log:
     path: Path
     entries: tuple[LogEntry, ...] = ()
     problem: str | None = None
+    head: str = ""
+    """``path: N entries, head #SEQ HASH``: what an auditor notes to detect a later cut."""
 
     @property
     def usable(self) -> bool:
@@ -98,7 +100,8 @@ def _read_log(path: Path, period: Period) -> _Log:
         entries = read_log(path)
     except AuditLogError as error:
         return _Log(path, problem=error.message)
-    return _Log(path, tuple(entry for entry in entries if period.holds(entry.time)))
+    head = f"{path}: {report.entries} entries, head #{report.head_seq} {report.head}"
+    return _Log(path, tuple(entry for entry in entries if period.holds(entry.time)), head=head)
 
 
 def _read_sboms(paths: Sequence[Path]) -> tuple[tuple[dict[str, Any], ...], tuple[str, ...]]:
@@ -117,11 +120,21 @@ def _read_sboms(paths: Sequence[Path]) -> tuple[tuple[dict[str, Any], ...], tupl
 
 
 def _line(entry: LogEntry) -> str:
-    what = " ".join(
-        str(part)
-        for part in (entry.source, entry.extension, entry.version, entry.details.get("filename"))
-        if part
-    ) or " ".join(str(entry.details.get(key, "")) for key in ("method", "path", "key")).strip()
+    what = (
+        " ".join(
+            str(part)
+            for part in (
+                entry.source,
+                entry.extension,
+                entry.version,
+                entry.details.get("filename"),
+            )
+            if part
+        )
+        or " ".join(str(entry.details.get(key, "")) for key in ("method", "path", "key")).strip()
+    )
+    tried = entry.details.get("attempted_user")
+    what += f" (as {tried})" if tried else ""
     status = entry.details.get("status")
     outcome = f"{entry.result}" + (f" ({status})" if status else "")
     return f"{entry.time} {entry.user}@{entry.host} {entry.action} {what} -> {outcome}".strip()
@@ -173,22 +186,29 @@ def _client_entries(material: _Material, *actions: str) -> list[LogEntry]:
 
 def _server_trail(material: _Material) -> Evidence:
     entries = material.trail.entries if material.trail else ()
-    return _evidence(
-        "server-trail",
-        [],
-        f"{len(entries)} entries in {material.period.label}, chain verified",
-        _trail_gaps(material),
+    heads = (material.trail.head,) if material.trail and material.trail.usable else ()
+    return replace(
+        _evidence(
+            "server-trail",
+            [],
+            f"{len(entries)} entries in {material.period.label}, chain verified",
+            _trail_gaps(material),
+        ),
+        records=heads,
     )
 
 
 def _client_audit_log(material: _Material) -> Evidence:
     count = sum(len(log.entries) for log in material.clients)
-    return _evidence(
-        "client-audit-log",
-        [],
-        f"{len(material.clients)} log(s), {count} entries in {material.period.label}, "
-        "chains verified",
-        _client_gaps(material),
+    return replace(
+        _evidence(
+            "client-audit-log",
+            [],
+            f"{len(material.clients)} log(s), {count} entries in {material.period.label}, "
+            "chains verified",
+            _client_gaps(material),
+        ),
+        records=tuple(log.head for log in material.clients if log.usable),
     )
 
 
