@@ -6,12 +6,18 @@ Every figure here is checked against the events the test generated; extensions a
 
 from __future__ import annotations
 
+import datetime
+import json
+import os
 import random
+import subprocess
+import sys
 import urllib.parse
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
-from anya_plugins.analytics.events import UsageEvent, batch_document
+from anya_plugins.analytics.events import UsageEvent, batch_document, utc_day
 from anya_plugins.registry.analytics_store import MIN_GROUP
 from tests.analytics.conftest import (
     Answer,
@@ -161,3 +167,30 @@ def test_a_period_longer_than_the_retention_is_refused(analytics_registry: Regis
     answer: Answer = request(f"{analytics_registry.url}/+analytics/report?last=400d")
     assert answer.status == 400
     assert "90 days" in answer.document["message"]
+
+
+def test_events_older_than_the_retention_are_not_kept(analytics_registry: Registry) -> None:
+    old = (datetime.date.fromisoformat(utc_day()) - datetime.timedelta(days=91)).isoformat()
+    answer = send(analytics_registry, new_id(), event("install", "vc", day=old))
+    assert answer.status == 200
+    assert (answer.document["accepted"], answer.document["kept"]) == (1, 0)
+
+
+def test_the_cli_report_is_the_registrys(analytics_registry: Registry, tmp_path: Path) -> None:
+    for _ in range(MIN_GROUP):
+        assert send(analytics_registry, new_id(), event("update", "model")).status == 200
+    command = [sys.executable, "-m", "anya_plugins.cli", "--json", "analytics", "report",
+               "--registry", analytics_registry.url, "--group-by", "extension", "--last", "7d",
+               "--metrics", "updates,active_users"]  # fmt: skip
+    environment = {**os.environ, "ANYA_CONFIG": str(tmp_path / "none.toml")}
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
+    assert done.returncode == 0, done.stderr
+    shown = {row["group"]: row["values"] for row in json.loads(done.stdout)["rows"]}
+    served = report(analytics_registry, group_by="extension", last="7d",
+                    metrics="updates,active_users")  # fmt: skip
+    model = served[dist("model")]
+    assert shown[dist("model")] == {k: model[k] for k in ("updates", "active_users")}
+    html = subprocess.run([*command[:3], *command[4:], "--html"], capture_output=True, text=True,
+                          env=environment, check=False)  # fmt: skip
+    assert html.returncode == 0, html.stderr
+    assert html.stdout.startswith("<!DOCTYPE html>") and html.stdout.count("<svg") == 2
