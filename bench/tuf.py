@@ -126,8 +126,7 @@ def _check_tuf_used(with_tuf: _Timed, target: Path, template: Path) -> None:
     """One untimed install with TUF: it must leave the verified TUF state in its cache."""
     with_tuf.before()
     check_output(with_tuf.command, env=with_tuf.env)
-    state = Path(with_tuf.env["ANYA_CACHE_DIR"]) / "tuf"
-    if not any(state.glob("*/timestamp.json")):
+    if not any(Path(with_tuf.env["ANYA_CACHE_DIR"]).rglob("tuf/*/timestamp.json")):
         raise BenchError("the install with tuf_root verified no TUF metadata")
     _fresh(target, template, ())()
 

@@ -24,7 +24,7 @@ state to the next.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -229,8 +229,7 @@ def publish(
     for index, role in delegated.items():
         mine = {p: b for p, b in all_documents.items() if p.startswith(f"{index}/{SIMPLE_DIR}/")}
         current = roles.get(index)
-        changed = current is None or _document_hashes(current) != _hashes_of(mine)
-        if changed or _stale(current, INDEX_LIFETIME, now) or _rekeyed(current, role.keyids):
+        if _needs_signing(current, _lists_other(mine), INDEX_LIFETIME, role.keyids, now):
             roles[index] = _sign_index(directory, index, mine, current, now)
             signed.append(index)
     root = Metadata[Root].from_bytes(roots[max(roots)]).signed
@@ -238,35 +237,57 @@ def publish(
     snapshot_meta.update(
         {f"{index}.json": MetaFile(version=_version(roles[index])) for index in delegated}
     )
-    current = roles.get(SNAPSHOT)
-    if (
-        current is None
-        or Metadata[Snapshot].from_bytes(current).signed.meta != snapshot_meta
-        or _stale(current, LIFETIMES[SNAPSHOT], now)
-        or _rekeyed(current, root.roles[SNAPSHOT].keyids)
-    ):
-        snapshot = Snapshot(
-            version=_next_version(current), spec_version=SPEC_VERSION,
-            expires=now + LIFETIMES[SNAPSHOT], meta=snapshot_meta,
-        )  # fmt: skip
-        roles[SNAPSHOT] = _sign(Metadata(snapshot), directory.signer(SNAPSHOT))
-        signed.append(SNAPSHOT)
+    _sign_if_needed(
+        roles, SNAPSHOT, signed, directory, root.roles[SNAPSHOT].keyids, now,
+        differs=lambda old: Metadata[Snapshot].from_bytes(old).signed.meta != snapshot_meta,
+        build=lambda version, expires: Snapshot(version, SPEC_VERSION, expires, snapshot_meta),
+    )  # fmt: skip
     snapshot_file = MetaFile.from_data(_version(roles[SNAPSHOT]), roles[SNAPSHOT], ["sha256"])
-    current = roles.get(TIMESTAMP)
-    if (
-        current is None
-        or Metadata[Timestamp].from_bytes(current).signed.snapshot_meta != snapshot_file
-        or _stale(current, LIFETIMES[TIMESTAMP], now)
-        or _rekeyed(current, root.roles[TIMESTAMP].keyids)
-    ):
-        timestamp = Timestamp(
-            version=_next_version(current), spec_version=SPEC_VERSION,
-            expires=now + LIFETIMES[TIMESTAMP], snapshot_meta=snapshot_file,
-        )  # fmt: skip
-        roles[TIMESTAMP] = _sign(Metadata(timestamp), directory.signer(TIMESTAMP))
-        signed.append(TIMESTAMP)
+    _sign_if_needed(
+        roles, TIMESTAMP, signed, directory, root.roles[TIMESTAMP].keyids, now,
+        differs=lambda old: Metadata[Timestamp].from_bytes(old).signed.snapshot_meta
+        != snapshot_file,
+        build=lambda version, expires: Timestamp(version, SPEC_VERSION, expires, snapshot_file),
+    )  # fmt: skip
     kept = {p: b for p, b in all_documents.items() if p.split(f"/{SIMPLE_DIR}/")[0] in delegated}
     return Publication(RepositoryState(roots, roles, kept), tuple(signed))
+
+
+def _sign_if_needed(
+    roles: dict[str, bytes],
+    role: str,
+    signed: list[str],
+    directory: TufDirectory,
+    keyids: Iterable[str],
+    now: datetime,
+    *,
+    differs: Callable[[bytes], bool],
+    build: Callable[[int, datetime], Snapshot | Timestamp],
+) -> None:
+    """Sign ``role`` anew (``build(version, expires)``) with its online key when
+    :func:`_needs_signing`; note it in ``signed``."""
+    current = roles.get(role)
+    if _needs_signing(current, differs, LIFETIMES[role], keyids, now):
+        new = build(_next_version(current), now + LIFETIMES[role])
+        roles[role] = _sign(Metadata(new), directory.signer(role))
+        signed.append(role)
+
+
+def _needs_signing(
+    current: bytes | None,
+    differs: Callable[[bytes], bool],
+    lifetime: timedelta,
+    keyids: Iterable[str],
+    now: datetime,
+) -> bool:
+    """Unsigned yet, its content changed, past half its lifetime, or signed with a key the
+    delegating role no longer trusts (a rotation)."""
+    return (
+        current is None
+        or differs(current)
+        or _stale(current, lifetime, now)
+        or _rekeyed(current, keyids)
+    )
 
 
 def _sign_index(
@@ -284,6 +305,12 @@ def _sign_index(
         expires=now + INDEX_LIFETIME, targets=targets,
     )  # fmt: skip
     return _sign(Metadata(role), directory.signer(index))
+
+
+def _lists_other(documents: Mapping[str, bytes]) -> Callable[[bytes], bool]:
+    """Whether an index role's metadata lists other documents than ``documents``."""
+    expected = _hashes_of(documents)
+    return lambda role_bytes: _document_hashes(role_bytes) != expected
 
 
 def _document_hashes(role_bytes: bytes) -> dict[str, str]:
