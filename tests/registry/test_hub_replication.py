@@ -50,7 +50,9 @@ def titles(hub: HubIndex, *, url: str | None = None) -> set[str]:
     if answer.status == 404:  # a replica that has not caught up yet
         return set()
     assert answer.status == 200, answer.body
-    return {str(r["title"]) for r in answer.body["reviews"]}  # type: ignore[union-attr]
+    reviews = answer.body["reviews"]
+    assert isinstance(reviews, list)
+    return {str(r["title"]) for r in reviews}
 
 
 def eventually(check: object, seconds: float = 240.0) -> bool:
