@@ -425,21 +425,7 @@ def test_send_mails_the_report_to_the_policy_recipients_over_smtp(
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        policy = tmp_path / "enterprise-registry.yml"
-        policy.write_text(POLICY)
-        done = anya_ext(
-            "compliance",
-            "send",
-            "--standard",
-            "SOC2",
-            "--period",
-            month.period,
-            "--policy",
-            str(policy),
-            "--smtp",
-            f"127.0.0.1:{port}",
-            *evidence_options(month),
-        )
+        done = send_soc2(month, tmp_path, "--smtp", f"127.0.0.1:{port}")
     finally:
         controller.stop()
 
@@ -461,6 +447,15 @@ def test_send_mails_the_report_to_the_policy_recipients_over_smtp(
     assert body is not None and "Gaps:" in body.get_content() and "CC6.8" in body.get_content()
 
 
+def send_soc2(month: Month, tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    policy = tmp_path / "enterprise-registry.yml"
+    policy.write_text(POLICY)
+    return anya_ext(
+        "compliance", "send", "--standard", "SOC2", "--period", month.period,
+        "--policy", str(policy), *options, *evidence_options(month),
+    )  # fmt: skip
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -468,23 +463,7 @@ def free_port() -> int:
 
 
 def test_send_without_an_smtp_server_says_so(month: Month, tmp_path: Path) -> None:
-    policy = tmp_path / "enterprise-registry.yml"
-    policy.write_text(POLICY)
-
-    done = anya_ext(
-        "compliance",
-        "send",
-        "--standard",
-        "SOC2",
-        "--period",
-        month.period,
-        "--policy",
-        str(policy),
-        "--smtp",
-        "127.0.0.1:1",
-        "--no-pdf",
-        *evidence_options(month),
-    )
+    done = send_soc2(month, tmp_path, "--smtp", "127.0.0.1:1", "--no-pdf")
 
     assert done.returncode == 8
     assert "could not be sent through 127.0.0.1:1" in done.stderr
