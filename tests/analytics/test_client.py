@@ -274,3 +274,19 @@ def test_analytics_send_delivers_the_queue_to_the_sources_registry(client_venv: 
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["sent"] >= 1
     assert len(queue) == 0
+
+
+def test_offline_an_install_succeeds_and_its_event_waits_in_the_queue(client_venv: Venv) -> None:
+    assert client_venv.anya_ext("analytics", "on").returncode == 0
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    queue = EventQueue.of({"ANYA_DATA_DIR": str(client_venv.home / "data")})
+    queue.clear()
+
+    code, output = on_terminal(client_venv, "install", dist("wallet"), ANYA_ANALYTICS__URL=nowhere)
+
+    assert code == 0, output
+    assert [(e.event, e.extension, e.success) for e in queue.peek(10)] == [
+        ("install", dist("wallet"), True)
+    ]
