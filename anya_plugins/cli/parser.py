@@ -46,6 +46,7 @@ COMMAND_MODULES: dict[str, str] = {
     "sbom": "audit_cmd",
     "audit-log": "audit_cmd",
     "search": "search_cmd",
+    "mirrors": "mirrors_cmd",
     "review": "hub_cmd",
     "reviews": "hub_cmd",
     "collection": "hub_cmd",

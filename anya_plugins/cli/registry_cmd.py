@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from anya_plugins.cli import render
+from anya_plugins.cli import registry_topology_cmd, render
 
 if TYPE_CHECKING:
     from anya_plugins.registry.client_settings import IndexClientSettings
@@ -57,6 +57,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="URL",
         help="OIDC issuer of the --publisher identities (one for all, or one each)",
     )
+    registry_topology_cmd.add_up_arguments(up)
     up.set_defaults(handler=up_command)
 
     down = actions.add_parser("down", help="stop the embedded devpi")
@@ -103,6 +104,8 @@ def up_command(args: argparse.Namespace) -> int:
         publishers=tuple(args.publisher),
         issuers=tuple(args.issuer),
     )
+    if registry_topology_cmd.wants_topology(args):
+        return registry_topology_cmd.up_command(args, options)
     registry = EmbeddedRegistry(args.state_dir).up(options)
     if args.json:
         render.say(render.to_json(registry))
@@ -123,6 +126,8 @@ def up_command(args: argparse.Namespace) -> int:
 def down_command(args: argparse.Namespace) -> int:
     from anya_plugins.api.embedded import EmbeddedRegistry
 
+    if registry_topology_cmd.exists(args):
+        return registry_topology_cmd.down_command(args)
     stopped = EmbeddedRegistry(args.state_dir).down()
     if args.json:
         render.say(render.to_json({"stopped": stopped}))
@@ -134,6 +139,8 @@ def down_command(args: argparse.Namespace) -> int:
 def status_command(args: argparse.Namespace) -> int:
     from anya_plugins.api.embedded import EmbeddedRegistry
 
+    if registry_topology_cmd.exists(args):
+        return registry_topology_cmd.status_command(args)
     state = EmbeddedRegistry(args.state_dir).status(args.layout)
     current, clients = state.node, state.clients
     if args.json:

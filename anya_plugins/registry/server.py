@@ -74,6 +74,7 @@ def start(
     replica_of: Path | None = None,
     managers: Sequence[str] = (ADMIN_USER,),
     trusted_root: Path | None = None,
+    primary_url: str | None = None,
     storage_options: Sequence[str] = (),
     extra_options: Sequence[str] = (),
 ) -> RunningRegistry:
@@ -84,7 +85,9 @@ def start(
     replication, the mirror tier. Only ``managers`` (devpi's ``--restrict-modify``) may
     create or change users and indexes. ``trusted_root`` is the Sigstore trusted root that
     upload attestations to indexes with ``require_signatures`` must chain to (default:
-    Sigstore's public-good root). ``storage_options`` (e.g. devpi-postgresql's
+    Sigstore's public-good root). ``primary_url`` makes it a replica of the server at that
+    URL instead, with the secrets already in ``state_dir`` (a replica restarted on its own,
+    or following a primary on another machine). ``storage_options`` (e.g. devpi-postgresql's
     ``--storage``) go to devpi-init and devpi-server, ``extra_options`` to devpi-server only
     (e.g. ``--ldap-config``). Raises ServerError, with
     the end of the log, when the server exits or does not answer within ``timeout`` seconds.
@@ -96,7 +99,6 @@ def start(
             f"a registry is already running from {state_dir} at {current.url} (pid {current.pid})",
             hint="stop it first, or use its URL",
         )
-    primary_url = None
     if replica_of is not None:
         primary = status(replica_of.resolve())
         if not primary.running:

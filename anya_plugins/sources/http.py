@@ -221,6 +221,13 @@ class HttpClient:
         raw.release_conn()
         return raw.status
 
+    def head_headers(self, url: str, *, timeout: float | None = None) -> tuple[int, dict[str, str]]:
+        """The status and headers of a HEAD request (a mirror probe reads devpi's serial)."""
+        _, raw = self._request("HEAD", url, None, timeout)
+        raw.drain_conn()
+        raw.release_conn()
+        return raw.status, {name.lower(): value for name, value in raw.headers.items()}
+
     def close(self) -> None:
         for manager in self._managers.values():
             manager.clear()

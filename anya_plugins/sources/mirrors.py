@@ -6,6 +6,10 @@ full timeout on every request; the primary stays first whenever it answers. A re
 fails over on what leaves no answer (refused, timed out, dropped) and on HTTP 5xx; any
 other status, 404 included, is the index's answer and is returned. A URL that failed
 moves to the back of the order for the rest of the session.
+
+With a :class:`RegionRouter` (mirrors grouped by region, see ``regions.py``) the first
+request probes every URL at once and orders them by health, serial, region and latency
+instead; a URL that fails is also remembered as failed across runs.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ from __future__ import annotations
 import logging
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from anya_plugins.sources.errors import Attempt, IndexUnreachable, TransportError
 from anya_plugins.sources.http import HttpClient, HttpResponse
+
+if TYPE_CHECKING:
+    from anya_plugins.sources.regions import MirrorChoice, RegionRouter
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,7 @@ class MirrorSet:
         *,
         http: HttpClient,
         probe_timeout: float = DEFAULT_PROBE_TIMEOUT,
+        router: RegionRouter | None = None,
     ) -> None:
         if not urls:
             raise ValueError("a mirror set needs at least one URL")
@@ -47,6 +55,9 @@ class MirrorSet:
         self.used_url: str | None = None
         """The URL that served the last successful request (for ``-v`` output)."""
         self._order: list[str] | None = None
+        self.router = router
+        self.choices: tuple[MirrorChoice, ...] = ()
+        """The router's view of each URL after the probe (empty without a router)."""
 
     @property
     def primary(self) -> str:
@@ -123,6 +134,11 @@ class MirrorSet:
         )
 
     def _probe(self) -> list[str]:
+        if self.router is not None:
+            self.choices = tuple(self.router.choose(self.urls, self.http, self.probe_timeout))
+            for choice in self.choices:
+                log.info("mirror %s: %s", choice.url, choice.reason)
+            return [choice.url for choice in self.choices]
         failed: list[str] = []
         for index, url in enumerate(self.urls):
             try:
@@ -141,6 +157,8 @@ class MirrorSet:
     def _demote(self, base: str | None) -> None:
         if base is not None:
             self._order = [url for url in self.order() if url != base] + [base]
+            if self.router is not None:
+                self.router.remember_failure(base)
 
 
 def _relative_reference(base: str, url: str) -> str:

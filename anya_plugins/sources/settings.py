@@ -8,12 +8,18 @@ max_metadata_mb = 5           # so is a core metadata (PEP 658) or provenance (P
 read_seconds = 60             # and one that takes longer than this to read
 ca_bundle = "/etc/ssl/corp-ca.pem"   # CA certificates trusted beside the system store
 
+region = "eu"                 # mirrors of this region are tried first (see regions.py)
+mirror_memory_seconds = 3600  # how long measured mirror latencies and failures are kept
+
 [sources.primary]             # core extensions
 url = "http://127.0.0.1:3141/anya/primary/+simple/"
 mirrors = ["http://replica.example:3141/anya/primary/+simple/"]
 
 [sources.community]           # community extensions
 url = "http://127.0.0.1:3141/community/verified/+simple/"
+
+[sources.community.mirrors.eu]  # or mirrors grouped by region, one table each
+urls = ["https://eu1.example/community/verified/+simple/"]
 
 [sources.enterprise.acme]     # one table per organisation; url is required
 url = "https://pkgs.acme.example/acme/private/+simple/"
@@ -67,6 +73,7 @@ DEFAULT_PAGE_TTL_SECONDS = 600.0
 DEFAULT_MAX_PAGE_MB = 20
 DEFAULT_MAX_METADATA_MB = 5
 DEFAULT_READ_SECONDS = 60.0
+DEFAULT_MIRROR_MEMORY_SECONDS = 3600.0
 CACHE_DIR_ENV = "ANYA_CACHE_DIR"
 _MIB = 1024 * 1024
 
@@ -76,6 +83,8 @@ _TOP_KEYS = (
     "max_metadata_mb",
     "read_seconds",
     "ca_bundle",
+    "region",
+    "mirror_memory_seconds",
     "primary",
     "community",
     "enterprise",
@@ -95,6 +104,8 @@ class SourceSettings:
     """``primary``, ``community`` or ``enterprise.<org>``."""
     url: str
     mirrors: tuple[str, ...] = ()
+    regions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """``(region, mirror URLs)`` for mirrors configured as ``mirrors.<region>.urls``."""
     tuf_root: Path | None = None
     """The registry's trusted TUF root: every page is checked against its TUF metadata."""
 
@@ -149,6 +160,10 @@ class SourcesSettings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     ca_bundle: Path | None = None
     """CA certificates (a PEM file or a hashed directory) trusted beside the system store."""
+    region: str | None = None
+    """This client's region: its mirrors are preferred (``sources.region``)."""
+    mirror_memory_seconds: float = DEFAULT_MIRROR_MEMORY_SECONDS
+    """How long measured mirror latencies and failures are remembered across runs."""
 
     @property
     def sources(self) -> tuple[SourceSettings, ...]:
@@ -215,6 +230,14 @@ def parse_sources(
             if "ca_bundle" in section
             else None
         ),
+        region=reader.text("region", section["region"]) if "region" in section else None,
+        mirror_memory_seconds=float(
+            reader.number(
+                "mirror_memory_seconds",
+                section.get("mirror_memory_seconds", DEFAULT_MIRROR_MEMORY_SECONDS),
+                positive=True,
+            )
+        ),
     )
 
 
@@ -255,14 +278,28 @@ def _source(reader: _Reader, name: str, value: Any, defaults: _Defaults) -> Sour
         if default is None:
             raise reader.error(name, "has no url", hint=f"set {name}.url to the index's simple URL")
         url = default
-    mirrors = reader.url_list(f"{name}.mirrors", table.get("mirrors", []))
+    mirrors, regions = _mirrors(reader, f"{name}.mirrors", table.get("mirrors", []))
     distinct = tuple(dict.fromkeys(mirror for mirror in mirrors if mirror != url))
     tuf_root = (
         Path(reader.text(f"{name}.tuf_root", table["tuf_root"])).expanduser()
         if "tuf_root" in table
         else None
     )
-    return SourceSettings(name=name, url=url, mirrors=distinct, tuf_root=tuf_root)
+    return SourceSettings(name=name, url=url, mirrors=distinct, regions=regions, tuf_root=tuf_root)
+
+
+def _mirrors(
+    reader: _Reader, key: str, value: Any
+) -> tuple[list[str], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """A list of mirror URLs, or one ``<region>.urls`` list per region."""
+    if not isinstance(value, Mapping):
+        return reader.url_list(key, value), ()
+    regions = []
+    for region, table in value.items():
+        reader.known_keys(f"{key}.{region}", reader.table(f"{key}.{region}", table), ("urls",))
+        urls = reader.url_list(f"{key}.{region}.urls", table.get("urls", []))
+        regions.append((str(region), tuple(urls)))
+    return [url for _, urls in regions for url in urls], tuple(regions)
 
 
 def _cache(reader: _Reader, value: Any, environ: Mapping[str, str] | None) -> CacheSettings:

@@ -200,11 +200,14 @@ class SimpleIndex:
 
         The credentials in the source's URLs go to the HTTP client; everything else (pages,
         logs, errors, cache keys) sees the URLs without them."""
+        from anya_plugins.sources.regions import RegionRouter
+
         client = http if http is not None else HttpClient.from_settings(settings)
         mirrors = MirrorSet(
             [client.take_credentials(url) for url in settings.source(source).urls],
             http=client,
             probe_timeout=min(DEFAULT_PROBE_TIMEOUT, settings.timeout),
+            router=RegionRouter.for_source(settings, settings.source(source)),
         )
         if cache is None:
             cache = DownloadCache.from_settings(settings.cache)
