@@ -181,3 +181,18 @@ def status_of(url: str) -> int:
             return int(answer.status)
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def test_an_index_change_keeps_no_credential_of_a_mirror_url(activity: Activity) -> None:
+    registry = activity.registry
+    secret_url = "https://mirror-user:mirror-secret-9@pypi.acme.example/simple/"
+
+    registry.client("root").create_index(
+        "dev/upstream", {"type": "mirror", "mirror_url": secret_url}
+    )
+
+    (created,) = [e for e in entries(activity, "config-change") if e.source == "dev/upstream"]
+    assert created.details["values"]["mirror_url"] == (
+        "https://mirror-user:****@pypi.acme.example/simple/"
+    )
+    assert "mirror-secret-9" not in registry.trail.read_text()
