@@ -44,6 +44,7 @@ def source_of(category: str) -> str:
 
 
 RESERVED_NAMES: Final = frozenset(
-    ("host", "trust", "sources", "registry", "cache", "extensions", "install", "audit", "anya")
-)
+    ("host", "trust", "sources", "registry", "cache", "extensions", "install", "audit", "anya",
+     "analytics", "metrics")
+)  # fmt: skip
 """Configuration sections of the host itself, which no extension may be named."""

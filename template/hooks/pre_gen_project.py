@@ -29,7 +29,8 @@ CATEGORIES = (
     "enterprise/infrastructure",
 )
 RESERVED_NAMES = frozenset(
-    ("host", "trust", "sources", "registry", "cache", "extensions", "install", "audit", "anya")
+    ("host", "trust", "sources", "registry", "cache", "extensions", "install", "audit", "anya",
+     "analytics", "metrics")
 )
 NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 VERSION_PATTERN = re.compile(r"^[0-9]+(?:\.[0-9]+)*$")
