@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SECTION: Final = "analytics"
 URL_KEY: Final = "url"
+SEND_SECONDS: Final = 2.0
+"""How long the end of an install may wait for the registry; unsent events stay queued."""
 
 
 @dataclass
@@ -141,7 +143,7 @@ def _share(config: LayeredConfig, source: str, outcomes: Sequence[_Outcome]) -> 
     queue.add(events)
     registry = analytics_url(config, source or "primary")
     if registry is not None:
-        sent = send_queued(registry, consent.installation_id, queue)
+        sent = send_queued(registry, consent.installation_id, queue, timeout=SEND_SECONDS)
         if sent.error:
             log.info("usage events kept for later (%s): %s", sent.url, sent.error)
 
