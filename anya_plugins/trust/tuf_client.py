@@ -120,18 +120,20 @@ class TufVerifier:
         base = self._base(page_url)
         path = target_path(self.source.index, project)
         try:
+            # The trusted metadata is shared: refreshed and walked under the lock. Each file
+            # list is fetched and checked against it outside, as the install's threads ask.
             with self._lock:
                 updater = self._updater(base)
                 info = updater.get_targetinfo(path)
-                if info is None:
-                    raise TufRefused(
-                        f"{page_url}: the TUF metadata of {self.source.index} lists no "
-                        f"{project}: the page is not one the registry signed",
-                        hint="a mirror added a project the registry does not have, or the "
-                        "index is not under TUF (ask its operator)",
-                    )
-                cached = updater.find_cached_target(info)
-                data = Path(cached or updater.download_target(info)).read_bytes()
+            if info is None:
+                raise TufRefused(
+                    f"{page_url}: the TUF metadata of {self.source.index} lists no "
+                    f"{project}: the page is not one the registry signed",
+                    hint="a mirror added a project the registry does not have, or the "
+                    "index is not under TUF (ask its operator)",
+                )
+            cached = updater.find_cached_target(info)
+            data = Path(cached or updater.download_target(info)).read_bytes()
             return parse_document(data)
         except (exceptions.RepositoryError, exceptions.DownloadError) as error:
             raise TufRefused(
