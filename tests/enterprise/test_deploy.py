@@ -303,3 +303,22 @@ def test_a_role_refusal_is_in_the_servers_audit_trail_with_the_role_that_would_a
     assert refusals[-1].details["subject"] == f"{ENTERPRISE[1]}/{ENTERPRISE[0]}"
     assert refusals[-1].details["roles"] == ["developer"]
     assert refusals[-1].details["would_allow"] == ["admin", "security"]
+
+
+def test_a_policy_role_mapped_from_an_ldap_group_takes_effect_on_the_next_deploy(
+    released: dict[str, str], deployment: Deployment, tmp_path: Path
+) -> None:
+    wallet = released[CORE[0]].removeprefix(deployment.url)
+    assert fetch(deployment, wallet, "gina")[0] == 403
+    policy = tmp_path / "enterprise-registry.toml"
+    policy.write_text(
+        '[roles.partner]\npermissions = ["read", "install"]\nscopes = ["core/bitcoin/*"]\n'
+        'groups = ["globex"]\n'
+    )
+    changed = deploy(replace(deployment.options, policy=policy))
+    assert dict(changed.files)["roles.json"] == "updated"
+    assert dict(changed.processes) == {"devpi-server": "restarted", "nginx": "unchanged"}
+    assert fetch(deployment, wallet, "gina")[0] == 200
+    status, answer = fetch(deployment, released[ENTERPRISE[0]].removeprefix(deployment.url), "gina")
+    assert status == 403
+    assert str(answer["message"]).startswith("user 'gina' (roles: partner) may not install")
