@@ -179,6 +179,7 @@ TESTS_DEBIAN_PACKAGES = {
     "psql": "postgresql",  # tests/enterprise: registry deploy --storage postgresql://
     "chromium": "chromium",
     "pdftoppm": "poppler-utils",
+    "chromedriver": "chromium-driver",  # tests/registry/test_hub_pages: Selenium drives chromium
 }
 """What ``tests`` needs from Debian: a real Prometheus and promtool (tests/monitoring); slapd,
 ldap-utils and nginx (tests/enterprise: the deployed private registry); chromium and pdftoppm

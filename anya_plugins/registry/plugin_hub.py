@@ -53,7 +53,8 @@ from anya_plugins.registry.plugin_responses import json_body, json_response, mes
 
 API = "/{user:[^+/]+}/{index:[^+/]+}/+hub/api"
 _MIRROR = "mirror"
-_limiter = RateLimiter()
+limiter = RateLimiter()
+"""Hub writes and web sign-ins per user (in the memory of the primary, which takes every write)."""
 Mutation = Callable[[Review, str], Review]
 
 
@@ -80,6 +81,9 @@ def configure(pyramid_config: Any) -> None:
     for name, pattern, view, method in routes:
         pyramid_config.add_route(name, API + pattern, request_method=method)
         pyramid_config.add_view(_answering(view), route_name=name, request_method=method)
+    from anya_plugins.registry import hub_pages
+
+    hub_pages.configure(pyramid_config)
 
 
 def _answering(view: Callable[[Any], Response]) -> Callable[[Any], Response]:
@@ -171,7 +175,7 @@ def is_maintainer(stage: Any, project: str, user: str) -> bool:
 
 
 def within_limit(data: HubData, user: str) -> None:
-    if not _limiter.allow("hub", user, data.writes_per_hour, time.time()):
+    if not limiter.allow("hub", user, data.writes_per_hour, time.time()):
         raise HubRefusal(
             429, f"{user} made {data.writes_per_hour} hub changes in the last hour; try later"
         )

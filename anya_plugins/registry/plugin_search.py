@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -46,6 +46,7 @@ from anya_plugins.registry.search import (
     IndexInOrder,
     InvalidQuery,
     SearchQuery,
+    SearchResult,
     Signals,
     StageCatalog,
     record_from_metadata,
@@ -115,6 +116,38 @@ def search_view(request: Any) -> Response:
         )
     except InvalidQuery as exc:
         return message_response(400, exc.message if not exc.hint else f"{exc.message} ({exc.hint})")
+    answer = run_search(request, stage, query)
+    found, signals, statuses = answer.result, answer.signals, answer.statuses
+    body = {
+        "index": stage.name,
+        "query": query.text,
+        "category": query.category,
+        "total": found.total,
+        "stale": not answer.current,
+        "min_rating": query.min_rating,
+        "sort": query.sort,
+        "results": [
+            {**_with_status(record, statuses), **_signal_fields(signals.get(record.key))}
+            for record in found.records
+        ],
+    }
+    return json_response(body)
+
+
+@dataclass(frozen=True)
+class SearchAnswer:
+    """A query's result on one index, with the signals and statuses it was ranked with."""
+
+    result: SearchResult
+    signals: dict[str, Signals]
+    statuses: dict[str, tuple[str, str | None]]
+    current: bool
+    """devpi's events had reached the query's serial (else the records may be stale)."""
+
+
+def run_search(request: Any, stage: Any, query: SearchQuery) -> SearchAnswer:
+    """``query`` on ``stage`` as its simple API shows it (the JSON view and the hub's pages)."""
+    xom = request.registry["xom"]
     serial = xom.keyfs.tx.at_serial
     order = [base for base in stage.sro() if base.ixconfig.get("type") != _MIRROR]
     catalog = catalog_of(xom)
@@ -131,21 +164,7 @@ def search_view(request: Any) -> Response:
     statuses = project_statuses(stage)
     shown = [r for r in records if statuses.get(r.key, ("active",))[0] != QUARANTINED]
     signals = _signals(request, stage, order)
-    found = search(shown, query, signals)
-    body = {
-        "index": stage.name,
-        "query": query.text,
-        "category": query.category,
-        "total": found.total,
-        "stale": not current,
-        "min_rating": query.min_rating,
-        "sort": query.sort,
-        "results": [
-            {**_with_status(record, statuses), **_signal_fields(signals.get(record.key))}
-            for record in found.records
-        ],
-    }
-    return json_response(body)
+    return SearchAnswer(search(shown, query, signals), signals, statuses, current)
 
 
 def _with_status(
