@@ -82,8 +82,20 @@ def configure(pyramid_config: Any) -> None:
         pyramid_config.add_route(name, API + pattern, request_method=method)
         pyramid_config.add_view(_answering(view), route_name=name, request_method=method)
     from anya_plugins.registry import hub_pages
+    from anya_plugins.registry.plugin_search import DOWNLOAD_TOTALS_KEY
 
     hub_pages.configure(pyramid_config)
+    pyramid_config.registry.setdefault(DOWNLOAD_TOTALS_KEY, analytics_download_totals)
+
+
+def analytics_download_totals(xom: Any, index_names: list[str]) -> dict[str, int]:
+    """Downloads per project over the analytics retention period (``plugin_analytics``
+    counts every ``/+f/`` file served, on any index of this server: not per index)."""
+    from anya_plugins.registry import plugin_analytics
+
+    store = plugin_analytics.store_of(xom)
+    rows = store.report(last_days=store.retention_days, group_by="extension", categories={})
+    return {row.group: row.downloads for row in rows}
 
 
 def _answering(view: Callable[[Any], Response]) -> Callable[[Any], Response]:

@@ -77,6 +77,20 @@ def test_sort_by_recent_puts_the_last_upload_first(hub: Hub) -> None:
     assert wombats(found)[0] == "anya-ext-wombat-gamma"
 
 
+def test_sort_by_downloads_puts_the_most_downloaded_first(
+    hub: Hub, registry: Registry, upload: Upload, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    index = set_up_hub(registry, upload, tmp_path_factory.mktemp("hub-wheels"))
+    for project, times in (("anya-ext-wombat-beta", 3), ("anya-ext-wombat-gamma", 1)):
+        for _ in range(times):
+            assert index.call("GET", "", url=index.file_url(project, "1.0.0")).status == 200
+
+    found = hub.search("wombat").sort("downloads").results()
+
+    assert wombats(found)[:2] == ["anya-ext-wombat-beta", "anya-ext-wombat-gamma"]
+    assert [h.downloads for h in found if h.name == "anya-ext-wombat-beta"] == [3]
+
+
 def test_relevance_puts_the_exact_name_first(hub: Hub) -> None:
     found = hub.search("wombat-beta").results()
 
