@@ -7,7 +7,9 @@ inside devpi's write transaction: one sign-in while LDAP is down blocks every ot
 until it returns (measured: more than 10 minutes). So before devpi sees a request that
 carries a password (``POST /+login``, HTTP Basic), this tween, outside devpi's transaction,
 opens a TCP connection to each directory server with a short timeout; when none answers it
-returns 503 naming the directory, and devpi is never asked. Requests with a devpi token
+returns 503 naming the directory, and devpi is never asked. A directory that accepts the
+connection but does not answer holds devpi's transaction for devpi-ldap's receive timeout
+(10 s), after which its error (a 500 from devpi) becomes the same 503. Requests with a devpi token
 (``X-Devpi-Auth``) or without credentials pass: they need no directory.
 """
 
@@ -17,6 +19,8 @@ import socket
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
+
+from devpi_server.auth import AuthException
 
 from anya_plugins.registry.plugin_responses import message_response
 
@@ -54,15 +58,26 @@ def ldap_guard_tween(handler: Handler, registry: Any) -> Handler:
     urls = directory_urls(getattr(xom.config.args, "ldap_config", None))
 
     def tween(request: Any) -> Any:
-        if urls and _carries_password(request) and first_answering(urls) is None:
-            return message_response(
-                503,
-                f"sign-in is unavailable: the directory ({', '.join(urls)}) does not answer; "
-                "nothing was changed, try again when it is back",
-            )
-        return handler(request)
+        if not urls or not _carries_password(request):
+            return handler(request)
+        if first_answering(urls) is None:
+            return _unavailable(urls, "does not answer")
+        try:
+            return handler(request)
+        except AuthException:
+            # devpi-ldap gave up on a directory that accepted the connection but did not
+            # answer (its receive timeout); devpi's transaction was rolled back.
+            return _unavailable(urls, "did not answer in time")
 
     return tween
+
+
+def _unavailable(urls: Sequence[str], problem: str) -> Any:
+    return message_response(
+        503,
+        f"sign-in is unavailable: the directory ({', '.join(urls)}) {problem}; "
+        "nothing was changed, try again when it is back",
+    )
 
 
 def _carries_password(request: Any) -> bool:

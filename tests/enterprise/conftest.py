@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -99,6 +100,15 @@ class Slapd:
                 assert self.process.poll() is None, (self.directory / "slapd.log").read_text()
                 time.sleep(0.05)
         raise AssertionError("slapd did not listen within 10 s")
+
+    def pause(self) -> None:
+        """SIGSTOP: the port still accepts connections (the kernel's backlog), nothing answers."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

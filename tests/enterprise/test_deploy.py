@@ -322,3 +322,18 @@ def test_a_policy_role_mapped_from_an_ldap_group_takes_effect_on_the_next_deploy
     status, answer = fetch(deployment, released[ENTERPRISE[0]].removeprefix(deployment.url), "gina")
     assert status == 403
     assert str(answer["message"]).startswith("user 'gina' (roles: partner) may not install")
+
+
+def test_a_directory_that_hangs_gives_a_clear_error_within_the_ldap_timeout(
+    deployment: Deployment,
+) -> None:
+    login = {"user": "alice", "password": USERS["alice"][0]}
+    deployment.slapd.pause()
+    try:
+        started = time.monotonic()
+        status, answer = fetch(deployment, "/+login", method="POST", body=login)
+        assert (status, time.monotonic() - started < 30) == (503, True), answer
+        assert "did not answer in time" in str(answer["message"])
+    finally:
+        deployment.slapd.resume()
+    assert fetch(deployment, "/+login", method="POST", body=login)[0] == 200
