@@ -191,3 +191,22 @@ def test_only_who_may_modify_the_index_sets_hub_roles(hub: HubIndex) -> None:
 
     assert answer.status == 403
     assert HUB_INDEX
+
+
+def test_helpful_votes_count_on_the_contributor_page_not_for_oneself(hub: HubIndex) -> None:
+    project = "anya-ext-wombat-alpha"
+    hub.call("POST", f"/reviews/{project}", review(5, "Great channels"), user="alice")
+
+    votes = [
+        hub.call("POST", f"/reviews/{project}/alice/helpful", {"helpful": True}, user=user)
+        for user in ("bob", "carol", "alice")
+    ]
+
+    assert [v.status for v in votes] == [200, 200, 400]
+    contributor = hub.call("GET", "/contributors/alice").body
+    assert contributor["helpful_votes"] == 2
+    reviewed = contributor["reviews"]
+    assert isinstance(reviewed, list)
+    assert project in {r["project"] for r in reviewed}
+    maintainer = hub.call("GET", f"/contributors/{MAINTAINER}").body
+    assert project in maintainer["extensions"]  # type: ignore[operator]
