@@ -168,11 +168,6 @@ class CollectionEntry:
     """A PEP 440 range (``>=1.2,<2``); empty: any version."""
     features: tuple[str, ...] = ()
 
-    def spec(self) -> str:
-        """The entry as ``anya-ext install`` reads it: ``name[f1,f2]@>=1,<2``."""
-        features = f"[{','.join(self.features)}]" if self.features else ""
-        return f"{self.name}{features}{'@' + self.specifier if self.specifier else ''}"
-
 
 @dataclass(frozen=True)
 class CollectionVersion:

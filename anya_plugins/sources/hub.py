@@ -36,17 +36,24 @@ class HubRequestRefused(SourceError):
 
 @dataclass(frozen=True)
 class Aggregate:
+    """Mean, count and distribution (stars -> ratings) of an extension's visible reviews
+    (the client's copy of the registry's model: sources import nothing of the server)."""
+
     count: int
     mean: float | None
     distribution: dict[int, int]
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Aggregate:
-        return cls(
-            int(data["count"]),
-            None if data.get("mean") is None else float(data["mean"]),
-            {int(k): int(v) for k, v in dict(data.get("distribution", {})).items()},
-        )
+
+@dataclass(frozen=True)
+class CollectionEntry:
+    name: str
+    specifier: str = ""
+    features: tuple[str, ...] = ()
+
+    def spec(self) -> str:
+        """As ``anya-ext install`` reads it: ``name[f1,f2]@>=1,<2``."""
+        features = f"[{','.join(self.features)}]" if self.features else ""
+        return f"{self.name}{features}{'@' + self.specifier if self.specifier else ''}"
 
 
 @dataclass(frozen=True)
@@ -83,18 +90,6 @@ class Reviews:
 
 
 @dataclass(frozen=True)
-class CollectionMember:
-    name: str
-    specifier: str = ""
-    features: tuple[str, ...] = ()
-
-    def spec(self) -> str:
-        """As ``anya-ext install`` reads it: ``name[f1,f2]@>=1,<2``."""
-        features = f"[{','.join(self.features)}]" if self.features else ""
-        return f"{self.name}{features}{'@' + self.specifier if self.specifier else ''}"
-
-
-@dataclass(frozen=True)
 class CollectionInfo:
     """The latest version of a curated collection."""
 
@@ -103,7 +98,7 @@ class CollectionInfo:
     version: int
     title: str
     description: str
-    members: tuple[CollectionMember, ...] = field(default=())
+    members: tuple[CollectionEntry, ...] = field(default=())
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CollectionInfo:
@@ -112,7 +107,7 @@ class CollectionInfo:
             name=str(data["name"]), owner=str(data["owner"]), version=int(latest["version"]),
             title=str(latest["title"]), description=str(latest.get("description", "")),
             members=tuple(
-                CollectionMember(str(e["name"]), str(e.get("specifier", "")),
+                CollectionEntry(str(e["name"]), str(e.get("specifier", "")),
                                  tuple(str(f) for f in e.get("features", ())))
                 for e in latest["entries"]
             ),
@@ -152,8 +147,8 @@ class HubClient:
         ratings = document["ratings"]
         return Reviews(
             project=str(document["project"]),
-            overall=Aggregate.from_json(ratings["overall"]),
-            by_version={v: Aggregate.from_json(a) for v, a in ratings["by_version"].items()},
+            overall=_aggregate(ratings["overall"]),
+            by_version={v: _aggregate(a) for v, a in ratings["by_version"].items()},
             reviews=tuple(ReviewEntry.from_json(r) for r in document["reviews"]),
         )
 
@@ -230,16 +225,19 @@ class HubClient:
         return document
 
 
+def _aggregate(data: Mapping[str, Any]) -> Aggregate:
+    """An aggregate as the hub's JSON gives it (distribution keys are strings there)."""
+    return Aggregate(
+        int(data["count"]),
+        None if data.get("mean") is None else float(data["mean"]),
+        {int(k): int(v) for k, v in dict(data.get("distribution", {})).items()},
+    )
+
+
 def _message(body: bytes) -> str:
-    text = body.decode("utf-8", errors="replace").strip()
-    try:
-        document = json.loads(text)
-    except ValueError:
-        document = None
-    if isinstance(document, dict) and isinstance(document.get("message"), str):
-        text = document["message"]
-    line = text.splitlines()[0] if text else "(no explanation)"
-    return "".join(c if c.isprintable() else "?" for c in line)[:300]
+    from anya_plugins.sources.search import _explained
+
+    return _explained(body)
 
 
 def _hint(status: int) -> str | None:
