@@ -25,6 +25,7 @@ replica relays these POSTs to the primary.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -32,9 +33,11 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 from pyramid.response import Response  # type: ignore[import-untyped]
+from pyramid.tweens import EXCVIEW  # type: ignore[import-untyped]
 
 from anya_plugins.registry import download_receipts
 from anya_plugins.registry.hub_store import (
+    HUB_KEY,
     Collection,
     HubData,
     HubInputError,
@@ -86,6 +89,36 @@ def configure(pyramid_config: Any) -> None:
 
     hub_pages.configure(pyramid_config)
     pyramid_config.registry.setdefault(DOWNLOAD_TOTALS_KEY, analytics_download_totals)
+    pyramid_config.add_tween(
+        f"{__name__}.index_config_tween",
+        under="devpi_server.views.tween_keyfs_transaction",
+        over=EXCVIEW,
+    )
+
+
+def index_config_tween(handler: Callable[[Any], Any], registry: Any) -> Callable[[Any], Any]:
+    """Leave the hub document out of ``GET /{user}/{index}`` (devpi shows the whole index
+    configuration to every reader): hidden reviews, flags and who flagged are for the API's
+    moderators only. Replication and export read the stored config, not this answer."""
+
+    def tween(request: Any) -> Any:
+        response = handler(request)
+        parts = request.path_info.strip("/").split("/")
+        if (
+            request.method != "GET" or len(parts) != 2 or parts[0].startswith("+")
+            or response.status_code != 200 or response.content_type != "application/json"
+        ):  # fmt: skip
+            return response
+        try:
+            document = json.loads(response.body)
+            custom = document["result"]["custom_data"]
+        except (ValueError, KeyError, TypeError):
+            return response
+        if isinstance(custom, dict) and custom.pop(HUB_KEY, None) is not None:
+            response.body = json.dumps(document).encode("utf-8")
+        return response
+
+    return tween
 
 
 def analytics_download_totals(xom: Any, index_names: list[str]) -> dict[str, int]:

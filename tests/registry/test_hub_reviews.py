@@ -210,3 +210,15 @@ def test_helpful_votes_count_on_the_contributor_page_not_for_oneself(hub: HubInd
     assert project in {r["project"] for r in reviewed}
     maintainer = hub.call("GET", f"/contributors/{MAINTAINER}").body
     assert project in maintainer["extensions"]  # type: ignore[operator]
+
+
+def test_the_index_configuration_does_not_show_the_hub_document(hub: HubIndex) -> None:
+    """Hidden reviews and who flagged them stay with the moderation API."""
+    hub.call("POST", f"/reviews/{WALLET}", review(3), user="carol")
+
+    answer = hub.call("GET", "", url=f"{hub.registry.url}/{HUB_INDEX}")
+
+    assert answer.status == 200
+    result = answer.body["result"]
+    assert isinstance(result, dict)
+    assert "anya_hub" not in (result.get("custom_data") or {})
