@@ -42,6 +42,7 @@ from anya_plugins.registry import server
 from anya_plugins.registry.client_settings import IndexClientSettings, client_settings
 from anya_plugins.registry.errors import RegistryError
 from anya_plugins.registry.layout import ADMIN_USER, IndexSpec, Layout, LiteralPassword, UserSpec
+from anya_plugins.registry.plugin_audit_trail import READERS_OPTION as AUDIT_READERS_OPTION
 from anya_plugins.registry.plugin_ldap_guard import first_answering
 from anya_plugins.registry.plugin_roles import ROLES_OPTION
 from anya_plugins.registry.roles import RoleSet, role_set_from_mapping
@@ -154,9 +155,11 @@ def plan_deployment(options: DeployOptions) -> DeployPlan:
     # a command line (the process list) or in the unit.
     storage_options = (f"--configfile={directory / STORAGE_FILE}",) if storage else ()
     managers = (ADMIN_USER, *(f":{g}" for g in role_set.groups_with("manage")))
+    auditors = (ADMIN_USER, *(f":{g}" for g in role_set.groups_with("audit")))
     devpi_options = (
         f"--ldap-config={directory / LDAP_FILE}",
         f"{ROLES_OPTION}={directory / ROLES_FILE}",
+        f"{AUDIT_READERS_OPTION}={','.join(auditors)}",
     )
     index = f"{options.org}/{INDEX_NAME}"
     layout = _layout(options.org, index, role_set, directory)

@@ -76,7 +76,11 @@ def fetch(
     context = ssl.create_default_context(cafile=str(deployment.ca))
     try:
         with urllib.request.urlopen(request, context=context, timeout=60) as response:
-            return response.status, json.loads(response.read() or b"{}")
+            content = response.read()
+            try:
+                return response.status, json.loads(content or b"{}")
+            except json.JSONDecodeError:
+                return response.status, {"text": content.decode(errors="replace")}
     except urllib.error.HTTPError as error:
         text = error.read()
         try:
@@ -337,3 +341,11 @@ def test_a_directory_that_hangs_gives_a_clear_error_within_the_ldap_timeout(
     finally:
         deployment.slapd.resume()
     assert fetch(deployment, "/+login", method="POST", body=login)[0] == 200
+
+
+def test_the_audit_trail_is_read_by_the_roles_with_audit(
+    released: dict[str, str], deployment: Deployment
+) -> None:
+    assert fetch(deployment, "/+audit-trail", "sam")[0] == 200
+    for user in ("alice", "bob"):
+        assert fetch(deployment, "/+audit-trail", user)[0] == 403, user

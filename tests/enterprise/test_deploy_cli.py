@@ -38,6 +38,7 @@ def test_dry_run_prints_every_file_and_unit_and_writes_nothing(tmp_path: Path) -
     devpi_unit = plan["contents"]["systemd/anya-registry-acme-corp-devpi.service"]
     assert "--ldap-config=" in devpi_unit and "--anya-roles=" in devpi_unit
     assert "--restrict-modify=root,:admin" in devpi_unit
+    assert "--anya-audit-readers=root,:security\n" in devpi_unit
     assert plan["client"]["simple_url"] == "https://localhost/acme-corp/extensions/+simple/"
 
 
