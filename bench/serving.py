@@ -1,11 +1,12 @@
 """Index serving: requests per second and p50/p99 latency of simple pages and file downloads,
-from devpi directly and through an nginx cache tier in front of it.
+from devpi directly, through the registry's nginx edge in front of it, and from nginx serving
+the same bytes as static files (the ceiling); then freshness: how long an upload takes to
+reach a replica and to show through the replica's edge.
 
-The registry is the embedded devpi with wheels uploaded by twine. nginx (Debian's) runs with
-a configuration generated here into the work directory: ``/+f/`` files (immutable: their
-path holds their hash) cached for a day, simple pages for a few seconds (stale answers are
-served while one request refreshes them), the ``Accept`` header part of the page cache key
-because devpi answers HTML or PEP 691 JSON depending on it. wrk drives the load on 127.0.0.1
+The registry is the embedded devpi with wheels uploaded by twine. The edge is
+``anya_plugins.registry.nginx_edge`` exactly as ``registry up --edge`` runs it (files cached
+as immutable, pages for 2 s keyed on the caller's credentials, every cached file checked with
+devpi's ``/+authcheck``, itself cached per path and credentials). wrk drives the load on 127.0.0.1
 for a bounded time, rotating over every project's page or file; a Lua script reports the
 percentiles.
 """
@@ -21,7 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from anya_plugins.publish.uploading import upload
@@ -29,7 +30,7 @@ from bench.environments import plain, require_tool, write_wheel
 from bench.measure import BenchError, check_output
 from bench.options import Options, log, run_alone
 from bench.registry import DEPS_INDEX, BenchRegistry, given_or_own
-from bench.report import Row, Section, with_ratios
+from bench.report import Row, Section, Target, find, with_ratios
 
 TITLE = "Index serving under load (loopback)"
 
@@ -41,8 +42,8 @@ DURATION_S = 10
 QUICK_DURATION_S = 1
 THREADS = 1
 CONNECTIONS = 16
-PAGE_SECONDS = 5
-"""How long nginx serves a simple page from its cache."""
+PAGE_SECONDS = 2
+"""How long the edge serves a simple page from its cache (``registry up --edge``'s default)."""
 PIP_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "
     "text/html; q=0.01"
@@ -50,10 +51,13 @@ PIP_ACCEPT = (
 """What pip sends for a simple page."""
 
 DEVPI = "devpi directly"
-NGINX = "nginx cache tier in front of devpi"
+NGINX = "nginx edge in front of devpi"
+STATIC = "nginx serving static files"
+FRESHNESS_UPLOADS = 10
+QUICK_FRESHNESS_UPLOADS = 2
 
-_NGINX_CONF = """
-worker_processes 1;
+_STATIC_CONF = """
+worker_processes auto;
 daemon off;
 {user}
 pid {dir}/nginx.pid;
@@ -66,42 +70,10 @@ http {{
     fastcgi_temp_path {dir}/fastcgi_temp;
     uwsgi_temp_path {dir}/uwsgi_temp;
     scgi_temp_path {dir}/scgi_temp;
-    proxy_cache_path {dir}/cache/files levels=1:2 keys_zone=files:10m max_size=2g
-                     inactive=1d use_temp_path=off;
-    proxy_cache_path {dir}/cache/pages levels=1:2 keys_zone=pages:10m max_size=100m
-                     inactive=10m use_temp_path=off;
-    upstream devpi {{
-        server {upstream};
-        keepalive 16;
-    }}
     server {{
         listen 127.0.0.1:{port};
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $http_host;
-        # devpi builds the links of its pages from this header.
-        proxy_set_header X-Outside-URL $scheme://$http_host;
-        add_header X-Cache-Status $upstream_cache_status;
-        location ~ /\\+f/ {{
-            proxy_pass http://devpi;
-            proxy_cache files;
-            proxy_cache_valid 200 1d;
-            proxy_cache_lock on;
-            proxy_ignore_headers Cache-Control Expires Set-Cookie;
-        }}
-        location ~ /\\+simple/ {{
-            proxy_pass http://devpi;
-            proxy_cache pages;
-            proxy_cache_key $scheme$http_host$request_uri$http_accept;
-            proxy_cache_valid 200 {page_seconds}s;
-            proxy_cache_lock on;
-            proxy_cache_use_stale updating error timeout;
-            proxy_cache_background_update on;
-            proxy_ignore_headers Cache-Control Expires Set-Cookie Vary;
-        }}
-        location / {{
-            proxy_pass http://devpi;
-        }}
+        root {dir}/root;
+        default_type application/octet-stream;
     }}
 }}
 """
@@ -147,12 +119,15 @@ def run(options: Options, registry: BenchRegistry | None = None) -> Section:
     rows: list[Row] = []
     with options.work_dir("serving") as work, given_or_own(registry, work / "registry") as registry:
         pages, files = _publish(registry, work / "dist", projects)
-        with _nginx(nginx, work / "nginx", registry.url) as nginx_url:
+        with (
+            _edge(work / "edge", registry.url) as edge_url,
+            _static(nginx, work / "static", registry.url, pages, files) as static_url,
+        ):
             for case, paths, headers in (
                 ("simple page (PEP 691 JSON)", pages, {"Accept": PIP_ACCEPT}),
                 ("file download (~100 KB wheel)", files, {}),
             ):
-                for tool, base in ((DEVPI, registry.url), (NGINX, nginx_url)):
+                for tool, base in ((DEVPI, registry.url), (NGINX, edge_url), (STATIC, static_url)):
                     _check_and_warm(base, paths, headers, cached=tool == NGINX)
                     log(f"serving: {case}, {tool}, {duration} s")
                     result = _load(wrk, work, base, paths, headers, duration)
@@ -160,20 +135,100 @@ def run(options: Options, registry: BenchRegistry | None = None) -> Section:
                         Row(case, tool, result.requests_per_second, "req/s",
                             detail=result.detail())
                     )  # fmt: skip
+        uploads = QUICK_FRESHNESS_UPLOADS if options.quick else FRESHNESS_UPLOADS
+        rows += _freshness(registry, work / "fresh", uploads)
     return Section(
         "serving",
         TITLE,
         DEVPI,
         with_ratios(rows, DEVPI),
+        targets=_targets(rows),
         notes=(
             f"wrk, {THREADS} thread, {CONNECTIONS} connections, {duration} s per row, "
-            f"rotating over {projects} projects; everything (wrk, nginx with 1 worker, devpi) "
+            f"rotating over {projects} projects; everything (wrk, nginx, devpi) "
             f"shares this machine's {os.cpu_count()} CPUs.",
-            f"nginx caches `/+f/` files for a day and simple pages for {PAGE_SECONDS} s "
-            "(stale pages are served while one request refreshes them); the page cache key "
-            "includes `Accept`.",
+            "The edge is `registry up --edge`'s nginx: `/+f/` files cached as immutable, "
+            f"simple pages for {PAGE_SECONDS} s (stale answers are served while one request "
+            "refreshes them; the key includes `Accept` and the credentials), every cached file "
+            "checked with devpi's `/+authcheck` (that answer cached 5 s per path and "
+            "credentials). The static row is nginx serving the same bytes from disk.",
+            f"Freshness: {uploads} new versions of projects whose page the replica's edge has "
+            "cached, each timed from twine's return until the replica's `/+status` serial "
+            "reached it and until the page through the replica's edge listed the file (bounded "
+            f"by the edge's page max-age, {PAGE_SECONDS} s).",
         ),
     )
+
+
+def _targets(rows: Sequence[Row]) -> tuple[Target, ...]:
+    """The issue's goal: the edge within 2x of nginx serving static files."""
+    targets = []
+    for case in dict.fromkeys(row.case for row in rows):
+        edge, static = find(rows, case, NGINX), find(rows, case, STATIC)
+        if edge is None or static is None or not edge.value or not static.value:
+            continue
+        ratio = static.value / edge.value
+        targets.append(
+            Target(f"{case}: the edge within 2x of static nginx", f"{ratio:.2f}x", ratio <= 2)
+        )
+    return tuple(targets)
+
+
+def _freshness(registry: BenchRegistry, work: Path, uploads: int) -> list[Row]:
+    """Upload ``uploads`` wheels one at a time; how long each takes to reach a replica's
+    serial and to appear through the replica's edge."""
+    from anya_plugins.registry import topology
+
+    work.mkdir(parents=True)
+    log("serving: freshness, starting a replica and its edge")
+    status = topology.start_nodes(
+        registry.state_dir, 1, edge=True, page_max_age_seconds=PAGE_SECONDS
+    )
+    replica = next(node for node in status.nodes if node.role == "replica")
+    assert replica.url is not None and replica.edge_url is not None
+    to_replica: list[float] = []
+    to_edge: list[float] = []
+    try:
+        for number in range(uploads):
+            name = f"bench-fresh-{number:03d}"
+            page = f"{replica.edge_url}/{DEPS_INDEX}/+simple/{name}/"
+            first = write_wheel(plain(name, payload=2000), work)
+            upload([first], f"{registry.url}/{DEPS_INDEX}/", registry.credentials)
+            while first.name.encode() not in _body(page):  # now cached at the edge
+                time.sleep(0.01)
+            wheel = write_wheel(replace(plain(name, payload=2000), version="2.0.0"), work)
+            upload([wheel], f"{registry.url}/{DEPS_INDEX}/", registry.credentials)
+            uploaded = time.monotonic()
+            serial = topology.current_serial(registry.url)
+            assert serial is not None
+            to_replica.append(topology.wait_for_serial([replica.url], serial))
+            while wheel.name.encode() not in _body(page):
+                if time.monotonic() - uploaded > 60:
+                    raise BenchError(f"{wheel.name} not on {page} after 60 s")
+                time.sleep(0.01)
+            to_edge.append(time.monotonic() - uploaded)
+    finally:
+        topology.stop_nodes(registry.state_dir, primary=False)
+    rows = []
+    for case, values in (
+        ("upload to replica serial", to_replica),
+        ("upload to replica's edge page", to_edge),
+    ):
+        ordered = sorted(values)
+        median = ordered[len(ordered) // 2]
+        rows.append(
+            Row(f"freshness: {case}", "replica + edge", median * 1000, "ms",
+                detail=f"median of {len(values)}; max {ordered[-1] * 1000:.0f} ms")
+        )  # fmt: skip
+    return rows
+
+
+def _body(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return bytes(response.read())
+    except urllib.error.HTTPError:
+        return b""
 
 
 def _publish(registry: BenchRegistry, dist_dir: Path, count: int) -> tuple[list[str], list[str]]:
@@ -198,18 +253,39 @@ def _publish(registry: BenchRegistry, dist_dir: Path, count: int) -> tuple[list[
 
 
 @contextmanager
-def _nginx(nginx: str, directory: Path, upstream_url: str) -> Iterator[str]:
-    """nginx in front of ``upstream_url`` on a free port; its base URL."""
-    (directory / "cache").mkdir(parents=True)
+def _edge(directory: Path, upstream_url: str) -> Iterator[str]:
+    """The registry's nginx edge in front of ``upstream_url`` on a free port; its URL."""
+    from anya_plugins.registry import nginx_edge
+
+    config = nginx_edge.EdgeConfig(
+        directory=directory, upstream=upstream_url, port=_free_port(),
+        page_max_age_seconds=PAGE_SECONDS,
+    )  # fmt: skip
+    edge = nginx_edge.start(config)
+    try:
+        yield edge.url
+    finally:
+        nginx_edge.stop(directory)
+
+
+@contextmanager
+def _static(
+    nginx: str, directory: Path, source_url: str, pages: Sequence[str], files: Sequence[str]
+) -> Iterator[str]:
+    """nginx serving, from disk, the bytes devpi serves at ``pages`` and ``files``."""
+    for path in (*pages, *files):
+        target = directory / "root" / path.lstrip("/")
+        if path.endswith("/"):
+            target = target / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        request = urllib.request.Request(source_url + path, headers={"Accept": PIP_ACCEPT})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            target.write_bytes(response.read())
     port = _free_port()
     conf = directory / "nginx.conf"
     conf.write_text(
-        _NGINX_CONF.format(
-            dir=directory,
-            user="user root;" if os.geteuid() == 0 else "",
-            upstream=urllib.parse.urlsplit(upstream_url).netloc,
-            port=port,
-            page_seconds=PAGE_SECONDS,
+        _STATIC_CONF.format(
+            dir=directory, user="user root;" if os.geteuid() == 0 else "", port=port
         )
     )
     arguments = [nginx, "-p", str(directory), "-c", str(conf), "-e", str(directory / "error.log")]
@@ -217,10 +293,9 @@ def _nginx(nginx: str, directory: Path, upstream_url: str) -> Iterator[str]:
     process = subprocess.Popen(
         arguments, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(port, process, directory / "error.log")
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         try:

@@ -17,10 +17,13 @@ What is cached and for how long:
   fetched by a member is never answered from the cache to anyone else;
 - everything else (JSON API, uploads, login) goes through uncached.
 
-Every cached location asks devpi first whether the caller may read the path
-(``auth_request`` against ``/+authcheck``, the answer itself cached for
+A cached file is shared by every caller, so devpi is asked first whether this caller may
+read it (``auth_request`` against ``/+authcheck``, the answer itself cached for
 ``auth_cache_seconds`` per path and credentials): without it a file a member fetched once
-would be answered from the cache to anonymous callers (measured: ``200 HIT``).
+would be answered from the cache to anonymous callers (measured: ``200 HIT``). A cached page
+is shared only by callers sending the very same credentials (they are in its cache key), so
+anyone else's request reaches devpi, whose read check answers it; a member whose access is
+withdrawn still gets the page they fetched for at most ``page_max_age_seconds``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ PID_FILE = "nginx.pid"
 ACCESS_LOG = "access.log"
 ERROR_LOG = "error.log"
 YEAR_SECONDS = 31_536_000
+PAGE_CACHE_KEY = "$request_uri|$http_accept|$http_authorization|$http_x_devpi_auth|$http_cookie"
+"""A page is shared only by requests for the same form (HTML or PEP 691 JSON) with the same
+credentials."""
 COMPRESSED_TYPES = (
     "application/json application/vnd.pypi.simple.v1+json application/vnd.pypi.simple.v1+html"
 )
@@ -202,10 +208,9 @@ http {{
             add_header {CACHE_STATUS_HEADER} $upstream_cache_status always;
         }}
         location ~ /\\+simple/ {{
-            auth_request /+anya-edge-authcheck;
             proxy_pass {upstream.scheme}://devpi;
             proxy_cache pages;
-            proxy_cache_key "$request_uri|$http_accept|$http_authorization|$http_x_devpi_auth";
+            proxy_cache_key "{PAGE_CACHE_KEY}";
             proxy_cache_valid 200 {page_seconds}s;
             proxy_cache_lock on;
             proxy_cache_revalidate on;
