@@ -50,6 +50,8 @@ def up_command(args: argparse.Namespace, options: RegistryUpOptions) -> int:
         return 0
     verb = "started" if result.primary.started else "already running"
     render.say(f"primary {verb} at {result.primary.url} (state in {result.primary.state_dir})")
+    if result.primary.host is not None:
+        render.say(f"{result.primary.host.index}: {result.primary.host.detail}")
     _print_nodes(result.topology)
     return 0
 
