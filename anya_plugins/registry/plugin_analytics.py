@@ -17,6 +17,9 @@ itself, and the aggregates it shows (kept in :class:`~.analytics_store.Analytics
   each pair together (counts under the minimum group size left out), for recommendations.
 * ``GET /+analytics``: an HTML page with SVG charts of downloads and installs per day, per
   extension and per category (``?last=30d``).
+* ``GET /+analytics/charts/extension/{project}.svg`` (one extension's downloads and installs
+  per day) and ``GET /+analytics/charts/categories.svg?measure=downloads|installations``: the
+  charts alone, as images for other pages (the hub's) to show.
 * ``installation_success_rate{extension,version,platform}`` on ``/+metrics``: the share of
   install and update attempts reported successful over the last 30 days.
 
@@ -67,6 +70,9 @@ EVENTS_PATH: Final = "/+analytics/events"
 REPORT_PATH: Final = "/+analytics/report"
 COINSTALLS_PATH: Final = "/+analytics/coinstalls"
 PAGE_PATH: Final = "/+analytics"
+EXTENSION_CHART_PATH: Final = "/+analytics/charts/extension/{project}.svg"
+CATEGORIES_CHART_PATH: Final = "/+analytics/charts/categories.svg"
+_SVG_HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=300"}
 MAX_BODY: Final = 256 * 1024
 SUCCESS_RATE_DAYS: Final = 30
 RETENTION_OPTION: Final = "--anya-analytics-retention-days"
@@ -98,6 +104,8 @@ def configure(pyramid_config: Any) -> None:
         ("anya-analytics-report", REPORT_PATH, report_view, "GET"),
         ("anya-analytics-coinstalls", COINSTALLS_PATH, coinstalls_view, "GET"),
         ("anya-analytics-page", PAGE_PATH, page_view, "GET"),
+        ("anya-analytics-extension-chart", EXTENSION_CHART_PATH, extension_chart_view, "GET"),
+        ("anya-analytics-categories-chart", CATEGORIES_CHART_PATH, categories_chart_view, "GET"),
     )
     for name, path, view, method in routes:
         pyramid_config.add_route(name, path)
@@ -186,6 +194,41 @@ def page_view(request: Any) -> Response:
     return Response(
         body=_page(days, store.min_group, charts, rows), content_type="text/html", charset="utf-8"
     )
+
+
+def extension_chart_view(request: Any) -> Response:
+    store = store_of(request.registry["xom"])
+    project = str(canonicalize_name(request.matchdict["project"]))
+    try:
+        days = _period(request.params.get("last", "30d"), store.retention_days)
+    except ValueError as exc:
+        return message_response(400, str(exc))
+    series = store.daily(last_days=days, group_by="extension", categories={})
+    counts = series.get(project, {"downloads": {}, "installations": {}})
+    title = f"{project}: downloads and installs per day"
+    return _svg(analytics_charts.line_chart(title, counts, days_between(first_day(days), today())))
+
+
+def categories_chart_view(request: Any) -> Response:
+    xom = request.registry["xom"]
+    store = store_of(xom)
+    try:
+        days = _period(request.params.get("last", "30d"), store.retention_days)
+        measure = _choice(request.params.get("measure", "installations"),
+                          ("downloads", "installations"), "measure")  # fmt: skip
+    except ValueError as exc:
+        return message_response(400, str(exc))
+    series = store.daily(last_days=days, group_by="category", categories=categories_of(xom))
+    per_category = {category: counts[measure] for category, counts in series.items()}
+    title = f"{measure.capitalize()} per day by category"
+    span = days_between(first_day(days), today())
+    return _svg(analytics_charts.line_chart(title, per_category, span))
+
+
+def _svg(chart: str) -> Response:
+    response = Response(body=chart, content_type="image/svg+xml", charset="utf-8")
+    response.headers.update(_SVG_HEADERS)
+    return response
 
 
 def _page(days: int, min_group: int, charts: list[str], rows: Iterable[Any]) -> str:

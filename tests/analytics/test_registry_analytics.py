@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 import urllib.parse
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -156,13 +157,15 @@ def test_co_installations_are_aggregated_with_a_minimum_group(
 
 
 def test_the_analytics_page_charts_downloads_and_installs(analytics_registry: Registry) -> None:
+    for _ in range(MIN_GROUP):
+        assert send(analytics_registry, new_id(), event("install", "tor")).status == 200
     answer = request(f"{analytics_registry.url}/+analytics?last=7d")
     page = answer.document
     assert answer.status == 200 and isinstance(page, str)
     assert page.count("<svg") == 4
     for title in ("Downloads per day by extension", "Installations per day by category"):
         assert title in page
-    assert dist("wallet") in page and "core/bitcoin" in page
+    assert dist("tor") in page and "core/bitcoin" in page
 
 
 def test_a_period_longer_than_the_retention_is_refused(analytics_registry: Registry) -> None:
@@ -196,3 +199,25 @@ def test_the_cli_report_is_the_registrys(analytics_registry: Registry, tmp_path:
                           env=environment, check=False)  # fmt: skip
     assert html.returncode == 0, html.stderr
     assert html.stdout.startswith("<!DOCTYPE html>") and html.stdout.count("<svg") == 2
+
+
+def test_an_extensions_chart_is_an_svg_image_of_its_downloads_and_installs(
+    analytics_registry: Registry,
+) -> None:
+    for _ in range(MIN_GROUP):
+        assert send(analytics_registry, new_id(), event("install", "charted")).status == 200
+    url = f"{analytics_registry.url}/+analytics/charts/extension/{dist('charted')}.svg"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        kind, svg = response.headers["Content-Type"], response.read().decode()
+        sniffing = response.headers["X-Content-Type-Options"]
+
+    assert kind.startswith("image/svg+xml") and sniffing == "nosniff"
+    assert svg.startswith("<svg") and ">installations</text>" in svg
+    assert f"<title>installations: {MIN_GROUP}</title>" in svg
+
+
+def test_the_categories_chart_takes_a_measure(analytics_registry: Registry) -> None:
+    base = f"{analytics_registry.url}/+analytics/charts/categories.svg"
+    assert request(f"{base}?measure=downloads").status == 200
+    refused = request(f"{base}?measure=ratings")
+    assert refused.status == 400 and "measure" in refused.document["message"]
