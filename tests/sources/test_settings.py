@@ -115,7 +115,16 @@ def test_an_unknown_key_error_lists_the_known_keys() -> None:
     with pytest.raises(SourcesConfigError) as caught:
         parse_sources({"primary": {"urls": []}}, environ=ENV)
 
-    assert caught.value.hint == "keys allowed here: url, mirrors"
+    assert caught.value.hint == "keys allowed here: url, mirrors, tuf_root"
+
+
+def test_a_source_s_tuf_root_is_a_path_with_the_home_expanded() -> None:
+    settings = parse_sources(
+        {"primary": {"url": "http://a/x/y/+simple/", "tuf_root": "~/acme-root.json"}}, environ=ENV
+    )
+
+    assert settings.primary.tuf_root == Path.home() / "acme-root.json"
+    assert settings.community.tuf_root is None
 
 
 def test_an_unknown_source_name_lists_the_configured_ones() -> None:
