@@ -32,7 +32,11 @@ def layered_config(
     overrides: Sequence[str],
     values: Mapping[str, ConfigValue],
 ) -> LayeredConfig:
-    """The merged view; a wrong ``host`` value fails here, naming its origin."""
+    """The merged view; a wrong ``host`` value fails here, naming its origin. The enterprise
+    policy ``ANYA_ENTERPRISE_POLICY`` names in ``environ`` is applied (its security demands
+    over every layer: :func:`anya_plugins.enterprise.policy.with_policy`)."""
+    from anya_plugins.enterprise.policy import configured_policy
+
     file_layer = read_file_layer(file) if file is not None else _no_file()
     typed_by = {"host": HOST_SCHEMA}
     given = list(_value_settings(values))
@@ -44,7 +48,7 @@ def layered_config(
         *cli_settings(overrides, typed_by),
         *given,
     ]
-    config = LayeredConfig(file_layer, settings)
+    config = configured_policy(LayeredConfig(file_layer, settings), environ)
     _ = config.disabled, config.require_verified
     return config
 

@@ -143,9 +143,12 @@ class LayeredConfig:
         """``host.require_verified``: refuse extensions installed without an Anya receipt."""
         return _require_verified(self.get(REQUIRE_VERIFIED_KEY))
 
-    def with_policy(self, settings: Iterable[Setting]) -> LayeredConfig:
+    def with_policy(
+        self, settings: Iterable[Setting], *, enforced: Iterable[Setting] = ()
+    ) -> LayeredConfig:
         """This configuration with an organisation's policy (``policy`` layer settings) above
-        the defaults and the user's file, below the environment and ``--config``."""
+        the defaults and the user's file, below the environment and ``--config``; and its
+        ``enforced`` settings (security demands) above every layer."""
         lower = ("default", "file")
         return LayeredConfig(
             self._file,
@@ -153,6 +156,7 @@ class LayeredConfig:
                 *(s for s in self._settings if s.entry.origin.layer in lower),
                 *settings,
                 *(s for s in self._settings if s.entry.origin.layer not in lower),
+                *enforced,
             ],
         )
 

@@ -10,6 +10,7 @@ registry, how to sign in to it, what security and compliance it demands.
     security:
       require_signatures: true
       allowed_publishers: [release@acme.example]
+      issuer: https://idp.acme.example   # the OIDC issuer that vouches for those identities
       audit_logging: true
       vulnerability_scanning: true
     compliance:
@@ -21,11 +22,29 @@ registry, how to sign in to it, what security and compliance it demands.
         sender: anya@acme.example
     support:
       contact: platform@acme.example
+    roles:                       # added to (or replacing) developer, admin, security
+      partner: {permissions: [read, install], scopes: [core/bitcoin/*], groups: [globex]}
 
 The whole document may sit under an ``enterprise:`` key. Every field is checked and every
 problem reported at once, each with its line. Credentials never belong in it: a password in
 ``registry_url`` or any key named like a secret is refused (they come from the environment or
 the keyring, :mod:`anya_plugins.enterprise.credentials`).
+
+Precedence. The policy's registry keys (``registry.private.*``) sit above the user's file and
+below the environment and ``--config`` (to debug one machine). Its security demands are
+*enforced*: above every layer, so neither the user's file nor the environment nor ``--config``
+loosens them; and a policy only ever tightens — a ``false`` sets nothing, leaving the user's
+own (possibly stricter) choice:
+
+- ``require_signatures: true`` -> ``trust.require_signatures`` and ``trust.allow_unsigned =
+  false``, and the same under ``trust.enterprise.<org>`` (so ``--allow-unsigned`` cannot help);
+- ``allowed_publishers`` (with ``issuer``) -> ``trust.enterprise.<org>.allowed_publishers``:
+  only those identities may sign what the organisation's source serves;
+- ``vulnerability_scanning: true`` -> ``audit.require_database = true``: no install unchecked;
+- ``audit_logging: true`` needs no key: the client's audit log cannot be switched off.
+
+``<org>`` is :attr:`EnterprisePolicy.org`, the organisation's name as a slug (``Acme Corp`` ->
+``acme-corp``, as ``registry deploy --org`` names it): ``--source enterprise --org acme-corp``.
 """
 
 from __future__ import annotations
@@ -47,13 +66,14 @@ AUTH_METHODS: Final = ("basic", "ldap", "token")
 STANDARDS: Final = ("SOC2", "ISO27001", "PCI-DSS")
 FREQUENCIES: Final = ("monthly",)
 URL_KEY: Final = "registry.private.url"
+ORG_KEY: Final = "registry.private.org"
 AUTH_METHOD_KEY: Final = "registry.private.auth-method"
 VERIFY_SSL_KEY: Final = "registry.private.verify-ssl"
 _SECRET_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|credential", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TOP_KEYS: Final = (
     "organization", "registry_url", "auth_method", "verify_ssl", "security", "compliance",
-    "support",
+    "support", "roles",
 )  # fmt: skip
 
 AuthMethod = Literal["basic", "ldap", "token"]
@@ -65,6 +85,8 @@ class SecurityPolicy:
     allowed_publishers: tuple[str, ...] = ()
     audit_logging: bool = True
     vulnerability_scanning: bool = True
+    issuer: str | None = None
+    """The OIDC issuer that vouches for :attr:`allowed_publishers` (required with them)."""
 
 
 @dataclass(frozen=True)
@@ -92,14 +114,43 @@ class EnterprisePolicy:
     security: SecurityPolicy = field(default_factory=SecurityPolicy)
     compliance: CompliancePolicy = field(default_factory=CompliancePolicy)
     support: Mapping[str, str] = field(default_factory=dict)
+    roles: Mapping[str, object] = field(default_factory=dict)
+    """The ``roles`` table as written (checked with ``role_set_from_mapping``)."""
+
+    @property
+    def org(self) -> str:
+        """The organisation as a source and deploy name: ``Acme Corp`` -> ``acme-corp``."""
+        return re.sub(r"[^a-z0-9]+", "-", self.organization.lower()).strip("-")
 
     def settings(self) -> dict[str, object]:
-        """The layered configuration's keys this policy sets."""
+        """The layered configuration's keys this policy sets (the environment and
+        ``--config`` may override them)."""
         return {
             URL_KEY: self.registry_url,
+            ORG_KEY: self.org,
             AUTH_METHOD_KEY: self.auth_method,
             VERIFY_SSL_KEY: self.verify_ssl,
         }
+
+    def enforced_settings(self) -> dict[str, object]:
+        """The keys the policy's security demands set above every other layer; only
+        demands (``true``, a publisher list) set anything, so the policy never loosens."""
+        security = self.security
+        org = f"trust.enterprise.{self.org}"
+        enforced: dict[str, object] = {}
+        if security.require_signatures:
+            enforced.update({
+                "trust.require_signatures": True, "trust.allow_unsigned": False,
+                f"{org}.require_signatures": True, f"{org}.allow_unsigned": False,
+            })  # fmt: skip
+        if security.allowed_publishers and security.issuer:
+            enforced[f"{org}.allowed_publishers"] = [
+                {"identity": identity, "issuer": security.issuer, "names": ["*"]}
+                for identity in security.allowed_publishers
+            ]
+        if security.vulnerability_scanning:
+            enforced["audit.require_database"] = True
+        return enforced
 
 
 def load_policy(path: Path) -> EnterprisePolicy:
@@ -172,15 +223,26 @@ class _Checker:
             security=self.security(data.get("security", {})),
             compliance=self.compliance(data.get("compliance", {})),
             support=self.support(data.get("support", {})),
+            roles=self.roles(data.get("roles", {})),
         )
 
     def security(self, table: Any) -> SecurityPolicy:
         where = ("security",)
         if not self.is_table(table, where):
             return SecurityPolicy()
-        self.unknown(table, where, ("require_signatures", "allowed_publishers", "audit_logging",
-                                    "vulnerability_scanning"))  # fmt: skip
+        self.unknown(table, where, ("require_signatures", "allowed_publishers", "issuer",
+                                    "audit_logging", "vulnerability_scanning"))  # fmt: skip
         publishers = self.strings(table, (*where, "allowed_publishers"))
+        issuer = self.text(table, (*where, "issuer"))
+        if issuer is not None and not urlsplit(issuer).netloc:
+            self.problem((*where, "issuer"), f"{issuer!r} is not the URL of an OIDC issuer")
+            issuer = None
+        elif publishers and issuer is None and "issuer" not in table:
+            self.problem(
+                (*where, "allowed_publishers"),
+                "needs security.issuer: an identity means nothing without the OIDC issuer "
+                "that vouched for it (e.g. https://token.actions.githubusercontent.com)",
+            )
         require = self.flag(table, (*where, "require_signatures"), True)
         if require and "allowed_publishers" in table and not publishers:
             self.problem(
@@ -192,7 +254,24 @@ class _Checker:
             allowed_publishers=publishers,
             audit_logging=self.flag(table, (*where, "audit_logging"), True),
             vulnerability_scanning=self.flag(table, (*where, "vulnerability_scanning"), True),
+            issuer=issuer,
         )
+
+    def roles(self, table: Any) -> dict[str, object]:
+        """Each role checked as ``registry deploy --policy`` checks it, one problem per role."""
+        from anya_plugins.registry.roles import RoleError, role_set_from_mapping
+
+        if not self.is_table(table, ("roles",)):
+            return {}
+        for name, body in table.items():
+            try:
+                role_set_from_mapping({str(name): body}, defaults=False, source="roles")
+            except RoleError as error:
+                key, _, message = error.message.partition(": ")
+                where = tuple(key.split(".")) if key.startswith(f"roles.{name}") else ()
+                hint = f" ({error.hint})" if error.hint else ""
+                self.problem(where or ("roles", str(name)), f"{message or key}{hint}")
+        return dict(table)
 
     def compliance(self, table: Any) -> CompliancePolicy:
         where = ("compliance",)
@@ -391,22 +470,31 @@ def _yaml_lines(node: Any, where: tuple[str, ...], lines: dict[tuple[str, ...], 
             _yaml_lines(value, path, lines)
 
 
-def policy_settings(policy: EnterprisePolicy) -> list[Setting]:
-    """The policy's keys as settings of the ``policy`` layer of the configuration."""
+def policy_settings(policy: EnterprisePolicy, *, enforced: bool = False) -> list[Setting]:
+    """The policy's keys as settings of the ``policy`` layer of the configuration: its
+    registry keys, or with ``enforced`` its security demands."""
     from anya_plugins.config.keys import split_key
     from anya_plugins.config.layers import Entry, Origin, Setting
 
     origin = Origin("policy", policy.path)
-    return [
-        Setting(split_key(key), Entry(key, value, origin))
-        for key, value in policy.settings().items()
-    ]
+    values = policy.enforced_settings() if enforced else policy.settings()
+    return [Setting(split_key(key), Entry(key, value, origin)) for key, value in values.items()]
 
 
 def with_policy(config: LayeredConfig, policy: EnterprisePolicy) -> LayeredConfig:
-    """``config`` with the policy's layer: it wins over the user's file; the environment and
-    ``--config`` still win over it (to debug a machine)."""
-    return config.with_policy(policy_settings(policy))
+    """``config`` with the policy's layer: its registry keys win over the user's file (the
+    environment and ``--config`` still win over them, to debug a machine); its security
+    demands win over every layer."""
+    return config.with_policy(
+        policy_settings(policy), enforced=policy_settings(policy, enforced=True)
+    )
+
+
+def configured_policy(config: LayeredConfig, environ: Mapping[str, str]) -> LayeredConfig:
+    """``config`` with the policy ``$ANYA_ENTERPRISE_POLICY`` names, or unchanged without it
+    (an invalid policy is an error: nothing runs under a policy that was not read)."""
+    path = policy_path(environ)
+    return config if path is None else with_policy(config, load_policy(path))
 
 
 def policy_path(environ: Mapping[str, str]) -> Path | None:
@@ -440,7 +528,7 @@ def view_policy(
     policy = load_policy(chosen)
     config = with_policy(load_config(environ=environ, overrides=overrides), policy)
     shown = []
-    for key in policy.settings():
+    for key in (*policy.settings(), *policy.enforced_settings()):
         entry = config.get(key)
         if entry is not None:
             shown.append((key, entry.value, str(entry.origin)))

@@ -66,7 +66,13 @@ class Target:
 def _config(target: Target) -> LayeredConfig:
     if target.config is not None:
         return target.config
-    return load_config(user_config_path(), overrides=target.config_overrides)
+    import os
+
+    from anya_plugins.enterprise.policy import configured_policy
+
+    return configured_policy(
+        load_config(user_config_path(), overrides=target.config_overrides), os.environ
+    )
 
 
 def _transaction(

@@ -196,8 +196,13 @@ def source_name(source: str, org: str | None) -> str:
 def load_sources(
     config: LayeredConfig, *, environ: Mapping[str, str] | None = None
 ) -> SourcesSettings:
-    """The ``[sources]`` section of a layered configuration; errors name where a value came from."""
-    return parse_sources(config.section("sources"), environ=environ, origins=config.origin)
+    """The ``[sources]`` section of a layered configuration; errors name where a value came from.
+    A private registry the configuration names (``registry.private.*``, set by an enterprise
+    policy) is the source ``enterprise.<org>`` (:mod:`anya_plugins.sources.private`)."""
+    from anya_plugins.sources.private import with_private_registry
+
+    settings = parse_sources(config.section("sources"), environ=environ, origins=config.origin)
+    return with_private_registry(settings, config, os.environ if environ is None else environ)
 
 
 def parse_sources(

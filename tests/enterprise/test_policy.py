@@ -34,6 +34,7 @@ enterprise:
   security:
     require_signatures: true
     allowed_publishers: [release@acme.example]
+    issuer: https://idp.acme.example
     audit_logging: true
     vulnerability_scanning: true
   compliance:
@@ -55,6 +56,7 @@ auth_method = "ldap"
 [security]
 require_signatures = true
 allowed_publishers = ["release@acme.example"]
+issuer = "https://idp.acme.example"
 audit_logging = true
 vulnerability_scanning = true
 
@@ -104,7 +106,9 @@ def test_a_yaml_policy_is_read_into_typed_fields(tmp_path: Path) -> None:
         registry_url="https://registry.acme.example/acme/private/+simple/",
         auth_method="ldap",
         verify_ssl=True,
-        security=SecurityPolicy(True, ("release@acme.example",), True, True),
+        security=SecurityPolicy(
+            True, ("release@acme.example",), True, True, "https://idp.acme.example"
+        ),
         compliance=policy.compliance,
         support={"contact": "platform@acme.example", "level": "premium"},
     )
@@ -156,7 +160,7 @@ def test_broken_yaml_names_its_line(tmp_path: Path) -> None:
         load_policy(write(tmp_path, "p.yml", "organization: Acme\nsecurity:\n\tbad: 1\n"))
 
 
-def test_the_policy_is_a_layer_above_the_user_file_and_below_the_command_line(
+def test_registry_keys_sit_below_the_command_line_and_security_demands_above_it(
     tmp_path: Path,
 ) -> None:
     policy = write(tmp_path, "enterprise-registry.yml", YAML_POLICY)
@@ -165,14 +169,18 @@ def test_the_policy_is_a_layer_above_the_user_file_and_below_the_command_line(
     )
     environ = {"ANYA_CONFIG": str(user_file), "HOME": str(tmp_path)}
 
-    view = view_policy(policy, environ=environ, overrides=("registry.private.verify-ssl=false",))
+    overrides = ("registry.private.verify-ssl=false", "trust.require_signatures=false")
+    view = view_policy(policy, environ=environ, overrides=overrides)
 
-    assert view.settings == (
+    assert view.settings[:4] == (
         ("registry.private.url", "https://registry.acme.example/acme/private/+simple/",
          f"policy {policy}"),
+        ("registry.private.org", "acme-corp", f"policy {policy}"),
         ("registry.private.auth-method", "ldap", f"policy {policy}"),
         ("registry.private.verify-ssl", False, "cli --config"),
     )  # fmt: skip
+    # security demands are enforced: above the command line too
+    assert ("trust.require_signatures", True, f"policy {policy}") in view.settings
 
 
 def test_the_cli_checks_a_policy_and_shows_its_keys(tmp_path: Path) -> None:
@@ -233,3 +241,42 @@ def test_no_credentials_says_where_to_put_them(memory_keyring: MemoryKeyring) ->
 
     assert raised.value.message == "no password for auditor at registry.acme.example:8443"
     assert "keyring set registry.acme.example:8443 <user>" in str(raised.value.hint)
+
+
+ROLES = """\
+organization: Acme Corp
+registry_url: https://registry.acme.example/acme/private/+simple/
+roles:
+  partner:
+    permissions: [read, install]
+    scopes: [core/bitcoin/*]
+    groups: [globex]
+  intruder:
+    permissions: [read, teleport]
+    scopes: [core/*]
+  stranger: {permissions: [read], scopes: [core/*], colour: blue}
+"""
+
+
+def test_roles_are_checked_as_registry_deploy_checks_them_each_with_its_line(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(PolicyError) as raised:
+        load_policy(write(tmp_path, "enterprise-registry.yml", ROLES))
+
+    text = raised.value.message
+    assert "2 problems" in text
+    assert "line 9: roles.intruder.permissions: unknown teleport (use read, install" in text
+    assert "line 11: roles.stranger: unknown keys colour" in text
+    assert "partner" not in text
+
+
+def test_valid_roles_are_kept_for_the_deployment(tmp_path: Path) -> None:
+    valid = "\n".join(ROLES.splitlines()[:7]) + "\n"
+
+    policy = load_policy(write(tmp_path, "enterprise-registry.yml", valid))
+
+    assert policy.roles == {
+        "partner": {"permissions": ["read", "install"], "scopes": ["core/bitcoin/*"],
+                    "groups": ["globex"]},
+    }  # fmt: skip

@@ -1,0 +1,89 @@
+"""The organisation's private registry as the source ``enterprise.<org>``, from the
+``registry.private.*`` keys an enterprise policy sets (:mod:`anya_plugins.enterprise.policy`).
+
+``registry.private.url`` replaces ``sources.enterprise.<org>.url`` for the organisation
+``registry.private.org`` names (its mirrors and TUF root, when the user's file sets them, are
+kept). The credentials come from ``$ANYA_REGISTRY_USER``/``$ANYA_REGISTRY_PASSWORD`` or the
+system keyring (:func:`anya_plugins.enterprise.credentials.registry_credentials`) and live
+only in this process's memory; none found, the HTTP client's own keyring and netrc look-up
+still applies. TLS is always verified (the system store plus ``sources.ca_bundle``):
+``registry.private.verify-ssl = false`` on an https URL is refused rather than obeyed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final
+from urllib.parse import quote, urlsplit
+
+from anya_plugins.errors import ConfigError
+from anya_plugins.sources.credentials import redact
+
+if TYPE_CHECKING:
+    from anya_plugins.config.layers import LayeredConfig
+    from anya_plugins.sources.settings import SourceSettings, SourcesSettings
+
+URL_KEY: Final = "registry.private.url"
+ORG_KEY: Final = "registry.private.org"
+VERIFY_SSL_KEY: Final = "registry.private.verify-ssl"
+
+
+class PrivateRegistryError(ConfigError):
+    """A ``registry.private.*`` key cannot be used as it is."""
+
+    def __init__(self, key: str, problem: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{key}: {redact(problem)}", hint=hint)
+
+
+def with_private_registry(
+    settings: SourcesSettings, config: LayeredConfig, environ: Mapping[str, str]
+) -> SourcesSettings:
+    """``settings`` with ``enterprise.<registry.private.org>`` at ``registry.private.url``;
+    unchanged when the configuration names no private registry."""
+    url_entry, org_entry = config.get(URL_KEY), config.get(ORG_KEY)
+    if url_entry is None or org_entry is None:
+        return settings
+    url, org = str(url_entry.value), str(org_entry.value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PrivateRegistryError(
+            URL_KEY, f"{url!r} (from {url_entry.origin}) is not an http(s) URL"
+        )
+    verify = config.get(VERIFY_SSL_KEY)
+    if parts.scheme == "https" and verify is not None and verify.value is not True:
+        raise PrivateRegistryError(
+            VERIFY_SSL_KEY,
+            f"is {verify.value!r} (from {verify.origin}); Anya never turns TLS verification off",
+            hint="give the registry's CA certificate with sources.ca_bundle (or "
+            "REQUESTS_CA_BUNDLE) and set verify-ssl to true",
+        )
+    name = f"enterprise.{org}"
+    private = _source(settings, name, _with_credentials(url.rstrip("/") + "/", environ))
+    others = tuple(source for source in settings.enterprise if source.name != name)
+    return dataclasses.replace(
+        settings, enterprise=tuple(sorted((*others, private), key=lambda s: s.name))
+    )
+
+
+def _source(settings: SourcesSettings, name: str, url: str) -> SourceSettings:
+    from anya_plugins.sources.settings import SourceSettings
+
+    configured = next((s for s in settings.enterprise if s.name == name), None)
+    if configured is None:
+        return SourceSettings(name=name, url=url)
+    return dataclasses.replace(configured, url=url)
+
+
+def _with_credentials(url: str, environ: Mapping[str, str]) -> str:
+    """``url`` with the registry user's ``user:password@`` (kept in memory only)."""
+    from anya_plugins.enterprise.credentials import registry_credentials
+    from anya_plugins.enterprise.errors import CredentialsMissing
+
+    try:
+        found = registry_credentials(url, None, environ)
+    except CredentialsMissing:
+        return url
+    parts = urlsplit(url)
+    userinfo = f"{quote(found.user, safe='')}:{quote(found.password, safe='')}"
+    return parts._replace(netloc=f"{userinfo}@{parts.netloc}").geturl()
