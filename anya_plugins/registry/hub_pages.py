@@ -61,6 +61,12 @@ def configure(pyramid_config: Any) -> None:
         ("anya-hub-search", "/search", search_view, "GET"),
         ("anya-hub-extension", "/x/{project}", extension_view, "GET"),
         ("anya-hub-review-form", "/x/{project}/review", review_form_view, "POST"),
+        (
+            "anya-hub-moderate-form",
+            "/x/{project}/reviews/{reviewer}/{action}",
+            moderate_form_view,
+            "POST",
+        ),
         ("anya-hub-collection-page", "/collections/{name}", collection_view, "GET"),
         ("anya-hub-contributor-page", "/contributors/{name}", contributor_view, "GET"),
         ("anya-hub-sign-in", "/sign-in", sign_in_view, "GET"),
@@ -180,6 +186,10 @@ def extension_view(request: Any, *, form: dict[str, Any] | None = None,
         "latest": latest, "details": _details(home, project, latest),
         "ratings": data.ratings(project), "reviews": data.visible_reviews(project),
         "mine": data.review(project, user) if user else None,
+        "moderator": bool(user) and (
+            plugin_hub.is_hub_admin(stage, data, str(user))
+            or plugin_hub.is_maintainer(stage, project, str(user))
+        ),
         "form": form or {}, "error": error,
     }, status=status)  # fmt: skip
 
@@ -252,6 +262,24 @@ def review_form_view(request: Any) -> Response:
         return extension_view(request, form=fields, error=exc.message, status=400)
     except HubRefusal as refusal:
         return extension_view(request, form=fields, error=refusal.message, status=refusal.status)
+    return HTTPSeeOther(location=f"{base_path(request)}/x/{project}#reviews")
+
+
+def moderate_form_view(request: Any) -> Response:
+    """Flag a review (any signed-in user) or hide / unhide it (maintainers, hub admins)."""
+    stage = plugin_hub.hub_stage(request)
+    user = plugin_hub.signed_in_user(request, cookie=True)
+    project = str(canonicalize_name(request.matchdict["project"]))
+    action = request.matchdict["action"]
+    if user is None or action not in ("flag", "hide", "unhide", "helpful"):
+        raise HubRefusal(401 if user is None else 404, "sign in to moderate reviews")
+    if not hub_session.form_token_valid(request, request.POST.get("form_token")):
+        return extension_view(request, error="the form expired; send it again", status=400)
+    try:
+        fields = {"reason": request.POST.get("reason", ""), "helpful": True}
+        plugin_hub.moderate(stage, user, project, request.matchdict["reviewer"], action, fields)
+    except HubInputError as exc:
+        return extension_view(request, error=exc.message, status=400)
     return HTTPSeeOther(location=f"{base_path(request)}/x/{project}#reviews")
 
 

@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -165,6 +166,40 @@ def test_collection_and_contributor_pages(hub: HubIndex, browser: Any, shots: Pa
     assert "anya-ext-wombat-alpha" in browser.page_source
     page_checks(browser)
     browser.save_screenshot(str(shots / "hub-contributor.png"))
+
+
+def test_a_maintainer_hides_a_review_with_a_reason_from_the_page(
+    hub: HubIndex, browser: Any, shots: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    project = "anya-ext-wombat-beta"
+    posted = hub.call("POST", f"/reviews/{project}", {"rating": 1, "title": "Buy my coin"},
+                      user="bob")  # fmt: skip
+    assert posted.status == 200, posted.body
+    base = f"{hub.registry.url}/{HUB_INDEX}/+hub"
+    browser.get(f"{base}/sign-in?next=" + quote(f"/{HUB_INDEX}/+hub/x/{project}", safe=""))
+    browser.find_element(By.ID, "user").send_keys(MAINTAINER)
+    browser.find_element(By.ID, "password").send_keys(USERS[MAINTAINER])
+    browser.find_element(By.CSS_SELECTOR, "main form button").click()
+    WebDriverWait(browser, 20).until(lambda d: d.current_url.endswith(f"/x/{project}"))
+    WebDriverWait(browser, 20).until(lambda d: "Buy my coin" in d.page_source)
+    (spam,) = [
+        article for article in browser.find_elements(By.CSS_SELECTOR, "article.review")
+        if "Buy my coin" in article.text
+    ]  # fmt: skip
+    page_checks(browser)
+    browser.save_screenshot(str(shots / "hub-moderation.png"))
+
+    hide = spam.find_element(By.CSS_SELECTOR, "form[action$='/bob/hide']")
+    hide.find_element(By.NAME, "reason").send_keys("advertising")
+    hide.find_element(By.TAG_NAME, "button").click()
+
+    WebDriverWait(browser, 20).until(lambda d: "Buy my coin" not in d.page_source)
+    hidden = hub.call("GET", f"/reviews/{project}").body["reviews"]
+    assert isinstance(hidden, list)
+    assert all(r["title"] != "Buy my coin" for r in hidden)
 
 
 def test_keyboard_first_stop_is_the_skip_link(hub: HubIndex, browser: Any) -> None:
