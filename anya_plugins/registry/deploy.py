@@ -28,7 +28,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import tomllib
 from collections.abc import Mapping
@@ -157,6 +156,10 @@ def plan_deployment(options: DeployOptions) -> DeployPlan:
     managers = (ADMIN_USER, *(f":{g}" for g in role_set.groups_with("manage")))
     auditors = (ADMIN_USER, *(f":{g}" for g in role_set.groups_with("audit")))
     devpi_options = (
+        # nginx, on this machine, says who the client is (X-Forwarded-For, the address it
+        # saw appended last); waitress takes that one address from it for the audit trail.
+        "--trusted-proxy=127.0.0.1",
+        "--trusted-proxy-headers=x-forwarded-for",
         f"--ldap-config={directory / LDAP_FILE}",
         f"{ROLES_OPTION}={directory / ROLES_FILE}",
         f"{AUDIT_READERS_OPTION}={','.join(auditors)}",
@@ -359,17 +362,13 @@ def _org_password(directory: Path) -> str:
 def _devpi_process(
     options: DeployOptions, directory: Path, managers: tuple[str, ...], extra: tuple[str, ...]
 ) -> PlannedProcess:
-    # The command anya_plugins.registry.server.start runs for these options.
-    state = directory / DEVPI_DIR
-    command = (
-        sys.executable, "-m", server.LAUNCHER, "serve",
-        "--serverdir", str(state / server.SERVER_DIR),
-        "--secretfile", str(state / server.SECRETS_DIR / "secret"),
-        "--host", "127.0.0.1", "--port", str(options.devpi_port),
-        "--enable-core-metadata", f"--restrict-modify={','.join(managers)}",
-        "--role", "primary", *extra,
+    command = server.serve_command(
+        directory / DEVPI_DIR, "127.0.0.1", options.devpi_port, managers=managers,
+        extra_options=extra,
     )  # fmt: skip
-    return PlannedProcess("devpi-server", f"anya-registry-{options.org}-devpi.service", command)
+    return PlannedProcess(
+        "devpi-server", f"anya-registry-{options.org}-devpi.service", tuple(command)
+    )
 
 
 def _nginx_process(org: str, directory: Path) -> PlannedProcess:

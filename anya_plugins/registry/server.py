@@ -112,24 +112,11 @@ def start(
         _init(state_dir, admin.password, timeout, [*replica_options, *storage_options])
     chosen_port = port or _free_port(host)
     url = f"http://{_url_host(host)}:{chosen_port}"
-    command = [
-        sys.executable, "-m", LAUNCHER, "serve",
-        "--serverdir", str(state_dir / SERVER_DIR),
-        "--secretfile", str(state_dir / SECRETS_DIR / "secret"),
-        "--host", host, "--port", str(chosen_port),
-    ]  # fmt: skip
-    if core_metadata:
-        command.append("--enable-core-metadata")
-    # Only ``managers`` create or change users and indexes (devpi's default lets anyone
-    # create a user, and every user create indexes): ``:AUTHENTICATED:`` then means a
-    # user an administrator created.
-    command.append(f"--restrict-modify={','.join(managers)}")
-    if trusted_root is not None:
-        command.append(f"{TRUSTED_ROOT_OPTION}={trusted_root.resolve()}")
-    # A primary answers its replicas (authenticated with the shared secret); the default
-    # standalone role refuses them with 403.
-    command += ["--primary-url", primary_url] if primary_url else ["--role", "primary"]
-    command += [*storage_options, *extra_options]
+    command = serve_command(
+        state_dir, host, chosen_port, core_metadata=core_metadata, managers=managers,
+        trusted_root=trusted_root, primary_url=primary_url,
+        extra_options=(*storage_options, *extra_options),
+    )  # fmt: skip
     log_file = state_dir / LOG_FILE
     with log_file.open("ab") as log:
         process = subprocess.Popen(
@@ -148,6 +135,40 @@ def start(
     return RunningRegistry(
         url=url, pid=process.pid, state_dir=state_dir, log_file=log_file, admin=admin
     )
+
+
+def serve_command(
+    state_dir: Path,
+    host: str,
+    port: int,
+    *,
+    core_metadata: bool = True,
+    managers: Sequence[str] = (ADMIN_USER,),
+    trusted_root: Path | None = None,
+    primary_url: str | None = None,
+    extra_options: Sequence[str] = (),
+) -> list[str]:
+    """The devpi-server command :func:`start` runs for ``state_dir`` (also what a systemd
+    unit of a deployment runs); ``extra_options`` (storage options first) come last."""
+    command = [
+        sys.executable, "-m", LAUNCHER, "serve",
+        "--serverdir", str(state_dir / SERVER_DIR),
+        "--secretfile", str(state_dir / SECRETS_DIR / "secret"),
+        "--host", host, "--port", str(port),
+    ]  # fmt: skip
+    if core_metadata:
+        command.append("--enable-core-metadata")
+    # Only ``managers`` create or change users and indexes (devpi's default lets anyone
+    # create a user, and every user create indexes): ``:AUTHENTICATED:`` then means a
+    # user an administrator created.
+    command.append(f"--restrict-modify={','.join(managers)}")
+    if trusted_root is not None:
+        command.append(f"{TRUSTED_ROOT_OPTION}={trusted_root.resolve()}")
+    # A primary answers its replicas (authenticated with the shared secret); the default
+    # standalone role refuses them with 403.
+    command += ["--primary-url", primary_url] if primary_url else ["--role", "primary"]
+    command += extra_options
+    return command
 
 
 def stop(state_dir: Path, *, timeout: float = 15.0) -> bool:

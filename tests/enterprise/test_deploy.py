@@ -309,6 +309,30 @@ def test_a_role_refusal_is_in_the_servers_audit_trail_with_the_role_that_would_a
     assert refusals[-1].details["would_allow"] == ["admin", "security"]
 
 
+def test_the_audit_trail_records_the_clients_address_behind_nginx_not_a_forged_one(
+    released: dict[str, str], deployment: Deployment
+) -> None:
+    import http.client
+
+    # 127.0.0.2 is this machine too, but not nginx's own address (127.0.0.1)
+    host, port = deployment.url.removeprefix("https://").rsplit(":", 1)
+    context = ssl.create_default_context(cafile=str(deployment.ca))
+    connection = http.client.HTTPSConnection(
+        host, int(port), context=context, source_address=("127.0.0.2", 0), timeout=60
+    )
+    secret = base64.b64encode(f"alice:{USERS['alice'][0]}".encode()).decode()
+    path = f"/{INDEX}/+simple/{ENTERPRISE[0]}/"
+    connection.request(
+        "GET", path, headers={"Authorization": f"Basic {secret}", "X-Forwarded-For": "203.0.113.9"}
+    )
+    assert connection.getresponse().status == 403
+    connection.close()
+    serverdir = deployment.options.directory / DEVPI_DIR / server.SERVER_DIR
+    entry = [e for e in read_log(trail_path(serverdir)) if e.action == "permission-refused"][-1]
+
+    assert entry.host == "127.0.0.2"  # not nginx's 127.0.0.1, nor what the client claimed
+
+
 def test_a_policy_role_mapped_from_an_ldap_group_takes_effect_on_the_next_deploy(
     released: dict[str, str], deployment: Deployment, tmp_path: Path
 ) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from anya_plugins.config.layers import load_config
+from anya_plugins.config.layers import LayeredConfig, load_config
 from anya_plugins.enterprise.policy import load_policy, with_policy
 from anya_plugins.errors import ConfigError
 from anya_plugins.sources.settings import load_sources
@@ -32,6 +32,18 @@ def policy_text(url: str, issuer: str, *, verify_ssl: bool = True) -> str:
         f"  issuer: {issuer}\n"
         "  vulnerability_scanning: true\n"
     )
+
+
+def under_policy(
+    directory: Path, policy: str, *, environ: dict[str, str] | None = None,
+    overrides: tuple[str, ...] = (),
+) -> LayeredConfig:  # fmt: skip
+    """The configuration of a user with no file of their own (``environ`` and ``overrides``
+    aside) under the policy ``policy`` (YAML)."""
+    path = directory / "enterprise-registry.yml"
+    path.write_text(policy)
+    environ = {"ANYA_CONFIG": str(directory / "none.toml"), **(environ or {})}
+    return with_policy(load_config(environ=environ, overrides=overrides), load_policy(path))
 
 
 def loosening_user_file(sigstore: LocalSigstore, advisories: Path) -> str:
@@ -103,15 +115,12 @@ def test_a_signer_the_policy_does_not_allow_is_refused_whatever_the_user_file_sa
 def test_the_policy_wins_over_the_environment_and_the_command_line_for_security_keys(
     tmp_path: Path,
 ) -> None:
-    policy = tmp_path / "p.yml"
-    policy.write_text(policy_text("https://reg.acme.example/acme/+simple/", "https://idp.example"))
-    environ = {
-        "ANYA_CONFIG": str(tmp_path / "none.toml"),
-        "ANYA_TRUST__REQUIRE_SIGNATURES": "false",
-    }
-    user = load_config(environ=environ, overrides=("audit.require_database=false",))
+    config = under_policy(
+        tmp_path, policy_text("https://reg.acme.example/acme/+simple/", "https://idp.example"),
+        environ={"ANYA_TRUST__REQUIRE_SIGNATURES": "false"},
+        overrides=("audit.require_database=false",),
+    )  # fmt: skip
 
-    config = with_policy(user, load_policy(policy))
     rules = load_trust_policy(config).rules_for("enterprise.acme-corp")
 
     assert (rules.require_signatures, rules.allow_unsigned) == (True, False)
@@ -139,13 +148,10 @@ def test_a_policy_that_asks_for_nothing_loosens_nothing(tmp_path: Path) -> None:
 
 
 def test_verify_ssl_false_is_refused_not_obeyed(tmp_path: Path) -> None:
-    policy = tmp_path / "p.yml"
-    policy.write_text(
-        policy_text("https://reg.acme.example/acme/+simple/", "https://idp.example",
-                    verify_ssl=False)
-    )  # fmt: skip
-    config = with_policy(load_config(environ={"ANYA_CONFIG": str(tmp_path / "no.toml")}),
-                         load_policy(policy))  # fmt: skip
+    config = under_policy(
+        tmp_path,
+        policy_text("https://reg.acme.example/+simple/", "https://idp.example", verify_ssl=False),
+    )
 
     refused = r"registry\.private\.verify-ssl: is False .* never turns"
     with pytest.raises(ConfigError, match=refused):
@@ -155,13 +161,12 @@ def test_verify_ssl_false_is_refused_not_obeyed(tmp_path: Path) -> None:
 def test_the_private_registry_credentials_come_from_the_environment_only_in_memory(
     tmp_path: Path,
 ) -> None:
-    policy = tmp_path / "p.yml"
-    policy.write_text(policy_text("https://reg.acme.example/acme/+simple/", "https://idp.example"))
-    config = with_policy(load_config(environ={"ANYA_CONFIG": str(tmp_path / "no.toml")}),
-                         load_policy(policy))  # fmt: skip
+    config = under_policy(
+        tmp_path, policy_text("https://reg.acme.example/acme/+simple/", "https://idp.example")
+    )
     environ = {"ANYA_REGISTRY_USER": "alice", "ANYA_REGISTRY_PASSWORD": "s3cr/t"}
 
     source = load_sources(config, environ=environ).source("enterprise.acme-corp")
 
     assert source.url == "https://alice:s3cr%2Ft@reg.acme.example/acme/+simple/"
-    assert not (tmp_path / "no.toml").exists()
+    assert not (tmp_path / "none.toml").exists()
