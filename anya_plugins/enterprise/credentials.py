@@ -9,13 +9,10 @@ sources are (:mod:`anya_plugins.sources.credentials`): ``keyring set HOST USER``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
 
 from anya_plugins.enterprise.errors import CredentialsMissing
 from anya_plugins.registry.devpi import Credentials
-
-USER_ENV: Final = "ANYA_REGISTRY_USER"
-PASSWORD_ENV: Final = "ANYA_REGISTRY_PASSWORD"
+from anya_plugins.sources.private import PASSWORD_ENV, USER_ENV, private_credentials
 
 
 def registry_credentials(url: str, user: str | None, environ: Mapping[str, str]) -> Credentials:
@@ -23,19 +20,10 @@ def registry_credentials(url: str, user: str | None, environ: Mapping[str, str])
     neither the environment nor the keyring has them."""
     from urllib.parse import urlsplit
 
-    from anya_plugins.sources.credentials import Credentials as SourceCredentials
-
-    name = user or environ.get(USER_ENV) or None
-    password = environ.get(PASSWORD_ENV)
-    if name and password:
-        return Credentials(name, password)
-    known = SourceCredentials()
-    if name:
-        parts = urlsplit(url)
-        known.take(parts._replace(netloc=f"{name}@{parts.netloc}").geturl())
-    found = known.from_keyring(url)
-    if found is not None and found.password and (not name or found.username == name):
+    found = private_credentials(url, user, environ)
+    if found is not None:
         return Credentials(found.username, found.password)
+    name = user or environ.get(USER_ENV) or None
     host = urlsplit(url).netloc
     raise CredentialsMissing(
         f"no password for {name or 'the registry user'} at {host}",

@@ -4,10 +4,10 @@
 ``registry.private.url`` replaces ``sources.enterprise.<org>.url`` for the organisation
 ``registry.private.org`` names (its mirrors and TUF root, when the user's file sets them, are
 kept). The credentials come from ``$ANYA_REGISTRY_USER``/``$ANYA_REGISTRY_PASSWORD`` or the
-system keyring (:func:`anya_plugins.enterprise.credentials.registry_credentials`) and live
-only in this process's memory; none found, the HTTP client's own keyring and netrc look-up
-still applies. TLS is always verified (the system store plus ``sources.ca_bundle``):
-``registry.private.verify-ssl = false`` on an https URL is refused rather than obeyed.
+system keyring (:func:`private_credentials`) and live only in this process's memory; none
+found, the HTTP client's own keyring and netrc look-up still applies. TLS is always verified
+(the system store plus ``sources.ca_bundle``): ``registry.private.verify-ssl = false`` on an
+https URL is refused rather than obeyed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, urlsplit
 
 from anya_plugins.errors import ConfigError
-from anya_plugins.sources.credentials import redact
+from anya_plugins.sources.credentials import BasicAuth, Credentials, redact
 
 if TYPE_CHECKING:
     from anya_plugins.config.layers import LayeredConfig
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 URL_KEY: Final = "registry.private.url"
 ORG_KEY: Final = "registry.private.org"
 VERIFY_SSL_KEY: Final = "registry.private.verify-ssl"
+USER_ENV: Final = "ANYA_REGISTRY_USER"
+PASSWORD_ENV: Final = "ANYA_REGISTRY_PASSWORD"
 
 
 class PrivateRegistryError(ConfigError):
@@ -75,15 +77,29 @@ def _source(settings: SourcesSettings, name: str, url: str) -> SourceSettings:
     return dataclasses.replace(configured, url=url)
 
 
+def private_credentials(url: str, user: str | None, environ: Mapping[str, str]) -> BasicAuth | None:
+    """The user and password for the registry at ``url``: ``$ANYA_REGISTRY_USER`` and
+    ``$ANYA_REGISTRY_PASSWORD`` first, else the keyring's entry for its host (``host:port``,
+    then ``host``; for ``user`` or ``$ANYA_REGISTRY_USER`` when given)."""
+    name = user or environ.get(USER_ENV) or None
+    password = environ.get(PASSWORD_ENV)
+    if name and password:
+        return BasicAuth(name, password)
+    known = Credentials()
+    if name:
+        parts = urlsplit(url)
+        known.take(parts._replace(netloc=f"{name}@{parts.netloc}").geturl())
+    found = known.from_keyring(url)
+    if found is not None and found.password and (not name or found.username == name):
+        return found
+    return None
+
+
 def _with_credentials(url: str, environ: Mapping[str, str]) -> str:
     """``url`` with the registry user's ``user:password@`` (kept in memory only)."""
-    from anya_plugins.enterprise.credentials import registry_credentials
-    from anya_plugins.enterprise.errors import CredentialsMissing
-
-    try:
-        found = registry_credentials(url, None, environ)
-    except CredentialsMissing:
+    found = private_credentials(url, None, environ)
+    if found is None:
         return url
     parts = urlsplit(url)
-    userinfo = f"{quote(found.user, safe='')}:{quote(found.password, safe='')}"
+    userinfo = f"{quote(found.username, safe='')}:{quote(found.password, safe='')}"
     return parts._replace(netloc=f"{userinfo}@{parts.netloc}").geturl()
