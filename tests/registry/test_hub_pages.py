@@ -115,8 +115,9 @@ def test_home_search_extension_sign_in_and_review(hub: HubIndex, browser: Any, s
     browser.find_element(By.CSS_SELECTOR, "main form button").click()
     assert browser.current_url.endswith("/x/anya-ext-wombat-alpha")
     Select(browser.find_element(By.ID, "rating")).select_by_value("4")
-    browser.find_element(By.ID, "title").send_keys(SCRIPT_TITLE)
-    browser.find_element(By.ID, "body").send_keys(SCRIPT_BODY)
+    for field, text in (("title", SCRIPT_TITLE), ("body", SCRIPT_BODY)):
+        browser.find_element(By.ID, field).clear()  # an earlier review of alice's is edited
+        browser.find_element(By.ID, field).send_keys(text)
     browser.find_element(By.CSS_SELECTOR, "form.stack button").click()
 
     titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "article.review h3")]
