@@ -11,8 +11,11 @@ What is cached and for how long:
   cached up to ``cache_max_size_mb``, sent on as ``immutable`` with a year's ``max-age``
   (a replica streaming a file it is still fetching asks nginx not to buffer it, which would
   also keep it out of the cache: that header is ignored);
-- simple pages (``/+simple/``): ``page_max_age_seconds`` at the edge and downstream, served
-  stale while one request refreshes them (or while the node is down); the cache key holds
+- simple pages (``/+simple/``): ``page_max_age_seconds`` at the edge and downstream; once
+  expired, the next request waits for the fresh page while concurrent ones get the expired
+  copy (so no request sees a page older than the max-age plus one fetch; no background
+  refresh, which would answer the first request after a long idle with an old page), and
+  the expired copy is served while the node is down; the cache key holds
   ``Accept`` (HTML or PEP 691 JSON) and the caller's credentials, so a private index's page
   fetched by a member is never answered from the cache to anyone else;
 - everything else (JSON API, uploads, login) goes through uncached.
@@ -215,7 +218,6 @@ http {{
             proxy_cache_lock on;
             proxy_cache_revalidate on;
             proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
-            proxy_cache_background_update on;
             proxy_ignore_headers Cache-Control Expires Set-Cookie Vary X-Accel-Buffering;
             proxy_hide_header Cache-Control;
             add_header Cache-Control "max-age={page_seconds}, must-revalidate" always;

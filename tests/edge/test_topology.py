@@ -180,6 +180,23 @@ def test_new_upload_reaches_every_replica_and_edge_within_the_bound(
     assert not pending, f"2.0 not on {pending} within {FRESHNESS_BOUND_SECONDS} s"
 
 
+def test_client_prefers_its_region_among_up_to_date_mirrors(
+    edge_topology: Topology, tmp_path: Path
+) -> None:
+    edges = {node.name: node.edge_url for node in edge_topology.status().nodes}
+    urls = [f"{edges[name]}/{PUBLIC}/+simple/" for name in ("primary", "replica-2", "replica-1")]
+    memory = tmp_path / "mirrors.json"
+    router = RegionRouter({urls[1]: "eu", urls[2]: "us"}, "us", MirrorMemory(memory, 3600))
+    with HttpClient(timeout=10) as http:
+        mirrors = MirrorSet(urls, http=http, router=router)
+        SimpleIndex(mirrors).project_page("edge-pkg")
+    first = mirrors.choices[0]
+    assert first.url == urls[2] and "this client's region" in first.reason
+    assert all(choice.up and choice.behind == 0 for choice in mirrors.choices)
+    assert mirrors.used_url is not None and mirrors.used_url.startswith(urls[2])
+    assert set(json.loads(memory.read_text())) == set(urls)  # kept for the next run
+
+
 def test_replica_stopped_mid_download_fails_over(edge_topology: Topology, tmp_path: Path) -> None:
     """The client reads the first bytes from replica-2, replica-2 is killed, the download
     goes on from replica-1 and the file's hash is checked as ever."""
@@ -228,6 +245,7 @@ def test_replica_frozen_at_an_old_serial_is_detected_and_not_used(
     server.start(spec.state_dir, primary_url="http://127.0.0.1:9", port=0)
     # its edge still points at the old port: restart it in front of the new one
     topology.start_nodes(edge_topology.state_dir, 2, edge=True, sync_timeout=0.0)
+    time.sleep(2.1)  # the copies of the index page cached by the edges have expired
     frozen = edge_topology.node("replica-2")
     assert frozen.health == "behind" and (frozen.lag or 0) > 0, frozen
     edges = {node.name: node.edge_url for node in edge_topology.status().nodes}
