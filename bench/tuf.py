@@ -41,7 +41,7 @@ _TUF_ALONE_SCRIPT = """
 import sys
 from pathlib import Path
 from anya_plugins.sources.http import HttpClient
-from anya_plugins.trust.tuf_client import TufVerifier, tuf_source
+from anya_plugins.sources.tuf_client import TufVerifier, tuf_source
 source, root, cache, *projects = sys.argv[1:]
 if not projects:
     raise SystemExit(0)

@@ -128,7 +128,7 @@ def _share(config: LayeredConfig, source: str, outcomes: Sequence[_Outcome]) -> 
 
     from anya_plugins.analytics.queue import EventQueue
     from anya_plugins.analytics.sender import send_queued
-    from anya_plugins.api.platform import Platform
+    from anya_plugins.metadata.host_platform import Platform
     from anya_plugins.metadata.taxonomy import DIST_NAME_PREFIX
 
     day, platform = utc_day(), Platform.detect().name

@@ -60,9 +60,9 @@ def recommend_here(
     from packaging.utils import canonicalize_name
 
     from anya_plugins.analytics.remote import AnalyticsUnavailable, fetch_co_installations
-    from anya_plugins.api.platform import Platform
     from anya_plugins.install.environment import TargetEnvironment
     from anya_plugins.install.service import installed_extensions
+    from anya_plugins.metadata.host_platform import Platform
     from anya_plugins.metadata.taxonomy import HOST_API_VERSION
     from anya_plugins.sources.search import search
     from anya_plugins.sources.settings import load_sources

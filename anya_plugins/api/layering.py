@@ -18,6 +18,7 @@ from anya_plugins.config.layers import (
     env_settings,
     read_file_layer,
 )
+from anya_plugins.enterprise import POLICY_ENV
 
 if TYPE_CHECKING:
     from anya_plugins.api.configuration import ConfigValue
@@ -35,8 +36,6 @@ def layered_config(
     """The merged view; a wrong ``host`` value fails here, naming its origin. The enterprise
     policy ``ANYA_ENTERPRISE_POLICY`` names in ``environ`` is applied (its security demands
     over every layer: :func:`anya_plugins.enterprise.policy.with_policy`)."""
-    from anya_plugins.enterprise.policy import configured_policy
-
     file_layer = read_file_layer(file) if file is not None else _no_file()
     typed_by = {"host": HOST_SCHEMA}
     given = list(_value_settings(values))
@@ -48,7 +47,11 @@ def layered_config(
         *cli_settings(overrides, typed_by),
         *given,
     ]
-    config = configured_policy(LayeredConfig(file_layer, settings), environ)
+    config = LayeredConfig(file_layer, settings)
+    if environ.get(POLICY_ENV):  # the policy module (~8 ms of imports) loads only for a policy
+        from anya_plugins.enterprise.policy import configured_policy
+
+        config = configured_policy(config, environ)
     _ = config.disabled, config.require_verified
     return config
 

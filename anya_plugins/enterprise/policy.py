@@ -56,12 +56,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
+from anya_plugins.enterprise import POLICY_ENV
 from anya_plugins.enterprise.errors import PolicyError
 
 if TYPE_CHECKING:
     from anya_plugins.config.layers import LayeredConfig, Setting
 
-POLICY_ENV: Final = "ANYA_ENTERPRISE_POLICY"
 AUTH_METHODS: Final = ("basic", "ldap", "token")
 STANDARDS: Final = ("SOC2", "ISO27001", "PCI-DSS")
 FREQUENCIES: Final = ("monthly",)

@@ -38,7 +38,7 @@ from anya_plugins.registry.tuf_repository import (
     delegated_indexes,
     publish,
 )
-from anya_plugins.trust.tuf_targets import (
+from anya_plugins.sources.tuf_targets import (
     VouchedFile,
     parse_document,
     project_document,

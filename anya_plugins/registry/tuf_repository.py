@@ -14,7 +14,7 @@ Roles and where their keys live:
 The TUF directory also holds what the offline ceremony signed (``metadata/N.root.json``,
 ``metadata/targets.json``); the server publishes those unchanged.
 
-A *target* is one project's file list on one index (``trust.tuf_targets``): each file the
+A *target* is one project's file list on one index (``sources.tuf_targets``): each file the
 index's simple page lists, with its sha256, Requires-Python and whether it is yanked.
 
 :class:`RepositoryState` is everything the server serves, as plain JSON-able data (kept in
@@ -46,7 +46,7 @@ from tuf.api.metadata import (  # type: ignore[attr-defined]
 from tuf.api.serialization.json import JSONSerializer
 
 from anya_plugins.registry.errors import RegistryError
-from anya_plugins.trust.tuf_targets import SIMPLE_DIR, delegated_paths
+from anya_plugins.sources.tuf_targets import SIMPLE_DIR, delegated_paths
 
 ROOT: Final = "root"
 TARGETS: Final = "targets"

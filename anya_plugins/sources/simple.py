@@ -335,7 +335,7 @@ def _tuf_check(
     configured = settings.source(source)
     if configured.tuf_root is None:
         return None
-    from anya_plugins.trust.tuf_client import TufVerifier, tuf_source
+    from anya_plugins.sources.tuf_client import TufVerifier, tuf_source
 
     where = tuf_source(configured.url, configured.tuf_root, settings.cache.dir)
     return TufVerifier(where, http)

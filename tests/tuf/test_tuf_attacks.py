@@ -13,8 +13,8 @@ import pytest
 from anya_plugins.registry.tuf_repository import TufDirectory
 from anya_plugins.sources.errors import HashMismatch
 from anya_plugins.sources.simple import SimpleIndex
+from anya_plugins.sources.tuf_client import TufRefused
 from anya_plugins.trust.errors import TrustError
-from anya_plugins.trust.tuf_client import TufRefused
 from tests.tuf.attacker import Attacker
 from tests.tuf.conftest import INDEX, PROJECT, TufRegistry, tuf_index
 

@@ -15,7 +15,7 @@ from anya_plugins.registry import releases, server
 from anya_plugins.registry.devpi import Credentials
 from anya_plugins.registry.tuf_repository import rotate_key
 from anya_plugins.sources.simple import SIMPLE_JSON
-from anya_plugins.trust.tuf_client import TufRefused
+from anya_plugins.sources.tuf_client import TufRefused
 from tests.registry_fixtures import metadata_wheel
 from tests.tuf.attacker import Attacker
 from tests.tuf.conftest import INDEX, PASSWORD, TufRegistry, tuf_index

@@ -1,7 +1,7 @@
 """What a registry's TUF targets are: one file list per project and index.
 
 Shared by the registry, which writes and signs them (``registry.tuf_repository``), and the
-client, which checks a simple page against them (``trust.tuf_client``). A simple page is
+client, which checks a simple page against them (``sources.tuf_client``). A simple page is
 rendered per request (HTML or JSON, URLs relative or rewritten by an edge); what an
 installer acts on is the list of files with their hashes, Requires-Python and yank state,
 and the core metadata (PEP 658) the resolver reads instead of a wheel, so that is what TUF

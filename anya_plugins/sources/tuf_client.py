@@ -2,7 +2,7 @@
 
 With ``sources.<name>.tuf_root`` set (the registry's first ``root.json``, given out of band)
 every page fetched from the source must match the file list its index's TUF role signed
-(``trust.tuf_targets``): the same files, hashes, Requires-Python and yank state. The
+(``sources.tuf_targets``): the same files, hashes, Requires-Python and yank state. The
 metadata is fetched from whichever mirror served the page, and verified the same way
 whoever served it: a stale timestamp (freeze), an older snapshot or role than this machine
 saw before (rollback; the trusted state persists in the cache), a page that does not match
@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from anya_plugins.errors import ConfigError
 from anya_plugins.sources.errors import SourceError
-from anya_plugins.trust.errors import TrustError
-from anya_plugins.trust.tuf_targets import SIMPLE_DIR, VouchedFile, parse_document, target_path
+from anya_plugins.sources.tuf_targets import SIMPLE_DIR, VouchedFile, parse_document, target_path
 
 if TYPE_CHECKING:
     from tuf.ngclient.fetcher import FetcherInterface
@@ -42,13 +42,17 @@ METADATA_PATH = "+tuf/metadata/"
 TARGETS_PATH = "+tuf/targets/"
 
 
-class TufRefused(TrustError, SourceError):
+TRUST_EXIT_CODE = 13
+"""A TUF refusal is a trust failure, exit 13 like a signature refused (``trust.errors``)."""
+
+
+class TufRefused(SourceError):
     """A page or its TUF metadata failed verification: nothing from it is used."""
 
-    exit_code = TrustError.exit_code
+    exit_code = TRUST_EXIT_CODE
 
 
-class TufConfigError(TrustError):
+class TufConfigError(ConfigError):
     """A source's TUF settings cannot be used."""
 
 
