@@ -69,6 +69,17 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+def navigate(driver: Any, element: Any) -> None:
+    """Click ``element`` and wait until the next page has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+
 def page_checks(driver: Any) -> None:
     """One h1; every form control has a label naming it; no horizontal scrolling."""
     from selenium.webdriver.common.by import By
@@ -94,31 +105,31 @@ def test_home_search_extension_sign_in_and_review(hub: HubIndex, browser: Any, s
     browser.save_screenshot(str(shots / "hub-home.png"))
 
     browser.find_element(By.ID, "home-q").send_keys("wombat")
-    browser.find_element(By.CSS_SELECTOR, "form[role=search] button").click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "form[role=search] button"))
     Select(browser.find_element(By.ID, "category")).select_by_value("core/bitcoin")
     Select(browser.find_element(By.ID, "sort")).select_by_value("rating")
-    browser.find_element(By.CSS_SELECTOR, "form[role=search] button").click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "form[role=search] button"))
     results = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "ul.cards h3 a")]
     assert results == ["wombat-alpha", "wombat-beta"]
     page_checks(browser)
     browser.save_screenshot(str(shots / "hub-search.png"))
 
-    browser.find_element(By.LINK_TEXT, "wombat-alpha").click()
+    navigate(browser, browser.find_element(By.LINK_TEXT, "wombat-alpha"))
     assert browser.find_element(By.TAG_NAME, "h1").text.startswith("wombat-alpha")
     assert "anya-ext install wombat-alpha" in browser.page_source
-    browser.find_element(By.LINK_TEXT, "Sign in").click()
+    navigate(browser, browser.find_element(By.LINK_TEXT, "Sign in"))
     page_checks(browser)
     browser.save_screenshot(str(shots / "hub-sign-in.png"))
 
     browser.find_element(By.ID, "user").send_keys("alice")
     browser.find_element(By.ID, "password").send_keys(USERS["alice"])
-    browser.find_element(By.CSS_SELECTOR, "main form button").click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "main form button"))
     assert browser.current_url.endswith("/x/anya-ext-wombat-alpha")
     Select(browser.find_element(By.ID, "rating")).select_by_value("4")
     for field, text in (("title", SCRIPT_TITLE), ("body", SCRIPT_BODY)):
         browser.find_element(By.ID, field).clear()  # an earlier review of alice's is edited
         browser.find_element(By.ID, field).send_keys(text)
-    browser.find_element(By.CSS_SELECTOR, "form.stack button").click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "form.stack button"))
 
     titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "article.review h3")]
     assert SCRIPT_TITLE in titles  # shown as text
@@ -183,7 +194,7 @@ def test_a_maintainer_hides_a_review_with_a_reason_from_the_page(
     browser.get(f"{base}/sign-in?next=" + quote(f"/{HUB_INDEX}/+hub/x/{project}", safe=""))
     browser.find_element(By.ID, "user").send_keys(MAINTAINER)
     browser.find_element(By.ID, "password").send_keys(USERS[MAINTAINER])
-    browser.find_element(By.CSS_SELECTOR, "main form button").click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "main form button"))
     WebDriverWait(browser, 20).until(lambda d: d.current_url.endswith(f"/x/{project}"))
     WebDriverWait(browser, 20).until(lambda d: "Buy my coin" in d.page_source)
     (spam,) = [
@@ -195,7 +206,7 @@ def test_a_maintainer_hides_a_review_with_a_reason_from_the_page(
 
     hide = spam.find_element(By.CSS_SELECTOR, "form[action$='/bob/hide']")
     hide.find_element(By.NAME, "reason").send_keys("advertising")
-    hide.find_element(By.TAG_NAME, "button").click()
+    navigate(browser, hide.find_element(By.TAG_NAME, "button"))
 
     WebDriverWait(browser, 20).until(lambda d: "Buy my coin" not in d.page_source)
     hidden = hub.call("GET", f"/reviews/{project}").body["reviews"]
