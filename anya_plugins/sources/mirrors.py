@@ -10,13 +10,17 @@ moves to the back of the order for the rest of the session.
 With a :class:`RegionRouter` (mirrors grouped by region, see ``regions.py``) the first
 request probes every URL at once and orders them by health, serial, region and latency
 instead; a URL that fails is also remembered as failed across runs.
+
+A mirror whose answer a check refused (:meth:`MirrorSet.distrust`: a page TUF does not
+vouch for) goes behind every other mirror for the rest of the run, in every thread's copy
+of the set: files and metadata come from the mirrors that served verified pages first.
 """
 
 from __future__ import annotations
 
 import logging
 import posixpath
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -58,6 +62,8 @@ class MirrorSet:
         self.router = router
         self.choices: tuple[MirrorChoice, ...] = ()
         """The router's view of each URL after the probe (empty without a router)."""
+        self.distrusted: set[str] = set()
+        """Base URLs that served an answer a check refused; shared by copies of the set."""
 
     @property
     def primary(self) -> str:
@@ -67,7 +73,13 @@ class MirrorSet:
         """The base URLs in the order requests try them; the first call probes."""
         if self._order is None:
             self._order = self._probe()
-        return tuple(self._order)
+        return tuple(sorted(self._order, key=lambda url: url in self.distrusted))
+
+    def distrust(self, base: str) -> None:
+        """``base`` served something a check refused: last for the rest of the run (in every
+        copy of this set), and remembered as failed by the router."""
+        self.distrusted.add(base)
+        self._demote(base)
 
     def fetch(
         self,
@@ -76,6 +88,7 @@ class MirrorSet:
         *,
         headers: Mapping[str, str] | None = None,
         read_timeout: float | None = None,
+        exclude: Collection[str] = (),
     ) -> T:
         """GET ``url`` from the first mirror that answers and return ``read(response)``.
 
@@ -84,9 +97,12 @@ class MirrorSet:
         every response below 500 and may be called again, from the start, with the next
         mirror's response when the body breaks off (a TransportError while reading).
         ``read_timeout`` replaces the client's timeout for each read (not for connecting).
+        The mirrors whose base URL is in ``exclude`` are not asked.
         """
         attempts: list[Attempt] = []
         for base, candidate in self._candidates(url):
+            if base is not None and base in exclude:
+                continue
             try:
                 with self.http.get(
                     candidate, headers=headers, read_timeout=read_timeout
@@ -112,13 +128,13 @@ class MirrorSet:
         """``url`` on each mirror, in order, with the mirror's base URL."""
         if not urlsplit(url).scheme:
             return [(base, urljoin(base, url)) for base in self.order()]
-        origin = self._base_of(url)
+        origin = self.base_of(url)
         if origin is None:
             return [(None, url)]
         relative = _relative_reference(origin, url)
         return [(base, urljoin(base, relative)) for base in self.order()]
 
-    def _base_of(self, url: str) -> str | None:
+    def base_of(self, url: str) -> str | None:
         """The mirror ``url`` came from: same scheme and host, longest shared path."""
         target = urlsplit(url)
         same_host = [

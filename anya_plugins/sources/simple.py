@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -29,6 +29,7 @@ from packaging.version import InvalidVersion, Version
 from anya_plugins.metadata.platforms import tags_from_wheel_filename
 from anya_plugins.sources.cache import DownloadCache, is_sha256
 from anya_plugins.sources.errors import (
+    Attempt,
     HashMismatch,
     IndexResponseError,
     IndexUnreachable,
@@ -237,10 +238,8 @@ class SimpleIndex:
                 raise unexpected_status(response.url, response.status, response.reason)
             return response.url, response.content_type, response.read(self.page_limit)
 
-        url, content_type, body = self._fetch_page(project, relative, read)
-        page = parse_project_page(project, body, content_type, url)
-        if self.vouch is not None:
-            page = self.vouch(page)
+        page, content_type, body = self._fetch_vouched_page(project, relative, read)
+        url = page.used_url
         if self.marks is not None:
             versions = [link.version for link in page.files if link.version is not None]
             self.marks.check(self.mirrors.primary, project, versions, url)
@@ -248,8 +247,50 @@ class SimpleIndex:
             self.cache.store_page(key, url=url, content_type=content_type, body=body)
         return page
 
-    def _fetch_page(
+    def _fetch_vouched_page(
         self, project: str, relative: str, read: Callable[[HttpResponse], _Page]
+    ) -> tuple[ProjectPage, str, bytes]:
+        """The page as :attr:`vouch` vouches for it, with its Content-Type and body.
+
+        A page the check refuses as one mirror served it (TUF: a page or metadata that mirror
+        altered, mixed, froze or replayed) is asked of the next mirror, and that mirror is
+        used last for the rest of the run: a lying mirror cannot deny service while an
+        honest one answers. Refused only when no mirror serves a page that verifies."""
+        from anya_plugins.sources.tuf_client import TufRefused, TufRefusedEverywhere
+
+        refused: list[Attempt] = []
+        while True:
+            tried = {attempt.url for attempt in refused}
+            try:
+                url, content_type, body = self._fetch_page(project, relative, read, tried)
+            except IndexUnreachable as failure:
+                if not refused:
+                    raise
+                raise TufRefusedEverywhere(project, [*refused, *failure.attempts]) from None
+            page = parse_project_page(project, body, content_type, url)
+            if self.vouch is None:
+                return page, content_type, body
+            try:
+                return self.vouch(page), content_type, body
+            except TufRefused as error:
+                base = self.mirrors.base_of(url)
+                if not error.mirror_specific or base is None or len(self.mirrors.urls) == 1:
+                    raise
+                refused.append(Attempt(base, error.message))
+                self.mirrors.distrust(base)
+                log.warning(
+                    "the page of %s from mirror %s is refused by TUF (%s); asking the next mirror",
+                    project,
+                    base,
+                    error.message,
+                )
+
+    def _fetch_page(
+        self,
+        project: str,
+        relative: str,
+        read: Callable[[HttpResponse], _Page],
+        exclude: Collection[str] = (),
     ) -> _Page:
         """The page, asked once more when no mirror sent anything within the client's
         timeout: a registry fetching a large page from its upstream for the first time (devpi
@@ -257,7 +298,7 @@ class SimpleIndex:
         request waits up to ``sources.read_seconds``, the time a page may take to read."""
         headers = {"Accept": ACCEPT}
         try:
-            return self.mirrors.fetch(relative, read, headers=headers)
+            return self.mirrors.fetch(relative, read, headers=headers, exclude=exclude)
         except IndexUnreachable as failure:
             waited = self.mirrors.http.timeout
             if not any(a.reason == READ_TIMED_OUT for a in failure.attempts) or (
@@ -273,7 +314,7 @@ class SimpleIndex:
             self.page_limit.seconds,
         )
         return self.mirrors.fetch(
-            relative, read, headers=headers, read_timeout=self.page_limit.seconds
+            relative, read, headers=headers, read_timeout=self.page_limit.seconds, exclude=exclude
         )
 
     def fetch_provenance(self, link: FileLink) -> bytes | None:

@@ -11,6 +11,13 @@ hash or length, or metadata larger than TUF's limits (endless data) are refused.
 
 The updater is refreshed once per mirror per process, under a lock: the install step's
 threads share one verifier.
+
+A refusal names what one mirror served (``mirror_specific``): the page's client then asks the
+next mirror for the page and that mirror's metadata, and refuses only when none verifies
+(:class:`TufRefusedEverywhere`). The trusted state (root and the versions seen) is this
+machine's and shared by every mirror, so a mirror behind it is refused whichever is asked
+first, and asking another cannot lower it. A refusal of this machine's own state (its trusted
+metadata cannot be loaded) is the same on every mirror: it is not mirror-specific.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from anya_plugins.errors import ConfigError
-from anya_plugins.sources.errors import SourceError
+from anya_plugins.sources.errors import Attempt, SourceError
 from anya_plugins.sources.tuf_targets import SIMPLE_DIR, VouchedFile, parse_document, target_path
 
 if TYPE_CHECKING:
@@ -50,6 +57,29 @@ class TufRefused(SourceError):
     """A page or its TUF metadata failed verification: nothing from it is used."""
 
     exit_code = TRUST_EXIT_CODE
+    mirror_specific = True
+    """Whether it refuses what one mirror served (another mirror may serve what verifies)."""
+
+
+class TufStateRefused(TufRefused):
+    """This machine's trusted TUF state cannot be used: no mirror can change that."""
+
+    mirror_specific = False
+
+
+class TufRefusedEverywhere(TufRefused):
+    """Every mirror of a source was asked for a page; none served one that verifies."""
+
+    def __init__(self, project: str, attempts: list[Attempt]) -> None:
+        lines = "\n".join(f"  {attempt.url}: {attempt.reason}" for attempt in attempts)
+        super().__init__(
+            f"no mirror serves a page of {project} that the registry's TUF metadata "
+            f"verifies:\n{lines}",
+            hint="each mirror named served a page or metadata the registry did not sign "
+            "(or none); tell the registry's operator, or remove the lying mirrors from this "
+            "source's mirrors",
+        )
+        self.attempts = tuple(attempts)
 
 
 class TufConfigError(ConfigError):
@@ -161,21 +191,29 @@ class TufVerifier:
         updater = self._updaters.get(base)
         if updater is not None:
             return updater
+        from tuf.api import exceptions
         from tuf.ngclient.updater import Updater
 
         directory = self.source.metadata_dir
         (directory / "targets").mkdir(parents=True, exist_ok=True)
         cached_root = directory / "root.json"
-        updater = Updater(
-            str(directory),
-            f"{base}{METADATA_PATH}",
-            str(directory / "targets"),
-            f"{base}{TARGETS_PATH}",
-            fetcher=_fetcher(self.http),
-            # The root this machine already verified (rotations followed) if any, else the
-            # configured one: a mirror cannot walk a client back to an older root.
-            bootstrap=None if cached_root.exists() else self.source.trusted_root,
-        )
+        try:
+            updater = Updater(
+                str(directory),
+                f"{base}{METADATA_PATH}",
+                str(directory / "targets"),
+                f"{base}{TARGETS_PATH}",
+                fetcher=_fetcher(self.http),
+                # The root this machine already verified (rotations followed) if any, else
+                # the configured one: a mirror cannot walk a client back to an older root.
+                bootstrap=None if cached_root.exists() else self.source.trusted_root,
+            )
+        except (exceptions.RepositoryError, ValueError, OSError) as error:
+            raise TufStateRefused(
+                f"the trusted TUF root of {self.source.index} on this machine cannot be "
+                f"loaded ({type(error).__name__}: {error})",
+                hint=f"check tuf_root; to start over from it, delete {directory}",
+            ) from None
         updater.refresh()
         self._updaters[base] = updater
         log.info("TUF metadata of %s verified from %s", self.source.index, base)

@@ -55,6 +55,20 @@ def serve_attacker(upstream: str) -> Iterator[Attacker]:
             except urllib.error.HTTPError as error:
                 self._send(error.code, "text/plain", error.read())
 
+        def do_HEAD(self) -> None:
+            """The mirror probe: answered as the upstream answers (a liar looks healthy)."""
+            request = urllib.request.Request(attacker.upstream + self.path, method="HEAD")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    status, serial = response.status, response.headers.get("X-Devpi-Serial")
+            except urllib.error.HTTPError as error:
+                status, serial = error.code, None
+            self.send_response(status)
+            if serial is not None:
+                self.send_header("X-Devpi-Serial", serial)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def _send(self, status: int, content_type: str, body: bytes) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
