@@ -45,14 +45,14 @@ class RegistryClient:
         ``min_rating`` keeps those whose mean hub rating is at least that; ``sort``:
         ``relevance``, ``rating``, ``downloads`` or ``recent``. An unknown category or sort
         is refused before any request."""
-        from anya_plugins.registry.search import SearchQuery
-        from anya_plugins.sources.search import search
+        from anya_plugins.registry.search_query import SearchQuery
+        from anya_plugins.sources.search import search, search_index
 
         # raises InvalidQuery, naming the known categories and sorts
         SearchQuery(text, category, limit, min_rating, sort)
         return tuple(
             search(
-                self._index(),
+                search_index(self.configuration.sources_settings(), self.source),
                 text,
                 category=category,
                 limit=limit,

@@ -2,9 +2,9 @@
 
 Pure data, no devpi: the server side (``plugin_search``) fills one :class:`StageCatalog` per
 index from devpi's storage on the first query and then re-reads only the projects devpi's
-events mark as changed, so a query is a scan of prepared records. Importing this module is
-light (the client checks a query with :class:`SearchQuery` before asking the index):
-packaging and the contract parser load when records are made or ranked.
+events mark as changed, so a query is a scan of prepared records. Packaging and the contract
+parser load when records are made or ranked. The query itself (:class:`SearchQuery`, which a
+client checks before asking the index) lives in ``search_query``, which imports nothing else.
 
 What a query sees is what the simple API of the queried index serves: each project's latest
 version among the index and its bases, except that an ``anya`` index hides every base's
@@ -21,7 +21,6 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from anya_plugins.metadata.taxonomy import (
-    CATEGORIES,
     CATEGORY_PREFIX,
     DEFAULT_FEATURE_PREFIX,
     DIST_NAME_PREFIX,
@@ -29,20 +28,13 @@ from anya_plugins.metadata.taxonomy import (
     HOST_API_PREFIX,
     source_of,
 )
-from anya_plugins.registry.errors import RegistryError
+from anya_plugins.registry.search_query import SORTS as SORTS
+from anya_plugins.registry.search_query import SOURCES as SOURCES
+from anya_plugins.registry.search_query import InvalidQuery as InvalidQuery
+from anya_plugins.registry.search_query import SearchQuery as SearchQuery
 
 if TYPE_CHECKING:
     from packaging.version import Version
-
-SOURCES = tuple(dict.fromkeys(source_of(category) for category in CATEGORIES))
-"""The first segments of the categories (core, community, enterprise): a category filter
-may name one of these to mean all of its categories."""
-
-
-class InvalidQuery(RegistryError):
-    """A search query that cannot be answered (unknown category, bad limit)."""
-
-    exit_code = 2  # the asker's mistake, found before any request: a usage error
 
 
 class Rank(IntEnum):
@@ -201,10 +193,6 @@ def _host_api(keywords: Iterable[str]) -> str | None:
         return None
 
 
-SORTS = ("relevance", "rating", "downloads", "recent")
-"""Orders of search results: best match, mean rating, downloads, newest upload."""
-
-
 @dataclass(frozen=True)
 class Signals:
     """What the hub knows of a project beyond its metadata: ratings and downloads."""
@@ -214,41 +202,6 @@ class Signals:
     ratings: int = 0
     downloads: int | None = None
     """Downloads the registry counted; None: the registry counts none."""
-
-
-@dataclass(frozen=True)
-class SearchQuery:
-    """Free text (terms separated by spaces, all of which must match) and an optional category.
-
-    ``category`` is a category (``core/ml``) or a source (``core``: all of its categories).
-    ``min_rating`` keeps rated projects whose mean rating is at least that; ``sort`` is one
-    of :data:`SORTS`.
-    """
-
-    text: str = ""
-    category: str | None = None
-    limit: int | None = None
-    min_rating: float | None = None
-    sort: str = "relevance"
-
-    def __post_init__(self) -> None:
-        if self.min_rating is not None and not 0 <= self.min_rating <= 5:
-            raise InvalidQuery(f"min_rating must be from 0 to 5, not {self.min_rating}")
-        if self.sort not in SORTS:
-            raise InvalidQuery(
-                f"unknown sort {self.sort!r}", hint=f"use one of: {', '.join(SORTS)}"
-            )
-        if self.category is not None and self.category not in (*CATEGORIES, *SOURCES):
-            raise InvalidQuery(
-                f"unknown category {self.category!r}",
-                hint=f"use one of: {', '.join((*SOURCES, *CATEGORIES))}",
-            )
-        if self.limit is not None and self.limit < 1:
-            raise InvalidQuery(f"limit must be a positive number, not {self.limit}")
-
-    @property
-    def terms(self) -> tuple[str, ...]:
-        return tuple(term.lower() for term in self.text.split())
 
 
 @dataclass(frozen=True)

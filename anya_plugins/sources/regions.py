@@ -35,7 +35,6 @@ import math
 import os
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -159,6 +158,8 @@ class RegionRouter:
 
     def choose(self, urls: Sequence[str], http: HttpClient, timeout: float) -> list[MirrorChoice]:
         """Probe ``urls`` at once and order them; the memory is updated and saved."""
+        from concurrent.futures import ThreadPoolExecutor
+
         now = time.time()
         skipped = {url: self.memory.failed_recently(url, now) for url in urls}
         to_probe = [url for url in urls if skipped[url] is None]

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from anya_plugins.sources.errors import IndexResponseError, credentials_hint
-from anya_plugins.sources.http import HttpResponse
-from anya_plugins.sources.project_markers import refuse_quarantined
-from anya_plugins.sources.simple import SimpleIndex
+
+if TYPE_CHECKING:
+    # search reads no project page: the page parser (packaging, html.parser), the cache and
+    # the TUF check stay out of its start-up (see search_index)
+    from anya_plugins.sources.http import HttpResponse, ReadLimit
+    from anya_plugins.sources.mirrors import MirrorSet
+    from anya_plugins.sources.settings import SourcesSettings
+    from anya_plugins.sources.simple import SimpleIndex
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,53 @@ def search_parameters(
     return parameters
 
 
+class SearchIndex:
+    """What a search asks of a source: its mirrors and how large a page may be. Built from the
+    settings as :meth:`SimpleIndex.from_settings` builds those two, without the rest."""
+
+    def __init__(self, mirrors: MirrorSet, page_limit: ReadLimit) -> None:
+        self.mirrors = mirrors
+        self.page_limit = page_limit
+
+
+def search_index(settings: SourcesSettings, source: str = "primary") -> SearchIndex | SimpleIndex:
+    """The client :func:`search` needs for the source called ``source``: a
+    :class:`SearchIndex`, or the whole :class:`SimpleIndex` for a source with ``tuf_root``
+    (whose TUF settings are checked when its client is made)."""
+    from anya_plugins.sources.http import HttpClient, ReadLimit
+    from anya_plugins.sources.mirrors import DEFAULT_PROBE_TIMEOUT, MirrorSet
+
+    client = HttpClient.from_settings(settings)
+    configured = settings.source(source)
+    if configured.tuf_root is not None:
+        from anya_plugins.sources.simple import SimpleIndex
+
+        return SimpleIndex.from_settings(settings, source, http=client)
+    router = None
+    if configured.regions or settings.region is not None:  # RegionRouter.for_source's test
+        from anya_plugins.sources.regions import RegionRouter
+
+        router = RegionRouter.for_source(settings, configured)
+    mirrors = MirrorSet(
+        [client.take_credentials(url) for url in configured.urls],
+        http=client,
+        probe_timeout=min(DEFAULT_PROBE_TIMEOUT, settings.timeout),
+        router=router,
+    )
+    limits = settings.limits
+    page_limit = ReadLimit(
+        "index page",
+        limits.max_page_bytes,
+        limits.read_seconds,
+        size_key="sources.max_page_mb",
+        time_key="sources.read_seconds",
+    )
+    return SearchIndex(mirrors, page_limit)
+
+
 def search(
-    index: SimpleIndex, query: str, *, category: str | None = None, limit: int | None = None,
-    min_rating: float | None = None, sort: str = "relevance",
+    index: SearchIndex | SimpleIndex, query: str, *, category: str | None = None,
+    limit: int | None = None, min_rating: float | None = None, sort: str = "relevance",
 ) -> list[SearchHit]:  # fmt: skip
     """Ask the index's search view (``<index>/+anya/search``), failing over between mirrors."""
     parameters = search_parameters(
@@ -167,6 +216,7 @@ def describe_remote(index: SimpleIndex, name: str, source: str) -> RemoteExtensi
     """Versions from the simple page; the contract of the latest release from its METADATA."""
     from anya_plugins.metadata.contract import parse_metadata_text
     from anya_plugins.metadata.platforms import platform_names
+    from anya_plugins.sources.project_markers import refuse_quarantined
 
     page = index.project_page(name, refresh=True)
     refuse_quarantined(page.name, page.markers, page.used_url)
