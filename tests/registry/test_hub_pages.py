@@ -162,6 +162,26 @@ def test_a_review_form_post_from_elsewhere_is_refused(hub: HubIndex) -> None:
     assert all(r["title"] != "forged" for r in reviews)
 
 
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/root/pypi"])
+def test_signing_in_never_redirects_off_the_hub(hub: HubIndex, target: str) -> None:
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any) -> None:
+            return None
+
+    base = f"{hub.registry.url}/{HUB_INDEX}/+hub"
+    form = urllib.parse.urlencode({"user": "bob", "password": USERS["bob"], "next": target})
+
+    with pytest.raises(urllib.error.HTTPError) as redirected:
+        urllib.request.build_opener(NoRedirect()).open(f"{base}/sign-in", data=form.encode())
+
+    assert redirected.value.code == 303
+    assert urllib.parse.urlsplit(redirected.value.headers["Location"]).path == f"/{HUB_INDEX}/+hub"
+
+
 def test_collection_and_contributor_pages(hub: HubIndex, browser: Any, shots: Path) -> None:
     from selenium.webdriver.common.by import By
 
