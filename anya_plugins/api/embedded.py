@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from anya_plugins.registry.client_settings import IndexClientSettings
     from anya_plugins.registry.devpi import ApplyReport, Credentials
     from anya_plugins.registry.embedded import EmbeddedRegistry as RunningRegistry
+    from anya_plugins.registry.embedded_tuf import EmbeddedTuf
     from anya_plugins.registry.server import RegistryStatus
 
 
@@ -33,6 +34,9 @@ class RegistryUpOptions:
     """Identities whose releases the signed indexes take (none: they take no upload)."""
     issuers: tuple[str, ...] = ()
     """OIDC issuers of ``publishers``: one for all, or one each in the same order."""
+    tuf: Path | None = None
+    """TUF directory (``anya-ext registry tuf init --dir``): devpi signs TUF metadata for the
+    indexes it delegates to (``--anya-tuf``)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class RegistryState:
 
     node: RegistryStatus
     clients: tuple[IndexClientSettings, ...]
+    tuf: EmbeddedTuf | None = None
+    """The TUF signing it was brought up with (None: no TUF)."""
 
     @property
     def running(self) -> bool:
@@ -70,6 +76,7 @@ class EmbeddedRegistry:
             host_wheel=options.host_wheel,
             trusted_root=options.trusted_root,
             publishers=publishers_from_options(options.publishers, options.issuers),
+            tuf=options.tuf,
         )
 
     def down(self) -> bool:
@@ -80,18 +87,23 @@ class EmbeddedRegistry:
 
     def status(self, layout: Path | None = None) -> RegistryState:
         """Whether it runs, where, and (when it runs) each index of ``layout`` (default: the
-        shipped one) as the ``[sources]`` table, pip and uv would name it."""
-        from anya_plugins.registry.client_settings import client_settings
+        shipped one) as the ``[sources]`` table, pip and uv would name it; with TUF, the
+        root clients of the signed indexes set as ``tuf_root``."""
+        from anya_plugins.registry.client_settings import client_settings, with_tuf_root
         from anya_plugins.registry.embedded import default_layout, registry_status
+        from anya_plugins.registry.embedded_tuf import embedded_tuf
         from anya_plugins.registry.layout import load_layout
 
         node = registry_status(self.state_dir)
+        tuf = embedded_tuf(node.state_dir)
         clients = (
             client_settings(str(node.url), load_layout(layout or default_layout()))
             if node.running
             else ()
         )
-        return RegistryState(node, clients)
+        if tuf is not None:
+            clients = with_tuf_root(clients, tuf.tuf_root, tuf.indexes)
+        return RegistryState(node, clients, tuf)
 
     def apply(self, layout: Path) -> ApplyReport:
         """Apply a layout file to the running registry as its administrator, giving its

@@ -14,6 +14,7 @@ from anya_plugins.cli import registry_topology_cmd, render
 if TYPE_CHECKING:
     from anya_plugins.registry.client_settings import IndexClientSettings
     from anya_plugins.registry.devpi import ApplyReport, Credentials
+    from anya_plugins.registry.embedded_tuf import EmbeddedTuf
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -56,6 +57,13 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         default=[],
         metavar="URL",
         help="OIDC issuer of the --publisher identities (one for all, or one each)",
+    )
+    up.add_argument(
+        "--tuf",
+        type=Path,
+        metavar="DIR",
+        help="TUF directory of 'registry tuf init': sign TUF metadata for the indexes it "
+        "delegates to (devpi-server --anya-tuf; remembered)",
     )
     registry_topology_cmd.add_up_arguments(up)
     up.set_defaults(handler=up_command)
@@ -103,6 +111,7 @@ def up_command(args: argparse.Namespace) -> int:
         trusted_root=args.trusted_root,
         publishers=tuple(args.publisher),
         issuers=tuple(args.issuer),
+        tuf=args.tuf,
     )
     if registry_topology_cmd.wants_topology(args):
         return registry_topology_cmd.up_command(args, options)
@@ -146,19 +155,29 @@ def status_command(args: argparse.Namespace) -> int:
     if args.json:
         document = {
             **json.loads(render.to_json(current)),
+            "tuf": json.loads(render.to_json(state.tuf)) if state.tuf is not None else None,
             "clients": [
                 {"index": c.index, "simple_url": c.simple_url, "source": c.source,
-                 "toml": c.toml, "pip": c.pip, "uv": c.uv}
+                 "toml": c.toml, "pip": c.pip, "uv": c.uv, "tuf_root": c.tuf_root}
                 for c in clients
             ],
         }  # fmt: skip
         render.say(render.to_json(document))
     elif current.running:
         render.say(f"running at {current.url} (pid {current.pid}); log: {current.log_file}")
+        _print_tuf(state.tuf)
         _print_clients(clients)
     else:
         render.say(f"not running (state in {current.state_dir})")
     return 0 if current.running else 1
+
+
+def _print_tuf(tuf: EmbeddedTuf | None) -> None:
+    if tuf is None:
+        render.say("TUF: off (start with 'registry up --tuf DIR' to sign index metadata)")
+        return
+    render.say(f"TUF: on, signing {', '.join(tuf.indexes) or 'no index'} with {tuf.directory}")
+    render.say(f"  clients' tuf_root (give it out of band): {tuf.tuf_root}")
 
 
 def _print_clients(clients: Sequence[IndexClientSettings]) -> None:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from anya_plugins.registry.layout import IndexSpec, Layout
 
@@ -23,6 +25,8 @@ class IndexClientSettings:
     ``enterprise.<org>`` for a private one); None for an index no default source reads."""
     private: bool
     """The index is an organisation's own: its URL needs the organisation's credentials."""
+    tuf_root: str | None = None
+    """The registry's TUF root, when it signs this index (the source's ``tuf_root``)."""
 
     @property
     def toml(self) -> str:
@@ -30,6 +34,8 @@ class IndexClientSettings:
         if self.source is None:
             return ""
         lines = [f"[sources.{self.source}]", f'url = "{self.simple_url}"']
+        if self.tuf_root is not None:
+            lines.append(f'tuf_root = "{self.tuf_root}"')
         if self.private:
             lines.append("# credentials: user:password@ in the url, or a ~/.netrc entry")
         return "\n".join(lines)
@@ -46,6 +52,17 @@ class IndexClientSettings:
 def client_settings(url: str, layout: Layout) -> tuple[IndexClientSettings, ...]:
     """The client settings of every index of ``layout`` on the registry at ``url``."""
     return tuple(_settings(url.rstrip("/"), spec) for spec in layout.indexes)
+
+
+def with_tuf_root(
+    clients: tuple[IndexClientSettings, ...], root: Path, indexes: Iterable[str]
+) -> tuple[IndexClientSettings, ...]:
+    """``clients`` with ``root`` as the ``tuf_root`` of those of ``indexes`` (the signed ones)."""
+    signed = set(indexes)
+    return tuple(
+        replace(client, tuf_root=str(root)) if client.index in signed else client
+        for client in clients
+    )
 
 
 def _settings(base: str, spec: IndexSpec) -> IndexClientSettings:

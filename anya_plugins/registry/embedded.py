@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anya_plugins.errors import AnyaError
+from anya_plugins.registry import embedded_tuf
 from anya_plugins.registry.devpi import ApplyReport, Credentials, apply_layout
 from anya_plugins.registry.errors import RegistryError
 from anya_plugins.registry.hostdist import (
@@ -82,6 +83,7 @@ def up(
     host_wheel: Path | None = None,
     trusted_root: Path | None = None,
     publishers: Sequence[IndexPublisher] = (),
+    tuf: Path | None = None,
 ) -> EmbeddedRegistry:
     """Start the registry if it is not running, apply the layout (idempotently), publish
     anya-plugins to the host index if the layout has one.
@@ -96,6 +98,8 @@ def up(
     chain to (default: Sigstore's public-good root); ``publishers`` sign the releases of every
     signed index that names none itself. Both are remembered like ``upstream``; a running
     registry keeps the root it was started with (a different one is refused: stop it first).
+    ``tuf`` is a TUF directory (``registry tuf init``): devpi signs the metadata of the
+    indexes it delegates to (``--anya-tuf``); remembered the same way (``embedded_tuf``).
     """
     directory = (state_dir or default_state_dir()).resolve()
     layout_file = layout_path or default_layout()
@@ -103,11 +107,21 @@ def up(
     current = status(directory)
     started = not current.running
     root = _trusted_root(directory, trusted_root, running=current.running)
+    tuf_dir = embedded_tuf.chosen_directory(directory, tuf, running=current.running)
     if publishers:
         directory.mkdir(parents=True, exist_ok=True)
         remember_publishers(directory, publishers)
     layout = with_publishers(layout, remembered_publishers(directory))
-    url = start(directory, port=port, trusted_root=root).url if started else str(current.url)
+    url = (
+        start(
+            directory,
+            port=port,
+            trusted_root=root,
+            extra_options=embedded_tuf.server_options(tuf_dir),
+        ).url
+        if started
+        else str(current.url)
+    )
     environ = {**os.environ, **_generated_passwords(directory, layout)}
     if upstream is not None:
         (directory / _UPSTREAM_FILE).write_text(f"{upstream}\n")
