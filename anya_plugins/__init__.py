@@ -37,6 +37,7 @@ _EXPORTS = {
     "EmbeddedRegistry": "anya_plugins.api.embedded",
     "RegistryUpOptions": "anya_plugins.api.embedded",
     "RegistryState": "anya_plugins.api.embedded",
+    "RegistryTopology": "anya_plugins.api.topology",
     "RegistryAccount": "anya_plugins.api.releases",
     "ReleaseManager": "anya_plugins.api.releases",
     "Resolver": "anya_plugins.api.resolver",
@@ -84,6 +85,7 @@ __all__ = [
     "RegistryAccount",
     "RegistryClient",
     "RegistryState",
+    "RegistryTopology",
     "RegistryUpOptions",
     "ReleaseManager",
     "Resolution",
@@ -119,6 +121,7 @@ if TYPE_CHECKING:
     from anya_plugins.api.registry import RegistryClient, Signing
     from anya_plugins.api.releases import RegistryAccount, ReleaseManager
     from anya_plugins.api.resolver import Conflict, Resolution, ResolutionStrategy, Resolver
+    from anya_plugins.api.topology import RegistryTopology
     from anya_plugins.api.verification import FileVerification, Verifier
     from anya_plugins.errors import AnyaError
     from anya_plugins.host.api import Command, ExtensionContext, Health
