@@ -193,3 +193,24 @@ def test_merged_view_is_cached_until_a_catalog_changes() -> None:
         "anya-ext-x",
         "anya-ext-y",
     ]
+
+
+def test_the_first_terms_prefilter_keeps_every_kind_of_match() -> None:
+    records = [
+        record("anya-ext-seed-vault", "Keeps seeds."),
+        record("anya-ext-keeper", "A vault for seeds."),
+        record("anya-ext-other", "Nothing here.", keywords="vault"),
+        record("anya-ext-unrelated", "Holds keys."),
+    ]
+
+    found = search(iter(records), SearchQuery("vault"))  # any iterable, read once
+    assert names(found.records) == ["anya-ext-seed-vault", "anya-ext-keeper", "anya-ext-other"]
+    assert names(search(records, SearchQuery("seed vault")).records) == [
+        "anya-ext-seed-vault",  # exact, by the name without its prefix
+        "anya-ext-keeper",
+    ]
+    assert names(search(records, SearchQuery("seed_vault")).records) == ["anya-ext-seed-vault"]
+    assert names(search(records, SearchQuery("vault seeds")).records) == [
+        "anya-ext-keeper",
+        "anya-ext-seed-vault",
+    ]
