@@ -162,7 +162,8 @@ def run_search(request: Any, stage: Any, query: SearchQuery) -> SearchAnswer:
         stage.name, in_order, guarded=stage.ixconfig.get("type") == INDEX_TYPE
     )
     statuses = project_statuses(stage)
-    shown = [r for r in records if statuses.get(r.key, ("active",))[0] != QUARANTINED]
+    quarantined = {key for key, (status, _) in statuses.items() if status == QUARANTINED}
+    shown = [r for r in records if r.key not in quarantined] if quarantined else records
     signals = _signals(request, stage, order)
     return SearchAnswer(search(shown, query, signals), signals, statuses, current)
 
