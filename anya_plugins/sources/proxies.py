@@ -11,14 +11,17 @@ embedded registry at ``http://127.0.0.1:3141`` keeps working when only ``HTTPS_P
 from __future__ import annotations
 
 import ipaddress
-import urllib.request
 from urllib.parse import urlsplit
 
 
 def proxy_for(url: str) -> str | None:
     """The proxy URL for a request to ``url``, or None to connect directly."""
     parts = urlsplit(url)
-    if is_loopback(parts.hostname or "") or urllib.request.proxy_bypass(parts.netloc):
+    if is_loopback(parts.hostname or ""):
+        return None
+    import urllib.request  # not for the loopback: a local registry's commands start faster
+
+    if urllib.request.proxy_bypass(parts.netloc):
         return None
     proxies = urllib.request.getproxies()
     proxy = proxies.get(parts.scheme) or proxies.get("all")
