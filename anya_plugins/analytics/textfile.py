@@ -52,7 +52,7 @@ def record_operation(path: Path, action: str, ok: bool, seconds: float) -> None:
         previous = _previous(path)
         registry = CollectorRegistry()
         operations = Counter(
-            "anya_client_operations", "anya-ext operations run, by action and result.",
+            "anya_client_operations", "Operations the anya-ext client ran, by action and result.",
             ["action", "result"], registry=registry,
         )  # fmt: skip
         durations = Counter(
