@@ -70,35 +70,15 @@ def search_index(settings: SourcesSettings, source: str = "primary") -> SearchIn
     """The client :func:`search` needs for the source called ``source``: a
     :class:`SearchIndex`, or the whole :class:`SimpleIndex` for a source with ``tuf_root``
     (whose TUF settings are checked when its client is made)."""
-    from anya_plugins.sources.http import HttpClient, ReadLimit
-    from anya_plugins.sources.mirrors import DEFAULT_PROBE_TIMEOUT, MirrorSet
+    from anya_plugins.sources.http import HttpClient
+    from anya_plugins.sources.index_access import page_limit, source_mirrors
 
     client = HttpClient.from_settings(settings)
-    configured = settings.source(source)
-    if configured.tuf_root is not None:
+    if settings.source(source).tuf_root is not None:
         from anya_plugins.sources.simple import SimpleIndex
 
         return SimpleIndex.from_settings(settings, source, http=client)
-    router = None
-    if configured.regions or settings.region is not None:  # RegionRouter.for_source's test
-        from anya_plugins.sources.regions import RegionRouter
-
-        router = RegionRouter.for_source(settings, configured)
-    mirrors = MirrorSet(
-        [client.take_credentials(url) for url in configured.urls],
-        http=client,
-        probe_timeout=min(DEFAULT_PROBE_TIMEOUT, settings.timeout),
-        router=router,
-    )
-    limits = settings.limits
-    page_limit = ReadLimit(
-        "index page",
-        limits.max_page_bytes,
-        limits.read_seconds,
-        size_key="sources.max_page_mb",
-        time_key="sources.read_seconds",
-    )
-    return SearchIndex(mirrors, page_limit)
+    return SearchIndex(source_mirrors(settings, source, client), page_limit(settings.limits))
 
 
 def search(

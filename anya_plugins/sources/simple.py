@@ -45,7 +45,8 @@ from anya_plugins.sources.http import (
     ReadLimit,
     media_type,
 )
-from anya_plugins.sources.mirrors import DEFAULT_PROBE_TIMEOUT, MirrorSet
+from anya_plugins.sources.index_access import page_limit, source_mirrors
+from anya_plugins.sources.mirrors import MirrorSet
 from anya_plugins.sources.project_markers import (
     ProjectMarkers,
     markers_from_json,
@@ -170,13 +171,7 @@ class SimpleIndex:
         self.cache = cache
         self.marks = marks
         limits = limits if limits is not None else LimitSettings()
-        self.page_limit = ReadLimit(
-            "index page",
-            limits.max_page_bytes,
-            limits.read_seconds,
-            size_key="sources.max_page_mb",
-            time_key="sources.read_seconds",
-        )
+        self.page_limit = page_limit(limits)
         """How large an index page may be and how long reading one may take."""
         self.metadata_limit = ReadLimit(
             "metadata file",
@@ -201,15 +196,8 @@ class SimpleIndex:
 
         The credentials in the source's URLs go to the HTTP client; everything else (pages,
         logs, errors, cache keys) sees the URLs without them."""
-        from anya_plugins.sources.regions import RegionRouter
-
         client = http if http is not None else HttpClient.from_settings(settings)
-        mirrors = MirrorSet(
-            [client.take_credentials(url) for url in settings.source(source).urls],
-            http=client,
-            probe_timeout=min(DEFAULT_PROBE_TIMEOUT, settings.timeout),
-            router=RegionRouter.for_source(settings, settings.source(source)),
-        )
+        mirrors = source_mirrors(settings, source, client)
         if cache is None:
             cache = DownloadCache.from_settings(settings.cache)
         marks = HighWaterMarks.in_cache(settings.cache.dir)
