@@ -147,7 +147,7 @@ class Hub:
         fields: dict[str, object] = {"rating": rating, "title": title, "body": body}
         receipt_from = None
         if verified:
-            installed = _installed_receipt(client, project, python)
+            installed = _installed_receipt(client, self.user, project, python)
             if installed is not None:
                 fields["receipt"], receipt_from = installed
         if version is not None:
@@ -206,19 +206,23 @@ def _dist(name: str) -> str:
 
 
 def _installed_receipt(
-    client: HubClient, project: str, python: Path | None
+    client: HubClient, user: str | None, project: str, python: Path | None
 ) -> tuple[str, str] | None:
-    """(download receipt, file name) of ``project`` as installed in ``python``'s environment;
-    a receipt fetched now is kept in the install receipt. None: not installed there."""
+    """(download receipt, file name) of ``project`` as installed in ``python``'s environment.
+    The receipt is the one the install's own signed-in download got; fetched now (and kept in
+    the install receipt) only when it has none or one issued to another user: installed
+    before receipts existed, without credentials, or from the download cache. None: not
+    installed there."""
     from anya_plugins.install.environment import TargetEnvironment
     from anya_plugins.install.receipts import read_receipts, write_receipt
+    from anya_plugins.sources.download_receipt import receipt_user
 
     env = TargetEnvironment.of(python)
     installed = read_receipts(env).get(project)
     if installed is None:
         return None
     token = installed.download_receipt
-    if token is None:
+    if token is None or receipt_user(token) != user:
         token = client.download_receipt(installed.url, installed.sha256)
         write_receipt(env, replace(installed, download_receipt=token))
     return token, installed.filename

@@ -43,6 +43,7 @@ from anya_plugins.install.resolver import (
 from anya_plugins.install.specs import RequestedExtension, parse_spec, requirement_text
 from anya_plugins.metadata.taxonomy import DIST_NAME_PREFIX
 from anya_plugins.sources.download import Progress, download
+from anya_plugins.sources.download_receipt import receipt_from
 from anya_plugins.sources.settings import SourcesSettings
 from anya_plugins.sources.simple import FileLink, ProjectPage, SimpleIndex
 from anya_plugins.sources.snapshot import CheckedPages
@@ -91,6 +92,9 @@ class Candidate:
     installed_version: str | None
     provenance: bytes | None = None
     """The PEP 740 provenance object the index serves for the file, if any."""
+    download_receipt: str | None = None
+    """The registry's receipt for this download by the signed-in source user, if it gave one
+    (:mod:`anya_plugins.sources.download_receipt`); kept in the install receipt."""
 
 
 _Fetching = tuple[Pin, FileLink, str, Future[Path], Future[bytes | None]]
@@ -338,6 +342,7 @@ class Transaction:
                 f"{entry.filename} (locked) is not on the index {index.mirrors.primary} "
                 f"(source {entry.source})"
             )
+        receipts: list[str] = []
         path = download(
             link,
             scratch,
@@ -345,6 +350,9 @@ class Transaction:
             mirrors=index.mirrors,
             cache=index.cache,
             progress=self.progress(link.filename) if self.progress else None,
+            on_headers=lambda headers: receipts.extend(
+                filter(None, [receipt_from(headers, link.filename, entry.sha256)])
+            ),
         )
         pin = Pin(entry.name, entry.version)
         installed = self._installed_versions().get(entry.name)
@@ -356,6 +364,7 @@ class Transaction:
             index.mirrors.primary,
             installed,
             index.fetch_provenance(link),
+            receipts[0] if receipts else None,
         )
 
     def _check_ahead(
@@ -449,6 +458,7 @@ class Transaction:
                     index_url,
                     installed.get(pin.name),
                     provenance.result(),
+                    pages.download_receipt(link),
                 )
             )
         return candidates
@@ -616,6 +626,7 @@ class Transaction:
                 provenance=candidate.provenance.decode() if candidate.provenance else None,
                 signer=signer,
                 issuer=issuer,
+                download_receipt=candidate.download_receipt,
             ),
         )
         write_fingerprints(self.env, candidate.pin.name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from anya_plugins.sources.cache import DownloadCache, is_sha256
@@ -28,6 +28,10 @@ Progress = Callable[[int, int | None], None]
 """Called as ``progress(bytes_done, bytes_total)``; the total is None when the server did not
 say. It starts again from 0 when a download fails over to another mirror."""
 
+ResponseHeaders = Callable[[Mapping[str, str]], None]
+"""Called with the headers of the response that served the file, once its hash matched (not
+for a file copied from the download cache): e.g. to keep the registry's download receipt."""
+
 
 def download(
     link: FileLink,
@@ -37,6 +41,7 @@ def download(
     mirrors: MirrorSet,
     cache: DownloadCache | None = None,
     progress: Progress | None = None,
+    on_headers: ResponseHeaders | None = None,
 ) -> Path:
     """Fetch ``link`` into ``dest_dir`` under its file name and return the path.
 
@@ -54,6 +59,7 @@ def download(
             size = target.stat().st_size
             progress(size, size)
         return target
+    served: list[Mapping[str, str]] = []
     with temporary_file(dest_dir) as temp:
 
         def read(response: HttpResponse) -> str:
@@ -72,6 +78,7 @@ def download(
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
+            served[:] = [response.headers]
             return digest.hexdigest()
 
         actual = mirrors.fetch(link.url, read)
@@ -81,6 +88,8 @@ def download(
         if cache is not None:
             cache.store(expected, temp.path)
         temp.commit(target)
+    if on_headers is not None and served:
+        on_headers(served[0])
     return target
 
 

@@ -25,7 +25,7 @@ import copy
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +37,7 @@ from urllib.parse import quote, unquote, urlsplit
 from packaging.utils import canonicalize_name
 
 from anya_plugins.sources.download import Progress, download
+from anya_plugins.sources.download_receipt import receipt_from
 from anya_plugins.sources.errors import ProjectNotFound, SourceError
 from anya_plugins.sources.project_markers import refuse_quarantined
 from anya_plugins.sources.simple import SIMPLE_JSON, FileLink, ProjectPage, SimpleIndex
@@ -77,6 +78,7 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         self.scratch = scratch
         self._on_fetched = on_fetched
         self._fetched: dict[tuple[str, str], Future[object]] = {}
+        self._receipts: dict[str, str] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(FETCHERS, thread_name_prefix="anya-fetch")
@@ -99,6 +101,12 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         if progress is not None and not started:
             future.add_done_callback(lambda done: _report_whole(done, progress))
         return future
+
+    def download_receipt(self, link: FileLink) -> str | None:
+        """The registry's download receipt for ``link``'s file, when this transaction
+        downloaded it signed in from an Anya registry (none for a file from the cache)."""
+        with self._lock:
+            return self._receipts.get(link.filename)
 
     def provenance(self, link: FileLink) -> Future[bytes | None]:
         """``link``'s PEP 740 provenance object (None when the index serves none)."""
@@ -204,7 +212,14 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
             mirrors=client.mirrors,
             cache=client.cache,
             progress=progress,
+            on_headers=lambda headers: self._keep_receipt(link, headers),
         )
+
+    def _keep_receipt(self, link: FileLink, headers: Mapping[str, str]) -> None:
+        receipt = receipt_from(headers, link.filename, str(link.sha256))
+        if receipt is not None:
+            with self._lock:
+                self._receipts[link.filename] = receipt
 
     def render(self, project: str) -> bytes:
         """The PEP 691 JSON page the resolver reads: the checked files, served from here."""
