@@ -36,7 +36,8 @@ def policy_command(args: argparse.Namespace) -> int:
     security = policy.security
     render.say(
         f"security: signatures {'required' if security.require_signatures else 'optional'}, "
-        f"publishers {', '.join(security.allowed_publishers) or '-'}, audit logging "
+        f"publishers {', '.join(p.identity for p in security.allowed_publishers) or '-'}, "
+        f"audit logging "
         f"{'on' if security.audit_logging else 'off'}, vulnerability scanning "
         f"{'on' if security.vulnerability_scanning else 'off'}"
     )

@@ -171,11 +171,15 @@ def _installer(args: argparse.Namespace, progress: ProgressFactory | None = None
 
 
 def _options(args: argparse.Namespace, **fields: Any) -> InstallOptions:
+    from anya_plugins.api.configuration import Configuration
     from anya_plugins.api.installer import InstallOptions
     from anya_plugins.sources.settings import source_name
 
     source = getattr(args, "source", None)
-    chosen = None if source is None else source_name(source, getattr(args, "org", None))
+    chosen = None if source is None else source_name(
+        source, getattr(args, "org", None),
+        lambda: Configuration.from_user(args.config_overrides).layered(),
+    )  # fmt: skip
     if source is None and getattr(args, "org", None):
         chosen = source_name("primary", args.org)  # refused: --org goes with --source enterprise
     return InstallOptions(source=chosen, **fields)

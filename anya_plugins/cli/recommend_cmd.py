@@ -33,7 +33,7 @@ def recommend_command(args: argparse.Namespace) -> int:
 
     config = Configuration.from_user(args.config_overrides).layered()
     result = recommend_here(
-        config, python=args.python, source=source_name(args.source, args.org),
+        config, python=args.python, source=source_name(args.source, args.org, config),
         category=args.category, limit=args.limit,
     )  # fmt: skip
     if args.json:

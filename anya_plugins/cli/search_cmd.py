@@ -30,9 +30,13 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def _source(args: argparse.Namespace) -> str:
+    from anya_plugins.api.configuration import Configuration
     from anya_plugins.sources.settings import source_name
 
-    return source_name(getattr(args, "source", "primary"), getattr(args, "org", None))
+    return source_name(
+        getattr(args, "source", "primary"), getattr(args, "org", None),
+        lambda: Configuration.from_user(args.config_overrides).layered(),
+    )  # fmt: skip
 
 
 def _client(args: argparse.Namespace) -> RegistryClient:

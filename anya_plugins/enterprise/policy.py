@@ -9,8 +9,11 @@ registry, how to sign in to it, what security and compliance it demands.
     verify_ssl: true             # default true
     security:
       require_signatures: true
-      allowed_publishers: [release@acme.example]
-      issuer: https://idp.acme.example   # the OIDC issuer that vouches for those identities
+      allowed_publishers:        # identities, or tables {identity, issuer, names}
+        - release@acme.example
+        - {identity: "https://ci.acme.example/release.yml@refs/tags/*",
+           issuer: https://ci.acme.example, names: "acme-*"}
+      issuer: https://idp.acme.example   # the OIDC issuer that vouches for plain identities
       audit_logging: true
       vulnerability_scanning: true
     compliance:
@@ -38,8 +41,11 @@ own (possibly stricter) choice:
 
 - ``require_signatures: true`` -> ``trust.require_signatures`` and ``trust.allow_unsigned =
   false``, and the same under ``trust.enterprise.<org>`` (so ``--allow-unsigned`` cannot help);
-- ``allowed_publishers`` (with ``issuer``) -> ``trust.enterprise.<org>.allowed_publishers``:
-  only those identities may sign what the organisation's source serves;
+- ``allowed_publishers`` -> ``trust.enterprise.<org>.allowed_publishers``: only those
+  identities may sign what the organisation's source serves. A plain identity is
+  ``{identity, issuer = security.issuer, names = ["*"]}``; a table ``{identity, issuer, names}``
+  says which issuer vouches for it (default ``security.issuer``) and which distribution names
+  (a glob or a list of globs, default ``*``) it may sign;
 - ``vulnerability_scanning: true`` -> ``audit.require_database = true``: no install unchecked;
 - ``audit_logging: true`` needs no key: the client's audit log cannot be switched off.
 
@@ -80,13 +86,28 @@ AuthMethod = Literal["basic", "ldap", "token"]
 
 
 @dataclass(frozen=True)
+class AllowedPublisher:
+    """One entry of ``security.allowed_publishers``: who may sign, vouched for by which OIDC
+    issuer, for which distribution names (globs)."""
+
+    identity: str
+    issuer: str
+    names: tuple[str, ...] = ("*",)
+
+    def trust_entry(self) -> dict[str, object]:
+        """The entry as ``trust.enterprise.<org>.allowed_publishers`` spells it."""
+        return {"identity": self.identity, "issuer": self.issuer, "names": list(self.names)}
+
+
+@dataclass(frozen=True)
 class SecurityPolicy:
     require_signatures: bool = True
-    allowed_publishers: tuple[str, ...] = ()
+    allowed_publishers: tuple[AllowedPublisher, ...] = ()
     audit_logging: bool = True
     vulnerability_scanning: bool = True
     issuer: str | None = None
-    """The OIDC issuer that vouches for :attr:`allowed_publishers` (required with them)."""
+    """The OIDC issuer that vouches for plain identities in :attr:`allowed_publishers`
+    (required with them)."""
 
 
 @dataclass(frozen=True)
@@ -143,10 +164,9 @@ class EnterprisePolicy:
                 "trust.require_signatures": True, "trust.allow_unsigned": False,
                 f"{org}.require_signatures": True, f"{org}.allow_unsigned": False,
             })  # fmt: skip
-        if security.allowed_publishers and security.issuer:
+        if security.allowed_publishers:
             enforced[f"{org}.allowed_publishers"] = [
-                {"identity": identity, "issuer": security.issuer, "names": ["*"]}
-                for identity in security.allowed_publishers
+                publisher.trust_entry() for publisher in security.allowed_publishers
             ]
         if security.vulnerability_scanning:
             enforced["audit.require_database"] = True
@@ -192,7 +212,8 @@ class _Checker:
             None,
         )
         at = f"line {line}: " if line else ""
-        self.problems.append((line or 0, f"{at}{'.'.join(where) or '(document)'}: {message}"))
+        named = ".".join(where).replace(".[", "[")
+        self.problems.append((line or 0, f"{at}{named or '(document)'}: {message}"))
 
     def raise_problems(self) -> None:
         if self.problems:
@@ -232,19 +253,10 @@ class _Checker:
             return SecurityPolicy()
         self.unknown(table, where, ("require_signatures", "allowed_publishers", "issuer",
                                     "audit_logging", "vulnerability_scanning"))  # fmt: skip
-        publishers = self.strings(table, (*where, "allowed_publishers"))
-        issuer = self.text(table, (*where, "issuer"))
-        if issuer is not None and not urlsplit(issuer).netloc:
-            self.problem((*where, "issuer"), f"{issuer!r} is not the URL of an OIDC issuer")
-            issuer = None
-        elif publishers and issuer is None and "issuer" not in table:
-            self.problem(
-                (*where, "allowed_publishers"),
-                "needs security.issuer: an identity means nothing without the OIDC issuer "
-                "that vouched for it (e.g. https://token.actions.githubusercontent.com)",
-            )
+        issuer = self.issuer(table, (*where, "issuer"))
+        publishers = self.publishers(table, issuer)
         require = self.flag(table, (*where, "require_signatures"), True)
-        if require and "allowed_publishers" in table and not publishers:
+        if require and table.get("allowed_publishers", ()) == []:
             self.problem(
                 (*where, "allowed_publishers"),
                 "require_signatures is true but no publisher is allowed: nothing would install",
@@ -256,6 +268,76 @@ class _Checker:
             vulnerability_scanning=self.flag(table, (*where, "vulnerability_scanning"), True),
             issuer=issuer,
         )
+
+    def issuer(self, table: Mapping[str, Any], where: tuple[str, ...]) -> str | None:
+        issuer = self.text(table, where)
+        if issuer is not None and not urlsplit(issuer).netloc:
+            self.problem(where, f"{issuer!r} is not the URL of an OIDC issuer")
+            return None
+        return issuer
+
+    def publishers(
+        self, security: Mapping[str, Any], issuer: str | None
+    ) -> tuple[AllowedPublisher, ...]:
+        """``security.allowed_publishers``: plain identities (vouched for by ``issuer``) and
+        tables ``{identity, issuer, names}``, each wrong entry named with its line."""
+        where = ("security", "allowed_publishers")
+        value = security.get("allowed_publishers", [])
+        if isinstance(value, (str, dict)):
+            value = [value]
+        if not isinstance(value, list):
+            self.problem(
+                where, f"expected a list of identities or publisher tables, got {_kind(value)}"
+            )
+            return ()
+        # an invalid security.issuer is reported once, where it is written
+        issuer_known = issuer is not None or "issuer" in security
+        found: list[AllowedPublisher] = []
+        unvouched = False
+        for index, item in enumerate(value):
+            at = (*where, f"[{index}]")
+            if isinstance(item, dict):
+                publisher = self.publisher(item, at, issuer, issuer_known=issuer_known)
+                found.extend(() if publisher is None else (publisher,))
+            elif isinstance(item, str) and item.strip():
+                unvouched = unvouched or issuer is None
+                found.extend(() if issuer is None else (AllowedPublisher(item.strip(), issuer),))
+            else:
+                self.problem(
+                    at, f"expected an identity or a table {{identity, issuer, names}}, got "
+                    f"{_kind(item)}",
+                )  # fmt: skip
+        if unvouched and not issuer_known:
+            self.problem(
+                where,
+                "needs security.issuer: an identity means nothing without the OIDC issuer "
+                "that vouched for it (e.g. https://token.actions.githubusercontent.com)",
+            )
+        return tuple(found)
+
+    def publisher(
+        self, table: Mapping[str, Any], where: tuple[str, ...], issuer: str | None, *,
+        issuer_known: bool,
+    ) -> AllowedPublisher | None:  # fmt: skip
+        """One table ``{identity, issuer, names}``; ``issuer`` defaults to security.issuer and
+        ``names`` (a glob or a list of globs) to ``*``."""
+        self.secrets(table, where)
+        self.unknown(table, where, ("identity", "issuer", "names"))
+        identity = self.text(table, (*where, "identity"), required=True)
+        own = self.issuer(table, (*where, "issuer"))
+        if own is None and "issuer" not in table and not issuer_known:
+            self.problem(
+                (*where, "issuer"),
+                "required (or security.issuer): an identity means nothing without the OIDC "
+                "issuer that vouched for it",
+            )
+        names = self.strings(table, (*where, "names")) if "names" in table else ("*",)
+        if table.get("names") == []:
+            self.problem((*where, "names"), 'expected at least one name glob (e.g. "*")')
+        vouched_by = own if "issuer" in table else issuer
+        if identity is None or vouched_by is None or not names:
+            return None
+        return AllowedPublisher(identity, vouched_by, names)
 
     def roles(self, table: Any) -> dict[str, object]:
         """Each role checked as ``registry deploy --policy`` checks it, one problem per role."""
@@ -468,6 +550,11 @@ def _yaml_lines(node: Any, where: tuple[str, ...], lines: dict[tuple[str, ...], 
             path = (*where, str(key.value))
             lines.setdefault(path, key.start_mark.line + 1)
             _yaml_lines(value, path, lines)
+    elif isinstance(node, yaml.SequenceNode):  # items as ``[0]``, ``[1]``, ...
+        for index, item in enumerate(node.value):
+            path = (*where, f"[{index}]")
+            lines.setdefault(path, item.start_mark.line + 1)
+            _yaml_lines(item, path, lines)
 
 
 def policy_settings(policy: EnterprisePolicy, *, enforced: bool = False) -> list[Setting]:

@@ -60,7 +60,7 @@ class Target:
     def source_name(self) -> str:
         from anya_plugins.sources.settings import source_name
 
-        return source_name(self.source or "primary", self.org)
+        return source_name(self.source or "primary", self.org, lambda: _config(self))
 
 
 def _config(target: Target) -> LayeredConfig:

@@ -38,15 +38,25 @@ class PrivateRegistryError(ConfigError):
         super().__init__(f"{key}: {redact(problem)}", hint=hint)
 
 
+def private_org(config: LayeredConfig) -> str | None:
+    """The organisation whose private registry the configuration names (``registry.private.org``,
+    the policy's organisation as a slug): the source ``enterprise.<org>``; None without one."""
+    url_entry, org_entry = config.get(URL_KEY), config.get(ORG_KEY)
+    if url_entry is None or org_entry is None:
+        return None
+    return str(org_entry.value)
+
+
 def with_private_registry(
     settings: SourcesSettings, config: LayeredConfig, environ: Mapping[str, str]
 ) -> SourcesSettings:
     """``settings`` with ``enterprise.<registry.private.org>`` at ``registry.private.url``;
     unchanged when the configuration names no private registry."""
-    url_entry, org_entry = config.get(URL_KEY), config.get(ORG_KEY)
-    if url_entry is None or org_entry is None:
+    org = private_org(config)
+    url_entry = config.get(URL_KEY)
+    if org is None or url_entry is None:
         return settings
-    url, org = str(url_entry.value), str(org_entry.value)
+    url = str(url_entry.value)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PrivateRegistryError(

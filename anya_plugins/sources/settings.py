@@ -40,7 +40,7 @@ A source URL may carry ``user:password@`` for a private index (see ``credentials
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -180,13 +180,27 @@ class SourcesSettings:
         )
 
 
-def source_name(source: str, org: str | None) -> str:
-    """The configured source a user means: ``primary``, ``community`` or ``enterprise.<org>``."""
+def source_name(
+    source: str, org: str | None,
+    config: LayeredConfig | Callable[[], LayeredConfig] | None = None,
+) -> str:  # fmt: skip
+    """The configured source a user means: ``primary``, ``community`` or ``enterprise.<org>``.
+    ``--source enterprise`` without ``--org`` means the organisation whose private registry
+    ``config`` names (``registry.private.org``, which an enterprise policy sets); ``config``
+    may be a function, called only then."""
     from anya_plugins.errors import UsageError
 
     if source == "enterprise":
+        if not org and config is not None:
+            from anya_plugins.sources.private import private_org
+
+            org = private_org(config() if callable(config) else config)
         if not org:
-            raise UsageError("--source enterprise needs --org ORG")
+            raise UsageError(
+                "--source enterprise needs --org ORG",
+                hint="or an enterprise policy ($ANYA_ENTERPRISE_POLICY) that names the "
+                "organisation",
+            )
         return f"enterprise.{org}"
     if org:
         raise UsageError("--org goes with --source enterprise")

@@ -17,6 +17,7 @@ import pytest
 from anya_plugins.enterprise.credentials import registry_credentials
 from anya_plugins.enterprise.errors import CredentialsMissing, PolicyError
 from anya_plugins.enterprise.policy import (
+    AllowedPublisher,
     EnterprisePolicy,
     ReportingPolicy,
     SecurityPolicy,
@@ -107,7 +108,11 @@ def test_a_yaml_policy_is_read_into_typed_fields(tmp_path: Path) -> None:
         auth_method="ldap",
         verify_ssl=True,
         security=SecurityPolicy(
-            True, ("release@acme.example",), True, True, "https://idp.acme.example"
+            True,
+            (AllowedPublisher("release@acme.example", "https://idp.acme.example"),),
+            True,
+            True,
+            "https://idp.acme.example",
         ),
         compliance=policy.compliance,
         support={"contact": "platform@acme.example", "level": "premium"},
@@ -280,3 +285,148 @@ def test_valid_roles_are_kept_for_the_deployment(tmp_path: Path) -> None:
         "partner": {"permissions": ["read", "install"], "scopes": ["core/bitcoin/*"],
                     "groups": ["globex"]},
     }  # fmt: skip
+
+
+PUBLISHER_TABLES = """\
+organization: Acme Corp
+registry_url: https://registry.acme.example/acme/private/+simple/
+security:
+  issuer: https://idp.acme.example
+  allowed_publishers:
+    - release@acme.example
+    - identity: "ci@acme.example"
+      issuer: "https://ci.acme.example"
+      names: "anya-ext-acme-*"
+    - {identity: ops@acme.example, names: [anya-ext-ops, anya-ext-ops-*]}
+"""
+
+PUBLISHER_TABLES_TOML = """\
+organization = "Acme Corp"
+registry_url = "https://registry.acme.example/acme/private/+simple/"
+
+[security]
+issuer = "https://idp.acme.example"
+allowed_publishers = [
+  "release@acme.example",
+  { identity = "ci@acme.example", issuer = "https://ci.acme.example", names = "anya-ext-acme-*" },
+  { identity = "ops@acme.example", names = ["anya-ext-ops", "anya-ext-ops-*"] },
+]
+"""
+
+BROKEN_PUBLISHERS = """\
+organization: Acme Corp
+registry_url: https://registry.acme.example/acme/private/+simple/
+security:
+  allowed_publishers:
+    - identity: ci@acme.example
+      issuer: not-a-url
+      names: []
+    - issuer: https://idp.acme.example
+      colour: blue
+      api_token: abc123
+    - 42
+    - {identity: ops@acme.example, names: 7}
+"""
+
+
+def test_allowed_publishers_take_tables_beside_plain_identities(tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, "p.yml", PUBLISHER_TABLES))
+
+    assert policy.security.allowed_publishers == (
+        AllowedPublisher("release@acme.example", "https://idp.acme.example", ("*",)),
+        AllowedPublisher(
+            "ci@acme.example", "https://ci.acme.example",
+            ("anya-ext-acme-*",),
+        ),
+        AllowedPublisher(
+            "ops@acme.example", "https://idp.acme.example", ("anya-ext-ops", "anya-ext-ops-*")
+        ),
+    )  # fmt: skip
+    from_toml = load_policy(write(tmp_path, "p.toml", PUBLISHER_TABLES_TOML))
+    assert from_toml.security == policy.security
+
+
+def test_publisher_tables_become_the_organisations_trusted_signers(tmp_path: Path) -> None:
+    from anya_plugins.config.layers import load_config
+    from anya_plugins.enterprise.policy import with_policy
+    from anya_plugins.trust.policy import Publisher, load_trust_policy
+
+    policy = load_policy(write(tmp_path, "p.yml", PUBLISHER_TABLES))
+    user = load_config(environ={"ANYA_CONFIG": str(tmp_path / "none.toml")})
+
+    rules = load_trust_policy(with_policy(user, policy)).rules_for("enterprise.acme-corp")
+
+    assert rules.publishers == (
+        Publisher("release@acme.example", "https://idp.acme.example", ("*",)),
+        Publisher(
+            "ci@acme.example", "https://ci.acme.example",
+            ("anya-ext-acme-*",),
+        ),
+        Publisher(
+            "ops@acme.example", "https://idp.acme.example", ("anya-ext-ops", "anya-ext-ops-*")
+        ),
+    )  # fmt: skip
+
+
+def test_every_wrong_publisher_field_is_named_with_its_line(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError) as raised:
+        load_policy(write(tmp_path, "p.yml", BROKEN_PUBLISHERS))
+
+    text = raised.value.message
+    assert "line 6: security.allowed_publishers[0].issuer: 'not-a-url' is not the URL" in text
+    assert "line 7: security.allowed_publishers[0].names: expected at least one name glob" in text
+    assert "line 8: security.allowed_publishers[1].identity: required" in text
+    assert "line 9: security.allowed_publishers[1].colour: unknown field" in text
+    assert "line 10: security.allowed_publishers[1].api_token: credentials do not" in text
+    assert "line 11: security.allowed_publishers[2]: expected an identity or a table" in text
+    assert "line 12: security.allowed_publishers[3].names: expected a list of text" in text
+    # no security.issuer: the table without its own issuer says so
+    assert "line 12: security.allowed_publishers[3].issuer: required (or security.issuer)" in text
+    assert "abc123" not in text
+
+
+def test_source_enterprise_without_org_is_the_policys_organisation(tmp_path: Path) -> None:
+    from anya_plugins.config.layers import load_config
+    from anya_plugins.enterprise.policy import with_policy
+    from anya_plugins.errors import UsageError
+    from anya_plugins.sources.settings import load_sources, source_name
+
+    policy = load_policy(write(tmp_path, "p.yml", PUBLISHER_TABLES))
+    user = load_config(environ={"ANYA_CONFIG": str(tmp_path / "none.toml")})
+    config = with_policy(user, policy)
+
+    name = source_name("enterprise", None, lambda: config)
+
+    assert name == "enterprise.acme-corp"
+    assert load_sources(config, environ={}).source(name).url == policy.registry_url
+    assert source_name("enterprise", "globex", config) == "enterprise.globex"
+    with pytest.raises(UsageError, match="needs --org ORG") as refused:
+        source_name("enterprise", None, user)
+    assert refused.value.hint is not None and "ANYA_ENTERPRISE_POLICY" in refused.value.hint
+
+
+def test_the_cli_takes_source_enterprise_without_org_under_a_policy(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: the search fails, not the CLI
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/acme/private/+simple/"
+    policy = write(tmp_path, "p.yml", PUBLISHER_TABLES.replace(
+        "https://registry.acme.example/acme/private/+simple/", url
+    ))  # fmt: skip
+    env = {**os.environ, "HOME": str(tmp_path), "ANYA_CONFIG": str(tmp_path / "none.toml"),
+           "ANYA_CACHE_DIR": str(tmp_path / "cache")}  # fmt: skip
+    env.pop("ANYA_ENTERPRISE_POLICY", None)
+    command = [sys.executable, "-m", "anya_plugins.cli.main", "search", "--source", "enterprise",
+               "lightning"]  # fmt: skip
+
+    without = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    under = subprocess.run(
+        command, capture_output=True, text=True, check=False,
+        env={**env, "ANYA_ENTERPRISE_POLICY": str(policy)},
+    )  # fmt: skip
+
+    assert without.returncode == 2 and "--source enterprise needs --org ORG" in without.stderr
+    assert under.returncode not in (0, 2), under.stdout
+    assert "needs --org" not in under.stderr and f"127.0.0.1:{port}" in under.stderr

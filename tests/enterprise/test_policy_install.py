@@ -77,6 +77,7 @@ def venv(
 
     _publish(registry, local_sigstore, wheel("policy-signed"), PUBLISHER, index=UNCHECKED)
     _publish(registry, local_sigstore, wheel("policy-foreign"), MALLORY, index=UNCHECKED)
+    _publish(registry, local_sigstore, wheel("policy-default-org"), PUBLISHER, index=UNCHECKED)
     venv = make_venv()
     work = tmp_path_factory.mktemp("policy-install")
     advisories = work / "advisories"
@@ -97,6 +98,15 @@ def test_the_enterprise_source_is_the_policys_registry_url(venv: Venv) -> None:
 
     assert done.returncode == 0, done.stderr
     assert venv.freeze()["anya-ext-policy-signed"] == "0.1.0"
+
+
+@pytest.mark.slow
+def test_source_enterprise_without_org_is_the_policys_organisation(venv: Venv) -> None:
+    done = venv.anya_ext("install", "--json", "--source", "enterprise", "policy-default-org")
+
+    assert done.returncode == 0, done.stderr
+    assert venv.freeze()["anya-ext-policy-default-org"] == "0.1.0"
+    assert '"enterprise.acme-corp"' in done.stdout
 
 
 @pytest.mark.slow
