@@ -300,6 +300,12 @@ security:
     - {identity: ops@acme.example, names: [anya-ext-ops, anya-ext-ops-*]}
 """
 
+TABLE_PUBLISHERS = (  # identity, issuer, names: PUBLISHER_TABLES as read
+    ("release@acme.example", "https://idp.acme.example", ("*",)),
+    ("ci@acme.example", "https://ci.acme.example", ("anya-ext-acme-*",)),
+    ("ops@acme.example", "https://idp.acme.example", ("anya-ext-ops", "anya-ext-ops-*")),
+)
+
 PUBLISHER_TABLES_TOML = """\
 organization = "Acme Corp"
 registry_url = "https://registry.acme.example/acme/private/+simple/"
@@ -332,16 +338,9 @@ security:
 def test_allowed_publishers_take_tables_beside_plain_identities(tmp_path: Path) -> None:
     policy = load_policy(write(tmp_path, "p.yml", PUBLISHER_TABLES))
 
-    assert policy.security.allowed_publishers == (
-        AllowedPublisher("release@acme.example", "https://idp.acme.example", ("*",)),
-        AllowedPublisher(
-            "ci@acme.example", "https://ci.acme.example",
-            ("anya-ext-acme-*",),
-        ),
-        AllowedPublisher(
-            "ops@acme.example", "https://idp.acme.example", ("anya-ext-ops", "anya-ext-ops-*")
-        ),
-    )  # fmt: skip
+    assert policy.security.allowed_publishers == tuple(
+        AllowedPublisher(*fields) for fields in TABLE_PUBLISHERS
+    )
     from_toml = load_policy(write(tmp_path, "p.toml", PUBLISHER_TABLES_TOML))
     assert from_toml.security == policy.security
 
@@ -356,16 +355,7 @@ def test_publisher_tables_become_the_organisations_trusted_signers(tmp_path: Pat
 
     rules = load_trust_policy(with_policy(user, policy)).rules_for("enterprise.acme-corp")
 
-    assert rules.publishers == (
-        Publisher("release@acme.example", "https://idp.acme.example", ("*",)),
-        Publisher(
-            "ci@acme.example", "https://ci.acme.example",
-            ("anya-ext-acme-*",),
-        ),
-        Publisher(
-            "ops@acme.example", "https://idp.acme.example", ("anya-ext-ops", "anya-ext-ops-*")
-        ),
-    )  # fmt: skip
+    assert rules.publishers == tuple(Publisher(*fields) for fields in TABLE_PUBLISHERS)
 
 
 def test_every_wrong_publisher_field_is_named_with_its_line(tmp_path: Path) -> None:
