@@ -5,7 +5,7 @@ again; a receipt issued to someone else is replaced by one fetched for the revie
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -67,6 +67,7 @@ def test_the_install_receipt_carries_the_download_receipt_into_the_review(
     assert payload is not None
     assert (payload["user"], payload["index"], payload["project"]) == ("alice", HUB_INDEX, PROJECT)
     assert (payload["filename"], payload["sha256"]) == (installed.filename, installed.sha256)
+    assert USERS["alice"] not in json.dumps(asdict(installed))  # no password kept
     # The file's URL now leads nowhere: a review that fetched it again would fail.
     env = TargetEnvironment.of(venv.python)
     write_receipt(env, replace(installed, url=f"http://127.0.0.1:9/gone/{installed.filename}"))
