@@ -180,15 +180,25 @@ TESTS_DEBIAN_PACKAGES = {
     "chromium": "chromium",
     "pdftoppm": "poppler-utils",
     "chromedriver": "chromium-driver",  # tests/registry/test_hub_pages: Selenium drives chromium
+    # tests/edge: the edge compresses with brotli where Debian's module is installed
+    "/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so": "libnginx-mod-http-brotli-filter",
 }
-"""What ``tests`` needs from Debian: a real Prometheus and promtool (tests/monitoring); slapd,
-ldap-utils and nginx (tests/enterprise: the deployed private registry); chromium and pdftoppm
-(tests/enterprise: compliance reports printed to PDF and looked at as PNG)."""
+"""What ``tests`` needs from Debian (a command, or the absolute path of a file): a real
+Prometheus and promtool (tests/monitoring); slapd, ldap-utils, nginx and PostgreSQL
+(tests/enterprise: the deployed private registry); nginx and its brotli module (tests/edge);
+chromium, chromium-driver and pdftoppm (hub pages in a browser, compliance reports printed to
+PDF and looked at as PNG)."""
+
+
+def _present(tool: str) -> bool:
+    """A command on the PATH, or (an absolute path) a file such as an nginx module."""
+    path = Path(tool)
+    return path.is_file() if path.is_absolute() else shutil.which(tool) is not None
 
 
 def _debian_packages(session: nox.Session, tools: dict[str, str], otherwise: str) -> None:
     """Install the Debian packages of the missing ``{tool: package}`` when root; else warn."""
-    missing = sorted({pkg for tool, pkg in tools.items() if not shutil.which(tool)})
+    missing = sorted({pkg for tool, pkg in tools.items() if not _present(tool)})
     if missing and os.geteuid() == 0:
         env = {"DEBIAN_FRONTEND": "noninteractive"}
         session.run("apt-get", "update", "-qq", external=True, env=env)
