@@ -133,7 +133,7 @@ def test_a_hit_carries_what_the_listing_shows(registry: Registry) -> None:
 def test_category_filter_takes_a_category_or_a_source(registry: Registry) -> None:
     assert found(registry, EXPERIMENTAL, "zephyr", "core/bitcoin") == ["anya-ext-zephyr-signer"]
     assert found(registry, EXPERIMENTAL, "zephyr", "core") == ["anya-ext-zephyr-signer"]
-    assert found(registry, EXPERIMENTAL, "", "core/ml") == []
+    assert found(registry, EXPERIMENTAL, "zephyr", "core/ml") == []
 
 
 @pytest.mark.usefixtures("published")
