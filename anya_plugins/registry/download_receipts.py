@@ -30,7 +30,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-RECEIPT_HEADER = "X-Anya-Download-Receipt"
+from anya_plugins.sources.download_receipt import RECEIPT_HEADER
+
 _CONTEXT = b"anya-download-receipt-v1"
 
 

@@ -18,10 +18,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from anya_plugins.sources.credentials import redact
+from anya_plugins.sources.download_receipt import RECEIPT_HEADER
 from anya_plugins.sources.errors import SourceError
 from anya_plugins.sources.search import SearchHit
 
-RECEIPT_HEADER = "X-Anya-Download-Receipt"
 _TIMEOUT = 30.0
 _MAX_BODY = 16 * 1024 * 1024
 
