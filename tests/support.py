@@ -117,6 +117,20 @@ class Venv:
         keep.update(extra)
         return keep
 
+    @classmethod
+    def copied_from(cls, template: Venv, path: Path, home: Path) -> Venv:
+        """A copy of ``template`` at ``path``, as if made there: the scripts in ``bin`` (whose
+        shebangs and activate files name the venv's own path) are rewritten to name ``path``.
+        A full copy, not hard links: tests edit and byte-compile installed files."""
+        run(["cp", "-a", template.path, path])
+        old, new = bytes(template.path), bytes(path)
+        for script in (path / "bin").iterdir():
+            if script.is_file() and not script.is_symlink():
+                data = script.read_bytes()
+                if old in data:
+                    script.write_bytes(data.replace(old, new))
+        return cls(path, home)
+
     def install(self, *wheels: Path) -> None:
         """Copies, not uv's default hard links into its cache: tests edit installed files,
         and an edit through a hard link would change the cached copy for later installs
