@@ -1,4 +1,5 @@
-"""The one HTTP adapter of the sources layer: GET and HEAD over urllib3 connection pools.
+"""The one HTTP client of the sources layer: GET and HEAD, over a transport (:mod:`.transport`:
+urllib3's pools, or the standard library's ``http.client`` for a one-shot command).
 
 Status codes are returned, never raised: whether a 404 or a 500 is an answer is the
 caller's decision. Everything that leaves no answer (refused, timed out, dropped, TLS)
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import ssl
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -25,20 +25,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-import urllib3
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    MaxRetryError,
-    NameResolutionError,
-    NewConnectionError,
-    ProtocolError,
-    ProxyError,
-    ProxySchemeUnknown,
-    ReadTimeoutError,
-    SSLError,
-)
 
 from anya_plugins import __version__
 from anya_plugins.sources.credentials import (
@@ -54,20 +40,28 @@ from anya_plugins.sources.errors import (
     ResponseTooSlow,
     TransportError,
 )
-from anya_plugins.sources.proxies import proxy_for
 from anya_plugins.sources.tls import ca_bundle_source, ssl_context
+from anya_plugins.sources.transport import (
+    READ_TIMED_OUT,
+    RawResponse,
+    Timeouts,
+    Transport,
+    route_for,
+)
 
 if TYPE_CHECKING:
+    import ssl
+
     from anya_plugins.sources.settings import SourcesSettings
+
+__all__ = ["READ_TIMED_OUT", "HttpClient", "HttpResponse", "ReadLimit", "media_type"]
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"anya-plugins/{__version__}"
 CHUNK_SIZE = 64 * 1024
 MAX_REDIRECTS = 5
-READ_TIMED_OUT = "timed out waiting for data"
-"""Why a request failed when the server accepted it but sent nothing for a whole read
-timeout (:func:`describe`)."""
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
@@ -92,7 +86,7 @@ class ReadLimit:
 class HttpResponse:
     """A response whose body has not been read yet; read it inside :meth:`HttpClient.get`."""
 
-    def __init__(self, url: str, raw: urllib3.BaseHTTPResponse, *, started: float) -> None:
+    def __init__(self, url: str, raw: RawResponse, *, started: float) -> None:
         self.url = url
         """The URL that answered, after redirects (never with credentials in it)."""
         self._raw = raw
@@ -104,7 +98,7 @@ class HttpResponse:
 
     @property
     def reason(self) -> str:
-        return self._raw.reason or ""
+        return self._raw.reason
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -124,10 +118,7 @@ class HttpResponse:
     def iter_bytes(self, chunk_size: int = CHUNK_SIZE, *, decode: bool = True) -> Iterator[bytes]:
         """The body in chunks. ``decode=False`` keeps a ``Content-Encoding`` as sent, so that a
         file is hashed as the index stored it (a ``.tar.gz`` served as gzip stays gzip)."""
-        try:
-            yield from self._raw.stream(chunk_size, decode_content=decode)
-        except HTTPError as exc:
-            raise TransportError(self.url, describe(exc)) from exc
+        yield from self._raw.stream(chunk_size, decode=decode)
 
     def read(self, limit: ReadLimit | None = None) -> bytes:
         """The whole (decoded) body; with a ``limit``, ResponseTooLarge as soon as it passes
@@ -140,24 +131,28 @@ class HttpResponse:
             raise ResponseTooLarge(self.url, limit.what, limit.max_bytes, limit.size_key)
         deadline = self._started + limit.seconds
         body = bytearray()
-        try:
-            while True:
-                if time.monotonic() > deadline:
-                    raise ResponseTooSlow(self.url, limit.what, limit.seconds, limit.time_key)
-                # read1: at most one receive, so a trickling server meets the deadline check
-                chunk = self._raw.read1(CHUNK_SIZE)
-                if not chunk:
-                    return bytes(body)
-                body += chunk
-                if len(body) > limit.max_bytes:
-                    raise ResponseTooLarge(self.url, limit.what, limit.max_bytes, limit.size_key)
-        except HTTPError as exc:
-            raise TransportError(self.url, describe(exc)) from exc
+        while True:
+            if time.monotonic() > deadline:
+                raise ResponseTooSlow(self.url, limit.what, limit.seconds, limit.time_key)
+            # read1: at most one receive, so a trickling server meets the deadline check
+            chunk = self._raw.read1(CHUNK_SIZE)
+            if not chunk:
+                return bytes(body)
+            body += chunk
+            if len(body) > limit.max_bytes:
+                raise ResponseTooLarge(self.url, limit.what, limit.max_bytes, limit.size_key)
 
 
 class HttpClient:
-    """Connection pools (one direct, one per proxy) with one timeout for connecting and for
-    each read, the TLS trust of :func:`.tls.ssl_context` and the :class:`Credentials`."""
+    """One timeout for connecting and for each read, the TLS trust of :func:`.tls.ssl_context`
+    and the :class:`Credentials`, over one of two transports (:mod:`.transport`).
+
+    ``pooled`` (the default): urllib3's connection pools, kept alive, for the many requests
+    of an install. ``pooled=False``: the standard library's ``http.client``, for a command
+    that asks a request or two and exits (``anya-ext search``), which then never imports
+    urllib3 — unless a request needs TLS inside a proxy's TLS (an https:// index through an
+    https:// proxy), which only the pooled transport carries.
+    """
 
     def __init__(
         self,
@@ -166,8 +161,10 @@ class HttpClient:
         user_agent: str = USER_AGENT,
         ca_bundle: Path | None = None,
         credentials: Credentials | None = None,
+        pooled: bool = True,
     ) -> None:
         self.timeout = timeout
+        self.pooled = pooled
         self.credentials = credentials if credentials is not None else Credentials()
         self._headers = {"User-Agent": user_agent}
         self._ca_bundle = ca_bundle
@@ -179,12 +176,17 @@ class HttpClient:
                 path.stat()
             except OSError as error:
                 raise CaBundleError(where, path, error.strerror or str(error)) from error
-        self._managers: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
+        self._light: Transport | None = None
+        self._pooled: Transport | None = None
+        if not pooled:
+            from anya_plugins.sources.transport_stdlib import StdlibTransport
+
+            self._light = StdlibTransport(self._ssl_context)
 
     @classmethod
-    def from_settings(cls, settings: SourcesSettings) -> HttpClient:
+    def from_settings(cls, settings: SourcesSettings, *, pooled: bool = True) -> HttpClient:
         """The client the ``[sources]`` settings describe (timeout, CA bundle)."""
-        return cls(timeout=settings.timeout, ca_bundle=settings.ca_bundle)
+        return cls(timeout=settings.timeout, ca_bundle=settings.ca_bundle, pooled=pooled)
 
     def take_credentials(self, url: str) -> str:
         """Keep the ``user:password@`` of a configured ``url`` for requests to its origin; the
@@ -207,30 +209,25 @@ class HttpClient:
         try:
             yield HttpResponse(final_url, raw, started=started)
         except BaseException:
-            raw.close()  # the rest of a broken-off body must not reach the next request
+            raw.abort()  # the rest of a broken-off body must not reach the next request
             raise
         finally:
-            raw.release_conn()
+            raw.release()
 
     def head(self, url: str, *, timeout: float | None = None) -> int:
         """The status of a HEAD request: is anyone answering at ``url``?"""
-        _, raw = self._request("HEAD", url, None, timeout)
-        # Drained first: a HEAD answered 401 left undrained breaks the pooled connection's
-        # next request ("Request-sent").
-        raw.drain_conn()
-        raw.release_conn()
-        return raw.status
+        return self.head_headers(url, timeout=timeout)[0]
 
     def head_headers(self, url: str, *, timeout: float | None = None) -> tuple[int, dict[str, str]]:
         """The status and headers of a HEAD request (a mirror probe reads devpi's serial)."""
         _, raw = self._request("HEAD", url, None, timeout)
-        raw.drain_conn()
-        raw.release_conn()
+        raw.drain()
         return raw.status, {name.lower(): value for name, value in raw.headers.items()}
 
     def close(self) -> None:
-        for manager in self._managers.values():
-            manager.clear()
+        for transport in (self._light, self._pooled):
+            if transport is not None:
+                transport.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -250,7 +247,7 @@ class HttpClient:
         headers: Mapping[str, str] | None,
         timeout: float | None,
         read_timeout: float | None = None,
-    ) -> tuple[str, urllib3.BaseHTTPResponse]:
+    ) -> tuple[str, RawResponse]:
         """The response at the end of the redirects from ``url``, and its URL.
 
         Credentials written into ``url`` serve this request's origin only and are not kept;
@@ -275,7 +272,7 @@ class HttpClient:
                     raw = self._send(
                         method, url, hop_headers, (timeout, read_timeout), from_keyring
                     )
-            location = raw.get_redirect_location()
+            location = raw.headers.get("Location") if raw.status in _REDIRECT_STATUSES else None
             if not location:
                 return url, raw
             _discard(raw)
@@ -293,70 +290,38 @@ class HttpClient:
         headers: Mapping[str, str],
         timeouts: tuple[float | None, float | None],
         auth: BasicAuth | None,
-    ) -> urllib3.BaseHTTPResponse:
+    ) -> RawResponse:
         seconds = self.timeout if timeouts[0] is None else timeouts[0]
         read_seconds = seconds if timeouts[1] is None else timeouts[1]
         request_headers = {**self._headers, **headers}
         if auth is not None:
             request_headers["Authorization"] = auth.header()
-        try:
-            return self._manager(url).request(
-                method,
-                url,
-                headers=request_headers,
-                timeout=urllib3.Timeout(connect=seconds, read=read_seconds),
-                preload_content=False,
-                redirect=False,
-            )
-        except HTTPError as exc:
-            raise TransportError(url, describe(exc)) from exc
+        route = route_for(url)
+        if route.proxy is not None:
+            log.debug("%s through the proxy %s", url, redact(route.proxy))
+        transport = self._light
+        if transport is None or not transport.supports(route):
+            transport = self._pooled_transport()
+        return transport.send(method, route, request_headers, Timeouts(seconds, read_seconds))
 
-    def _manager(self, url: str) -> urllib3.PoolManager:
-        """The pool for ``url``: direct, or the one of the proxy the environment names."""
-        proxy = proxy_for(url)
-        # Plain http straight to the server needs no TLS context (a local registry): loading
-        # the system's trust store costs a tenth of a second.
-        key = (proxy, proxy is not None or urlsplit(url).scheme != "http")
-        manager = self._managers.get(key)
-        if manager is None:
-            manager = self._managers[key] = self._new_manager(url, proxy, tls=key[1])
-        if proxy is not None:
-            log.debug("%s through the proxy %s", url, redact(proxy))
-        return manager
+    def _pooled_transport(self) -> Transport:
+        if self._pooled is None:
+            from anya_plugins.sources.transport_pooled import PooledTransport
 
-    @property
+            self._pooled = PooledTransport(self._ssl_context)
+        return self._pooled
+
     def _ssl_context(self) -> ssl.SSLContext:
         """The TLS trust (:func:`.tls.ssl_context`), made on first use."""
         if self._tls is None:
             self._tls = ssl_context(self._ca_bundle)
         return self._tls
 
-    def _new_manager(self, url: str, proxy: str | None, *, tls: bool) -> urllib3.PoolManager:
-        # Never retry here: a failure must reach the mirror set, which tries another URL.
-        retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=0)
-        if proxy is None:
-            if not tls:
-                return urllib3.PoolManager(retries=retries)
-            return urllib3.PoolManager(retries=retries, ssl_context=self._ssl_context)
-        bare, auth = split_credentials(proxy)
-        try:
-            return urllib3.ProxyManager(
-                bare,
-                proxy_headers={"Proxy-Authorization": auth.header()} if auth else None,
-                proxy_ssl_context=self._ssl_context,
-                retries=retries,
-                ssl_context=self._ssl_context,
-            )
-        except ProxySchemeUnknown:
-            raise TransportError(
-                url, f"the proxy {redact(proxy)} is not an http:// or https:// proxy"
-            ) from None
 
-
-def _discard(raw: urllib3.BaseHTTPResponse) -> None:
+def _discard(raw: RawResponse) -> None:
     """Drop a response without reading its body (a 401's or a redirect's, however large)."""
-    raw.close()
-    raw.release_conn()
+    raw.abort()
+    raw.release()
 
 
 def media_type(content_type: str) -> tuple[str, str | None]:
@@ -368,39 +333,3 @@ def media_type(content_type: str) -> tuple[str, str | None]:
         if name.strip().lower() == "charset" and value.strip():
             charset = value.strip().strip('"')
     return kind.strip().lower(), charset
-
-
-def describe(error: HTTPError) -> str:
-    """Why a request got no answer, in the words a person would use."""
-    reason: BaseException = error
-    while isinstance(reason, MaxRetryError) and reason.reason is not None:
-        reason = reason.reason
-    if isinstance(reason, ProxyError):
-        inner = reason.original_error
-        if isinstance(inner, NewConnectionError):
-            return f"cannot connect to the proxy: {_cause(inner)}"
-        return f"proxy error: {inner}"
-    # NewConnectionError subclasses ConnectTimeoutError, so the order of these tests matters.
-    if isinstance(reason, NameResolutionError):
-        return "host name not found"
-    if isinstance(reason, NewConnectionError):
-        return f"cannot connect: {_cause(reason)}"
-    if isinstance(reason, ConnectTimeoutError):
-        return "timed out while connecting"
-    if isinstance(reason, ReadTimeoutError):
-        return READ_TIMED_OUT
-    if isinstance(reason, SSLError):
-        return f"TLS error: {reason}"
-    if isinstance(reason, ProtocolError):
-        return f"connection dropped: {_cause(reason)}"
-    return str(reason)
-
-
-def _cause(error: BaseException) -> str:
-    """The innermost message: 'Connection refused' rather than urllib3's wrapper text."""
-    for inner in (error.__cause__, error.args[-1] if error.args else None):
-        if isinstance(inner, OSError) and inner.strerror:
-            return inner.strerror
-        if isinstance(inner, BaseException):
-            return str(inner)
-    return str(error)

@@ -2,7 +2,8 @@
 
 The first request probes the URLs (HEAD, short timeout) in the configured order and
 puts the first that answers in front, so a dead primary costs one short probe, not a
-full timeout on every request; the primary stays first whenever it answers. A request
+full timeout on every request; the primary stays first whenever it answers. A single URL
+is not probed: there is no other to put in front of it. A request
 fails over on what leaves no answer (refused, timed out, dropped) and on HTTP 5xx; any
 other status, 404 included, is the index's answer and is returned. A URL that failed
 moves to the back of the order for the rest of the session.
@@ -155,6 +156,9 @@ class MirrorSet:
             for choice in self.choices:
                 log.info("mirror %s: %s", choice.url, choice.reason)
             return [choice.url for choice in self.choices]
+        if len(self.urls) == 1:
+            # nothing to put in front: the request itself finds out whether the URL answers
+            return list(self.urls)
         failed: list[str] = []
         for index, url in enumerate(self.urls):
             try:

@@ -27,6 +27,7 @@ from anya_plugins.sources.simple import SIMPLE_JSON, SimpleIndex
 from tests.registry_fixtures import PASSWORDS, Registry
 from tests.sources.conftest import ServeRoutes
 from tests.sources.network import Route, redirect, send
+from tests.sources.transports import both_transports  # noqa: F401
 
 PAGE = json.dumps(
     {
@@ -76,7 +77,7 @@ def settings_for(url: str, tmp_path: Path, *mirrors: str) -> SourcesSettings:
 
 
 def test_credentials_in_the_source_url_are_sent_as_basic_auth(
-    serve: ServeRoutes, tmp_path: Path
+    serve: ServeRoutes, tmp_path: Path, dead_url: str
 ) -> None:
     server = serve(
         {
@@ -86,9 +87,13 @@ def test_credentials_in_the_source_url_are_sent_as_basic_auth(
     )
     url = f"http://reader:p%40ss@127.0.0.1:{server.port}/simple/"
 
-    result = SimpleIndex.from_settings(settings_for(url, tmp_path)).project_page("demo")
+    # a mirror besides: the primary is probed (HEAD) before the page is fetched
+    result = SimpleIndex.from_settings(settings_for(url, tmp_path, dead_url)).project_page("demo")
 
-    assert [seen.authorization for seen in server.seen] == [basic("reader", "p@ss")] * 2
+    assert [(seen.method, seen.authorization) for seen in server.seen] == [
+        ("HEAD", basic("reader", "p@ss")),
+        ("GET", basic("reader", "p@ss")),
+    ]
     assert result.used_url == f"{server.url()}/simple/demo/"
     assert result.files[0].url == f"{server.url()}/files/demo.whl"
 
@@ -111,12 +116,15 @@ def test_a_netrc_entry_is_sent_to_its_host(
 
 
 def test_netrc_is_not_sent_to_another_host(
-    serve: ServeRoutes, tmp_path: Path, netrc_file: Path
+    serve: ServeRoutes, tmp_path: Path, netrc_file: Path, pooled: bool
 ) -> None:
     server = serve({"/simple/": lambda h: send(h, 200), "/simple/demo/": page})
     netrc_file.write_text("machine index.example login robot password from-netrc\n")
 
-    with HttpClient(timeout=2) as http, http.get(f"{server.url()}/simple/demo/") as response:
+    with (
+        HttpClient(timeout=2, pooled=pooled) as http,
+        http.get(f"{server.url()}/simple/demo/") as response,
+    ):
         assert response.status == 200
 
     assert server.seen[0].authorization is None
@@ -142,12 +150,14 @@ def test_credentials_are_not_forwarded_on_a_redirect_to_another_host(
     assert [seen.authorization for seen in elsewhere.seen] == [None]
 
 
-def test_credentials_written_into_a_request_url_stay_on_its_origin(serve: ServeRoutes) -> None:
+def test_credentials_written_into_a_request_url_stay_on_its_origin(
+    serve: ServeRoutes, pooled: bool
+) -> None:
     elsewhere = serve({"/files/demo.whl": lambda h: send(h, 200, b"wheel")})
     server = serve({"/files/demo.whl": redirect(f"{elsewhere.url('localhost')}/files/demo.whl")})
 
     with (
-        HttpClient(timeout=2) as http,
+        HttpClient(timeout=2, pooled=pooled) as http,
         http.get(f"http://reader:s3cret@127.0.0.1:{server.port}/files/demo.whl") as response,
     ):
         assert response.read() == b"wheel"
@@ -156,11 +166,11 @@ def test_credentials_written_into_a_request_url_stay_on_its_origin(serve: ServeR
     assert [seen.authorization for seen in elsewhere.seen] == [None]
 
 
-def test_credentials_follow_a_redirect_on_the_same_origin(serve: ServeRoutes) -> None:
+def test_credentials_follow_a_redirect_on_the_same_origin(serve: ServeRoutes, pooled: bool) -> None:
     server = serve({"/old/": redirect("/simple/demo/"), "/simple/demo/": page})
 
     with (
-        HttpClient(timeout=2) as http,
+        HttpClient(timeout=2, pooled=pooled) as http,
         http.get(f"http://reader:s3cret@127.0.0.1:{server.port}/old/") as response,
     ):
         assert response.url == f"{server.url()}/simple/demo/"
@@ -204,12 +214,12 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 
 def test_the_keyring_is_asked_after_a_401_and_its_credentials_are_sent(
-    serve: ServeRoutes, memory_keyring: MemoryKeyring
+    serve: ServeRoutes, memory_keyring: MemoryKeyring, pooled: bool
 ) -> None:
     server = serve({"/simple/demo/": requiring("kr-user", "kr-pass", page)})
     memory_keyring.set_password(f"127.0.0.1:{server.port}", "kr-user", "kr-pass")
 
-    with HttpClient(timeout=2) as http:
+    with HttpClient(timeout=2, pooled=pooled) as http:
         for _ in range(2):
             with http.get(f"{server.url()}/simple/demo/") as response:
                 assert response.status == 200
@@ -221,11 +231,14 @@ def test_the_keyring_is_asked_after_a_401_and_its_credentials_are_sent(
 
 
 def test_the_keyring_is_not_asked_when_the_index_does_not_ask_for_credentials(
-    serve: ServeRoutes, memory_keyring: MemoryKeyring
+    serve: ServeRoutes, memory_keyring: MemoryKeyring, pooled: bool
 ) -> None:
     server = serve({"/simple/demo/": page})
 
-    with HttpClient(timeout=2) as http, http.get(f"{server.url()}/simple/demo/") as response:
+    with (
+        HttpClient(timeout=2, pooled=pooled) as http,
+        http.get(f"{server.url()}/simple/demo/") as response,
+    ):
         assert response.status == 200
 
     assert memory_keyring.asked == []

@@ -9,6 +9,7 @@ import pytest
 from anya_plugins.sources.errors import TransportError
 from anya_plugins.sources.http import HttpClient, media_type
 from tests.sources.conftest import TIMEOUT, ServerFactory
+from tests.sources.transports import both_transports, http_over_both  # noqa: F401
 
 
 def test_a_status_code_is_returned_not_raised(make_server: ServerFactory, http: HttpClient) -> None:

@@ -35,6 +35,7 @@ from anya_plugins.sources.settings import (
 from anya_plugins.sources.simple import SIMPLE_JSON, FileLink, SimpleIndex
 from tests.sources.conftest import PROBE_TIMEOUT, TIMEOUT, ServeRoutes
 from tests.sources.network import Route, Server, send
+from tests.sources.transports import both_transports  # noqa: F401
 
 MIB = 1024 * 1024
 OFFERED = 64 * MIB
@@ -85,17 +86,21 @@ def trickle(stopping: threading.Event) -> Route:
     return route
 
 
-def index(server: Server, limits: LimitSettings) -> SimpleIndex:
+def index(server: Server, limits: LimitSettings, pooled: bool) -> SimpleIndex:
     mirrors = MirrorSet(
-        [f"{server.url()}/simple/"], http=HttpClient(timeout=TIMEOUT), probe_timeout=PROBE_TIMEOUT
+        [f"{server.url()}/simple/"],
+        http=HttpClient(timeout=TIMEOUT, pooled=pooled),
+        probe_timeout=PROBE_TIMEOUT,
     )
     return SimpleIndex(mirrors, limits=limits)
 
 
-def test_a_page_over_the_cap_stops_streaming_as_soon_as_it_passes(serve: ServeRoutes) -> None:
+def test_a_page_over_the_cap_stops_streaming_as_soon_as_it_passes(
+    serve: ServeRoutes, pooled: bool
+) -> None:
     flood = Flood(declare_length=False)
     server = serve({"/simple/": lambda h: send(h, 200), "/simple/huge/": flood})
-    client = index(server, LimitSettings(max_page_mb=1))
+    client = index(server, LimitSettings(max_page_mb=1), pooled)
 
     tracemalloc.start()
     try:
@@ -116,7 +121,9 @@ def test_a_page_over_the_cap_stops_streaming_as_soon_as_it_passes(serve: ServeRo
     assert flood.sent < OFFERED // 4
 
 
-def test_a_compressed_page_that_inflates_past_the_cap_is_refused(serve: ServeRoutes) -> None:
+def test_a_compressed_page_that_inflates_past_the_cap_is_refused(
+    serve: ServeRoutes, pooled: bool
+) -> None:
     packer = zlib.compressobj(wbits=31)  # gzip
     zeros = bytes(MIB)
     bomb = b"".join(packer.compress(zeros) for _ in range(64)) + packer.flush()
@@ -133,7 +140,7 @@ def test_a_compressed_page_that_inflates_past_the_cap_is_refused(serve: ServeRou
     tracemalloc.start()
     try:
         with pytest.raises(ResponseTooLarge, match=r"/simple/bomb/: the index page is larger"):
-            index(server, LimitSettings(max_page_mb=1)).project_page("bomb")
+            index(server, LimitSettings(max_page_mb=1), pooled).project_page("bomb")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -142,7 +149,9 @@ def test_a_compressed_page_that_inflates_past_the_cap_is_refused(serve: ServeRou
     assert peak < 8 * MIB
 
 
-def test_a_declared_length_over_the_cap_is_refused_before_reading(serve: ServeRoutes) -> None:
+def test_a_declared_length_over_the_cap_is_refused_before_reading(
+    serve: ServeRoutes, pooled: bool
+) -> None:
     stopping = threading.Event()
 
     def promise(handler: BaseHTTPRequestHandler) -> None:
@@ -155,13 +164,14 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading(serve: ServeRo
     server = serve({"/simple/": lambda h: send(h, 200), "/simple/huge/": promise})
     try:
         with pytest.raises(ResponseTooLarge, match=r"larger than the 20 MiB limit"):
-            index(server, LimitSettings()).project_page("huge")
+            index(server, LimitSettings(), pooled).project_page("huge")
     finally:
         stopping.set()
 
 
 def test_a_body_of_exactly_the_cap_is_read_and_one_byte_more_is_not(
     serve: ServeRoutes,
+    pooled: bool,
 ) -> None:
     server = serve(
         {
@@ -171,14 +181,14 @@ def test_a_body_of_exactly_the_cap_is_read_and_one_byte_more_is_not(
     )
     limit = ReadLimit("index page", 1000, 5, size_key="k", time_key="t")
 
-    with HttpClient(timeout=TIMEOUT) as http:
+    with HttpClient(timeout=TIMEOUT, pooled=pooled) as http:
         with http.get(f"{server.url()}/exact") as response:
             assert response.read(limit) == b"x" * 1000
         with http.get(f"{server.url()}/over") as response, pytest.raises(ResponseTooLarge):
             response.read(limit)
 
 
-def test_a_metadata_file_over_its_cap_is_refused(serve: ServeRoutes) -> None:
+def test_a_metadata_file_over_its_cap_is_refused(serve: ServeRoutes, pooled: bool) -> None:
     flood = Flood(declare_length=False, content_type="text/plain")
     server = serve(
         {"/simple/": lambda h: send(h, 200), "/files/x-1.0-py3-none-any.whl.metadata": flood},
@@ -188,7 +198,7 @@ def test_a_metadata_file_over_its_cap_is_refused(serve: ServeRoutes) -> None:
     )
 
     with pytest.raises(ResponseTooLarge) as caught:
-        index(server, LimitSettings(max_metadata_mb=0.25)).fetch_core_metadata(link)
+        index(server, LimitSettings(max_metadata_mb=0.25), pooled).fetch_core_metadata(link)
 
     assert caught.value.message == (
         f"{link.metadata_url}: the metadata file is larger than the 256 KiB limit "
@@ -196,7 +206,9 @@ def test_a_metadata_file_over_its_cap_is_refused(serve: ServeRoutes) -> None:
     )
 
 
-def test_a_provenance_file_over_the_metadata_cap_is_refused(serve: ServeRoutes) -> None:
+def test_a_provenance_file_over_the_metadata_cap_is_refused(
+    serve: ServeRoutes, pooled: bool
+) -> None:
     flood = Flood(declare_length=True, content_type="application/json")
     server = serve({"/simple/": lambda h: send(h, 200), "/files/x.provenance": flood})
     link = FileLink(
@@ -206,25 +218,25 @@ def test_a_provenance_file_over_the_metadata_cap_is_refused(serve: ServeRoutes) 
     )
 
     with pytest.raises(ResponseTooLarge, match=r"x\.provenance: the metadata file is larger"):
-        index(server, LimitSettings()).fetch_provenance(link)
+        index(server, LimitSettings(), pooled).fetch_provenance(link)
 
 
-def test_search_results_over_the_page_cap_are_refused(serve: ServeRoutes) -> None:
+def test_search_results_over_the_page_cap_are_refused(serve: ServeRoutes, pooled: bool) -> None:
     flood = Flood(declare_length=False, content_type="application/json")
     server = serve({"/simple/": lambda h: send(h, 200), "/+anya/search": flood})
 
     with pytest.raises(ResponseTooLarge, match=r"/\+anya/search\?q=x: the index page is larger"):
-        search(index(server, LimitSettings(max_page_mb=1)), "x")
+        search(index(server, LimitSettings(max_page_mb=1), pooled), "x")
 
 
-def test_a_page_that_trickles_is_given_up_at_the_time_cap(serve: ServeRoutes) -> None:
+def test_a_page_that_trickles_is_given_up_at_the_time_cap(serve: ServeRoutes, pooled: bool) -> None:
     stopping = threading.Event()
     routes = {"/simple/": lambda h: send(h, 200), "/simple/slow/": trickle(stopping)}
     server = serve(routes)
     started = time.monotonic()
     try:
         with pytest.raises(IndexUnreachable) as caught:
-            index(server, LimitSettings(read_seconds=1)).project_page("slow")
+            index(server, LimitSettings(read_seconds=1), pooled).project_page("slow")
     finally:
         stopping.set()
 
@@ -237,14 +249,14 @@ def test_a_page_that_trickles_is_given_up_at_the_time_cap(serve: ServeRoutes) ->
     assert 1 <= elapsed < 1 + TIMEOUT + 1
 
 
-def test_a_trickling_body_read_directly_raises_too_slow(serve: ServeRoutes) -> None:
+def test_a_trickling_body_read_directly_raises_too_slow(serve: ServeRoutes, pooled: bool) -> None:
     stopping = threading.Event()
     server = serve({"/slow": trickle(stopping)})
     limit = ReadLimit("metadata file", MIB, 0.5, size_key="k", time_key="sources.read_seconds")
 
     try:
         with (
-            HttpClient(timeout=TIMEOUT) as http,
+            HttpClient(timeout=TIMEOUT, pooled=pooled) as http,
             http.get(f"{server.url()}/slow") as response,
             pytest.raises(ResponseTooSlow, match=r"/slow: reading the metadata file took"),
         ):
@@ -253,11 +265,14 @@ def test_a_trickling_body_read_directly_raises_too_slow(serve: ServeRoutes) -> N
         stopping.set()
 
 
-def test_downloads_are_not_capped_and_still_stream(serve: ServeRoutes) -> None:
+def test_downloads_are_not_capped_and_still_stream(serve: ServeRoutes, pooled: bool) -> None:
     body = b"w" * (3 * MIB)
     server = serve({"/files/big.whl": lambda h: send(h, 200, body)})
 
-    with HttpClient(timeout=TIMEOUT) as http, http.get(f"{server.url()}/files/big.whl") as response:
+    with (
+        HttpClient(timeout=TIMEOUT, pooled=pooled) as http,
+        http.get(f"{server.url()}/files/big.whl") as response,
+    ):
         sizes = [len(chunk) for chunk in response.iter_bytes(chunk_size=64 * 1024)]
 
     assert sum(sizes) == len(body)

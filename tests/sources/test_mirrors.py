@@ -32,6 +32,25 @@ def test_the_primary_serves_while_it_answers(
     assert mirror.requests == []
 
 
+def test_a_single_url_is_asked_without_a_probe(
+    make_server: ServerFactory, mirrors_of: MirrorsOf
+) -> None:
+    server = make_server()
+
+    assert mirrors_of(server.simple_url).fetch(PAGE, status_of) == 200
+
+    assert [request.method for request in server.requests] == ["GET"]
+
+
+def test_a_single_dead_url_fails_with_the_request_itself(
+    dead_url: str, mirrors_of: MirrorsOf
+) -> None:
+    with pytest.raises(IndexUnreachable) as caught:
+        mirrors_of(dead_url).fetch(PAGE, status_of)
+
+    assert [attempt.url for attempt in caught.value.attempts] == [f"{dead_url}{PAGE}"]
+
+
 @pytest.mark.parametrize("failure", ["dead", "error", "hang", "drop"])
 def test_a_failing_primary_fails_over_to_a_mirror(
     failure: str, make_server: ServerFactory, mirrors_of: MirrorsOf, dead_url: str

@@ -19,6 +19,7 @@ from anya_plugins.sources.mirrors import MirrorSet
 from anya_plugins.sources.simple import SimpleIndex
 from tests.sources.conftest import PROBE_TIMEOUT, ServerFactory, ServeRoutes
 from tests.sources.network import ForwardingProxy, make_certificates, send
+from tests.sources.transports import both_transports  # noqa: F401
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
@@ -53,11 +54,12 @@ def test_a_page_fetch_goes_through_the_proxy_the_environment_names(
     proxy: ForwardingProxy,
     make_server: ServerFactory,
     monkeypatch: pytest.MonkeyPatch,
+    pooled: bool,
 ) -> None:
     port = port_of(make_server().url)
     monkeypatch.setenv(variable, proxy.url)
 
-    with HttpClient(timeout=2) as http:
+    with HttpClient(timeout=2, pooled=pooled) as http:
         page = index_at(f"http://index.test:{port}/simple/", http).project_page("anya-ext-demo")
 
     assert {link.url.rsplit("/", 2)[0] for link in page.files} == {f"http://index.test:{port}"}
@@ -71,12 +73,13 @@ def test_a_host_in_no_proxy_is_reached_directly(
     proxy: ForwardingProxy,
     make_server: ServerFactory,
     monkeypatch: pytest.MonkeyPatch,
+    pooled: bool,
 ) -> None:
     port = port_of(make_server().url)
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
     monkeypatch.setenv(variable, "pypi.example,.test")
 
-    with HttpClient(timeout=2) as http, pytest.raises(IndexUnreachable) as caught:
+    with HttpClient(timeout=2, pooled=pooled) as http, pytest.raises(IndexUnreachable) as caught:
         index_at(f"http://index.test:{port}/simple/", http).project_page("anya-ext-demo")
 
     assert caught.value.attempts[0].reason == "host name not found"
@@ -84,13 +87,16 @@ def test_a_host_in_no_proxy_is_reached_directly(
 
 
 def test_the_loopback_is_reached_directly_even_with_a_proxy_set(
-    proxy: ForwardingProxy, make_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+    proxy: ForwardingProxy,
+    make_server: ServerFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    pooled: bool,
 ) -> None:
     server = make_server()
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
 
-    with HttpClient(timeout=2) as http:
+    with HttpClient(timeout=2, pooled=pooled) as http:
         page = index_at(server.simple_url, http).project_page("anya-ext-demo")
 
     assert page.files
@@ -98,7 +104,11 @@ def test_the_loopback_is_reached_directly_even_with_a_proxy_set(
 
 
 def test_https_goes_through_a_connect_tunnel_and_credentials_stay_inside_it(
-    proxy: ForwardingProxy, serve: ServeRoutes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    proxy: ForwardingProxy,
+    serve: ServeRoutes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pooled: bool,
 ) -> None:
     certificates = make_certificates(tmp_path, ("index.test",))
     server = serve(
@@ -107,7 +117,7 @@ def test_https_goes_through_a_connect_tunnel_and_credentials_stay_inside_it(
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
 
     with (
-        HttpClient(timeout=2, ca_bundle=certificates.ca_file) as http,
+        HttpClient(timeout=2, ca_bundle=certificates.ca_file, pooled=pooled) as http,
         http.get(f"https://reader:s3cret@index.test:{server.port}/simple/") as response,
     ):
         body = response.read()
@@ -121,12 +131,18 @@ def test_https_goes_through_a_connect_tunnel_and_credentials_stay_inside_it(
 
 
 def test_the_proxy_url_credentials_go_to_the_proxy_and_nowhere_else(
-    proxy: ForwardingProxy, make_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+    proxy: ForwardingProxy,
+    make_server: ServerFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    pooled: bool,
 ) -> None:
     port = port_of(make_server().url)
     monkeypatch.setenv("HTTP_PROXY", f"http://puser:ppass@127.0.0.1:{proxy.port}")
 
-    with HttpClient(timeout=2) as http, http.get(f"http://index.test:{port}/simple/") as response:
+    with (
+        HttpClient(timeout=2, pooled=pooled) as http,
+        http.get(f"http://index.test:{port}/simple/") as response,
+    ):
         assert response.status == 200
 
     token = base64.b64encode(b"puser:ppass").decode()
@@ -135,15 +151,29 @@ def test_the_proxy_url_credentials_go_to_the_proxy_and_nowhere_else(
 
 
 def test_an_unreachable_proxy_is_reported_without_its_password(
-    dead_url: str, monkeypatch: pytest.MonkeyPatch
+    dead_url: str, monkeypatch: pytest.MonkeyPatch, pooled: bool
 ) -> None:
     dead = urlsplit(dead_url)
     monkeypatch.setenv("HTTP_PROXY", f"http://puser:ppass@{dead.netloc}")
 
-    with HttpClient(timeout=2) as http, pytest.raises(TransportError) as caught:
+    with HttpClient(timeout=2, pooled=pooled) as http, pytest.raises(TransportError) as caught:
         http.head("http://index.test/simple/")
 
     assert caught.value.message == (
         "http://index.test/simple/: cannot connect to the proxy: Connection refused"
     )
     assert "ppass" not in caught.value.message
+
+
+def test_a_proxy_that_refuses_the_tunnel_is_reported(
+    serve: ServeRoutes, monkeypatch: pytest.MonkeyPatch, pooled: bool
+) -> None:
+    not_a_proxy = serve({})  # answers CONNECT with 501
+    monkeypatch.setenv("HTTPS_PROXY", not_a_proxy.url())
+
+    with HttpClient(timeout=2, pooled=pooled) as http, pytest.raises(TransportError) as caught:
+        http.head("https://index.test/simple/")
+
+    assert caught.value.reason == (
+        "proxy error: Tunnel connection failed: 501 Unsupported method ('CONNECT')"
+    )

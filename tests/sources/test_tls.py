@@ -18,6 +18,7 @@ from anya_plugins.sources.simple import SIMPLE_JSON, SimpleIndex
 from anya_plugins.sources.tls import ssl_context
 from tests.sources.conftest import ServeRoutes
 from tests.sources.network import Certificates, Server, make_certificates, send
+from tests.sources.transports import both_transports  # noqa: F401
 
 EMPTY_PAGE = json.dumps({"meta": {"api-version": "1.1"}, "name": "demo", "files": []}).encode()
 
@@ -54,8 +55,8 @@ def test_the_system_trust_store_is_used_through_truststore() -> None:
     assert isinstance(ssl_context(), truststore.SSLContext)
 
 
-def test_a_certificate_from_an_unknown_ca_is_refused(https_server: Server) -> None:
-    with HttpClient(timeout=2) as http, pytest.raises(TransportError) as caught:
+def test_a_certificate_from_an_unknown_ca_is_refused(https_server: Server, pooled: bool) -> None:
+    with HttpClient(timeout=2, pooled=pooled) as http, pytest.raises(TransportError) as caught:
         fetch(http, f"{https_server.url()}/")
 
     assert caught.value.reason.startswith("TLS error:")
@@ -85,10 +86,11 @@ def test_a_ca_bundle_from_the_environment_is_trusted(
     https_server: Server,
     certificates: Certificates,
     monkeypatch: pytest.MonkeyPatch,
+    pooled: bool,
 ) -> None:
     monkeypatch.setenv(variable, str(certificates.ca_file))
 
-    with HttpClient(timeout=2) as http:
+    with HttpClient(timeout=2, pooled=pooled) as http:
         assert fetch(http, f"{https_server.url('localhost')}/") == b"hello"
 
 
@@ -97,25 +99,29 @@ def test_the_setting_wins_over_the_environment(
     certificates: Certificates,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    pooled: bool,
 ) -> None:
     (tmp_path / "other").mkdir()
     other = make_certificates(tmp_path / "other", ("127.0.0.1",))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other.ca_file))
 
-    with HttpClient(timeout=2, ca_bundle=certificates.ca_file) as http:
+    with HttpClient(timeout=2, ca_bundle=certificates.ca_file, pooled=pooled) as http:
         assert fetch(http, f"{https_server.url()}/") == b"hello"
-    with HttpClient(timeout=2) as http, pytest.raises(TransportError, match="TLS error"):
+    with (
+        HttpClient(timeout=2, pooled=pooled) as http,
+        pytest.raises(TransportError, match="TLS error"),
+    ):
         fetch(http, f"{https_server.url()}/")
 
 
 def test_a_bundle_that_cannot_be_loaded_names_who_set_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pooled: bool
 ) -> None:
     missing = tmp_path / "missing.pem"
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(missing))
 
     with pytest.raises(CaBundleError) as caught:
-        HttpClient(timeout=2)
+        HttpClient(timeout=2, pooled=pooled)
 
     assert caught.value.message.startswith(
         f"REQUESTS_CA_BUNDLE: cannot load CA certificates from {missing}:"
