@@ -54,18 +54,41 @@ class StdlibTransport:
     ) -> StdlibResponse:
         target = urlsplit(route.url)
         key = (target.scheme, target.hostname or "", target.port or 0, route.proxy)
-        connection = self._idle.pop(key, None)
-        if connection is None or _dropped(connection):
-            connection = self._connect(route, headers, timeouts.connect)
-        assert connection.sock is not None  # connected above or kept connected
-        connection.sock.settimeout(timeouts.read)
         path = route.url if route.proxy is not None and target.scheme == "http" else _path(target)
         sent = dict(headers)
         if route.proxy_auth is not None and target.scheme == "http":
             sent["Proxy-Authorization"] = route.proxy_auth.header()
+        kept = self._idle.pop(key, None)
+        if kept is not None and not _dropped(kept):
+            try:
+                return self._exchange(route, key, kept, method, path, sent, timeouts.read)
+            except _ClosedWhileIdle:
+                pass  # the server closed it as the request went out: once more, on a new one
+        connection = self._connect(route, headers, timeouts.connect)
         try:
-            connection.request(method, path, headers=sent)
+            return self._exchange(route, key, connection, method, path, sent, timeouts.read)
+        except _ClosedWhileIdle as closed:
+            raise TransportError(route.url, _describe(closed.error)) from closed.error
+
+    def _exchange(
+        self,
+        route: Route,
+        key: _Key,
+        connection: http.client.HTTPConnection,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        read_timeout: float,
+    ) -> StdlibResponse:
+        """Send the request on ``connection`` and read the response's head."""
+        assert connection.sock is not None  # connected, or kept connected
+        connection.sock.settimeout(read_timeout)
+        try:
+            connection.request(method, path, headers=dict(headers))
             response = connection.getresponse()
+        except _CLOSED_BEFORE_ANSWER as exc:
+            connection.close()
+            raise _ClosedWhileIdle(exc) from exc
         except (OSError, http.client.HTTPException) as exc:
             connection.close()
             raise TransportError(route.url, _describe(exc)) from exc
@@ -114,6 +137,16 @@ class StdlibTransport:
                 route.url, _describe_connect(exc, proxy=route.proxy is not None)
             ) from exc
         return connection
+
+
+_CLOSED_BEFORE_ANSWER = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+"""What a connection the server closed while it sat idle gives the next request."""
+
+
+class _ClosedWhileIdle(Exception):
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class StdlibResponse:
