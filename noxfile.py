@@ -22,7 +22,10 @@ runtime wheel carries no signing service (a path dependency cannot be an extra o
 def tests(session: nox.Session) -> None:
     """The test suite on real venvs, wheels and services (``-- -m "not slow"`` skips e2e tests)."""
     _debian_packages(session, TESTS_DEBIAN_PACKAGES, "the tests that need them skip")
-    session.install("-e", ".[dev]", "-e", LOCAL_SIGSTORE)
+    # Byte-code for everything the suite's hundreds of processes import (devpi-server,
+    # anya-ext, twine): under PYTHONDONTWRITEBYTECODE=1 each would compile its imports again.
+    session.install("-e", ".[dev]", "-e", LOCAL_SIGSTORE, env={"UV_COMPILE_BYTECODE": "1"})
+    session.run("python", "-m", "compileall", "-q", "anya_plugins", LOCAL_SIGSTORE, silent=True)
     session.run("pytest", *session.posargs)
 
 
@@ -182,12 +185,13 @@ TESTS_DEBIAN_PACKAGES = {
     "chromedriver": "chromium-driver",  # tests/registry/test_hub_pages: Selenium drives chromium
     # tests/edge: the edge compresses with brotli where Debian's module is installed
     "/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so": "libnginx-mod-http-brotli-filter",
+    **BENCH_DEBIAN_PACKAGES,  # tests/bench: the smoke run of every section, serving included
 }
 """What ``tests`` needs from Debian (a command, or the absolute path of a file): a real
 Prometheus and promtool (tests/monitoring); slapd, ldap-utils, nginx and PostgreSQL
 (tests/enterprise: the deployed private registry); nginx and its brotli module (tests/edge);
 chromium, chromium-driver and pdftoppm (hub pages in a browser, compliance reports printed to
-PDF and looked at as PNG)."""
+PDF and looked at as PNG); what ``bench`` needs, for its smoke test."""
 
 
 def _present(tool: str) -> bool:
