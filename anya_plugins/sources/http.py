@@ -19,7 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -193,7 +193,6 @@ class HttpClient:
         URL without them, for requests, logs, errors and cache keys."""
         return self.credentials.take(url)
 
-    @contextmanager
     def get(
         self,
         url: str,
@@ -201,11 +200,26 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         read_timeout: float | None = None,
-    ) -> Iterator[HttpResponse]:
+    ) -> AbstractContextManager[HttpResponse]:
         """GET ``url``; the body streams while the ``with`` block reads it. ``read_timeout``
         replaces the timeout for each read (not for connecting)."""
+        return self.request("GET", url, headers=headers, timeout=timeout, read_timeout=read_timeout)
+
+    @contextmanager
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        read_timeout: float | None = None,
+    ) -> Iterator[HttpResponse]:
+        """``method`` ``url`` with ``body``, as :meth:`get`. Only GET and HEAD follow
+        redirects: another method's 3xx is its answer (a body is never sent twice)."""
         started = time.monotonic()
-        final_url, raw = self._request("GET", url, headers, timeout, read_timeout)
+        final_url, raw = self._request(method, url, headers, timeout, read_timeout, body)
         try:
             yield HttpResponse(final_url, raw, started=started)
         except BaseException:
@@ -247,6 +261,7 @@ class HttpClient:
         headers: Mapping[str, str] | None,
         timeout: float | None,
         read_timeout: float | None = None,
+        body: bytes | None = None,
     ) -> tuple[str, RawResponse]:
         """The response at the end of the redirects from ``url``, and its URL.
 
@@ -264,16 +279,16 @@ class HttpClient:
                 if same_origin or name.lower() not in _CREDENTIAL_HEADERS
             }
             auth = given if same_origin and given is not None else self.credentials.for_url(url)
-            raw = self._send(method, url, hop_headers, (timeout, read_timeout), auth)
+            raw = self._send(method, url, hop_headers, (timeout, read_timeout), auth, body)
             if raw.status == 401:
                 from_keyring = self.credentials.from_keyring(url)
                 if from_keyring is not None and from_keyring != auth:
                     _discard(raw)
                     raw = self._send(
-                        method, url, hop_headers, (timeout, read_timeout), from_keyring
+                        method, url, hop_headers, (timeout, read_timeout), from_keyring, body
                     )
             location = raw.headers.get("Location") if raw.status in _REDIRECT_STATUSES else None
-            if not location:
+            if not location or method not in ("GET", "HEAD"):
                 return url, raw
             _discard(raw)
             target = split_credentials(urljoin(url, location))[0]
@@ -290,6 +305,7 @@ class HttpClient:
         headers: Mapping[str, str],
         timeouts: tuple[float | None, float | None],
         auth: BasicAuth | None,
+        body: bytes | None = None,
     ) -> RawResponse:
         seconds = self.timeout if timeouts[0] is None else timeouts[0]
         read_seconds = seconds if timeouts[1] is None else timeouts[1]
@@ -302,7 +318,7 @@ class HttpClient:
         transport = self._light
         if transport is None or not transport.supports(route):
             transport = self._pooled_transport()
-        return transport.send(method, route, request_headers, Timeouts(seconds, read_seconds))
+        return transport.send(method, route, request_headers, Timeouts(seconds, read_seconds), body)
 
     def _pooled_transport(self) -> Transport:
         if self._pooled is None:

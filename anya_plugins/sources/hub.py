@@ -1,8 +1,11 @@
 """Talking to a registry's community hub (``/{user}/{index}/+hub/api``): reviews, collections,
 contributors, and fetching a download receipt for an installed file.
 
-One small JSON-over-HTTP adapter (urllib: the hub API is a handful of small requests);
-credentials go as HTTP Basic, and every message passes through :func:`redact`.
+A small JSON-over-HTTP adapter on the sources' :class:`~.http.HttpClient` (its standard
+library transport: the hub API is a handful of small requests), so the hub is reached as the
+index is: through the environment's proxy, trusting the CA bundle, every answer capped;
+credentials go as HTTP Basic to the hub's origin only, and every message passes through
+:func:`redact`.
 """
 
 from __future__ import annotations
@@ -10,8 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +20,13 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from anya_plugins.sources.credentials import redact
 from anya_plugins.sources.download_receipt import RECEIPT_HEADER
-from anya_plugins.sources.errors import SourceError
+from anya_plugins.sources.errors import SourceError, TransportError
+from anya_plugins.sources.http import HttpClient, HttpResponse
 from anya_plugins.sources.search import SearchHit
 
 _TIMEOUT = 30.0
 _MAX_BODY = 16 * 1024 * 1024
+_ERROR_LIMIT = 4096
 
 
 class HubRequestRefused(SourceError):
@@ -118,10 +121,12 @@ class HubClient:
     """One index's hub on one registry, as one user (or anonymous)."""
 
     def __init__(
-        self, url: str, index: str, *, user: str | None = None, password: str | None = None
-    ) -> None:
+        self, url: str, index: str, *, user: str | None = None, password: str | None = None,
+        http: HttpClient | None = None,
+    ) -> None:  # fmt: skip
         self.url = url.rstrip("/")
         self.index = index.strip("/")
+        self.http = http if http is not None else HttpClient(timeout=_TIMEOUT, pooled=False)
         self._auth = (
             "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             if user is not None and password is not None
@@ -170,17 +175,18 @@ class HubClient:
         if not self.signed_in:
             raise HubRequestRefused(file_url, None, "a download receipt needs a sign-in")
         headers = {"Authorization": self._auth or ""}
-        request = urllib.request.Request(_without_credentials(file_url), headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
+            with self.http.get(_without_credentials(file_url), headers=headers) as response:
+                if response.status >= 300:
+                    raise HubRequestRefused(
+                        redact(file_url), response.status, _message(_start(response))
+                    )
                 digest = hashlib.sha256()
-                while chunk := response.read(1 << 16):
+                for chunk in response.iter_bytes(decode=False):  # the file as the index keeps it
                     digest.update(chunk)
                 receipt = response.headers.get(RECEIPT_HEADER)
-        except urllib.error.HTTPError as error:
-            raise HubRequestRefused(redact(file_url), error.code, _message(error.read())) from None
-        except (urllib.error.URLError, OSError) as error:
-            raise HubRequestRefused(redact(file_url), None, str(error)) from None
+        except TransportError as error:
+            raise HubRequestRefused(redact(file_url), None, error.reason) from None
         if digest.hexdigest() != sha256:
             raise HubRequestRefused(
                 redact(file_url), None, "the file served is not the one installed (sha256 differs)"
@@ -204,17 +210,21 @@ class HubClient:
             headers["Content-Type"] = "application/json"
         if self._auth is not None:
             headers["Authorization"] = self._auth
-        request = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
-                text = response.read(_MAX_BODY)
-        except urllib.error.HTTPError as error:
+            with self.http.request(method, url, body=data, headers=headers) as response:
+                if response.status >= 300:
+                    raise HubRequestRefused(
+                        url,
+                        response.status,
+                        _message(_start(response)),
+                        hint=_hint(response.status),
+                    )
+                text = _start(response, _MAX_BODY + 1)
+                if len(text) > _MAX_BODY:
+                    raise HubRequestRefused(url, None, "the hub answered more than 16 MiB")
+        except TransportError as error:
             raise HubRequestRefused(
-                url, error.code, _message(error.read(4096)), hint=_hint(error.code)
-            ) from None
-        except (urllib.error.URLError, OSError) as error:
-            raise HubRequestRefused(
-                url, None, str(getattr(error, "reason", error)), hint="is the registry running?"
+                url, None, error.reason, hint="is the registry running?"
             ) from None
         try:
             document = json.loads(text)
@@ -232,6 +242,16 @@ def _aggregate(data: Mapping[str, Any]) -> Aggregate:
         None if data.get("mean") is None else float(data["mean"]),
         {int(k): int(v) for k, v in dict(data.get("distribution", {})).items()},
     )
+
+
+def _start(response: HttpResponse, limit: int = _ERROR_LIMIT) -> bytes:
+    """The first ``limit`` bytes of the body, however large it is (an error's message)."""
+    body = bytearray()
+    for chunk in response.iter_bytes(min(limit, 64 * 1024)):
+        body += chunk
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])
 
 
 def _message(body: bytes) -> str:

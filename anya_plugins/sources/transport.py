@@ -133,9 +133,14 @@ class Transport(Protocol):
         ...
 
     def send(
-        self, method: str, route: Route, headers: Mapping[str, str], timeouts: Timeouts
+        self,
+        method: str,
+        route: Route,
+        headers: Mapping[str, str],
+        timeouts: Timeouts,
+        body: bytes | None = None,
     ) -> RawResponse:
-        """Send one request; TransportError when no answer comes."""
+        """Send one request (with ``body``, if any); TransportError when no answer comes."""
         ...
 
     def close(self) -> None: ...

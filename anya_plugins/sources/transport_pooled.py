@@ -88,12 +88,18 @@ class PooledTransport:
         return True
 
     def send(
-        self, method: str, route: Route, headers: Mapping[str, str], timeouts: Timeouts
+        self,
+        method: str,
+        route: Route,
+        headers: Mapping[str, str],
+        timeouts: Timeouts,
+        body: bytes | None = None,
     ) -> PooledResponse:
         try:
             raw = self._manager(route).request(
                 method,
                 route.url,
+                body=body,
                 headers=dict(headers),
                 timeout=urllib3.Timeout(connect=timeouts.connect, read=timeouts.read),
                 preload_content=False,

@@ -18,6 +18,7 @@ import socket
 import ssl
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
 from anya_plugins.sources.errors import TransportError
@@ -50,7 +51,12 @@ class StdlibTransport:
         return not route.tls_in_tls
 
     def send(
-        self, method: str, route: Route, headers: Mapping[str, str], timeouts: Timeouts
+        self,
+        method: str,
+        route: Route,
+        headers: Mapping[str, str],
+        timeouts: Timeouts,
+        body: bytes | None = None,
     ) -> StdlibResponse:
         target = urlsplit(route.url)
         key = (target.scheme, target.hostname or "", target.port or 0, route.proxy)
@@ -58,15 +64,18 @@ class StdlibTransport:
         sent = dict(headers)
         if route.proxy_auth is not None and target.scheme == "http":
             sent["Proxy-Authorization"] = route.proxy_auth.header()
+        exchange = _Exchange(method, path, sent, body, timeouts.read)
         kept = self._idle.pop(key, None)
-        if kept is not None and not _dropped(kept):
+        if kept is not None and (method not in _IDEMPOTENT or _dropped(kept)):
+            kept.close()  # a request that must not go twice goes on a new connection
+        elif kept is not None:
             try:
-                return self._exchange(route, key, kept, method, path, sent, timeouts.read)
+                return self._exchange(route, key, kept, exchange)
             except _ClosedWhileIdle:
                 pass  # the server closed it as the request went out: once more, on a new one
         connection = self._connect(route, headers, timeouts.connect)
         try:
-            return self._exchange(route, key, connection, method, path, sent, timeouts.read)
+            return self._exchange(route, key, connection, exchange)
         except _ClosedWhileIdle as closed:
             raise TransportError(route.url, _describe(closed.error)) from closed.error
 
@@ -75,16 +84,15 @@ class StdlibTransport:
         route: Route,
         key: _Key,
         connection: http.client.HTTPConnection,
-        method: str,
-        path: str,
-        headers: Mapping[str, str],
-        read_timeout: float,
+        exchange: _Exchange,
     ) -> StdlibResponse:
         """Send the request on ``connection`` and read the response's head."""
         assert connection.sock is not None  # connected, or kept connected
-        connection.sock.settimeout(read_timeout)
+        connection.sock.settimeout(exchange.read_timeout)
         try:
-            connection.request(method, path, headers=dict(headers))
+            connection.request(
+                exchange.method, exchange.path, body=exchange.body, headers=exchange.headers
+            )
             response = connection.getresponse()
         except _CLOSED_BEFORE_ANSWER as exc:
             connection.close()
@@ -138,6 +146,18 @@ class StdlibTransport:
             ) from exc
         return connection
 
+
+class _Exchange(NamedTuple):
+    method: str
+    path: str
+    """The request target: path and query, or the absolute URL for an http proxy."""
+    headers: dict[str, str]
+    body: bytes | None
+    read_timeout: float
+
+
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT"})
+"""Methods a kept connection may carry, since one the server closed meanwhile is retried."""
 
 _CLOSED_BEFORE_ANSWER = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 """What a connection the server closed while it sat idle gives the next request."""
