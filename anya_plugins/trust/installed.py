@@ -114,8 +114,9 @@ def record_files(dist: Distribution) -> list[ListedFile] | None:
     ]
 
 
-def verify_installed(dist: Distribution) -> InstalledReport:
-    """Hash every file ``dist``'s RECORD lists and compare; look for files added beside them.
+def verify_installed(dist: Distribution, *, look_for_added: bool = True) -> InstalledReport:
+    """Hash every file ``dist``'s RECORD lists and compare; look for files added beside them
+    (unless not ``look_for_added``: right after an install, which writes only listed files).
 
     Raises :class:`InstalledFilesUnverifiable` when the distribution has no RECORD.
     """
@@ -135,7 +136,8 @@ def verify_installed(dist: Distribution) -> InstalledReport:
         finding = _check(listed, listed.hash)
         if finding is not None:
             findings.append(finding)
-    findings.extend(_added(dist, files))
+    if look_for_added:
+        findings.extend(_added(dist, files))
     return InstalledReport(
         dist_name=name,
         version=dist.version,

@@ -65,6 +65,11 @@ def test_a_changed_a_missing_and_an_added_file_are_each_named(venv: Venv) -> Non
     (changed,) = report.of_kind(Tampering.CHANGED)
     assert changed.expected is not None and changed.expected.startswith("sha256=")
     assert changed.found is not None and changed.found != changed.expected
+    listed_only = verify_installed(installed(venv, TAMPERED), look_for_added=False)
+    assert {finding.kind for finding in listed_only.findings} == {
+        Tampering.CHANGED,
+        Tampering.MISSING,
+    }
 
 
 @pytest.mark.slow
