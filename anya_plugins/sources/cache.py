@@ -18,7 +18,9 @@ a crash, since entries are not synced to disk — is dropped instead of used.
 A write adds its size to the ``usage`` count rather than scanning the cache: the cache is
 scanned (and then evicted from) only when the count passes the limit, when the count is
 missing or unreadable, or once it is a day old, which also corrects any drift (a writer
-killed between its entry and the count, another tool deleting entries).
+killed between its entry and the count, another tool deleting entries). A write that replaces
+an entry of the same size (a page fetched again, unchanged but for its fetch time) changes no
+count and takes no lock.
 """
 
 from __future__ import annotations
@@ -129,13 +131,16 @@ class DownloadCache:
         self._touch(path)
         return True
 
-    def read_bytes(self, sha256: str) -> bytes | None:
-        """The bytes of a small cached file (core metadata), or None if not cached."""
+    def read_bytes(self, sha256: str, *, max_bytes: int | None = None) -> bytes | None:
+        """The bytes of a small cached file (core metadata, a small wheel), or None if not
+        cached or, with ``max_bytes``, larger than that."""
         path = self._file_path(sha256)
         source = self._open(path)
         if source is None:
             return None
         with source:
+            if max_bytes is not None and os.fstat(source.fileno()).st_size > max_bytes:
+                return None
             data = source.read()
         if hashlib.sha256(data).hexdigest() != sha256:
             self._drop_damaged(path)
@@ -182,13 +187,13 @@ class DownloadCache:
     def store_page(self, key: str, *, url: str, content_type: str, body: bytes) -> None:
         """Store a page fetched just now from ``url``."""
         page = CachedPage(url=url, content_type=content_type, body=body, fetched_at=self._clock())
-        header = {
-            "url": page.url,
-            "content_type": page.content_type,
-            "fetched_at": page.fetched_at,
-            "sha256": _sha256_hex(page.body),
-        }
-        content = json.dumps(header).encode() + b"\n" + page.body
+        fields = json.dumps(
+            {"url": page.url, "content_type": page.content_type, "sha256": _sha256_hex(body)}
+        )
+        # The time in one width: a page fetched again unchanged is an entry of the same size,
+        # which replaces the old one without a count to change (see _write).
+        header = f'{fields[:-1]}, "fetched_at": {page.fetched_at:.6f}}}'
+        content = header.encode() + b"\n" + page.body
         self._write(self._page_path(key), lambda out: out.write(content))
 
     def info(self) -> CacheInfo:
@@ -221,6 +226,11 @@ class DownloadCache:
                 temp.handle.close()
                 size = temp.path.stat().st_size
                 target.parent.mkdir(parents=True, exist_ok=True)
+                if _size_of(target) == size:
+                    # The same size in place of the old: the count stays, so no lock. An
+                    # eviction racing this removes one entry either way; it costs a fetch.
+                    temp.commit(target)
+                    return
                 with self._locked():
                     with contextlib.suppress(FileNotFoundError):
                         size -= target.stat().st_size  # replaced, not added
@@ -328,6 +338,13 @@ def cache_info(settings: CacheSettings) -> CacheInfo:
 def clean(settings: CacheSettings, older_than: timedelta | None = None) -> int:
     """Empty the configured cache, or drop what was unused for ``older_than``; bytes freed."""
     return DownloadCache.from_settings(settings).clean(older_than)
+
+
+def _size_of(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
 
 
 def _sha256_hex(data: bytes) -> str:

@@ -203,7 +203,7 @@ class SimpleIndex:
         marks = HighWaterMarks.in_cache(settings.cache.dir)
         return cls(
             mirrors, cache=cache, marks=marks, limits=settings.limits,
-            vouch=_tuf_check(settings, source, client),
+            vouch=_tuf_check(settings, source, client, mirrors.primary),
         )  # fmt: skip
 
     def project_page(self, name: str, *, refresh: bool = False) -> ProjectPage:
@@ -333,6 +333,8 @@ class SimpleIndex:
         sha256 = expected.get("sha256", "")
         cache = self.cache if is_sha256(sha256) else None  # cached by a hash the index gave
         data = cache.read_bytes(sha256) if cache is not None else None
+        if data is None and not expected:
+            data = self._metadata_of_cached_wheel(link)
         if data is None:
 
             def read(response: HttpResponse) -> bytes:
@@ -356,18 +358,55 @@ class SimpleIndex:
                 link.metadata_url, f"core metadata is not UTF-8: {exc}"
             ) from None
 
+    def _metadata_of_cached_wheel(self, link: FileLink) -> bytes | None:
+        """The METADATA inside ``link``'s wheel when the download cache holds that very file
+        (by the sha256 the page gives): PEP 658 metadata is that file's, so an index that
+        gives no hash for its metadata file is not asked for it again once the wheel is here.
+        None when not cached, too large to read whole, or not a wheel with one METADATA."""
+        if self.cache is None or not link.is_wheel or not is_sha256(link.sha256 or ""):
+            return None
+        wheel = self.cache.read_bytes(str(link.sha256), max_bytes=METADATA_FROM_WHEEL_MAX_BYTES)
+        return None if wheel is None else wheel_metadata(wheel)
+
+
+METADATA_FROM_WHEEL_MAX_BYTES = 8 * 1024 * 1024
+"""A cached wheel up to this size is read for its METADATA; a larger one costs more to read
+than asking the index for its metadata file."""
+
+
+def wheel_metadata(wheel: bytes) -> bytes | None:
+    """The ``<name>-<version>.dist-info/METADATA`` of a wheel (the one at its top level), or
+    None when it has not exactly one or is not a readable zip."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(wheel)) as archive:
+            names = [
+                name
+                for name in archive.namelist()
+                if name.count("/") == 1 and name.endswith(".dist-info/METADATA")
+            ]
+            return archive.read(names[0]) if len(names) == 1 else None
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        log.debug("no METADATA read from a cached wheel: %s", error)
+        return None
+
 
 def _tuf_check(
-    settings: SourcesSettings, source: str, http: HttpClient
+    settings: SourcesSettings, source: str, http: HttpClient, primary: str
 ) -> Callable[[ProjectPage], ProjectPage] | None:
-    """The TUF check of a source with ``tuf_root`` (None without)."""
+    """The TUF check of a source with ``tuf_root`` (None without), already warming up for
+    the ``primary`` URL's pages."""
     configured = settings.source(source)
     if configured.tuf_root is None:
         return None
     from anya_plugins.sources.tuf_client import TufVerifier, tuf_source
 
     where = tuf_source(configured.url, configured.tuf_root, settings.cache.dir)
-    return TufVerifier(where, http)
+    verifier = TufVerifier(where, http)
+    verifier.warm_up(primary)  # a client of a source is made to read its pages
+    return verifier
 
 
 def parse_project_page(name: str, body: bytes, content_type: str, url: str) -> ProjectPage:

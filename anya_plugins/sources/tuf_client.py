@@ -10,7 +10,9 @@ the signed list (mix-and-match, an arbitrary file), a role file or target with t
 hash or length, or metadata larger than TUF's limits (endless data) are refused.
 
 The updater is refreshed once per mirror per process, under a lock: the install step's
-threads share one verifier.
+threads share one verifier. For the source's own URL it is made in a thread as soon as the
+verifier is (:meth:`TufVerifier.warm_up`): importing python-tuf and refreshing the metadata
+then overlap the first page's fetch instead of following it.
 
 A refusal names what one mirror served (``mirror_specific``): the page's client then asks the
 next mirror for the page and that mirror's metadata, and refuses only when none verifies
@@ -27,6 +29,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,7 +127,33 @@ class TufVerifier:
         self.source = source
         self.http = http
         self._lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        """Held while an updater loads and refreshes this machine's trusted state."""
         self._updaters: dict[str, Updater] = {}
+        self._warming: dict[str, Future[Updater]] = {}
+
+    def warm_up(self, page_url: str) -> None:
+        """Start making the updater of the origin that serves ``page_url`` (python-tuf
+        imported, the metadata refreshed) in a thread; the first check of a page from there
+        waits for it, and raises what it raised. A process that checks no page from there
+        does not wait for it."""
+        try:
+            base = self._base(page_url if page_url.endswith("/") else f"{page_url}/")
+        except TufRefused:
+            return  # not a page of this index: checking one says so
+        with self._lock:
+            if base in self._updaters or base in self._warming:
+                return
+            warming: Future[Updater] = Future()
+            self._warming[base] = warming
+
+        def make() -> None:
+            try:
+                warming.set_result(self._new_updater(base))
+            except BaseException as error:  # raised where the updater is wanted
+                warming.set_exception(error)
+
+        threading.Thread(target=make, name="anya-tuf-warm-up", daemon=True).start()
 
     def __call__(self, page: ProjectPage) -> ProjectPage:
         return self.check(page)
@@ -188,9 +217,20 @@ class TufVerifier:
         return url[: url.index(marker) + 1]
 
     def _updater(self, base: str) -> Updater:
+        """The refreshed updater of ``base`` (lock held)."""
         updater = self._updaters.get(base)
         if updater is not None:
             return updater
+        warming = self._warming.pop(base, None)
+        updater = warming.result() if warming is not None else self._new_updater(base)
+        self._updaters[base] = updater
+        return updater
+
+    def _new_updater(self, base: str) -> Updater:
+        with self._state_lock:
+            return self._load_and_refresh(base)
+
+    def _load_and_refresh(self, base: str) -> Updater:
         from tuf.api import exceptions
         from tuf.ngclient.updater import Updater
 
@@ -215,7 +255,6 @@ class TufVerifier:
                 hint=f"check tuf_root; to start over from it, delete {directory}",
             ) from None
         updater.refresh()
-        self._updaters[base] = updater
         log.info("TUF metadata of %s verified from %s", self.source.index, base)
         return updater
 

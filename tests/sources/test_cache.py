@@ -206,6 +206,23 @@ def test_each_write_counts_its_size_and_a_lost_count_is_made_again_by_a_scan(
     assert usage_bytes(cache) == cache.info().bytes
 
 
+def test_a_page_stored_again_unchanged_keeps_the_count_and_is_fresh_from_then(
+    cache: DownloadCache, clock: FakeClock
+) -> None:
+    cache.store_page("k", url="http://x/", content_type="text/html", body=b"<html>")
+    count = usage_bytes(cache)
+    clock.advance(cache.page_ttl_seconds - 1)
+
+    cache.store_page("k", url="http://x/", content_type="text/html", body=b"<html>")
+    clock.advance(2)
+
+    page = cache.page("k")
+    assert page is not None and page.fetched_at == clock() - 2
+    assert usage_bytes(cache) == count == cache.info().bytes
+    clock.advance(cache.page_ttl_seconds)
+    assert cache.page("k") is None
+
+
 def test_a_count_a_day_old_is_checked_by_a_scan(
     cache: DownloadCache, tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from unittest.mock import ANY
@@ -10,6 +11,7 @@ import pytest
 
 from anya_plugins.metadata.contract import parse_metadata_text
 from anya_plugins.sources.cache import CacheInfo
+from anya_plugins.sources.download import download
 from anya_plugins.sources.errors import (
     HashMismatch,
     IndexResponseError,
@@ -193,6 +195,33 @@ def test_core_metadata_is_read_once_then_from_the_cache(
     assert index.fetch_core_metadata(link) == index.fetch_core_metadata(link)
 
     assert len(server.gets("/files/")) == 1
+
+
+def test_core_metadata_without_a_hash_is_read_from_the_very_wheel_in_the_cache(
+    make_server: ServerFactory, index_of: IndexOf, tmp_path: Path
+) -> None:
+    server = make_server()
+    index = index_of(server.simple_url)
+    link = dataclasses.replace(index.project_page(PROJECT).files[0], core_metadata=True)
+    assert index.cache is not None and link.sha256 is not None
+    download(link, tmp_path, expected_sha256=link.sha256, mirrors=index.mirrors, cache=index.cache)
+    fetched = len(server.gets("/files/"))
+
+    text = index.fetch_core_metadata(link)
+
+    assert text == server.catalog.files[0].metadata
+    assert len(server.gets("/files/")) == fetched
+
+
+def test_core_metadata_without_a_hash_is_fetched_while_its_wheel_is_not_cached(
+    make_server: ServerFactory, index_of: IndexOf
+) -> None:
+    server = make_server()
+    index = index_of(server.simple_url)
+    link = dataclasses.replace(index.project_page(PROJECT).files[0], core_metadata=True)
+
+    assert index.fetch_core_metadata(link) == server.catalog.files[0].metadata
+    assert server.gets()[-1].path == "/files/anya_ext_demo-1.0-py3-none-any.whl.metadata"
 
 
 def test_core_metadata_that_does_not_match_its_hash_is_refused(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +33,19 @@ def test_an_honest_mirror_serves_pages_tuf_vouches_for(
 
     assert sorted(str(link.version) for link in page.files) == ["1.0", "2.0"]
     assert "/+tuf/metadata/timestamp.json" in attacker.recorded
+
+
+def test_the_metadata_is_refreshed_as_soon_as_the_client_is_made_before_any_page(
+    tuf_registry: TufRegistry, attacker: Attacker, tmp_path: Path
+) -> None:
+    index = mirror_index(tuf_registry, attacker, tmp_path)
+    deadline = time.monotonic() + 30
+    while "/+tuf/metadata/timestamp.json" not in attacker.recorded:
+        assert time.monotonic() < deadline, attacker.recorded
+        time.sleep(0.01)
+
+    assert PAGE not in attacker.recorded
+    assert len(index.project_page(PROJECT, refresh=True).files) == 2
 
 
 def test_a_refusal_exits_as_a_trust_failure() -> None:
