@@ -40,9 +40,11 @@ def run(command: Sequence[str | Path], **kwargs: Any) -> subprocess.CompletedPro
 
 
 def build_wheel(project: Path, outdir: Path) -> Path:
-    """``python -m build --wheel`` (no isolation: hatchling is in the test environment)."""
+    """``python -m build --wheel`` (no isolation: the backends are in the test environment,
+    so their check is skipped too: it costs a process asking the backend what it needs)."""
     before = set(outdir.glob("*.whl")) if outdir.exists() else set()
-    run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", outdir, project])
+    run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check",
+         "--outdir", outdir, project])  # fmt: skip
     (wheel,) = set(outdir.glob("*.whl")) - before
     return wheel
 
@@ -131,13 +133,17 @@ class Venv:
                     script.write_bytes(data.replace(old, new))
         return cls(path, home)
 
-    def install(self, *wheels: Path) -> None:
+    def install(self, *wheels: Path, compile_bytecode: bool = False) -> None:
         """Copies, not uv's default hard links into its cache: tests edit installed files,
         and an edit through a hard link would change the cached copy for later installs
-        (pytest reuses its temporary paths, so a later session can install from it)."""
+        (pytest reuses its temporary paths, so a later session can install from it).
+        ``compile_bytecode``: as pip does by default, so that every process started in the
+        venv reads byte-code instead of compiling its imports again (the tests run with
+        PYTHONDONTWRITEBYTECODE=1, which makes every process pay that)."""
+        compile_option = ["--compile-bytecode"] if compile_bytecode else []
         run(
-            [uv(), "pip", "install", "--quiet", "--link-mode", "copy", "--python", self.python,
-             *wheels],
+            [uv(), "pip", "install", "--quiet", "--link-mode", "copy", *compile_option,
+             "--python", self.python, *wheels],
         )  # fmt: skip
 
     def install_foreign(self, wheel: Path, platform_tag: str) -> None:
