@@ -8,16 +8,15 @@ import json
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from threading import Thread
 
 import pytest
 
 from anya_plugins.sources.errors import TransportError
 from anya_plugins.sources.http import HttpClient
 from anya_plugins.sources.hub import HubClient, HubRequestRefused
-from tests.sources.network import ForwardingProxy, make_certificates
+from tests.sources.network import ForwardingProxy, _Threaded, make_certificates
 from tests.sources.test_credentials import basic
 from tests.sources.transports import both_transports  # noqa: F401
 
@@ -39,7 +38,7 @@ class Received:
 Answer = tuple[int, dict[str, str], bytes]
 
 
-class HubServer:
+class HubServer(_Threaded):
     """Answers every request with ``answer(received)``; records what it received."""
 
     def __init__(self, answer: Callable[[Received], Answer], tls: ssl.SSLContext | None) -> None:
@@ -66,22 +65,10 @@ class HubServer:
 
             do_GET = do_POST = do_PUT = _answer
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
+        super().__init__(Handler)
         if tls is not None:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
-        self.scheme = "https" if tls is not None else "http"
-        Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
-
-    @property
-    def port(self) -> int:
-        return self._httpd.server_port
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self.start()
 
 
 @pytest.fixture

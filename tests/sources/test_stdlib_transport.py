@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Thread
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from anya_plugins.sources.http import HttpClient
+from tests.sources.network import _Threaded
 
 BODY = b"the same body, " * 4000
 
 
-class KeepAliveServer:
+class KeepAliveServer(_Threaded):
     """An HTTP/1.1 server that keeps connections open; counts the connections it accepted.
     ``/close`` answers and then closes the connection without saying so."""
 
@@ -49,19 +49,12 @@ class KeepAliveServer:
 
             do_HEAD = do_GET
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        super().__init__(Handler)
+        self.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_port}"
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        return f"http://127.0.0.1:{self.port}"
 
 
 def encoded(path: str) -> tuple[bytes, list[tuple[str, str]]]:
