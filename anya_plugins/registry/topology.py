@@ -86,7 +86,7 @@ def start_nodes(
     running are left as they are (an edge whose node moved to another port is restarted in
     front of it). Replicas start in parallel (each pays devpi's ~4 s
     start-up); this returns once every replica it started has caught up with the primary's serial
-    (ServerError after ``sync_timeout`` seconds)."""
+    (ServerError when one does not answer, or is not in sync, within ``sync_timeout`` seconds)."""
     state_dir = state_dir.resolve()
     primary = server.status(state_dir)
     if not primary.running:
@@ -99,7 +99,12 @@ def start_nodes(
     if to_start:
         with ThreadPoolExecutor(max_workers=len(to_start)) as pool:
             futures = [
-                pool.submit(server.start, spec.state_dir, replica_of=state_dir) for spec in to_start
+                # a replica answers once it has its first changes from the primary: on a busy
+                # machine that takes longer than a primary's start, so it gets the sync budget
+                pool.submit(
+                    server.start, spec.state_dir, replica_of=state_dir, timeout=sync_timeout
+                )
+                for spec in to_start
             ]
             for future in futures:
                 future.result()
