@@ -111,15 +111,15 @@ class MirrorSet:
                     if response.status >= 500:
                         failure = f"HTTP {response.status} {response.reason}".rstrip()
                         attempts.append(Attempt(candidate, failure))
+                        log.info("mirror %s answers %s", base or candidate, failure)
                         self._demote(base)
                         continue
                     result = read(response)
             except TransportError as exc:
                 attempts.append(Attempt(candidate, exc.reason))
+                log.info("mirror %s does not answer: %s", base or candidate, exc.reason)
                 self._demote(base)
                 continue
-            for attempt in attempts:
-                log.info("failed over from %s (%s)", attempt.url, attempt.reason)
             log.info("GET %s: HTTP %d", response.url, response.status)
             self.used_url = response.url
             return result
