@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,8 @@ HIT = {"name": "anya-ext-demo", "version": "1.0", "summary": "A demo", "category
 ANSWER = json.dumps({"results": [HIT]}).encode()
 
 
-def answer(handler: object) -> None:
-    send(handler, 200, ANSWER, content_type="application/json")  # type: ignore[arg-type]
+def answer(handler: BaseHTTPRequestHandler) -> None:
+    send(handler, 200, ANSWER, content_type="application/json")
 
 
 @pytest.fixture
