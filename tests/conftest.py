@@ -30,6 +30,24 @@ from tests.support import (
 
 __all__ = ["registry", "upload"]  # session fixtures shared by every test folder
 
+DEVPI_TEST_KEY_DERIVATION = {
+    "DEVPISERVER_ARGON2_MEMORY_COST": "8",
+    "DEVPISERVER_ARGON2_TIME_COST": "1",
+    "DEVPISERVER_ARGON2_PARALLELISM": "1",
+}
+"""devpi-server derives its keys from its secret file with argon2 at every start: 512 MiB,
+16 passes, 8 lanes by default, 5-40 s of both cores on the test machine. Every server the
+tests start (their environment is inherited: primaries, replicas, deployments, the bench)
+derives them at the lowest cost instead, as devpi's own tests do."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_devpi_key_derivation() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in DEVPI_TEST_KEY_DERIVATION.items():
+            patch.setenv(name, value)
+        yield
+
 
 @pytest.fixture(scope="session")
 def anya_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
