@@ -7,26 +7,44 @@ only for an extension that has features or platform tags to describe, or for ``d
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from anya_plugins.host.host import Host
 from anya_plugins.host.integrity import canonical
 from anya_plugins.host.record import ACTIVE, DISABLED, Extension, FeatureRecord
+from anya_plugins.metadata.frozen import Frozen
+
+TYPE_CHECKING = False  # typing costs the start-up ~3 ms
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import TypeAlias
 
 
-@dataclass(frozen=True)
-class FeatureReport:
+class FeatureReport(Frozen):
+    """One feature of an extension: whether it is in effect, its default, what it needs."""
+
     name: str
     enabled: bool
     default: bool
     requires: tuple[str, ...]
     enables: tuple[str, ...]
 
+    def __init__(
+        self,
+        name: str,
+        enabled: bool,
+        default: bool,
+        requires: tuple[str, ...],
+        enables: tuple[str, ...],
+    ) -> None:
+        self._init(name, enabled, default, requires, enables)
 
-@dataclass(frozen=True)
-class ExtensionReport:
-    """One row of ``anya-ext list`` and the body of ``anya-ext info``."""
+
+class ExtensionReport(Frozen):
+    """One row of ``anya-ext list`` and the body of ``anya-ext info``.
+
+    ``integrity`` is verified (installed by Anya, files unchanged), unverified (no Anya
+    receipt) or tampered.
+    """
 
     name: str
     distribution: str
@@ -34,39 +52,82 @@ class ExtensionReport:
     category: str
     status: str
     enabled_features: tuple[str, ...]
-    summary: str = ""
-    host_api: str = ""
-    platforms: tuple[str, ...] = ()
-    wheel_tags: tuple[str, ...] = ()
-    features: tuple[FeatureReport, ...] = ()
-    entry_point: str = ""
-    location: str = ""
-    error: str = ""
-    traceback: str = ""
-    integrity: str = ""
-    """verified (installed by Anya, files unchanged), unverified (no Anya receipt) or tampered."""
+    summary: str
+    host_api: str
+    platforms: tuple[str, ...]
+    wheel_tags: tuple[str, ...]
+    features: tuple[FeatureReport, ...]
+    entry_point: str
+    location: str
+    error: str
+    traceback: str
+    integrity: str
+
+    def __init__(
+        self,
+        name: str,
+        distribution: str,
+        version: str,
+        category: str,
+        status: str,
+        enabled_features: tuple[str, ...],
+        summary: str = "",
+        host_api: str = "",
+        platforms: tuple[str, ...] = (),
+        wheel_tags: tuple[str, ...] = (),
+        features: tuple[FeatureReport, ...] = (),
+        entry_point: str = "",
+        location: str = "",
+        error: str = "",
+        traceback: str = "",
+        integrity: str = "",
+    ) -> None:
+        self._init(
+            name,
+            distribution,
+            version,
+            category,
+            status,
+            enabled_features,
+            summary,
+            host_api,
+            platforms,
+            wheel_tags,
+            features,
+            entry_point,
+            location,
+            error,
+            traceback,
+            integrity,
+        )
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(Frozen):
     """One line of ``anya-ext doctor``."""
 
     subject: str
     ok: bool
     detail: str
-    traceback: str = ""
+    traceback: str
+
+    def __init__(self, subject: str, ok: bool, detail: str, traceback: str = "") -> None:
+        self._init(subject, ok, detail, traceback)
 
 
-@dataclass(frozen=True)
-class DoctorReport:
-    checks: tuple[Check, ...] = field(default_factory=tuple)
+class DoctorReport(Frozen):
+    """Every check of ``anya-ext doctor``; ``ok`` when all passed."""
+
+    checks: tuple[Check, ...]
+
+    def __init__(self, checks: tuple[Check, ...] = ()) -> None:
+        self._init(checks)
 
     @property
     def ok(self) -> bool:
         return all(check.ok for check in self.checks)
 
 
-RecordedFeatures = Mapping[str, tuple[str, ...]]
+RecordedFeatures: TypeAlias = "Mapping[str, tuple[str, ...]]"
 """The features each distribution was installed with (the install receipts), by canonical
 distribution name; an extension installed without Anya has no entry."""
 
@@ -93,29 +154,38 @@ def extension_info(
 
 
 def describe(extension: Extension, recorded: RecordedFeatures | None = None) -> ExtensionReport:
-    """The report of one extension; ``recorded`` says which features it was installed with."""
-    installed_with = (recorded or {}).get(canonical(extension.dist_name))
-    enabled = enabled_features(extension.features, installed_with)
-    return ExtensionReport(
-        name=extension.name,
-        distribution=extension.dist_name,
-        version=extension.version,
-        category=extension.category,
-        status=extension.status,
-        enabled_features=enabled,
-        summary=extension.summary,
-        host_api=extension.host_api,
-        platforms=_platforms(extension.wheel_tags),
-        wheel_tags=extension.wheel_tags,
-        features=tuple(
+    """The report of one extension; ``recorded`` says which features it was installed with.
+
+    Called for every extension by ``anya-ext list``: the fields are passed by position
+    (sixteen keywords cost as much as the rest), and one without features skips them.
+    """
+    features = extension.features
+    enabled: tuple[str, ...] = ()
+    feature_reports: tuple[FeatureReport, ...] = ()
+    if features:
+        installed_with = recorded.get(canonical(extension.dist_name)) if recorded else None
+        enabled = enabled_features(features, installed_with)
+        feature_reports = tuple(
             FeatureReport(f.name, f.name in enabled, f.default, f.requires, f.enables)
-            for f in extension.features
-        ),
-        entry_point=extension.entry_point,
-        location=extension.location,
-        error=extension.error,
-        traceback=extension.traceback,
-        integrity=extension.integrity,
+            for f in features
+        )
+    return ExtensionReport(
+        extension.name,
+        extension.dist_name,
+        extension.version,
+        extension.category,
+        extension.status,
+        enabled,
+        extension.summary,
+        extension.host_api,
+        _platforms(extension.wheel_tags),
+        extension.wheel_tags,
+        feature_reports,
+        extension.entry_point,
+        extension.location,
+        extension.error,
+        extension.traceback,
+        extension.integrity,
     )
 
 

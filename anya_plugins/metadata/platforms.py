@@ -1,28 +1,32 @@
 """Supported platforms, read from wheel tags, and the check against this interpreter.
 
-Naming platforms needs no packaging (``anya-ext list`` names them at start-up); checking
-tags against this interpreter imports ``packaging.tags``.
+Naming platforms needs no packaging, typing or dataclasses (``anya-ext list`` names them
+at start-up); checking tags against this interpreter imports ``packaging.tags``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
 
+from anya_plugins.metadata.frozen import Frozen
+
+TYPE_CHECKING = False  # typing costs the start-up ~3 ms
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from packaging.tags import Tag
 
 PURE: str = "pure"
 
 
-@dataclass(frozen=True)
-class Compatibility:
+class Compatibility(Frozen):
     """Whether something fits this interpreter, and if not, why."""
 
     ok: bool
-    reason: str = ""
+    reason: str
+
+    def __init__(self, ok: bool, reason: str = "") -> None:
+        self._init(ok, reason)
 
 
 def platform_name(platform_tag: str) -> str:
