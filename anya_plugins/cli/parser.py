@@ -9,6 +9,8 @@ shell completion.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from anya_plugins.cli import global_options
 from anya_plugins.errors import UsageError
@@ -60,9 +62,42 @@ COMMAND_MODULES: dict[str, str] = {
 """Every built-in command and the module (in ``anya_plugins.cli``) whose ``register`` adds it."""
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's, sized to the terminal without importing shutil (and bz2 and lzma with it,
+    ~3 ms): argparse makes a formatter for every argument added, to check its metavar."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = _terminal_columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: ``COLUMNS``, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 class TopParser(argparse.ArgumentParser):
     """A usage error is an :class:`UsageError` (exit 2, JSON with ``--json``), not argparse's
     own exit."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message, hint=f"see '{self.prog} --help'")
