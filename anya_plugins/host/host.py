@@ -25,7 +25,7 @@ from anya_plugins.metadata.taxonomy import ENTRY_POINT_GROUP, HOST_API_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Container, Iterable, Mapping, Sequence
     from types import ModuleType
     from typing import Any
 
@@ -177,21 +177,26 @@ class Host:
         ``anya-ext list``, ``info`` and ``doctor`` check them all.
         """
         chosen = [self.get(name)] if name is not None else list(self._discovered().values())
-        for extension in chosen:
-            self._check_files(extension)
+        unchecked = [extension for extension in chosen if not extension.integrity]
+        present = None
+        if len(unchecked) > 1:  # one listing of the receipts rather than a stat each
+            from anya_plugins.host.integrity import fingerprint_files
+
+            present = fingerprint_files(self._receipts())
+        for extension in unchecked:
+            self._check_files(extension, present)
         return [e for e in chosen if e.status in (TAMPERED, UNVERIFIED)]
 
-    def _check_files(self, extension: Extension) -> None:
+    def _check_files(self, extension: Extension, present: Container[str] | None = None) -> None:
         """Once per extension and host: a file edited in place changes no directory the
-        discovery cache watches, so this never comes from the cache."""
+        discovery cache watches, so this never comes from the cache. ``present``: the
+        fingerprint files found (:func:`~anya_plugins.host.integrity.fingerprint_files`)."""
         if extension.integrity:
             return
         from anya_plugins.host import integrity
 
-        if self._receipts_dir is None:
-            self._receipts_dir = os.path.join(sys.prefix, integrity.RECEIPTS_DIR)
         extension.integrity, detail = integrity.check(
-            self._receipts_dir, extension.dist_name, extension.version, extension.location
+            self._receipts(), extension.dist_name, extension.version, extension.location, present
         )
         if extension.integrity == integrity.TAMPERED and extension.status != ACTIVE:
             extension.status = TAMPERED
@@ -203,6 +208,13 @@ class Host:
         ):
             extension.status = UNVERIFIED
             extension.error = f"refused by host.require_verified: {detail}"
+
+    def _receipts(self) -> str:
+        if self._receipts_dir is None:
+            from anya_plugins.host.integrity import RECEIPTS_DIR
+
+            self._receipts_dir = os.path.join(sys.prefix, RECEIPTS_DIR)
+        return self._receipts_dir
 
     def _scan(self) -> dict[str, Any]:
         import time

@@ -19,7 +19,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Container, Sequence
 
 FORMAT = 1
 RECEIPTS_DIR = ".anya-receipts"
@@ -76,11 +76,32 @@ def read(file: str) -> tuple[str, str, tuple[FileEntry, ...]] | None:
     return stored[1], stored[2], stored[3]
 
 
-def check(receipts_dir: str, dist_name: str, version: str, location: str) -> tuple[str, str]:
-    """(VERIFIED, ""), (UNVERIFIED, why) or (TAMPERED, which file and how)."""
+def fingerprint_files(receipts_dir: str) -> frozenset[str]:
+    """The names of the fingerprint files in ``receipts_dir`` (none if it does not exist):
+    checking many extensions, one listing instead of a stat for each."""
+    try:
+        names = os.listdir(receipts_dir)
+    except OSError:
+        return frozenset()
+    return frozenset(name for name in names if name.endswith(FINGERPRINT_SUFFIX))
+
+
+def check(
+    receipts_dir: str,
+    dist_name: str,
+    version: str,
+    location: str,
+    present: Container[str] | None = None,
+) -> tuple[str, str]:
+    """(VERIFIED, ""), (UNVERIFIED, why) or (TAMPERED, which file and how).
+
+    ``present``, from :func:`fingerprint_files`, spares looking for the fingerprint file.
+    """
+    if present is not None and canonical(dist_name) + FINGERPRINT_SUFFIX not in present:
+        return UNVERIFIED, _NO_RECEIPT
     file = fingerprint_file(receipts_dir, dist_name)
     if not os.path.exists(file):
-        return UNVERIFIED, "installed without an Anya receipt"
+        return UNVERIFIED, _NO_RECEIPT
     stored = read(file)
     if stored is None:
         return TAMPERED, f"its install fingerprints ({file}) cannot be read"
@@ -102,6 +123,9 @@ def check(receipts_dir: str, dist_name: str, version: str, location: str) -> tup
         if stat.st_size != size or _sha256(path) != sha256:
             return TAMPERED, f"{path} changed since install"
     return VERIFIED, ""
+
+
+_NO_RECEIPT = "installed without an Anya receipt"
 
 
 def _same_directory(one: str, other: str) -> bool:
