@@ -1,8 +1,10 @@
 """Entry point of ``anya-ext``: the parser, dispatch, and exit codes.
 
-Exit codes: 0 success, 1 a check failed (doctor, verify...), 2 usage, and the
-``exit_code`` of the AnyaError that stopped the command otherwise. With ``--json`` an error
-is one JSON object on stderr (``{"error": {"type", "message", "hint", "exit_code"}}``).
+Exit codes: 0 success, 1 a check failed (doctor, verify...), 2 usage, 141 the reader of
+standard output went away (``anya-ext list | head -1``: as for a process SIGPIPE ends,
+quietly), and the ``exit_code`` of the AnyaError that stopped the command otherwise. With
+``--json`` an error is one JSON object on stderr
+(``{"error": {"type", "message", "hint", "exit_code"}}``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     Handler = Callable[[argparse.Namespace], int]
 
 INTERRUPTED_EXIT = 130
+CLOSED_OUTPUT_EXIT = 141
+"""128 + SIGPIPE: what a shell reports for ``yes | head -1``'s ``yes``."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,13 +38,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         logs.configure(options.verbose, options.quiet)
     try:
-        return _run(args_list, options)
+        exit_code = _run(args_list, options)
+        sys.stdout.flush()  # here, where a reader gone away is handled below, not at exit
+        return exit_code
     except AnyaError as failure:
         _report(failure, failure.exit_code, options)
         return failure.exit_code
     except KeyboardInterrupt:
         _report(AnyaError("interrupted"), INTERRUPTED_EXIT, options)
         return INTERRUPTED_EXIT
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise  # a pipe or socket of the command's own, not its reader going away
+        # Python flushes stdout once more at exit: let that write go nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_OUTPUT_EXIT
+
+
+def _stdout_closed() -> bool:
+    """Whether nothing reads standard output any more (a pipe whose reader exited)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _fd, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll(), no file descriptor
+        return False
 
 
 def _report(failure: AnyaError, exit_code: int, options: GlobalOptions) -> None:
