@@ -193,9 +193,20 @@ def test_a_read_only_command_during_an_install_leaves_it_alone(venv: Venv) -> No
 def test_a_second_install_waits_for_the_first_and_both_land(venv: Venv) -> None:
     first = _start(venv, "install", "concur-bulky")
     _wait_for_journal(venv, first)
-    second = venv.anya_ext("install", "concur-quick")
-    assert second.returncode == 0, second.stdout + second.stderr
-    assert "waiting for pid" in second.stderr
+    # The first is held mid-install (its whole process group stopped) until the second says
+    # it waits: how long each takes cannot decide the order.
+    os.killpg(first.pid, signal.SIGSTOP)
+    try:
+        second = _start(venv, "install", "concur-quick")
+        assert second.stderr is not None
+        said = second.stderr.readline()
+        while said and "waiting for pid" not in said:
+            said = second.stderr.readline()
+        assert "waiting for pid" in said, second.communicate(timeout=60)
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
+    out, err = second.communicate(timeout=180)
+    assert second.returncode == 0, out + err
     out, err = first.communicate(timeout=180)
     assert first.returncode == 0, out + err
     installed = _installed(venv)
