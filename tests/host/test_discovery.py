@@ -69,7 +69,10 @@ def test_warm_cache_is_hit_and_imports_nothing_heavy(venv: Venv) -> None:
 
 
 def test_cache_written_right_after_an_install_is_not_trusted(venv: Venv) -> None:
-    os.utime(venv.site_packages)  # "just installed"
+    # "just installed": changed no earlier than the scan starts, however slowly the first
+    # discovery's process starts on a busy machine (now + a minute; "now" raced process start-up)
+    changed = time.time() + 60
+    os.utime(venv.site_packages, (changed, changed))
     _discover(venv)
     assert _discover(venv)["cache_hit"] is False
 
