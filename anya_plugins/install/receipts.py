@@ -123,9 +123,7 @@ def write_fingerprints(env: TargetEnvironment, name: str) -> Path:
     # One resolve of site-packages, not one per file: RECORD's paths are relative to it.
     root = os.path.realpath(str(dist.locate_file("")))
     listed = [
-        (os.path.normpath(f"{root}/{f.path}"), f.hash)
-        for f in record_files(dist) or ()
-        if f.hash
+        (os.path.normpath(f"{root}/{f.path}"), f.hash) for f in record_files(dist) or () if f.hash
     ]
     try:
         stats = [integrity.entry(path, "") for path, _hash in listed]
