@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
 
 from anya_plugins.cli import render
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
+    from typing import Any
+
     from anya_plugins.api.registry import RegistryClient
     from anya_plugins.sources.search import RemoteExtension, SearchHit
 

@@ -9,7 +9,6 @@ then the line of the nearest enclosing key or table is used.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 
 from anya_plugins.config.keys import KeyPath
@@ -99,6 +98,8 @@ def _key_text(match: re.Match[str]) -> str:
         return match["bare"] if match["bare"] is not None else match["literal"]
     if "\\" not in basic:
         return basic
+    import tomllib  # only for an escaped key: the host reads configuration at start-up
+
     try:
         return str(tomllib.loads(f'k = "{basic}"')["k"])
     except tomllib.TOMLDecodeError:

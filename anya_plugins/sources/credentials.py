@@ -13,15 +13,16 @@ Nothing here writes credentials anywhere; :func:`redact` hides them in any text 
 from __future__ import annotations
 
 import base64
-import logging
-import netrc
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
-log = logging.getLogger(__name__)
+from anya_plugins.metadata.frozen import Frozen
+
+TYPE_CHECKING = False  # logging and netrc load only when there is a warning or a netrc file
+if TYPE_CHECKING:
+    import netrc
 
 NETRC_ENV = "NETRC"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -31,12 +32,14 @@ Origin = tuple[str, str, int]
 """Scheme, lower-case host name and port: where a URL's credentials may be sent."""
 
 
-@dataclass(frozen=True)
-class BasicAuth:
+class BasicAuth(Frozen):
     """A user name and password for HTTP basic authentication."""
 
     username: str
     password: str
+
+    def __init__(self, username: str, password: str) -> None:
+        self._init(username, password)
 
     def header(self) -> str:
         """The value of the ``Authorization`` header."""
@@ -117,7 +120,7 @@ class Credentials:
             try:
                 found = keyring.get_credential(service, username)
             except Exception as exc:  # any backend error: report once, go on without a keyring
-                log.warning("the keyring cannot be read, going on without it: %s", exc)
+                _warn("the keyring cannot be read, going on without it: %s", exc)
                 self._keyring_usable = False
                 return None
             if found is not None:
@@ -149,11 +152,19 @@ def default_netrc_file() -> Path:
 def _read_netrc(path: Path) -> netrc.netrc | None:
     if not path.is_file():
         return None
+    import netrc
+
     try:
         return netrc.netrc(str(path))
     except (netrc.NetrcParseError, OSError) as exc:
-        log.warning("%s is not used: %s", path, exc)
+        _warn("%s is not used: %s", path, exc)
         return None
+
+
+def _warn(message: str, *args: object) -> None:
+    import logging
+
+    logging.getLogger(__name__).warning(message, *args)
 
 
 def _without_userinfo(parts: SplitResult) -> SplitResult:

@@ -8,11 +8,11 @@ shown, whichever error carries the URL.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from anya_plugins.errors import AnyaError, ConfigError
+from anya_plugins.metadata.frozen import Frozen
 from anya_plugins.sources.credentials import redact
 
 
@@ -80,12 +80,14 @@ class ResponseTooLarge(SourceError):
         self.max_bytes = max_bytes
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(Frozen):
     """One URL that was tried for a request, and why it did not serve it."""
 
     url: str
     reason: str
+
+    def __init__(self, url: str, reason: str) -> None:
+        self._init(url, reason)
 
 
 class IndexUnreachable(SourceError):

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from anya_plugins.sources.errors import IndexResponseError, credentials_hint
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
+    from typing import Any
+
     # search reads no project page: the page parser (packaging, html.parser), the cache and
     # the TUF check stay out of its start-up (see search_index)
     from anya_plugins.sources.http import HttpResponse, ReadLimit
