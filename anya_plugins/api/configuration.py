@@ -7,11 +7,13 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
 
 from anya_plugins.config.layers import Origin
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from anya_plugins.config.layers import LayeredConfig
     from anya_plugins.sources.settings import CacheSettings, SourceSettings, SourcesSettings
 

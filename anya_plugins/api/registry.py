@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from anya_plugins.api.configuration import Configuration
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
     from anya_plugins.publish.publishing import PublishResult
     from anya_plugins.registry.devpi import Credentials

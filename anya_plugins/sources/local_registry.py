@@ -11,8 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
 from urllib.parse import urlsplit
+
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
+if TYPE_CHECKING:
+    from typing import Final
 
 REGISTRY_DIR_ENV: Final = "ANYA_REGISTRY_DIR"
 URL_FILE: Final = "devpi-server.url"

@@ -43,14 +43,16 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from anya_plugins.config.reader import Origins, SectionReader
 from anya_plugins.sources.errors import SourcesConfigError
 from anya_plugins.sources.local_registry import DEFAULT_REGISTRY_URL, registry_url
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
+    from typing import Any
+
     from anya_plugins.config.layers import LayeredConfig
 
 LOCAL_REGISTRY = DEFAULT_REGISTRY_URL
