@@ -28,6 +28,7 @@ from anya_plugins.config.paths import user_config_path
 from anya_plugins.config.schema import Problem, Schema, coerce, defaults
 from anya_plugins.config.tomlfile import located, parse_toml, read_text
 from anya_plugins.errors import ConfigError
+from anya_plugins.metadata.frozen import Frozen
 
 LayerName = Literal["default", "file", "policy", "env", "cli"]
 
@@ -59,26 +60,29 @@ class Origin:
         return f"{self.layer} {self.source}"
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Frozen):
     """One leaf value of the merged configuration, with the origin that won."""
 
     key: str
     value: Any
     origin: Origin
 
+    def __init__(self, key: str, value: Any, origin: Origin) -> None:
+        self._init(key, value, origin)
 
-@dataclass(frozen=True)
-class Setting:
+
+class Setting(Frozen):
     """A value one layer sets; ``raw`` keeps the text of env and CLI values for re-typing."""
 
     path: KeyPath
     entry: Entry
-    raw: str | None = None
+    raw: str | None
+
+    def __init__(self, path: KeyPath, entry: Entry, raw: str | None = None) -> None:
+        self._init(path, entry, raw)
 
 
-@dataclass(frozen=True)
-class FileLayer:
+class FileLayer(Frozen):
     """The user file as read once: its text, its data, its values and the line of each key."""
 
     path: Path
@@ -86,6 +90,16 @@ class FileLayer:
     data: Mapping[str, Any]
     lines: Mapping[KeyPath, int]
     settings: tuple[Setting, ...]
+
+    def __init__(
+        self,
+        path: Path,
+        text: str,
+        data: Mapping[str, Any],
+        lines: Mapping[KeyPath, int],
+        settings: tuple[Setting, ...],
+    ) -> None:
+        self._init(path, text, data, lines, settings)
 
 
 class LayeredConfig:
@@ -289,7 +303,8 @@ def _retyped(setting: Setting, schema: Schema) -> Setting:
     if setting.raw is None:
         return setting
     value = coerce(setting.raw, schema, setting.path[1:])
-    return replace(setting, entry=replace(setting.entry, value=value))
+    entry = setting.entry
+    return Setting(setting.path, Entry(entry.key, value, entry.origin), setting.raw)
 
 
 def _merge(settings: Iterable[Setting]) -> dict[KeyPath, Setting]:
