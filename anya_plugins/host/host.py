@@ -27,7 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Container, Iterable, Mapping, Sequence
     from types import ModuleType
-    from typing import Any
+    from typing import Any, overload
 
     import pluggy
 
@@ -49,6 +49,31 @@ class Failure:
 
     def __repr__(self) -> str:
         return f"Failure({self.extension!r}, {self.phase!r}, {self.error!r})"
+
+
+class _ActiveRelay:
+    """``Host.hook``. A non-data descriptor: once every extension is active the relay is kept
+    on the host itself, so ``host.hook`` is one attribute read, as ``pm.hook`` is in pluggy
+    (a property would add a Python call to every hook call); a deactivation takes it away."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, host: None, owner: type[Host] | None = None) -> _ActiveRelay: ...
+        @overload
+        def __get__(self, host: Host, owner: type[Host] | None = None) -> pluggy.HookRelay: ...
+
+    def __get__(
+        self, host: Host | None, owner: type[Host] | None = None
+    ) -> pluggy.HookRelay | _ActiveRelay:
+        if host is None:  # Host.hook: the descriptor itself (help(), documentation tools)
+            return self
+        relay = host._relay
+        if relay is None:
+            host.activate_all()
+            relay = host._get_loader().manager.hook
+        host.__dict__["hook"] = relay
+        return relay
 
 
 class Host:
@@ -314,6 +339,7 @@ class Host:
         if extension.status == ACTIVE:
             extension.status = ENABLED
         self._relay = None
+        self.__dict__.pop("hook", None)  # the next host.hook activates every extension again
         return extension
 
     def close(self) -> None:
@@ -329,14 +355,8 @@ class Host:
 
     # -- calling hooks ---------------------------------------------------------------------
 
-    @property
-    def hook(self) -> pluggy.HookRelay:
-        """pluggy's hook relay over every active extension (activating them on first use)."""
-        relay = self._relay
-        if relay is None:
-            self.activate_all()
-            relay = self._get_loader().manager.hook
-        return relay
+    hook = _ActiveRelay()
+    """pluggy's hook relay over every active extension (activating them on first use)."""
 
     def call(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a hook on every active extension and return the non-None results."""
