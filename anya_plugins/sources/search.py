@@ -4,9 +4,9 @@ one extension (versions, category, features, platforms) read from PEP 658 metada
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from anya_plugins.metadata.frozen import Frozen
 from anya_plugins.sources.errors import IndexResponseError, credentials_hint
 
 TYPE_CHECKING = False  # typing costs the start-up milliseconds
@@ -21,36 +21,25 @@ if TYPE_CHECKING:
     from anya_plugins.sources.simple import SimpleIndex
 
 
-class SearchHit(Frozen):
-    """One result of a search: the latest release of an extension that matches."""
-
+@dataclass(frozen=True)
+class SearchHit:
     name: str
     version: str
     summary: str
     category: str
     host_api: str
     index: str
-    deprecated: str | None
+    deprecated: str | None = None
     """This release's deprecation message (``anya-ext deprecate NAME==VERSION``), if any."""
-    status: str
+    status: str = "active"
     """The project's PEP 792 status on the index (``deprecated`` by ``anya-ext deprecate
     NAME``, ``archived``)."""
-    status_reason: str | None
-    rating: float | None
+    status_reason: str | None = None
+    rating: float | None = None
     """Mean rating of the visible reviews on the index's hub; None: not rated."""
-    ratings: int
-    downloads: int | None
+    ratings: int = 0
+    downloads: int | None = None
     """Downloads the registry counted; None: it counts none."""
-
-    def __init__(
-        self, name: str, version: str, summary: str, category: str, host_api: str, index: str,
-        deprecated: str | None = None, status: str = "active", status_reason: str | None = None,
-        rating: float | None = None, ratings: int = 0, downloads: int | None = None,
-    ) -> None:  # fmt: skip
-        self._init(
-            name, version, summary, category, host_api, index,
-            deprecated, status, status_reason, rating, ratings, downloads,
-        )  # fmt: skip
 
 
 def search_parameters(
@@ -181,7 +170,8 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class RemoteExtension(Frozen):
+@dataclass(frozen=True)
+class RemoteExtension:
     """What the index says about an extension, before anything is installed."""
 
     name: str
@@ -195,27 +185,14 @@ class RemoteExtension(Frozen):
     platforms: tuple[str, ...]
     source: str
     index_url: str
-    yanked: tuple[str, ...]
+    yanked: tuple[str, ...] = ()
     """Versions whose every wheel is yanked (PEP 592): installed only when pinned exactly."""
-    deprecated: dict[str, str]
+    deprecated: dict[str, str] = field(default_factory=dict)
     """Deprecated versions and the publisher's message (still installable)."""
-    status: str
+    status: str = "active"
     """The project's PEP 792 status on the index: ``deprecated``, ``archived`` (a
     ``quarantined`` project is refused before anything is described)."""
-    status_reason: str | None
-
-    def __init__(
-        self, name: str, versions: tuple[str, ...], latest: str, summary: str, category: str,
-        host_api: str, features: tuple[str, ...], default_features: tuple[str, ...],
-        platforms: tuple[str, ...], source: str, index_url: str, yanked: tuple[str, ...] = (),
-        deprecated: dict[str, str] | None = None, status: str = "active",
-        status_reason: str | None = None,
-    ) -> None:  # fmt: skip
-        self._init(
-            name, versions, latest, summary, category, host_api, features, default_features,
-            platforms, source, index_url, yanked, {} if deprecated is None else deprecated,
-            status, status_reason,
-        )  # fmt: skip
+    status_reason: str | None = None
 
 
 def describe_remote(index: SimpleIndex, name: str, source: str) -> RemoteExtension:
