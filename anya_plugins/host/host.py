@@ -52,9 +52,10 @@ class Failure:
 
 
 class _ActiveRelay:
-    """``Host.hook``. A non-data descriptor: once every extension is active the relay is kept
-    on the host itself, so ``host.hook`` is one attribute read, as ``pm.hook`` is in pluggy
-    (a property would add a Python call to every hook call); a deactivation takes it away."""
+    """``Host.hook``. A non-data descriptor: :meth:`Host.activate_all` keeps pluggy's relay
+    on the host itself, so ``host.hook`` is then one attribute read, as ``pm.hook`` is in
+    pluggy (a property would add a Python call to every hook call); a deactivation takes it
+    away, and the next read activates every extension again."""
 
     if TYPE_CHECKING:
 
@@ -68,12 +69,8 @@ class _ActiveRelay:
     ) -> pluggy.HookRelay | _ActiveRelay:
         if host is None:  # Host.hook: the descriptor itself (help(), documentation tools)
             return self
-        relay = host._relay
-        if relay is None:
-            host.activate_all()
-            relay = host._get_loader().manager.hook
-        host.__dict__["hook"] = relay
-        return relay
+        host.activate_all()
+        return host.__dict__["hook"]  # type: ignore[no-any-return]
 
 
 class Host:
@@ -119,9 +116,6 @@ class Host:
         self._contexts: dict[str, ExtensionContext] = {}
         self.failures: list[Failure] = []
         self.cache_hit = False
-        self._relay: pluggy.HookRelay | None = None
-        """pluggy's relay, once every enabled extension has been activated (None again after
-        a deactivation): ``host.hook`` is then one attribute read."""
         self._require_verified = False
         self._valid_schemas: set[str] | None = None
         """Digests of configuration schemas known to pass the metaschema (kept in the cache
@@ -324,7 +318,7 @@ class Host:
             if extension.status == ENABLED:
                 self._activate(extension.name)
         self._store_valid_schemas()
-        self._relay = self._get_loader().manager.hook
+        self.__dict__["hook"] = self._get_loader().manager.hook  # host.hook: see _ActiveRelay
         return self.extensions
 
     def deactivate(self, name: str) -> Extension:
@@ -338,7 +332,6 @@ class Host:
         self._loader.unregister(extension)
         if extension.status == ACTIVE:
             extension.status = ENABLED
-        self._relay = None
         self.__dict__.pop("hook", None)  # the next host.hook activates every extension again
         return extension
 

@@ -127,3 +127,17 @@ def test_a_lifecycle_hook_raising_fails_only_its_extension(site: Path, install: 
     assert host.get("bad").status == FAILED
     assert "activate" in host.get("bad").error
     assert host.hook.app_compute(value=4, scale=1) == [4]
+
+
+def test_host_hook_after_a_deactivation_activates_every_extension_again(
+    site: Path, install: Install
+) -> None:
+    install("first", _hook("app_compute(value, scale)", "return value + scale"))
+    install("second", _hook("app_compute(value, scale)", "return value * scale"))
+    host = Host(path=[str(site)], use_cache=False, hookspecs=[AppSpecs])
+
+    assert sorted(host.hook.app_compute(value=2, scale=3)) == [5, 6]  # activates on first use
+    host.deactivate("second")
+    assert host.get("second").status != ACTIVE
+    assert sorted(host.hook.app_compute(value=2, scale=3)) == [5, 6]
+    assert host.get("second").status == ACTIVE
