@@ -7,13 +7,16 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from anya_plugins.errors import AnyaError
 from anya_plugins.install import envlock
 from anya_plugins.install.child import run_child
 from anya_plugins.install.environment import TargetEnvironment
 from anya_plugins.install.resolver import find_uv, resolver_environment
+
+if TYPE_CHECKING:
+    from anya_plugins.sources.cache import DownloadCache
 
 
 class InstallStepFailed(AnyaError):
@@ -77,12 +80,28 @@ def _run(command: Sequence[str], what: str, env: TargetEnvironment) -> None:
 
 
 class UvInstaller:
+    """Installs with uv. With a download ``cache``, each file is handed to uv from its staged
+    path there (:meth:`DownloadCache.stage`), the same in every run, so that uv unpacks a
+    wheel once rather than in every install; uv checks every hash either way."""
+
     name = "uv"
 
-    def __init__(self, uv: str) -> None:
+    def __init__(self, uv: str, cache: DownloadCache | None = None) -> None:
         self._uv = uv
+        self._cache = cache
 
     def install(self, env: TargetEnvironment, files: Sequence[VerifiedFile]) -> None:
+        if self._cache is not None:
+            cache = self._cache
+            files = [
+                VerifiedFile(
+                    file.name,
+                    file.version,
+                    cache.stage(file.sha256, file.path.name, file.path),
+                    file.sha256,
+                )
+                for file in files
+            ]
         with tempfile.TemporaryDirectory(prefix="anya-install-") as scratch:
             requirements = _pinned_requirements(files, Path(scratch))
             _run(

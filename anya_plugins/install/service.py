@@ -95,6 +95,7 @@ def _transaction(
     from anya_plugins.install.sourcecheck import source_switch_check
     from anya_plugins.install.trustcheck import publisher_pin_check, trust_check
     from anya_plugins.install.yankcheck import release_state_check
+    from anya_plugins.sources.cache import DownloadCache
     from anya_plugins.trust.policy import load_trust_policy
 
     source = source or target.source_name
@@ -119,7 +120,7 @@ def _transaction(
         settings=settings,
         options=options,
         resolver=tools.resolver(),
-        installer=tools.installer(),
+        installer=tools.installer(DownloadCache.from_settings(settings.cache)),
         file_checks=[
             check_extension_contract,
             trust_check(

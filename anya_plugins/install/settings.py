@@ -22,6 +22,7 @@ from anya_plugins.install.resolver import PipResolver, Resolver, UvResolver, fin
 
 if TYPE_CHECKING:
     from anya_plugins.config.layers import LayeredConfig
+    from anya_plugins.sources.cache import DownloadCache
 
 SECTION: Final = "install"
 Tool = Literal["uv", "pip"]
@@ -49,8 +50,9 @@ class InstallSettings:
     def resolver(self) -> Resolver:
         return UvResolver(self._uv()) if self.tool == "uv" else PipResolver()
 
-    def installer(self) -> Installer:
-        return UvInstaller(self._uv()) if self.tool == "uv" else PipInstaller()
+    def installer(self, cache: DownloadCache | None = None) -> Installer:
+        """The tool's installer; uv installs from ``cache``'s staged files when given one."""
+        return UvInstaller(self._uv(), cache) if self.tool == "uv" else PipInstaller()
 
     def _uv(self) -> str:
         uv = find_uv()

@@ -4,6 +4,8 @@ Under the cache directory::
 
     files/<2 hex>/<sha256>        file contents by their sha256: immutable once stored
     pages/<2 hex>/<sha256 of key> index pages: one JSON header line, then the body as served
+    staged/<sha256>/<file name>   verified files handed to the installer, at a path that stays
+                                  the same from run to run (see :meth:`DownloadCache.stage`)
     tmp/                          files being written (see :mod:`~anya_plugins.sources.tempfiles`)
     usage                         the bytes stored, as counted by every write since the last scan
     .lock                         held while anything is added or removed
@@ -61,7 +63,7 @@ class CacheInfo:
     path: Path
     files: int
     bytes: int
-    """Everything stored: files and pages."""
+    """Everything stored: files, pages and staged files."""
     pages: int
 
 
@@ -80,6 +82,8 @@ class _Entry:
     path: Path
     size: int
     used_at: float
+    in_own_directory: bool = False
+    """A staged file: its directory goes with it."""
 
 
 class DownloadCache:
@@ -99,6 +103,7 @@ class DownloadCache:
         self._clock = clock
         self._files = root / "files"
         self._pages = root / "pages"
+        self._staged = root / "staged"
         self._tmp = root / "tmp"
         self._usage = root / "usage"
         self._lock: BaseFileLock | None = None  # made on first use: filelock is slow to import
@@ -157,6 +162,26 @@ class DownloadCache:
         """Store verified bytes (core metadata) under their hash."""
         self._write(self._file_path(sha256), lambda out: out.write(data))
 
+    def stage(self, sha256: str, filename: str, source: Path) -> Path:
+        """``source`` (a file whose bytes were verified to have this sha256) at
+        ``staged/<sha256>/<filename>``, a path that is the same in every run: uv keeps what it
+        unpacked from a local wheel by its path and ctime, so it unpacks a staged wheel once.
+
+        A staged file is written once and never touched again (a touch would change its
+        ctime); a use is marked on its directory, which is what eviction reads as its last
+        use. One already staged is used only if its bytes still have the hash. ``source``
+        itself when the cache cannot be written."""
+        if not is_sha256(sha256) or filename in ("", ".", "..") or "/" in filename:
+            raise ValueError(f"not a staged file: {sha256!r} {filename!r}")
+        path = self._staged / sha256 / filename
+        if not _has_hash(path, sha256):
+            with source.open("rb") as reader:
+                self._write(path, lambda out: shutil.copyfileobj(reader, out), touch=False)
+            if not _has_hash(path, sha256):
+                return source
+        self._touch(path.parent)
+        return path
+
     def page(self, key: str) -> CachedPage | None:
         """The page stored under ``key`` while it is fresh (younger than the page TTL)."""
         path = self._page_path(key)
@@ -199,7 +224,7 @@ class DownloadCache:
     def info(self) -> CacheInfo:
         files = list(_entries(self._files))
         pages = list(_entries(self._pages))
-        size = sum(entry.size for entry in (*files, *pages))
+        size = sum(entry.size for entry in (*files, *pages, *_entries(self._staged, True)))
         return CacheInfo(path=self.root, files=len(files), bytes=size, pages=len(pages))
 
     def clean(self, older_than: timedelta | None = None) -> int:
@@ -208,13 +233,23 @@ class DownloadCache:
         now = self._clock()
         with self._locked():
             freed = remove_stale(self._tmp, now=now)
-            for entry in (*_entries(self._files), *_entries(self._pages)):
+            for entry in self._all_entries():
                 if older_than is None or entry.used_at < now - older_than.total_seconds():
                     freed += _remove(entry)
             self._usage.unlink(missing_ok=True)
         return freed
 
-    def _write(self, target: Path, fill: Callable[[BinaryIO], object]) -> None:
+    def _all_entries(self) -> tuple[_Entry, ...]:
+        """Files, pages and staged files (each staged file used when its directory was)."""
+        return (
+            *_entries(self._files),
+            *_entries(self._pages),
+            *_entries(self._staged, used_at_of_directory=True),
+        )
+
+    def _write(
+        self, target: Path, fill: Callable[[BinaryIO], object], *, touch: bool = True
+    ) -> None:
         """Write an entry through a file in ``tmp/`` (not synced: a torn entry is dropped
         when read), count its size, and evict if that takes the cache over its limit.
 
@@ -235,7 +270,8 @@ class DownloadCache:
                     with contextlib.suppress(FileNotFoundError):
                         size -= target.stat().st_size  # replaced, not added
                     temp.commit(target)
-                    self._touch(target)
+                    if touch:
+                        self._touch(target)
                     self._count(size)
         except (CacheError, OSError) as exc:
             log.warning("download cache %s not writable: %s", self.root, exc)
@@ -269,7 +305,7 @@ class DownloadCache:
         temporary files (lock held); the bytes left."""
         remove_stale(self._tmp, now=self._clock())
         entries = sorted(
-            (*_entries(self._files), *_entries(self._pages)),
+            self._all_entries(),
             key=lambda entry: (entry.used_at, entry.path),
         )
         total = sum(entry.size for entry in entries)
@@ -356,14 +392,17 @@ def is_sha256(value: str) -> bool:
     return len(value) == _SHA256_LENGTH and all(c in "0123456789abcdef" for c in value)
 
 
-def _entries(directory: Path) -> Iterator[_Entry]:
+def _entries(directory: Path, used_at_of_directory: bool = False) -> Iterator[_Entry]:
+    """The files one level below ``directory``'s subdirectories; last used when modified,
+    or, ``used_at_of_directory``, when their subdirectory was."""
     try:
-        buckets = [Path(bucket.path) for bucket in os.scandir(directory) if bucket.is_dir()]
+        buckets = [bucket for bucket in os.scandir(directory) if bucket.is_dir()]
     except FileNotFoundError:
         return
     for bucket in buckets:
         try:
-            children = list(os.scandir(bucket))
+            children = list(os.scandir(bucket.path))
+            bucket_used_at = bucket.stat().st_mtime if used_at_of_directory else None
         except FileNotFoundError:
             continue
         for child in children:
@@ -371,7 +410,23 @@ def _entries(directory: Path) -> Iterator[_Entry]:
                 stat = child.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue
-            yield _Entry(Path(child.path), stat.st_size, stat.st_mtime)
+            used_at = stat.st_mtime if bucket_used_at is None else bucket_used_at
+            yield _Entry(Path(child.path), stat.st_size, used_at, used_at_of_directory)
+
+
+def _has_hash(path: Path, sha256: str) -> bool:
+    """Whether ``path`` is there and its bytes have this sha256."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as reader:
+            while chunk := reader.read(1 << 20):
+                digest.update(chunk)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        log.warning("download cache %s not readable: %s", path, exc)
+        return False
+    return digest.hexdigest() == sha256
 
 
 def _remove(entry: _Entry) -> int:
@@ -379,4 +434,7 @@ def _remove(entry: _Entry) -> int:
         entry.path.unlink()
     except FileNotFoundError:
         return 0
+    if entry.in_own_directory:
+        with contextlib.suppress(OSError):  # not empty: something else was staged there
+            entry.path.parent.rmdir()
     return entry.size

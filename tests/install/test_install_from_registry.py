@@ -154,6 +154,35 @@ def test_the_configured_tool_resolves_and_installs(venv: Venv) -> None:
     assert _freeze(venv)["anya-ext-ranger"] == "1.0.0"
 
 
+def test_uv_installs_each_verified_file_from_a_staged_path_it_can_reuse(
+    venv: Venv, tmp_path: Path
+) -> None:
+    """uv keeps what it unpacked from a local wheel by path and ctime: the verified file is
+    handed to it from the same staged path in every install, and that file is never touched
+    again, so a second install does not unpack it again."""
+
+    def installed_from() -> Path:
+        done = venv.python_code(
+            "import importlib.metadata as m;"
+            "print(m.distribution('anya-ext-ranger').read_text('direct_url.json'))"
+        )
+        url = json.loads(done.stdout)["url"]
+        assert url.startswith("file://")
+        return Path(url.removeprefix("file://"))
+
+    assert _install(venv, "ranger@1.0.0").returncode == 0
+    staged = installed_from()
+    assert staged.parent.parent == tmp_path / "cache" / "downloads" / "staged"
+    before = staged.stat()
+    assert venv.anya_ext("uninstall", "ranger").returncode == 0
+
+    assert _install(venv, "ranger@1.0.0").returncode == 0
+
+    assert installed_from() == staged
+    after = staged.stat()
+    assert (after.st_ino, after.st_ctime_ns) == (before.st_ino, before.st_ctime_ns)
+
+
 @BOTH_TOOLS
 def test_an_index_added_by_the_users_uv_or_pip_settings_is_not_consulted(
     venv: Venv, extra_index: str, tmp_path: Path

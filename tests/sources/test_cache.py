@@ -243,3 +243,87 @@ def test_a_page_cut_short_is_dropped(cache: DownloadCache) -> None:
 
     assert cache.page("k") is None
     assert not entry.exists()
+
+
+def staged_source(tmp_path: Path, content: bytes) -> Path:
+    source = tmp_path / "scratch" / "demo-1.0-py3-none-any.whl"
+    source.parent.mkdir(exist_ok=True)
+    source.write_bytes(content)
+    return source
+
+
+def test_a_staged_file_keeps_its_path_and_its_inode_from_run_to_run(
+    cache: DownloadCache, tmp_path: Path
+) -> None:
+    source = staged_source(tmp_path, b"verified wheel")
+    digest = sha256(b"verified wheel")
+
+    first = cache.stage(digest, source.name, source)
+    before = first.stat()
+    second = cache.stage(digest, source.name, staged_source(tmp_path, b"verified wheel"))
+
+    assert first == second == cache.root / "staged" / digest / source.name
+    assert second.read_bytes() == b"verified wheel"
+    after = second.stat()
+    # uv keeps what it unpacked by path and ctime: a use must not touch the file
+    assert (after.st_ino, after.st_ctime_ns) == (before.st_ino, before.st_ctime_ns)
+
+
+def test_a_damaged_staged_file_is_replaced_by_the_verified_bytes(
+    cache: DownloadCache, tmp_path: Path
+) -> None:
+    source = staged_source(tmp_path, b"verified wheel")
+    digest = sha256(b"verified wheel")
+    staged = cache.stage(digest, source.name, source)
+    staged.write_bytes(b"flipped wheel!")
+
+    again = cache.stage(digest, source.name, source)
+
+    assert again == staged
+    assert again.read_bytes() == b"verified wheel"
+
+
+def test_a_cache_that_cannot_be_written_stages_nothing(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_bytes(b"")
+    cache = DownloadCache(blocker / "cache")
+    source = staged_source(tmp_path, b"verified wheel")
+
+    assert cache.stage(sha256(b"verified wheel"), source.name, source) == source
+
+
+def test_a_staged_file_name_cannot_leave_its_directory(
+    cache: DownloadCache, tmp_path: Path
+) -> None:
+    source = staged_source(tmp_path, b"x")
+    for name in ("../escape.whl", "..", ""):
+        try:
+            cache.stage(sha256(b"x"), name, source)
+        except ValueError:
+            continue
+        raise AssertionError(f"{name!r} was staged")
+
+
+def test_staged_files_are_counted_cleaned_and_evicted_by_their_last_use(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    cache = DownloadCache(tmp_path / "cache", max_bytes=250, clock=clock)
+    old = staged_source(tmp_path, b"o" * 100)
+    old_digest = sha256(b"o" * 100)
+    staged = cache.stage(old_digest, old.name, old)
+    os.utime(staged, (clock.now, clock.now))  # as if staged in an earlier run
+    clock.advance(1)
+    file = stored(cache, tmp_path, b"f" * 100)
+    clock.advance(1)
+    cache.stage(old_digest, old.name, old)  # used again: now the file is the oldest
+    clock.advance(1)
+
+    stored(cache, tmp_path, b"n" * 100)
+
+    assert cache.read_bytes(file) is None
+    assert (cache.root / "staged" / old_digest / old.name).exists()
+    assert cache.info().bytes == 200 + sum(
+        p.stat().st_size for p in (cache.root / "pages").rglob("*") if p.is_file()
+    )
+    cache.clean()
+    assert not any((cache.root / "staged").iterdir())
