@@ -117,21 +117,25 @@ def write_fingerprints(env: TargetEnvironment, name: str) -> Path:
     """
     from importlib.metadata import distributions
 
-    from anya_plugins.trust.installed import record_files, verify_installed
+    from anya_plugins.trust.installed import check_listed, record_files
 
     dist = next(iter(distributions(name=name, path=[str(p) for p in env.library_dirs])))
     # One resolve of site-packages, not one per file: RECORD's paths are relative to it.
     root = os.path.realpath(str(dist.locate_file("")))
-    listed = [
-        (os.path.normpath(f"{root}/{f.path}"), f.hash) for f in record_files(dist) or () if f.hash
-    ]
+    files = record_files(dist)
+    if files is None:
+        raise InstalledFilesDiffer(
+            f"{name}: the installer wrote no RECORD",
+            hint="the environment was rolled back; install again",
+        )
+    listed = [(os.path.normpath(f"{root}/{f.path}"), f.hash) for f in files if f.hash]
     try:
         stats = [integrity.entry(path, "") for path, _hash in listed]
     except OSError:
         stats = []
-    # A file added beside the listed ones never kept a fingerprint from being written.
-    report = verify_installed(dist, look_for_added=False)
-    wrong = [str(f) for f in report.findings]
+    # Each file stat-ed, then hashed and compared with RECORD. A file added beside the
+    # listed ones never kept a fingerprint from being written.
+    wrong = [str(f) for f in check_listed(files)]
     if wrong or len(stats) != len(listed):
         raise InstalledFilesDiffer(
             f"{name}: the installed files are not what RECORD lists "

@@ -125,17 +125,9 @@ def verify_installed(dist: Distribution, *, look_for_added: bool = True) -> Inst
     if files is None:
         location = dist.locate_file("")
         raise InstalledFilesUnverifiable(name, Path(str(location)))
-    findings: list[FileFinding] = []
-    skipped: list[str] = []
-    checked = 0
-    for listed in files:
-        if listed.hash is None:
-            skipped.append(listed.path)
-            continue
-        checked += 1
-        finding = _check(listed, listed.hash)
-        if finding is not None:
-            findings.append(finding)
+    findings = check_listed(files)
+    skipped = [listed.path for listed in files if listed.hash is None]
+    checked = len(files) - len(skipped)
     if look_for_added:
         findings.extend(_added(dist, files))
     return InstalledReport(
@@ -146,6 +138,16 @@ def verify_installed(dist: Distribution, *, look_for_added: bool = True) -> Inst
         findings=tuple(findings),
         record_sha256=_record_sha256(files),
     )
+
+
+def check_listed(files: list[ListedFile]) -> list[FileFinding]:
+    """Each of ``files`` (from :func:`record_files`) that RECORD lists with a hash, hashed and
+    compared: the ones that differ."""
+    return [
+        finding
+        for listed in files
+        if listed.hash is not None and (finding := _check(listed, listed.hash)) is not None
+    ]
 
 
 def _check(listed: ListedFile, recorded: FileHash) -> FileFinding | None:
