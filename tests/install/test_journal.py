@@ -125,3 +125,29 @@ def test_rollback_never_writes_into_files_the_installer_linked_from_its_cache(
     other = TargetEnvironment.of(make_venv(new).python)
     report = verify_installed(other.installed()["anya-ext-journaled"])
     assert report.intact, report.findings
+
+
+@pytest.mark.parametrize("change", ["edited", "deleted", "no RECORD"])
+def test_fingerprints_are_refused_for_files_that_are_not_what_record_lists(
+    build_extension: ExtensionBuilder, make_venv: VenvFactory, change: str
+) -> None:
+    """Right after an install, a file the installer left different from RECORD (or no RECORD)
+    is an error, and no fingerprint is written."""
+    from anya_plugins.host.integrity import fingerprint_file
+    from anya_plugins.install.receipts import InstalledFilesDiffer, receipts_dir, write_fingerprints
+
+    wheel = build_extension(ExtensionSpec("fingered", version="1.0.0"))
+    env = TargetEnvironment.of(make_venv(wheel).python)
+    dist = env.installed()["anya-ext-fingered"]
+    module = next(Path(str(dist.locate_file(f))) for f in dist.files or () if f.suffix == ".py")
+    if change == "edited":
+        module.write_text(module.read_text() + "\n# changed\n")
+    elif change == "deleted":
+        module.unlink()
+    else:
+        record = next(f for f in dist.files or () if f.name == "RECORD")
+        Path(str(dist.locate_file(record))).unlink()
+
+    with pytest.raises(InstalledFilesDiffer, match="anya-ext-fingered"):
+        write_fingerprints(env, "anya-ext-fingered")
+    assert not Path(fingerprint_file(str(receipts_dir(env)), "anya-ext-fingered")).exists()
