@@ -115,6 +115,16 @@ class CheckAhead(Protocol):
     def prepare(self, candidate: Candidate) -> None: ...
 
 
+@runtime_checkable
+class RemembersProvenance(Protocol):
+    """A file check that keeps the provenance it verified a file with: the transaction takes
+    it from there instead of asking the index again."""
+
+    def remembered_provenance(
+        self, project: str, version: str, filename: str, sha256: str, source: str
+    ) -> bytes | None: ...
+
+
 SetCheck = Callable[[Sequence[Candidate]], None]
 """Raises to refuse the whole resolved set (e.g. the vulnerability gate)."""
 
@@ -187,7 +197,12 @@ class Transaction:
         with (
             journal.exclusive(self.env) as recovered,
             tempfile.TemporaryDirectory(prefix="anya-download-") as scratch,
-            CheckedPages(index, Path(scratch), on_fetched=self._check_ahead) as pages,
+            CheckedPages(
+                index,
+                Path(scratch),
+                on_fetched=self._check_ahead,
+                remembered_provenance=self._remembered_provenance,
+            ) as pages,
         ):
             for spec in specs:
                 # Our own client first: an unreachable index, an unknown name or a rolled-back
@@ -380,6 +395,19 @@ class Transaction:
             if isinstance(check, CheckAhead):
                 check.prepare(candidate)
 
+    def _remembered_provenance(self, project: str, link: FileLink) -> bytes | None:
+        """The provenance a check kept when it verified this very file before, if any."""
+        if link.version is None or link.sha256 is None:
+            return None
+        for check in self.file_checks:
+            if isinstance(check, RemembersProvenance):
+                document = check.remembered_provenance(
+                    project, str(link.version), link.filename, link.sha256, self.options.source
+                )
+                if document is not None:
+                    return document
+        return None
+
     def _installed_versions(self) -> dict[str, str]:
         """What is installed now; read once per transaction (it parses every METADATA)."""
         if self._installed is None:
@@ -441,7 +469,13 @@ class Transaction:
             report = self.progress(link.filename) if self.progress else None
             # Every file and provenance is fetched at once (most are under way already:
             # the resolver read their metadata); each is waited for below, in order.
-            fetching = (pin, link, index_url, pages.file(link, report), pages.provenance(link))
+            fetching = (
+                pin,
+                link,
+                index_url,
+                pages.file(link, report),
+                pages.provenance(page.name, link),
+            )
             started.append(fetching)
         candidates = []
         for item in started:

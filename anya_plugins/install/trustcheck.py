@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from packaging.utils import canonicalize_name
+
 from anya_plugins.install.transaction import Candidate, FileCheck
 from anya_plugins.trust.dependencies import is_extension, verify_dependency
 from anya_plugins.trust.pins import PinStore, PublisherChanged, publisher_change
@@ -50,6 +52,8 @@ class TrustCheck:
         self._offline = policy.trusted_root is not None
         self._warming: threading.Thread | None = None
         self._warming_lock = threading.Lock()
+        self._evidence_kept: set[str] = set()
+        """Evidence keys kept, or read, in this process."""
         if not self.verdicts.any_kept():
             self._warm_up()  # nothing remembered: verifying is certain, start on it now
 
@@ -72,12 +76,52 @@ class TrustCheck:
         except Exception as error:  # the check raises it again, in order, with the others
             log.debug("verifying %s ahead of the checks: %s", candidate.path.name, error)
 
+    def remembered_provenance(
+        self, project: str, version: str, filename: str, sha256: str, source: str
+    ) -> bytes | None:
+        """The provenance that verified this very file (name, hash, distribution, version,
+        source) under this policy before, kept with its verdict; None if there is none, and
+        the index is asked for it."""
+        key = self._evidence_key(project, version, filename, sha256, source)
+        document = self.verdicts.kept_evidence(key)
+        if document is not None:
+            with self._warming_lock:
+                self._evidence_kept.add(key)
+        return document
+
+    def _evidence_key(
+        self, project: str, version: str, filename: str, sha256: str, source: str
+    ) -> str:
+        dependency = not is_extension(project)
+        return self.verdicts.key(
+            kind="dependency evidence" if dependency else "extension evidence",
+            filename=filename,
+            sha256=sha256,
+            dist_name=str(canonicalize_name(project)),
+            version=version if dependency else None,
+            source=source,
+            allow_unsigned=self.allow_unsigned,
+            offline=self._offline,
+        )
+
+    def _keep_evidence(self, candidate: Candidate, sha256: str, document: bytes) -> None:
+        """Keep the provenance a file was verified with, once (it may be checked twice: ahead
+        and in order), unless it was taken from there in the first place."""
+        name, version = candidate.pin.name, candidate.pin.version
+        key = self._evidence_key(name, version, candidate.path.name, sha256, candidate.source)
+        with self._warming_lock:
+            if key in self._evidence_kept:
+                return
+            self._evidence_kept.add(key)
+        self.verdicts.keep_evidence(key, document)
+
     def _verdict(self, candidate: Candidate) -> Verdict:
         dependency = not is_extension(candidate.pin.name)
+        sha256 = file_sha256(candidate.path)
         key = self.verdicts.key(
             kind="dependency" if dependency else "extension",
             filename=candidate.path.name,
-            sha256=file_sha256(candidate.path),
+            sha256=sha256,
             evidence=_digest(candidate.provenance),
             dist_name=candidate.pin.name,
             version=candidate.pin.version if dependency else None,
@@ -85,7 +129,10 @@ class TrustCheck:
             allow_unsigned=self.allow_unsigned,
             offline=self._offline,
         )
-        return self.verdicts.verdict(key, lambda: self._verify(candidate, dependency))
+        verdict = self.verdicts.verdict(key, lambda: self._verify(candidate, dependency))
+        if verdict.decision.signed and candidate.provenance is not None:
+            self._keep_evidence(candidate, sha256, candidate.provenance)
+        return verdict
 
     def _verify(self, candidate: Candidate, dependency: bool) -> Verdict:
         self._warm_up().join()

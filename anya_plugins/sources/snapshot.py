@@ -70,13 +70,16 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         scratch: Path,
         *,
         on_fetched: Callable[[str, FileLink, Path, bytes | None], None] | None = None,
+        remembered_provenance: Callable[[str, FileLink], bytes | None] | None = None,
     ) -> None:
         """``on_fetched(project, link, file, provenance)`` is called, in a thread of its own,
         for each file fetched ahead (its metadata was served), once it and its provenance are
-        here: to start checking it."""
+        here: to start checking it. ``remembered_provenance(project, link)`` is asked before
+        the index for a file's provenance: one that verified this very file before."""
         self.index = index
         self.scratch = scratch
         self._on_fetched = on_fetched
+        self._remembered_provenance = remembered_provenance
         self._fetched: dict[tuple[str, str], Future[object]] = {}
         self._receipts: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -108,14 +111,20 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         with self._lock:
             return self._receipts.get(link.filename)
 
-    def provenance(self, link: FileLink) -> Future[bytes | None]:
-        """``link``'s PEP 740 provenance object (None when the index serves none)."""
+    def provenance(self, project: str, link: FileLink) -> Future[bytes | None]:
+        """``link``'s PEP 740 provenance object (None when the index serves none), remembered
+        or fetched."""
         return self._once(
-            "provenance",
-            link.filename,
-            lambda: self._client().fetch_provenance(link),
-            self._prefetch,
+            "provenance", link.filename, lambda: self._provenance(project, link), self._prefetch
         )
+
+    def _provenance(self, project: str, link: FileLink) -> bytes | None:
+        if self._remembered_provenance is not None:
+            document = self._remembered_provenance(project, link)
+            if document is not None:
+                log.info("%s: provenance as verified before (not fetched again)", link.filename)
+                return document
+        return self._client().fetch_provenance(link)
 
     @property
     def url(self) -> str:
@@ -150,7 +159,7 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         if not filename.endswith(_METADATA):
             return self.file(link).result()
         metadata = self._once("metadata", wanted, lambda: self._fetch_metadata(link)).result()
-        file, provenance = self.file(link), self.provenance(link)
+        file, provenance = self.file(link), self.provenance(page.name, link)
         if self._on_fetched is not None:
             self._once(
                 "fetched",

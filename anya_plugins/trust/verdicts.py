@@ -17,6 +17,13 @@ the download cache (``<cache>/verdicts/``), signed with a key kept in Anya's dat
 cache) cannot vouch for a file, since it does not hold the key. A verdict that does not
 verify, or cannot be read, is ignored.
 
+The signature document a file was verified with is kept too (same key, same MAC), under the
+same inputs but the document itself: a later install of that file takes the document from
+there instead of asking the index for it again — one request fewer per file, which for a
+warm install of many small dependencies is most of the index's work — and still verifies
+nothing again, since the document's hash names the kept verdict. The receipt keeps it as
+before. A document is kept only for a file it verified as signed.
+
 What is never remembered: the age check of an offline root (made on every use, as
 verifying does), the publisher pin (checked on every install against the environment's
 pins), the sha256 check against the index (made on every download).
@@ -115,6 +122,39 @@ class Verdicts:
             self._write(key, result)
         return result
 
+    def kept_evidence(self, key: str) -> bytes | None:
+        """The signature document kept under ``key`` by :meth:`keep_evidence`, or None (none
+        kept, or not signed with this user's key)."""
+        import base64
+        import binascii
+
+        path = self._path(key)
+        if path is None:
+            return None
+        try:
+            stored = json.loads(path.read_bytes())
+            document = base64.b64decode(stored["evidence"], validate=True)
+            if not hmac.compare_digest(stored["mac"], self._mac(key, document)):
+                log.warning("ignoring evidence %s: not signed with this user's key", path)
+                return None
+            return document
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, binascii.Error) as error:
+            log.warning("ignoring unreadable evidence %s: %s", path, error)
+            return None
+
+    def keep_evidence(self, key: str, document: bytes) -> None:
+        """Keep the signature document that verified a file, under ``key`` (the inputs of
+        its verification but the document); only where verdicts are kept on disk."""
+        import base64
+
+        path = self._path(key)
+        if path is None:
+            return
+        mac = self._mac(key, document)
+        self._store(path, {"evidence": base64.b64encode(document).decode(), "mac": mac})
+
     def any_kept(self) -> bool:
         """Whether any verdict is kept on disk (a first install keeps none: it will verify)."""
         try:
@@ -148,8 +188,12 @@ class Verdicts:
             return
         encoded = _encode(verdict)
         body = json.dumps(encoded, sort_keys=True).encode()
+        self._store(path, {"verdict": encoded, "mac": self._mac(key, body)})
+
+    def _store(self, path: Path, stored: Mapping[str, Any]) -> None:
+        """Write ``stored`` as ``path`` atomically; a failure is reported and passed over."""
         try:
-            document = json.dumps({"verdict": encoded, "mac": self._mac(key, body)}).encode()
+            document = json.dumps(stored).encode()
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
             temporary.write_bytes(document)

@@ -162,6 +162,32 @@ def test_signed_by_an_allowed_publisher_installs_and_is_recorded(venv: Venv) -> 
     assert RELEASER in verified[0]["signature"]
 
 
+def test_a_reinstall_takes_the_provenance_that_verified_the_file_from_its_verdict(
+    venv: Venv,
+) -> None:
+    """The provenance a file was verified with is kept with its verdict: installing that file
+    again asks the index only for its page, and the receipt and ``verify`` still have it."""
+    assert venv.anya_ext("install", "trusted").returncode == 0
+    assert venv.anya_ext("uninstall", "trusted").returncode == 0
+
+    again = venv.anya_ext("-v", "install", "trusted")
+
+    assert again.returncode == 0, again.stderr
+    assert "provenance as verified before (not fetched again)" in again.stderr
+    assert "/+provenance/" not in again.stderr
+    verified = venv.anya_json("verify", "trusted")
+    assert verified[0]["ok"] is True
+    assert RELEASER in verified[0]["signature"]
+
+    # kept under another user's key, it is not taken: the index is asked again
+    (venv.home / "data" / "verdict-key").write_text("00" * 32)
+    assert venv.anya_ext("uninstall", "trusted").returncode == 0
+    fetched = venv.anya_ext("-v", "install", "trusted")
+    assert fetched.returncode == 0, fetched.stderr
+    assert "/+provenance/anya_ext_trusted-0.1.0-py3-none-any.whl" in fetched.stderr
+    assert "as verified before" not in fetched.stderr
+
+
 def test_signer_outside_the_policy_is_refused_naming_both_identities(venv: Venv) -> None:
     stderr = _refused(venv, "impostor")
     assert MALLORY in stderr

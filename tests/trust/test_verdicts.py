@@ -159,3 +159,45 @@ def test_under_the_public_good_root_verdicts_last_one_process(tmp_path: Path) ->
 
     assert verify.calls == 2
     assert not (tmp_path / "cache" / VERDICTS_DIR).exists()
+
+
+def test_kept_evidence_is_read_back_by_the_next_process_under_the_same_inputs(
+    tmp_path: Path, root: Path
+) -> None:
+    store = verdicts(tmp_path, policy_with(root))
+    store.keep_evidence(store.key(**INPUTS, kept="evidence"), b'{"attestation_bundles": []}')
+
+    next_process = verdicts(tmp_path, policy_with(root))
+    assert next_process.kept_evidence(next_process.key(**INPUTS, kept="evidence")) == (
+        b'{"attestation_bundles": []}'
+    )
+    assert next_process.kept_evidence(next_process.key(**INPUTS)) is None
+    stricter = verdicts(tmp_path, policy_with(root, publishers=()))
+    assert stricter.kept_evidence(stricter.key(**INPUTS, kept="evidence")) is None
+
+
+def test_evidence_not_signed_with_the_users_key_or_damaged_is_ignored(
+    tmp_path: Path, root: Path
+) -> None:
+    import base64
+
+    store = verdicts(tmp_path, policy_with(root))
+    key = store.key(**INPUTS, kept="evidence")
+    store.keep_evidence(key, b"the provenance that verified")
+    (kept,) = (tmp_path / "cache" / VERDICTS_DIR).rglob(key)
+    forged = json.loads(kept.read_text())
+    forged["evidence"] = base64.b64encode(b"another provenance").decode()
+    kept.write_text(json.dumps(forged))
+
+    assert verdicts(tmp_path, policy_with(root)).kept_evidence(key) is None
+    kept.write_text("{not json")
+    assert verdicts(tmp_path, policy_with(root)).kept_evidence(key) is None
+
+
+def test_under_the_public_good_root_no_evidence_is_kept(tmp_path: Path) -> None:
+    store = verdicts(tmp_path, TrustPolicy(publishers=(PUBLISHER,)))
+    key = store.key(**INPUTS, kept="evidence")
+    store.keep_evidence(key, b"the provenance that verified")
+
+    assert store.kept_evidence(key) is None
+    assert not (tmp_path / "cache" / VERDICTS_DIR).exists()
