@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -178,6 +179,7 @@ class HttpClient:
                 raise CaBundleError(where, path, error.strerror or str(error)) from error
         self._light: Transport | None = None
         self._pooled: Transport | None = None
+        self._pooled_lock = threading.Lock()  # threads starting at once share one pool
         if not pooled:
             from anya_plugins.sources.transport_stdlib import StdlibTransport
 
@@ -324,7 +326,9 @@ class HttpClient:
         if self._pooled is None:
             from anya_plugins.sources.transport_pooled import PooledTransport
 
-            self._pooled = PooledTransport(self._ssl_context)
+            with self._pooled_lock:
+                if self._pooled is None:
+                    self._pooled = PooledTransport(self._ssl_context)
         return self._pooled
 
     def _ssl_context(self) -> ssl.SSLContext:

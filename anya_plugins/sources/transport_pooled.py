@@ -3,6 +3,7 @@ alive between requests; what an install's many requests go through."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 
 import urllib3
@@ -77,12 +78,20 @@ class PooledResponse:
         self._raw.release_conn()
 
 
+CONNECTIONS_PER_HOST = 16
+"""Connections kept alive per server: at least as many as requests in flight at once (an
+install fetches pages, files and provenance from 10 threads), so that each request reuses
+one instead of opening a connection — a TLS handshake, to a remote index — and dropping it
+(urllib3 keeps one by default)."""
+
+
 class PooledTransport:
     """A :class:`~.transport.Transport` over urllib3 pools; carries every route."""
 
     def __init__(self, tls: TlsContext) -> None:
         self._tls = tls
         self._managers: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
+        self._lock = threading.Lock()  # threads starting at once share one pool manager
 
     def supports(self, route: Route) -> bool:
         return True
@@ -119,7 +128,10 @@ class PooledTransport:
         key = (route.proxy, route.proxy is not None or route.tls)
         manager = self._managers.get(key)
         if manager is None:
-            manager = self._managers[key] = self._new_manager(route, tls=key[1])
+            with self._lock:
+                manager = self._managers.get(key)
+                if manager is None:
+                    manager = self._managers[key] = self._new_manager(route, tls=key[1])
         return manager
 
     def _new_manager(self, route: Route, *, tls: bool) -> urllib3.PoolManager:
@@ -127,8 +139,10 @@ class PooledTransport:
         retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=0)
         if route.proxy is None:
             if not tls:
-                return urllib3.PoolManager(retries=retries)
-            return urllib3.PoolManager(retries=retries, ssl_context=self._tls())
+                return urllib3.PoolManager(retries=retries, maxsize=CONNECTIONS_PER_HOST)
+            return urllib3.PoolManager(
+                retries=retries, ssl_context=self._tls(), maxsize=CONNECTIONS_PER_HOST
+            )
         auth = route.proxy_auth
         return urllib3.ProxyManager(
             route.proxy,
@@ -136,6 +150,7 @@ class PooledTransport:
             proxy_ssl_context=self._tls(),
             retries=retries,
             ssl_context=self._tls(),
+            maxsize=CONNECTIONS_PER_HOST,
         )
 
 

@@ -1,9 +1,12 @@
 """What the standard library's transport does on its own: it keeps a connection alive for the
 next request to the same server, and finds out when the server closed one; it decodes a body
-as the pooled transport does."""
+as the pooled transport does. And threads asking through the pooled transport at once share
+its one pool of kept connections."""
 
 from __future__ import annotations
 
+import threading
+import time
 import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -18,7 +21,8 @@ BODY = b"the same body, " * 4000
 
 class KeepAliveServer(_Threaded):
     """An HTTP/1.1 server that keeps connections open; counts the connections it accepted.
-    ``/close`` answers and then closes the connection without saying so."""
+    ``/close`` answers and then closes the connection without saying so; ``/slow`` answers
+    after 20 ms."""
 
     def __init__(self) -> None:
         self.connections = 0
@@ -36,6 +40,8 @@ class KeepAliveServer(_Threaded):
 
             def do_GET(self) -> None:
                 encoding, _, _ = self.path.strip("/").partition("?")
+                if encoding == "slow":
+                    time.sleep(0.02)  # requests from several threads overlap
                 body, headers = encoded(encoding)
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
@@ -151,3 +157,26 @@ def test_a_repeated_header_reads_as_its_values_joined(server: KeepAliveServer) -
         ):
             assert response.headers["x-anya"] == "one, two"
             assert response.read() == BODY
+
+
+def test_threads_asking_at_once_share_one_pool_of_kept_connections(
+    server: KeepAliveServer,
+) -> None:
+    threads, requests = 8, 10
+    start = threading.Barrier(threads)
+
+    def ask(http: HttpClient) -> None:
+        start.wait()
+        for _ in range(requests):
+            with http.get(f"{server.url}/slow") as response:
+                assert response.read() == BODY
+
+    with HttpClient(timeout=5, pooled=True) as http:
+        workers = [threading.Thread(target=ask, args=(http,)) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    # a pool made by each thread that asked first would open a connection of its own
+    assert server.connections <= threads
