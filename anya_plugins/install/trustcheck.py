@@ -54,6 +54,7 @@ class TrustCheck:
         self._warming_lock = threading.Lock()
         self._evidence_kept: set[str] = set()
         """Evidence keys kept, or read, in this process."""
+        self._evidence_lock = threading.Lock()
         if not self.verdicts.any_kept():
             self._warm_up()  # nothing remembered: verifying is certain, start on it now
 
@@ -85,7 +86,7 @@ class TrustCheck:
         key = self._evidence_key(project, version, filename, sha256, source)
         document = self.verdicts.kept_evidence(key)
         if document is not None:
-            with self._warming_lock:
+            with self._evidence_lock:
                 self._evidence_kept.add(key)
         return document
 
@@ -109,7 +110,7 @@ class TrustCheck:
         and in order), unless it was taken from there in the first place."""
         name, version = candidate.pin.name, candidate.pin.version
         key = self._evidence_key(name, version, candidate.path.name, sha256, candidate.source)
-        with self._warming_lock:
+        with self._evidence_lock:
             if key in self._evidence_kept:
                 return
             self._evidence_kept.add(key)
