@@ -204,10 +204,12 @@ def run(options: Options, registry: BenchRegistry | None = None) -> Section:
             "anya-ext resolves with `uv pip install --dry-run` against the pages it fetched and "
             "checked itself (served to uv on 127.0.0.1), fetches each file and its provenance "
             "while uv still resolves, verifies hashes, provenance (PEP 740, local Sigstore; a "
-            "verdict is remembered per file, policy and trusted root, so a warm run does not "
-            "verify again) and the contract, then installs the verified files with uv, under "
-            "its journal; it also writes receipts, pins and the audit log. It runs from a venv "
-            "of its own, as a user installs it; the targets use it with uv.",
+            "verdict is remembered per file, policy and trusted root with the provenance it "
+            "was verified with, so a warm run neither verifies nor fetches it again) and the "
+            "contract, then installs the verified files with uv (from staged paths in its "
+            "cache, so uv reuses what it unpacked), under its journal; it also writes "
+            "receipts, pins and the audit log. It runs from a venv of its own, as a user "
+            "installs it; the targets use it with uv.",
             *_floor_notes(rows_with_ratios),
         ),
     )
