@@ -371,6 +371,11 @@ class Transaction:
         )
         pin = Pin(entry.name, entry.version)
         installed = self._installed_versions().get(entry.name)
+        provenance = self._remembered_provenance(entry.name, link, entry.source)
+        if provenance is None:
+            provenance = index.fetch_provenance(link)
+        else:
+            log.info("%s: provenance as verified before (not fetched again)", link.filename)
         return Candidate(
             pin,
             link,
@@ -378,7 +383,7 @@ class Transaction:
             entry.source,
             index.mirrors.primary,
             installed,
-            index.fetch_provenance(link),
+            provenance,
             receipts[0] if receipts else None,
         )
 
@@ -395,14 +400,21 @@ class Transaction:
             if isinstance(check, CheckAhead):
                 check.prepare(candidate)
 
-    def _remembered_provenance(self, project: str, link: FileLink) -> bytes | None:
-        """The provenance a check kept when it verified this very file before, if any."""
+    def _remembered_provenance(
+        self, project: str, link: FileLink, source: str | None = None
+    ) -> bytes | None:
+        """The provenance a check kept when it verified this very file (from ``source``,
+        by default the transaction's) before, if any."""
         if link.version is None or link.sha256 is None:
             return None
         for check in self.file_checks:
             if isinstance(check, RemembersProvenance):
                 document = check.remembered_provenance(
-                    project, str(link.version), link.filename, link.sha256, self.options.source
+                    project,
+                    str(link.version),
+                    link.filename,
+                    link.sha256,
+                    source or self.options.source,
                 )
                 if document is not None:
                     return document

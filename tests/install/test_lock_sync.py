@@ -277,3 +277,12 @@ def test_the_lock_pins_the_signer_and_sync_holds_to_it(
     done = elsewhere.anya_ext("sync", str(path))
     assert done.returncode == 0, done.stderr
     assert _receipts(elsewhere)["anya-ext-lssigned"]["signer"] == RELEASER
+
+    # where it was verified before, sync takes the provenance kept with the verdict
+    assert here.anya_ext("uninstall", "lssigned").returncode == 0
+    again = here.anya_ext("-v", "sync", str(path))
+    assert again.returncode == 0, again.stderr
+    assert "provenance as verified before (not fetched again)" in again.stderr
+    assert "/+provenance/" not in again.stderr
+    assert _receipts(here)["anya-ext-lssigned"]["signer"] == RELEASER
+    assert here.anya_json("verify", "lssigned")[0]["ok"] is True
