@@ -372,10 +372,6 @@ class Transaction:
         pin = Pin(entry.name, entry.version)
         installed = self._installed_versions().get(entry.name)
         provenance = self._remembered_provenance(entry.name, link, entry.source)
-        if provenance is None:
-            provenance = index.fetch_provenance(link)
-        else:
-            log.info("%s: provenance as verified before (not fetched again)", link.filename)
         return Candidate(
             pin,
             link,
@@ -383,7 +379,7 @@ class Transaction:
             entry.source,
             index.mirrors.primary,
             installed,
-            provenance,
+            index.fetch_provenance(link) if provenance is None else provenance,
             receipts[0] if receipts else None,
         )
 
@@ -417,6 +413,7 @@ class Transaction:
                     source or self.options.source,
                 )
                 if document is not None:
+                    log.info("%s: provenance as verified before (not fetched again)", link.filename)
                     return document
         return None
 

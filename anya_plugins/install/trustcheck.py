@@ -8,8 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from packaging.utils import canonicalize_name
-
 from anya_plugins.install.transaction import Candidate, FileCheck
 from anya_plugins.trust.dependencies import is_extension, verify_dependency
 from anya_plugins.trust.pins import PinStore, PublisherChanged, publisher_change
@@ -83,33 +81,35 @@ class TrustCheck:
         """The provenance that verified this very file (name, hash, distribution, version,
         source) under this policy before, kept with its verdict; None if there is none, and
         the index is asked for it."""
-        key = self._evidence_key(project, version, filename, sha256, source)
+        key = self.verdicts.key(
+            **self._inputs(project, version, filename, sha256, source), kept="evidence"
+        )
         document = self.verdicts.kept_evidence(key)
         if document is not None:
             with self._evidence_lock:
                 self._evidence_kept.add(key)
         return document
 
-    def _evidence_key(
-        self, project: str, version: str, filename: str, sha256: str, source: str
-    ) -> str:
-        dependency = not is_extension(project)
-        return self.verdicts.key(
-            kind="dependency evidence" if dependency else "extension evidence",
-            filename=filename,
-            sha256=sha256,
-            dist_name=str(canonicalize_name(project)),
-            version=version if dependency else None,
-            source=source,
-            allow_unsigned=self.allow_unsigned,
-            offline=self._offline,
-        )
+    def _inputs(
+        self, dist_name: str, version: str, filename: str, sha256: str, source: str
+    ) -> dict[str, object]:
+        """What a verification of this file depends on besides the policy (the verdict's
+        key adds the signature document's hash; the key of that document, ``kept``)."""
+        dependency = not is_extension(dist_name)
+        return {
+            "kind": "dependency" if dependency else "extension",
+            "filename": filename,
+            "sha256": sha256,
+            "dist_name": dist_name,
+            "version": version if dependency else None,
+            "source": source,
+            "allow_unsigned": self.allow_unsigned,
+            "offline": self._offline,
+        }
 
-    def _keep_evidence(self, candidate: Candidate, sha256: str, document: bytes) -> None:
+    def _keep_evidence(self, key: str, document: bytes) -> None:
         """Keep the provenance a file was verified with, once (it may be checked twice: ahead
         and in order), unless it was taken from there in the first place."""
-        name, version = candidate.pin.name, candidate.pin.version
-        key = self._evidence_key(name, version, candidate.path.name, sha256, candidate.source)
         with self._evidence_lock:
             if key in self._evidence_kept:
                 return
@@ -118,21 +118,17 @@ class TrustCheck:
 
     def _verdict(self, candidate: Candidate) -> Verdict:
         dependency = not is_extension(candidate.pin.name)
-        sha256 = file_sha256(candidate.path)
-        key = self.verdicts.key(
-            kind="dependency" if dependency else "extension",
-            filename=candidate.path.name,
-            sha256=sha256,
-            evidence=_digest(candidate.provenance),
-            dist_name=candidate.pin.name,
-            version=candidate.pin.version if dependency else None,
-            source=candidate.source,
-            allow_unsigned=self.allow_unsigned,
-            offline=self._offline,
+        inputs = self._inputs(
+            candidate.pin.name,
+            candidate.pin.version,
+            candidate.path.name,
+            file_sha256(candidate.path),
+            candidate.source,
         )
+        key = self.verdicts.key(**inputs, evidence=_digest(candidate.provenance))
         verdict = self.verdicts.verdict(key, lambda: self._verify(candidate, dependency))
         if verdict.decision.signed and candidate.provenance is not None:
-            self._keep_evidence(candidate, sha256, candidate.provenance)
+            self._keep_evidence(self.verdicts.key(**inputs, kept="evidence"), candidate.provenance)
         return verdict
 
     def _verify(self, candidate: Candidate, dependency: bool) -> Verdict:

@@ -122,7 +122,6 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         if self._remembered_provenance is not None:
             document = self._remembered_provenance(project, link)
             if document is not None:
-                log.info("%s: provenance as verified before (not fetched again)", link.filename)
                 return document
         return self._client().fetch_provenance(link)
 
