@@ -10,6 +10,7 @@ import os
 import pty
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -306,3 +307,22 @@ def test_the_command_table_is_what_the_modules_register() -> None:
         _parser, one = build_parser(command)
         assert command in one.choices
         assert {COMMAND_MODULES[name] for name in one.choices} == {module}
+
+
+def test_the_console_script_exits_without_the_last_collections(env: dict[str, str]) -> None:
+    """``anya-ext`` freezes the heap after the command (CPython's exit-time collections
+    walk it whole, 90-150 ms after an install); ``main`` for a calling program does not."""
+    scripts = entry_points(group="console_scripts", name="anya-ext")
+    assert [script.value for script in scripts] == ["anya_plugins.cli.main:console_main"]
+    code = (
+        "import gc, sys\nfrom anya_plugins.cli.main import console_main, main\n"
+        "sys.argv[1:] = ['--json', 'list', '--no-load']\n"
+        "code = main()\nafter_main = gc.get_freeze_count()\n"
+        "code += console_main()\n"
+        "print(code, after_main, gc.get_freeze_count() > 0, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.stderr.split() == ["0", "0", "True"], done.stderr
+    assert done.stdout.count("[") == 2  # both listed (an empty list each)
