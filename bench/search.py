@@ -61,7 +61,10 @@ BASELINE = "`python -c pass` (fresh process)"
 FLOOR_CLIENT = (
     "`python -c` urllib GET of the one-hit search + json.loads (floor of a Python client)"
 )
-FLOOR_CODE = "import json, urllib.request; json.loads(urllib.request.urlopen({url!r}).read())"
+FLOOR_CODE = (
+    "import json, urllib.request; json.loads(urllib.request.urlopen({url!r}).read()); "
+    "import gc; gc.freeze()"  # exiting as anya-ext does (cli.main.console_main)
+)
 CLI = f"`anya-ext --json search {ONE_HIT}` (one hit, fresh process)"
 CLI_MANY = f"`anya-ext --json search {CLI_QUERY}` (fresh process)"
 CLI_TABLE = f"`anya-ext search {CLI_QUERY}`, table on a pipe (fresh process)"
