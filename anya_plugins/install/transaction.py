@@ -221,11 +221,12 @@ class Transaction:
             changes = tuple(_change(candidate) for candidate in candidates)
             if not self.options.dry_run and candidates:
                 before = read_receipts(self.env, self._installed_versions())
+                receipts = self._receipts_of(candidates, specs, before)
                 with (
                     _timed("install", f"with {self.installer.name}"),
-                    self._install_step(candidates),
+                    self._install_step(candidates, receipts),
                 ):
-                    self._write_receipts(candidates, specs, before)
+                    _each_at_once(lambda c: write_fingerprints(self.env, c.pin.name), candidates)
                     self._pin_first_signers(candidates)
             if not self.options.dry_run:
                 self._record_features(specs, candidates)
@@ -577,19 +578,31 @@ class Transaction:
         )
 
     @contextmanager
-    def _install_step(self, candidates: Sequence[Candidate]) -> Iterator[None]:
-        """Install the verified files under the journal; the block (the receipts) is part of
-        the same all-or-nothing step."""
+    def _install_step(
+        self, candidates: Sequence[Candidate], receipts: Sequence[Receipt]
+    ) -> Iterator[None]:
+        """Install the verified files under the journal, ``receipts`` written meanwhile in a
+        thread (the installer is a process of its own: the wait for it holds no lock); the
+        block (the installed files' fingerprints) is part of the same all-or-nothing step.
+
+        A receipt written before its version is installed is read by nobody (a receipt
+        counts only while its version is the installed one), and a failed step removes it
+        with everything else it wrote."""
+        from concurrent.futures import ThreadPoolExecutor
+
         installed = self.env.installed()
         replacing = [installed[c.pin.name] for c in candidates if c.pin.name in installed]
         with journal.step(self.env, replacing):
-            self.installer.install(
-                self.env,
-                [
-                    VerifiedFile(c.pin.name, c.pin.version, c.path, str(c.link.sha256))
-                    for c in candidates
-                ],
-            )
+            with ThreadPoolExecutor(1, thread_name_prefix="anya-receipts") as writer:
+                written = writer.submit(lambda: [write_receipt(self.env, r) for r in receipts])
+                self.installer.install(
+                    self.env,
+                    [
+                        VerifiedFile(c.pin.name, c.pin.version, c.path, str(c.link.sha256))
+                        for c in candidates
+                    ],
+                )
+            written.result()  # the receipts' own failure, once the installer succeeded
             yield
 
     def _pin_first_signers(self, candidates: Sequence[Candidate]) -> None:
@@ -611,23 +624,23 @@ class Transaction:
         if first:
             store.pin_all(first)
 
-    def _write_receipts(
+    def _receipts_of(
         self,
         candidates: Sequence[Candidate],
         specs: Sequence[RequestedExtension],
         before: Mapping[str, Receipt],
-    ) -> None:
+    ) -> list[Receipt]:
         """A receipt per installed file; a requested extension keeps the features it had
         (``before``: its earlier requirements are still installed) and gains the ones asked
         for now."""
         features = {spec.name: spec.features for spec in specs}
-
-        def write(candidate: Candidate) -> None:
+        receipts = []
+        for candidate in candidates:
             name = candidate.pin.name
             old = before[name].features if name in before else ()
-            self._write_receipt(candidate, _union(old, features.get(name, ())), name in features)
-
-        _each_at_once(write, candidates)
+            wanted = _union(old, features.get(name, ()))
+            receipts.append(self._receipt(candidate, wanted, name in features))
+        return receipts
 
     def _record_features(
         self, specs: Sequence[RequestedExtension], candidates: Sequence[Candidate]
@@ -649,30 +662,29 @@ class Transaction:
     def _write_receipt(
         self, candidate: Candidate, features: tuple[str, ...], requested: bool
     ) -> None:
+        """The receipt of an installed file, and its installed files' fingerprints."""
+        write_receipt(self.env, self._receipt(candidate, features, requested))
+        write_fingerprints(self.env, candidate.pin.name)
+
+    def _receipt(self, candidate: Candidate, features: tuple[str, ...], requested: bool) -> Receipt:
         decision = next(
             (d for d in self.trust_decisions if d.filename == candidate.link.filename), None
         )
-        signer = decision.identity if decision is not None else None
-        issuer = decision.issuer if decision is not None else None
-        write_receipt(
-            self.env,
-            Receipt(
-                name=candidate.pin.name,
-                version=candidate.pin.version,
-                filename=candidate.link.filename,
-                sha256=str(candidate.link.sha256),
-                url=candidate.link.url,
-                source=candidate.source,
-                index_url=candidate.index_url,
-                features=features,
-                requested=requested,
-                provenance=candidate.provenance.decode() if candidate.provenance else None,
-                signer=signer,
-                issuer=issuer,
-                download_receipt=candidate.download_receipt,
-            ),
+        return Receipt(
+            name=candidate.pin.name,
+            version=candidate.pin.version,
+            filename=candidate.link.filename,
+            sha256=str(candidate.link.sha256),
+            url=candidate.link.url,
+            source=candidate.source,
+            index_url=candidate.index_url,
+            features=features,
+            requested=requested,
+            provenance=candidate.provenance.decode() if candidate.provenance else None,
+            signer=decision.identity if decision is not None else None,
+            issuer=decision.issuer if decision is not None else None,
+            download_receipt=candidate.download_receipt,
         )
-        write_fingerprints(self.env, candidate.pin.name)
 
 
 @contextmanager
@@ -683,13 +695,13 @@ def _timed(step: str, detail: str) -> Iterator[None]:
     log.info("%s (%s): %.2f s", step, detail, time.monotonic() - started)
 
 
-RECEIPT_WRITERS = 4
+FINGERPRINT_WRITERS = 4
 
 
-def _each_at_once(write: Callable[[Candidate], None], candidates: Sequence[Candidate]) -> None:
-    """``write`` for every candidate, a few at a time: writing a receipt is mostly hashing
-    the installed files and syncing their fingerprints to disk, both of which run outside
-    the GIL, and syncs made together are committed together. The first failure (in order)
+def _each_at_once(write: Callable[[Candidate], object], candidates: Sequence[Candidate]) -> None:
+    """``write`` for every candidate, a few at a time: fingerprinting is mostly hashing the
+    installed files and syncing their fingerprints to disk, both of which run outside the
+    GIL, and syncs made together are committed together. The first failure (in order)
     is raised once all are done."""
     if len(candidates) < 2:
         for candidate in candidates:
@@ -697,7 +709,7 @@ def _each_at_once(write: Callable[[Candidate], None], candidates: Sequence[Candi
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(RECEIPT_WRITERS, thread_name_prefix="anya-receipts") as pool:
+    with ThreadPoolExecutor(FINGERPRINT_WRITERS, thread_name_prefix="anya-fingerprints") as pool:
         done = [pool.submit(write, candidate) for candidate in candidates]
     for future in done:
         future.result()

@@ -299,6 +299,21 @@ def test_ctrl_c_during_the_install_step_rolls_back_and_says_so(venv: Venv) -> No
     assert not journal.exists()
 
 
+def test_ctrl_c_once_the_receipt_is_written_takes_it_back_too(venv: Venv) -> None:
+    """The receipts are written while the installer runs (1,500 modules: long after the
+    receipt is there), inside the same all-or-nothing step."""
+    before = venv.freeze()
+    receipts = venv.path / ".anya-receipts"
+    process = _start_install(venv, "weighty")
+    _wait_for(lambda: any(receipts.glob("*weighty.json")), process, "the receipt")
+    os.kill(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=PATIENCE)
+    assert process.returncode == 130, stdout + stderr
+    assert "interrupted during the install step: rolled back" in stderr
+    assert venv.freeze() == before
+    assert not list(receipts.glob("*weighty*"))
+
+
 def test_ctrl_c_after_the_install_committed_lets_it_finish_and_reports_it(venv: Venv) -> None:
     """The interrupt lands as soon as the journal is gone (the step committed): the command
     finishes what follows — the audit log entry, the report — and exits 0."""
