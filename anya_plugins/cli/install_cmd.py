@@ -316,7 +316,10 @@ def cache_info_command(args: argparse.Namespace) -> int:
     if args.json:
         render.say(render.to_json(info))
     else:
-        render.say(f"{info.path}: {info.files} files, {info.bytes} bytes, {info.pages} pages")
+        render.say(
+            f"{info.path}: {info.files} files, {info.pages} pages, {info.staged} staged, "
+            f"{info.bytes} bytes"
+        )
     return 0
 
 

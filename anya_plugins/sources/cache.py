@@ -65,6 +65,9 @@ class CacheInfo:
     bytes: int
     """Everything stored: files, pages and staged files."""
     pages: int
+    staged: int = 0
+    """Verified files staged for the installer (each also among ``files``, stored twice
+    until it is evicted)."""
 
 
 @dataclass(frozen=True)
@@ -224,8 +227,9 @@ class DownloadCache:
     def info(self) -> CacheInfo:
         files = list(_entries(self._files))
         pages = list(_entries(self._pages))
-        size = sum(entry.size for entry in (*files, *pages, *_entries(self._staged, True)))
-        return CacheInfo(path=self.root, files=len(files), bytes=size, pages=len(pages))
+        staged = list(_entries(self._staged, True))
+        size = sum(entry.size for entry in (*files, *pages, *staged))
+        return CacheInfo(self.root, len(files), size, len(pages), len(staged))
 
     def clean(self, older_than: timedelta | None = None) -> int:
         """Remove every entry (or those unused for ``older_than``) and dead temporary
