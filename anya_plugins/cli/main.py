@@ -60,8 +60,8 @@ def console_main() -> int:
     """``anya-ext`` and ``python -m anya_plugins.cli``: :func:`main`, then an exit without
     the interpreter's last garbage collections.
 
-    At exit CPython collects every generation over the whole heap more than once while it
-    tears the modules down: after an install (sigstore, pydantic, cryptography and their
+    At exit CPython runs full collections over the whole heap while it tears the modules
+    down: after an install (sigstore, pydantic, cryptography and their
     600 modules in memory) that took 90-150 ms of a 2 s warm install, and ~4% of the
     instructions of ``--json list --no-load`` at 1,000 extensions.
     Freezing the heap first leaves those passes nothing to walk. Everything is still freed

@@ -582,8 +582,9 @@ class Transaction:
         self, candidates: Sequence[Candidate], receipts: Sequence[Receipt]
     ) -> Iterator[None]:
         """Install the verified files under the journal, ``receipts`` written meanwhile in a
-        thread (the installer is a process of its own: the wait for it holds no lock); the
-        block (the installed files' fingerprints) is part of the same all-or-nothing step.
+        thread (the installer is a process of its own: waiting for it leaves the interpreter
+        free); the block (the installed files' fingerprints) is part of the same
+        all-or-nothing step.
 
         A receipt written before its version is installed is read by nobody (a receipt
         counts only while its version is the installed one), and a failed step removes it

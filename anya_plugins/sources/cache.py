@@ -66,8 +66,8 @@ class CacheInfo:
     """Everything stored: files, pages and staged files."""
     pages: int
     staged: int = 0
-    """Verified files staged for the installer (each also among ``files``, stored twice
-    until it is evicted)."""
+    """Verified files staged for the installer: copies, so the cache holds an installed
+    file twice until one of them is evicted."""
 
 
 @dataclass(frozen=True)
