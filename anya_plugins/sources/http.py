@@ -148,11 +148,10 @@ class HttpClient:
     """One timeout for connecting and for each read, the TLS trust of :func:`.tls.ssl_context`
     and the :class:`Credentials`, over one of two transports (:mod:`.transport`).
 
-    ``pooled`` (the default): urllib3's connection pools, kept alive, for the many requests
-    of an install. ``pooled=False``: the standard library's ``http.client``, for a command
-    that asks a request or two and exits (``anya-ext search``), which then never imports
-    urllib3 — unless a request needs TLS inside a proxy's TLS (an https:// index through an
-    https:// proxy), which only the pooled transport carries.
+    By default the standard library's ``http.client``, connections kept alive (up to 16
+    idle per server); urllib3 is imported only for a request that needs TLS inside a
+    proxy's TLS (an https:// index through an https:// proxy), which only its transport
+    carries. ``pooled=True``: urllib3's connection pools for every request.
     """
 
     def __init__(
@@ -162,7 +161,7 @@ class HttpClient:
         user_agent: str = USER_AGENT,
         ca_bundle: Path | None = None,
         credentials: Credentials | None = None,
-        pooled: bool = True,
+        pooled: bool = False,
     ) -> None:
         self.timeout = timeout
         self.pooled = pooled
@@ -186,7 +185,7 @@ class HttpClient:
             self._light = StdlibTransport(self._ssl_context)
 
     @classmethod
-    def from_settings(cls, settings: SourcesSettings, *, pooled: bool = True) -> HttpClient:
+    def from_settings(cls, settings: SourcesSettings, *, pooled: bool = False) -> HttpClient:
         """The client the ``[sources]`` settings describe (timeout, CA bundle)."""
         return cls(timeout=settings.timeout, ca_bundle=settings.ca_bundle, pooled=pooled)
 

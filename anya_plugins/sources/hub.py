@@ -126,7 +126,7 @@ class HubClient:
     ) -> None:  # fmt: skip
         self.url = url.rstrip("/")
         self.index = index.strip("/")
-        self.http = http if http is not None else HttpClient(timeout=_TIMEOUT, pooled=False)
+        self.http = http if http is not None else HttpClient(timeout=_TIMEOUT)
         self._auth = (
             "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             if user is not None and password is not None

@@ -27,6 +27,12 @@ from anya_plugins.sources.proxies import proxy_for
 if TYPE_CHECKING:
     import ssl
 
+CONNECTIONS_PER_HOST = 16
+"""Connections kept alive per server, by either transport: at least as many as requests in
+flight at once (an install fetches pages, files and provenance from 10 threads), so that
+each request reuses one instead of opening a connection — a TLS handshake, to a remote
+index — and dropping it (urllib3 keeps one by default)."""
+
 READ_TIMED_OUT = "timed out waiting for data"
 """Why a request failed when the server accepted it but sent nothing for a whole read
 timeout."""

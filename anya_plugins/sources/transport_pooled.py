@@ -22,6 +22,7 @@ from urllib3.exceptions import (
 from anya_plugins.sources.errors import TransportError
 from anya_plugins.sources.transport import (
     CONNECT_TIMED_OUT,
+    CONNECTIONS_PER_HOST,
     HOST_NOT_FOUND,
     READ_TIMED_OUT,
     Route,
@@ -76,13 +77,6 @@ class PooledResponse:
 
     def release(self) -> None:
         self._raw.release_conn()
-
-
-CONNECTIONS_PER_HOST = 16
-"""Connections kept alive per server: at least as many as requests in flight at once (an
-install fetches pages, files and provenance from 10 threads), so that each request reuses
-one instead of opening a connection — a TLS handshake, to a remote index — and dropping it
-(urllib3 keeps one by default)."""
 
 
 class PooledTransport:

@@ -154,6 +154,20 @@ def test_the_configured_tool_resolves_and_installs(venv: Venv) -> None:
     assert _freeze(venv)["anya-ext-ranger"] == "1.0.0"
 
 
+def test_an_install_goes_over_the_standard_library_transport(venv: Venv) -> None:
+    """Importing urllib3 and our transport over it was ~12% of what a warm install imports;
+    http.client keeps connections alive as well (tests/sources/test_stdlib_transport.py).
+    (sigstore still imports urllib3, through requests, where an install verifies.)"""
+    done = venv.python_code(
+        "import sys\nfrom anya_plugins.cli.main import main\n"
+        "code = main(['--json', 'install', 'ranger@1.0.0'])\n"
+        "print(code, 'anya_plugins.sources.transport_pooled' in sys.modules, "
+        "'anya_plugins.sources.transport_stdlib' in sys.modules, file=sys.stderr)"
+    )
+    assert done.stderr.strip().splitlines()[-1] == "0 False True", done.stderr
+    assert _freeze(venv)["anya-ext-ranger"] == "1.0.0"
+
+
 def test_uv_installs_each_verified_file_from_a_staged_path_it_can_reuse(
     venv: Venv, tmp_path: Path
 ) -> None:

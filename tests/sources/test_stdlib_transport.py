@@ -1,7 +1,7 @@
 """What the standard library's transport does on its own: it keeps a connection alive for the
 next request to the same server, and finds out when the server closed one; it decodes a body
-as the pooled transport does. And threads asking through the pooled transport at once share
-its one pool of kept connections."""
+as the pooled transport does. And threads asking through either transport at once share its
+one pool of kept connections."""
 
 from __future__ import annotations
 
@@ -159,19 +159,22 @@ def test_a_repeated_header_reads_as_its_values_joined(server: KeepAliveServer) -
             assert response.read() == BODY
 
 
+@pytest.mark.parametrize("pooled", [True, False], ids=["pooled", "stdlib"])
 def test_threads_asking_at_once_share_one_pool_of_kept_connections(
-    server: KeepAliveServer,
+    server: KeepAliveServer, pooled: bool
 ) -> None:
+    """Each transport keeps a connection per thread asking at once (the standard library's
+    used to keep one per server: every other thread's was closed and opened again)."""
     threads, requests = 8, 10
-    start = threading.Barrier(threads)
+    together = threading.Barrier(threads)
 
     def ask(http: HttpClient) -> None:
-        start.wait()
         for _ in range(requests):
+            together.wait()  # every thread has put its connection back: all ask at once
             with http.get(f"{server.url}/slow") as response:
                 assert response.read() == BODY
 
-    with HttpClient(timeout=5, pooled=True) as http:
+    with HttpClient(timeout=5, pooled=pooled) as http:
         workers = [threading.Thread(target=ask, args=(http,)) for _ in range(threads)]
         for worker in workers:
             worker.start()
