@@ -1,5 +1,5 @@
 """The default transport: the standard library's ``http.client``. Importing urllib3 takes
-longer than a search takes to answer, and it and our transport over it were ~12% of what a
+longer than a search takes to answer, and it and our transport over it were ~11% of what a
 warm install imports.
 
 It carries what the pooled transport carries — the same TLS context, the environment's

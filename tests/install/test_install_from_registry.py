@@ -155,7 +155,7 @@ def test_the_configured_tool_resolves_and_installs(venv: Venv) -> None:
 
 
 def test_an_install_goes_over_the_standard_library_transport(venv: Venv) -> None:
-    """Importing urllib3 and our transport over it was ~12% of what a warm install imports;
+    """Importing urllib3 and our transport over it was ~11% of what a warm install imports;
     http.client keeps connections alive as well (tests/sources/test_stdlib_transport.py).
     (sigstore still imports urllib3, through requests, where an install verifies.)"""
     done = venv.python_code(
