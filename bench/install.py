@@ -51,7 +51,13 @@ from bench.environments import (
     uv,
     write_wheel,
 )
-from bench.measure import BenchError, ProcessTiming, check_output, run_measuring_memory
+from bench.measure import (
+    EXIT_AS_ANYA_EXT,
+    BenchError,
+    ProcessTiming,
+    check_output,
+    run_measuring_memory,
+)
 from bench.options import Options, log, run_alone
 from bench.registry import DEPS_INDEX, EXTENSIONS_INDEX, BenchRegistry, given_or_own
 from bench.report import Row, Section, Target, find, with_ratios
@@ -258,10 +264,8 @@ def _floor(venv: Venv, runs: int) -> list[Row]:
     second; a quick run, one)."""
 
     def importing(label: str, modules: Sequence[str]) -> _Timed:
-        # and exiting as anya-ext does: the heap frozen, so that the exit-time collections
-        # (~300 ms after sigstore's imports on this machine) are not counted in the floor either
         imports = [f"import {module}" for module in modules]
-        code = "; ".join([*imports, "import gc", "gc.freeze()"]) if imports else "pass"
+        code = "; ".join([*imports, EXIT_AS_ANYA_EXT]) if imports else "pass"
         return _Timed(label, [str(venv.python), "-c", code], clean_env(), lambda: None)
 
     timings = _interleaved(

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from anya_plugins.registry.devpi import DevpiClient
 from bench.environments import anya_venv, clean_env
-from bench.measure import BenchError, check_output, run_process
+from bench.measure import EXIT_AS_ANYA_EXT, BenchError, check_output, run_process
 from bench.options import Options, log, run_alone
 from bench.registry import (
     LAYOUT,
@@ -63,7 +63,7 @@ FLOOR_CLIENT = (
 )
 FLOOR_CODE = (
     "import json, urllib.request; json.loads(urllib.request.urlopen({url!r}).read()); "
-    "import gc; gc.freeze()"  # exiting as anya-ext does (cli.main.console_main)
+    + EXIT_AS_ANYA_EXT
 )
 CLI = f"`anya-ext --json search {ONE_HIT}` (one hit, fresh process)"
 CLI_MANY = f"`anya-ext --json search {CLI_QUERY}` (fresh process)"

@@ -20,7 +20,7 @@ from anya_plugins.publish.uploading import upload
 from anya_plugins.registry.devpi import Credentials, DevpiClient
 from bench.environments import Venv, anya_venv, clean_env, extension, plain, write_wheel
 from bench.install import DEPENDENCY_PAYLOAD, _fresh, _interleaved, _template_venv, _Timed
-from bench.measure import BenchError, check_output
+from bench.measure import EXIT_AS_ANYA_EXT, BenchError, check_output
 from bench.options import Options, log, run_alone
 from bench.report import Row, Section, Target, find, with_ratios
 
@@ -37,8 +37,7 @@ PLAIN = "anya-ext install (verified hashes), no TUF"
 WITH_TUF = "anya-ext install, pages checked against TUF"
 TUF_ALONE = "TUF alone: a fresh process verifying the install's file lists"
 TUF_FLOOR = "floor: the same process, verifying nothing"
-_TUF_ALONE_SCRIPT = """
-import gc
+_TUF_ALONE_SCRIPT = f"""
 import sys
 from pathlib import Path
 from anya_plugins.sources.http import HttpClient
@@ -47,10 +46,9 @@ source, root, cache, *projects = sys.argv[1:]
 if projects:
     verifier = TufVerifier(tuf_source(source, Path(root), Path(cache)), HttpClient(timeout=30))
     for project in projects:
-        verifier.vouched_files(project, f"{source}{project}/")
-gc.freeze()
+        verifier.vouched_files(project, f"{{source}}{{project}}/")
+{EXIT_AS_ANYA_EXT}
 """
-"""Exits as anya-ext does (the heap frozen: ``cli.main.console_main``)."""
 
 
 def run(options: Options) -> Section:

@@ -34,6 +34,13 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+def python_code(env: dict[str, str], code: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` in this interpreter, as a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+
+
 def anya(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "anya_plugins.cli", *args],
@@ -291,9 +298,7 @@ def test_a_command_imports_its_own_module_only(env: dict[str, str]) -> None:
         "loaded = sorted(m for m in sys.modules if m.startswith('anya_plugins.cli.'))\n"
         "print(loaded, file=sys.stderr)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
-    )
+    done = python_code(env, code)
     loaded = done.stderr.strip().splitlines()[-1]
     assert "anya_plugins.cli.extensions_cmd" in loaded
     for module in ("install_cmd", "registry_cmd", "audit_cmd", "publish_cmd", "search_cmd"):
@@ -321,8 +326,6 @@ def test_the_console_script_exits_without_the_last_collections(env: dict[str, st
         "code += console_main()\n"
         "print(code, after_main, gc.get_freeze_count() > 0, file=sys.stderr)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
-    )
+    done = python_code(env, code)
     assert done.stderr.split() == ["0", "0", "True"], done.stderr
     assert done.stdout.count("[") == 2  # both listed (an empty list each)
