@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from anya_plugins.install import envlock
 from anya_plugins.install.child import run_child
 from anya_plugins.install.environment import TargetEnvironment
 from anya_plugins.install.resolver import find_uv, resolver_environment
+from anya_plugins.install.scratch import scratch_dir
 
 if TYPE_CHECKING:
     from anya_plugins.sources.cache import DownloadCache
@@ -102,8 +102,8 @@ class UvInstaller:
                 )
                 for file in files
             ]
-        with tempfile.TemporaryDirectory(prefix="anya-install-") as scratch:
-            requirements = _pinned_requirements(files, Path(scratch))
+        with scratch_dir("install") as scratch:
+            requirements = _pinned_requirements(files, scratch)
             _run(
                 [
                     self._uv, "pip", "install", "--python", str(env.python), "--no-deps",
@@ -121,8 +121,8 @@ class PipInstaller:
     name = "pip"
 
     def install(self, env: TargetEnvironment, files: Sequence[VerifiedFile]) -> None:
-        with tempfile.TemporaryDirectory(prefix="anya-install-") as scratch:
-            requirements = _pinned_requirements(files, Path(scratch))
+        with scratch_dir("install") as scratch:
+            requirements = _pinned_requirements(files, scratch)
             _run(
                 [
                     str(env.python), "-m", "pip", "install", "--no-deps", "--no-index",

@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from packaging.utils import canonicalize_name
 
 from anya_plugins.errors import AnyaError
 from anya_plugins.install.child import run_child
+from anya_plugins.install.scratch import scratch_dir
 from anya_plugins.sources.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -215,8 +215,8 @@ class PipResolver:
     name = "pip"
 
     def resolve(self, request: ResolveRequest) -> Resolution:
-        with tempfile.TemporaryDirectory(prefix="anya-resolve-") as scratch:
-            report_file = Path(scratch, "report.json")
+        with scratch_dir("resolve") as scratch:
+            report_file = scratch / "report.json"
             command = [
                 str(request.python), "-m", "pip", "install", "--dry-run",
                 "--report", str(report_file), "--index-url", request.index_url,

@@ -9,7 +9,6 @@ it was.
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -40,6 +39,7 @@ from anya_plugins.install.resolver import (
     ResolveRequest,
     default_resolver,
 )
+from anya_plugins.install.scratch import scratch_dir
 from anya_plugins.install.specs import RequestedExtension, parse_spec, requirement_text
 from anya_plugins.metadata.taxonomy import DIST_NAME_PREFIX
 from anya_plugins.sources.download import Progress, download
@@ -196,10 +196,10 @@ class Transaction:
         index = SimpleIndex.from_settings(self.settings, self.options.source)
         with (
             journal.exclusive(self.env) as recovered,
-            tempfile.TemporaryDirectory(prefix="anya-download-") as scratch,
+            scratch_dir("download") as scratch,
             CheckedPages(
                 index,
-                Path(scratch),
+                scratch,
                 on_fetched=self._check_ahead,
                 remembered_provenance=self._remembered_provenance,
             ) as pages,
@@ -270,7 +270,7 @@ class Transaction:
         roots += [(name, ()) for name in unlocked]
         with (
             journal.exclusive(self.env) as recovered,
-            tempfile.TemporaryDirectory(prefix="anya-download-") as scratch,
+            scratch_dir("download") as scratch,
         ):
             installed = self.env.installed()
             receipts = read_receipts(self.env)
@@ -289,7 +289,7 @@ class Transaction:
                 for name in removing
             )
             candidates = [
-                self._fetch_locked(self._index_of(indexes, entry), entry, Path(scratch))
+                self._fetch_locked(self._index_of(indexes, entry), entry, scratch)
                 for entry in wanted
             ]
             self._check(candidates)

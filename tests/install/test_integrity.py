@@ -25,6 +25,7 @@ from urllib.error import HTTPError
 
 import pytest
 
+from anya_plugins.install import scratch
 from tests.registry_fixtures import Registry, Upload
 from tests.support import (
     ExtensionBuilder,
@@ -262,6 +263,27 @@ def test_a_parent_killed_while_resolving_changes_nothing(venv: Venv) -> None:
     install.communicate()
     assert venv.anya_ext("list").returncode == 0
     assert _tree(venv) == before
+
+
+def test_what_a_killed_install_downloaded_goes_with_the_next_install(
+    venv: Venv, tmp_path: Path
+) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    venv.extra_env["TMPDIR"] = str(tmp)
+    install = _start(venv, "install", "concur-bulky")
+    _wait_for_journal(venv, install)
+    install.send_signal(signal.SIGKILL)
+    install.communicate()
+    left = list(tmp.glob("anya-scratch-*"))
+    assert left, "the killed install left no scratch directory: nothing was tested"
+    a_while_ago = time.time() - 2 * scratch.GRACE_SECONDS
+    for path in left:
+        os.utime(path, (a_while_ago, a_while_ago))
+
+    done = venv.anya_ext("install", "concur-quick")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert list(tmp.glob("anya-scratch-*")) == []
 
 
 # --- mirrors that lie ------------------------------------------------------------------------
