@@ -9,13 +9,24 @@ cookiecutter would copy: they go too.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 COMPILED = {{ cookiecutter.compiled | tojson }} == "yes"
 PACKAGE = {{ cookiecutter.__package_name | tojson }}
 
 
+def remove_this_copy() -> None:
+    """Cookiecutter runs a rendered copy of this hook from the temporary directory and leaves
+    it there (cookiecutter/cookiecutter#886): the copy removes itself. The template's own file
+    is in hooks/, never there."""
+    here = Path(__file__).resolve()
+    if here.parent == Path(tempfile.gettempdir()).resolve():
+        here.unlink()
+
+
 def main() -> None:
+    remove_this_copy()
     project = Path.cwd()
     if not COMPILED:
         (project / "setup.py").unlink()

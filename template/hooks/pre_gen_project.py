@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import sys
+import tempfile
+from pathlib import Path
 
 NAME = {{ cookiecutter.name | tojson }}
 CATEGORY = {{ cookiecutter.category | tojson }}
@@ -104,7 +106,17 @@ def feature_problems(features: list[str], default_features: list[str]) -> list[s
     return problems
 
 
+def remove_this_copy() -> None:
+    """Cookiecutter runs a rendered copy of this hook from the temporary directory and leaves
+    it there (cookiecutter/cookiecutter#886): the copy removes itself. The template's own file
+    is in hooks/, never there."""
+    here = Path(__file__).resolve()
+    if here.parent == Path(tempfile.gettempdir()).resolve():
+        here.unlink()
+
+
 def main() -> int:
+    remove_this_copy()
     problems = [
         *name_problems(NAME),
         *category_problems(CATEGORY),

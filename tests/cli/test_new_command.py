@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from anya_plugins.metadata.taxonomy import CATEGORIES, RESERVED_NAMES
 from tests.support import REPO, Venv, VenvFactory, build_wheel, run
 
 
-def _new(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+def _new(tmp_path: Path, *args: str, tmpdir: Path | None = None) -> tuple[int, str, str]:
     import subprocess
 
     done = subprocess.run(
@@ -21,6 +22,7 @@ def _new(tmp_path: Path, *args: str) -> tuple[int, str, str]:
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "TMPDIR": str(tmpdir)} if tmpdir else None,
     )
     return done.returncode, done.stdout, done.stderr
 
@@ -61,6 +63,17 @@ def test_existing_directory_is_not_overwritten(tmp_path: Path) -> None:
     assert code == 2
     assert "already exists" in err
     assert (tmp_path / "anya-ext-taken" / "keep.txt").read_text() == "mine"
+
+
+def test_new_leaves_nothing_in_the_temporary_directory(tmp_path: Path) -> None:
+    """Cookiecutter leaves each rendered hook there; ours remove themselves."""
+    tmp, out = tmp_path / "tmp", tmp_path / "out"
+    tmp.mkdir()
+    code, _out, err = _new(out, "new", "tidy", "--category", "core/ml", tmpdir=tmp)
+    assert code == 0, err
+    assert (out / "anya-ext-tidy" / "pyproject.toml").is_file()
+    assert (REPO / "template" / "hooks" / "post_gen_project.py").is_file()
+    assert list(tmp.iterdir()) == []
 
 
 @pytest.mark.slow
