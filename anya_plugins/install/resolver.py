@@ -267,16 +267,19 @@ def _pip_complaint(done: subprocess.CompletedProcess[str]) -> str:
 
 def _raise_for(stderr: str, tool: str) -> None:
     """Name what happened, most specific first: a network failure's output also says
-    "no versions", and uv's "No solution found" also heads a package that is missing."""
+    "no versions", and uv's "No solution found" also heads a package that is missing.
+    Phrases are looked for with the lines joined: uv wraps its explanation at the terminal's
+    width (``COLUMNS``), anywhere in a sentence."""
     text = stderr.strip()
-    if any(marker in text for marker in _UNREACHABLE_MARKERS):
+    flat = " ".join(text.split())
+    if any(marker in flat for marker in _UNREACHABLE_MARKERS):
         raise ResolverUnreachable(tool, text)
     missing = _missing_projects(text)
     if missing:
         raise RequirementNotFound(missing, text)
-    if "No solution found" in text or "ResolutionImpossible" in text or "conflict" in text.lower():
+    if "No solution found" in flat or "ResolutionImpossible" in flat or "conflict" in flat.lower():
         raise ResolutionConflict("the requested extensions cannot be installed together", text)
-    if "No matching distribution" in text:
+    if "No matching distribution" in flat:
         raise ResolutionConflict("no release on the index fits the requested versions", text)
     raise ResolverFailed(f"{tool} could not resolve the requirements:\n{text}")
 
@@ -296,8 +299,9 @@ _PIP_MISSING = "(from versions: none)"
 def _missing_projects(text: str) -> tuple[str, ...]:
     """Projects the resolver found no release of at all, in order of mention: uv says
     "Because NAME was not found in the package registry", pip "Could not find a version
-    that satisfies the requirement NAME>=1 (from versions: none)"."""
-    names = [before.split()[-1] for before in text.split(_UV_MISSING)[:-1] if before.split()]
+    that satisfies the requirement NAME>=1 (from versions: none)" (on one line)."""
+    flat = " ".join(text.split())
+    names = [before.split()[-1] for before in flat.split(_UV_MISSING)[:-1] if before.split()]
     for line in text.splitlines():
         if line.rstrip().endswith(_PIP_MISSING) and "the requirement " in line:
             requirement = line.split("the requirement ", 1)[1].split(" (from", 1)[0]

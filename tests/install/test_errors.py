@@ -135,9 +135,12 @@ def test_a_feature_added_to_an_installed_extension_is_recorded(venv: Venv) -> No
 # --- resolution errors ----------------------------------------------------------------
 
 
-def test_a_dependency_missing_from_the_index_is_not_found(venv: Venv) -> None:
+@pytest.mark.parametrize("columns", ["", "80"])
+def test_a_dependency_missing_from_the_index_is_not_found(venv: Venv, columns: str) -> None:
+    """Whatever the terminal's width: uv wraps its explanation at COLUMNS (80 breaks
+    "not found in the package registry" across two lines)."""
     before = venv.freeze()
-    done = venv.anya_ext("install", "orphaned")
+    done = venv.anya_ext("install", "orphaned", COLUMNS=columns)
     assert done.returncode == 8, done.stdout + done.stderr
     assert MISSING_DEPENDENCY in done.stderr
     assert "not found" in done.stderr or "is not on the index" in done.stderr
@@ -161,8 +164,12 @@ Resolve = Callable[..., Resolution]
 
 
 @pytest.fixture
-def resolve(resolver: Resolver, venv: Venv, published: Registry) -> Resolve:
-    """Resolve requirements for ``venv`` against anya/primary (or ``url``)."""
+def resolve(
+    resolver: Resolver, venv: Venv, published: Registry, monkeypatch: pytest.MonkeyPatch
+) -> Resolve:
+    """Resolve requirements for ``venv`` against anya/primary (or ``url``), on an 80-column
+    terminal: uv wraps its explanations at that width, anywhere in a sentence."""
+    monkeypatch.setenv("COLUMNS", "80")
     primary = f"{published.url}/anya/primary/+simple/"
 
     def run(*requirements: str, url: str = primary) -> Resolution:
