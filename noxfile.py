@@ -26,7 +26,11 @@ def tests(session: nox.Session) -> None:
     # anya-ext, twine): under PYTHONDONTWRITEBYTECODE=1 each would compile its imports again.
     session.install("-e", ".[dev]", "-e", LOCAL_SIGSTORE, env={"UV_COMPILE_BYTECODE": "1"})
     session.run("python", "-m", "compileall", "-q", "anya_plugins", LOCAL_SIGSTORE, silent=True)
-    session.run("pytest", *session.posargs)
+    # One worker per core (at most 4), whole test files per worker: the suite mostly waits
+    # on the processes it starts, and module-scoped registries stay in one worker.
+    session.run(
+        "pytest", "--numprocesses=auto", "--maxprocesses=4", "--dist=loadfile", *session.posargs
+    )
 
 
 @nox.session
