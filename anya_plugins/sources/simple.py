@@ -348,7 +348,7 @@ class SimpleIndex:
                 return response.read(self.metadata_limit)
 
             data = self.mirrors.fetch(link.metadata_url, read)
-            _verify(f"{link.filename}.metadata", data, expected, self.mirrors.used_url or "")
+            verify_hashes(f"{link.filename}.metadata", data, expected, self.mirrors.used_url or "")
             if cache is not None:
                 cache.store_bytes(sha256, data)
         try:
@@ -552,7 +552,7 @@ def _check_api_version(url: str, version: Any) -> None:
         )
 
 
-def _verify(filename: str, data: bytes, expected: Mapping[str, str], url: str) -> None:
+def verify_hashes(filename: str, data: bytes, expected: Mapping[str, str], url: str) -> None:
     """Check ``data`` against every listed hash of a fixed-length algorithm hashlib guarantees."""
     for algorithm, digest in expected.items():
         if algorithm in _VERIFIABLE:

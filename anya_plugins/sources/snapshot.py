@@ -38,9 +38,16 @@ from packaging.utils import canonicalize_name
 
 from anya_plugins.sources.download import Progress, download
 from anya_plugins.sources.download_receipt import receipt_from
-from anya_plugins.sources.errors import ProjectNotFound, SourceError
+from anya_plugins.sources.errors import HashMismatch, ProjectNotFound, SourceError
 from anya_plugins.sources.project_markers import refuse_quarantined
-from anya_plugins.sources.simple import SIMPLE_JSON, FileLink, ProjectPage, SimpleIndex
+from anya_plugins.sources.simple import (
+    SIMPLE_JSON,
+    FileLink,
+    ProjectPage,
+    SimpleIndex,
+    verify_hashes,
+    wheel_metadata,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,12 @@ _METADATA = ".metadata"
 FETCHERS = 6
 """Requests for the resolver (pages, core metadata) in flight at once: enough to hide
 latency, few enough not to swamp a small registry."""
+SMALL_WHEEL_BYTES = 1024 * 1024
+"""The resolver's core metadata for a wheel up to this size is read from the wheel itself:
+serving the metadata starts the wheel's download anyway, and it spares the index one request
+(an index that gives no hash for its metadata file, such as devpi, is then trusted for
+nothing the wheel's hash does not cover). A larger wheel's metadata file is asked for, so
+that the resolver does not wait for the whole wheel."""
 PREFETCHERS = 4
 """Files and provenance fetched at once, in a pool of their own: they never hold up a
 page the resolver waits for."""
@@ -81,6 +94,8 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         self._on_fetched = on_fetched
         self._remembered_provenance = remembered_provenance
         self._fetched: dict[tuple[str, str], Future[object]] = {}
+        self._sizes: dict[str, Future[int | None]] = {}
+        """Each file's size, known once its download starts (None if the index gives none)."""
         self._receipts: dict[str, str] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -157,7 +172,7 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
             raise ProjectNotFound(f"{project}/{filename}", page.used_url)
         if not filename.endswith(_METADATA):
             return self.file(link).result()
-        metadata = self._once("metadata", wanted, lambda: self._fetch_metadata(link)).result()
+        metadata = self._once("metadata", wanted, lambda: self._metadata(link)).result()
         file, provenance = self.file(link), self.provenance(page.name, link)
         if self._on_fetched is not None:
             self._once(
@@ -206,22 +221,49 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         refuse_quarantined(project, fetched.markers, fetched.used_url)
         return fetched
 
-    def _fetch_metadata(self, link: FileLink) -> bytes:
+    def _metadata(self, link: FileLink) -> bytes:
+        """The core metadata of ``link`` for the resolver: the METADATA of the wheel itself
+        when it is small and the page's metadata hash (if any) matches, else the index's
+        metadata file. A wheel that fails to download leaves it to the metadata file: the
+        download's own error is then reported where the installer wants the file."""
+        if link.is_wheel and link.core_metadata:
+            file = self.file(link)
+            size = self._size(link.filename).result()
+            if size is not None and size <= SMALL_WHEEL_BYTES and file.exception() is None:
+                data = wheel_metadata(file.result().read_bytes())
+                if data is not None and _matches(data, link):
+                    return data
         return self._client().fetch_core_metadata(link).encode("utf-8")
 
+    def _size(self, filename: str) -> Future[int | None]:
+        with self._lock:
+            return self._sizes.setdefault(filename, Future())
+
     def _download(self, link: FileLink, progress: Progress | None) -> Path:
-        if link.sha256 is None:
-            raise SourceError(f"the index gives no sha256 for {link.filename}")
-        client = self._client()
-        return download(
-            link,
-            self.scratch / "files",
-            expected_sha256=link.sha256,
-            mirrors=client.mirrors,
-            cache=client.cache,
-            progress=progress,
-            on_headers=lambda headers: self._keep_receipt(link, headers),
-        )
+        size = self._size(link.filename)
+
+        def told(done: int, total: int | None) -> None:
+            if not size.done():
+                size.set_result(total)
+            if progress is not None:
+                progress(done, total)
+
+        try:
+            if link.sha256 is None:
+                raise SourceError(f"the index gives no sha256 for {link.filename}")
+            client = self._client()
+            return download(
+                link,
+                self.scratch / "files",
+                expected_sha256=link.sha256,
+                mirrors=client.mirrors,
+                cache=client.cache,
+                progress=told,
+                on_headers=lambda headers: self._keep_receipt(link, headers),
+            )
+        finally:
+            if not size.done():
+                size.set_result(None)
 
     def _keep_receipt(self, link: FileLink, headers: Mapping[str, str]) -> None:
         receipt = receipt_from(headers, link.filename, str(link.sha256))
@@ -340,6 +382,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("resolver: " + format, *args)
+
+
+def _matches(metadata: bytes, link: FileLink) -> bool:
+    """The page gives no hash of the metadata file, or every fixed-length one it gives holds."""
+    expected = link.core_metadata if isinstance(link.core_metadata, Mapping) else {}
+    try:
+        verify_hashes(f"{link.filename}.metadata", metadata, expected, "")
+    except HashMismatch:
+        return False
+    return True
 
 
 def _report_whole(done: Future[Path], progress: Progress) -> None:

@@ -1,0 +1,99 @@
+"""The core metadata the resolver reads from the pages an install checked: a small wheel's
+comes from the wheel itself (downloaded and hash-checked; the index is asked one request
+fewer), a large wheel's from the index's metadata file, and metadata the page pins by hash
+is served only when it has that hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from anya_plugins.sources import snapshot
+from anya_plugins.sources.settings import parse_sources
+from anya_plugins.sources.simple import SimpleIndex
+from anya_plugins.sources.snapshot import CheckedPages
+from tests.registry_fixtures import Registry, Upload
+from tests.support import ExtensionBuilder, ExtensionSpec
+from tests.tuf.attacker import Attacker, serve_attacker
+
+INDEX = "anya/primary"
+PROJECT = "anya-ext-checked-metadata"
+
+
+@pytest.fixture(scope="module")
+def wheel(registry: Registry, upload: Upload, build_extension: ExtensionBuilder) -> Path:
+    built = build_extension(ExtensionSpec("checked-metadata", category="core/ml"))
+    done = upload(INDEX, built, user="anya")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return built
+
+
+@pytest.fixture
+def mirror(registry: Registry) -> Iterator[Attacker]:
+    """The registry through a mirror that records every path it passed on."""
+    with serve_attacker(registry.url) as attacker:
+        yield attacker
+
+
+def _pages(mirror: Attacker, tmp_path: Path) -> CheckedPages:
+    settings = parse_sources(
+        {"primary": {"url": f"{mirror.url}/{INDEX}/+simple/"}, "cache": {"dir": str(tmp_path)}}
+    )
+    return CheckedPages(SimpleIndex.from_settings(settings), tmp_path / "scratch")
+
+
+def _metadata_of(wheel: Path) -> bytes:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        return archive.read(name)
+
+
+def _recorded(mirror: Attacker, suffix: str) -> list[str]:
+    return [path for path in mirror.recorded if path.endswith(suffix)]
+
+
+def test_a_small_wheels_metadata_is_read_from_the_wheel(
+    wheel: Path, mirror: Attacker, tmp_path: Path
+) -> None:
+    with _pages(mirror, tmp_path) as pages:
+        served = pages.read_file(PROJECT, f"{wheel.name}.metadata")
+    assert served == _metadata_of(wheel)
+    assert _recorded(mirror, f"/{wheel.name}"), "the wheel was not fetched"
+    assert not _recorded(mirror, ".metadata"), "the index was asked for the metadata file"
+
+
+def test_a_large_wheels_metadata_is_asked_of_the_index(
+    wheel: Path, mirror: Attacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "SMALL_WHEEL_BYTES", wheel.stat().st_size - 1)
+    with _pages(mirror, tmp_path) as pages:
+        served = pages.read_file(PROJECT, f"{wheel.name}.metadata")
+    assert served == _metadata_of(wheel)
+    assert _recorded(mirror, f"/{wheel.name}.metadata")
+
+
+def test_a_metadata_hash_the_wheel_does_not_match_sends_it_to_the_index(
+    registry: Registry, wheel: Path, mirror: Attacker, tmp_path: Path
+) -> None:
+    """A page that pins the metadata file by hash is held to it: the wheel's own METADATA
+    differs, so the index's metadata file (which has the pinned hash) is what is served."""
+    other = b"Metadata-Version: 2.1\nName: anya-ext-checked-metadata\nVersion: 0.1.0\n"
+    page_path = f"/{INDEX}/+simple/{PROJECT}/"
+    with serve_attacker(registry.url) as honest, _pages(honest, tmp_path / "honest") as pages:
+        pages.page(PROJECT)
+        document = json.loads(honest.recorded[page_path])
+    for entry in document["files"]:
+        entry["core-metadata"] = {"sha256": hashlib.sha256(other).hexdigest()}
+        file_url = urljoin(f"{mirror.url}{page_path}", entry["url"])
+        metadata_path = f"{urlsplit(file_url).path}.metadata"
+    mirror.overrides[page_path] = json.dumps(document).encode()
+    mirror.overrides[metadata_path] = other
+    with _pages(mirror, tmp_path) as pages:
+        served = pages.read_file(PROJECT, f"{wheel.name}.metadata")
+    assert served == other
