@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.registry.hub_support import HUB_INDEX, MAINTAINER, HubIndex, set_up_hub
+from tests.registry.hub_support import (
+    HUB_INDEX,
+    LIMIT_FOR_TESTS,
+    MAINTAINER,
+    HubIndex,
+    set_up_hub,
+)
 from tests.registry_fixtures import Registry, Upload
 
 pytestmark = pytest.mark.slow
@@ -180,7 +186,7 @@ def test_writes_past_the_hourly_limit_are_refused_with_429(hub: HubIndex) -> Non
             for n in (1, 2, 3, 4, 5)
         ]
     finally:
-        hub.call("PATCH", "/roles", {"writes_per_hour": 1000}, user=MAINTAINER)
+        hub.call("PATCH", "/roles", {"writes_per_hour": LIMIT_FOR_TESTS}, user=MAINTAINER)
 
     assert 429 in statuses
     assert statuses[: statuses.index(429)] == [200] * statuses.index(429)
