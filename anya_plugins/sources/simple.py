@@ -329,12 +329,10 @@ class SimpleIndex:
                 hint="devpi-server serves them with --enable-core-metadata; "
                 "otherwise download the wheel and read its METADATA",
             )
-        expected = link.core_metadata if isinstance(link.core_metadata, Mapping) else {}
+        expected = metadata_hashes(link)
         sha256 = expected.get("sha256", "")
         cache = self.cache if is_sha256(sha256) else None  # cached by a hash the index gave
-        data = cache.read_bytes(sha256) if cache is not None else None
-        if data is None and not expected:
-            data = self._metadata_of_cached_wheel(link)
+        data = self.cached_core_metadata(link)
         if data is None:
 
             def read(response: HttpResponse) -> bytes:
@@ -358,6 +356,15 @@ class SimpleIndex:
                 link.metadata_url, f"core metadata is not UTF-8: {exc}"
             ) from None
 
+    def cached_core_metadata(self, link: FileLink) -> bytes | None:
+        """``link``'s core metadata as this machine has it, fetching nothing: cached under
+        the hash the page gives, or, when the page gives none, read from the cached wheel."""
+        expected = metadata_hashes(link)
+        sha256 = expected.get("sha256", "")
+        if self.cache is not None and is_sha256(sha256):
+            return self.cache.read_bytes(sha256)
+        return None if expected else self._metadata_of_cached_wheel(link)
+
     def _metadata_of_cached_wheel(self, link: FileLink) -> bytes | None:
         """The METADATA inside ``link``'s wheel when the download cache holds that very file
         (by the sha256 the page gives): PEP 658 metadata is that file's, so an index that
@@ -367,6 +374,11 @@ class SimpleIndex:
             return None
         wheel = self.cache.read_bytes(str(link.sha256), max_bytes=METADATA_FROM_WHEEL_MAX_BYTES)
         return None if wheel is None else wheel_metadata(wheel)
+
+
+def metadata_hashes(link: FileLink) -> Mapping[str, str]:
+    """The hashes the page gives for ``link``'s core metadata file (none: an empty map)."""
+    return link.core_metadata if isinstance(link.core_metadata, Mapping) else {}
 
 
 METADATA_FROM_WHEEL_MAX_BYTES = 8 * 1024 * 1024

@@ -45,6 +45,7 @@ from anya_plugins.sources.simple import (
     FileLink,
     ProjectPage,
     SimpleIndex,
+    metadata_hashes,
     verify_hashes,
     wheel_metadata,
 )
@@ -222,18 +223,23 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         return fetched
 
     def _metadata(self, link: FileLink) -> bytes:
-        """The core metadata of ``link`` for the resolver: the METADATA of the wheel itself
-        when it is small and the page's metadata hash (if any) matches, else the index's
-        metadata file. A wheel that fails to download leaves it to the metadata file: the
-        download's own error is then reported where the installer wants the file."""
+        """The core metadata of ``link`` for the resolver: as this machine has it if it does;
+        else the METADATA of the wheel itself when it is small and the page's metadata hash
+        (if any) matches; else the index's metadata file. A wheel that fails to download
+        leaves it to the metadata file: the download's own error is then reported where the
+        installer wants the file."""
+        client = self._client()
         if link.is_wheel and link.core_metadata:
+            cached = client.cached_core_metadata(link)
+            if cached is not None:
+                return cached
             file = self.file(link)
             size = self._size(link.filename).result()
             if size is not None and size <= SMALL_WHEEL_BYTES and file.exception() is None:
                 data = wheel_metadata(file.result().read_bytes())
                 if data is not None and _matches(data, link):
                     return data
-        return self._client().fetch_core_metadata(link).encode("utf-8")
+        return client.fetch_core_metadata(link).encode("utf-8")
 
     def _size(self, filename: str) -> Future[int | None]:
         with self._lock:
@@ -386,9 +392,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _matches(metadata: bytes, link: FileLink) -> bool:
     """The page gives no hash of the metadata file, or every fixed-length one it gives holds."""
-    expected = link.core_metadata if isinstance(link.core_metadata, Mapping) else {}
     try:
-        verify_hashes(f"{link.filename}.metadata", metadata, expected, "")
+        verify_hashes(f"{link.filename}.metadata", metadata, metadata_hashes(link), "")
     except HashMismatch:
         return False
     return True

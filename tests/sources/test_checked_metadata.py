@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -20,10 +22,11 @@ from anya_plugins.sources.simple import SimpleIndex
 from anya_plugins.sources.snapshot import CheckedPages
 from tests.registry_fixtures import Registry, Upload
 from tests.support import ExtensionBuilder, ExtensionSpec
-from tests.tuf.attacker import Attacker, serve_attacker
+from tests.tuf.attacker import SIMPLE_JSON, Attacker, serve_attacker
 
 INDEX = "anya/primary"
 PROJECT = "anya-ext-checked-metadata"
+OTHER_METADATA = b"Metadata-Version: 2.1\nName: anya-ext-checked-metadata\nVersion: 0.1.0\n"
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +57,35 @@ def _metadata_of(wheel: Path) -> bytes:
         return archive.read(name)
 
 
+def _page(registry: Registry) -> tuple[str, dict[str, Any]]:
+    """The project's page path and its JSON document, as the registry serves it."""
+    path = f"/{INDEX}/+simple/{PROJECT}/"
+    request = urllib.request.Request(f"{registry.url}{path}", headers={"Accept": SIMPLE_JSON})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return path, json.load(answer)
+
+
+def _metadata_path(registry: Registry) -> str:
+    """Where the registry serves the wheel's metadata file."""
+    path, document = _page(registry)
+    (entry,) = document["files"]
+    return f"{urlsplit(urljoin(f'{registry.url}{path}', entry['url'])).path}.metadata"
+
+
 def _recorded(mirror: Attacker, suffix: str) -> list[str]:
     return [path for path in mirror.recorded if path.endswith(suffix)]
 
 
 def test_a_small_wheels_metadata_is_read_from_the_wheel(
-    wheel: Path, mirror: Attacker, tmp_path: Path
+    registry: Registry, wheel: Path, mirror: Attacker, tmp_path: Path
 ) -> None:
+    """Even when the mirror would serve other metadata (devpi's pages give no hash for it):
+    a dependency the wheel does not declare cannot be slipped to the resolver."""
+    mirror.overrides[_metadata_path(registry)] = OTHER_METADATA + b"Requires-Dist: evil\n"
     with _pages(mirror, tmp_path) as pages:
         served = pages.read_file(PROJECT, f"{wheel.name}.metadata")
     assert served == _metadata_of(wheel)
     assert _recorded(mirror, f"/{wheel.name}"), "the wheel was not fetched"
-    assert not _recorded(mirror, ".metadata"), "the index was asked for the metadata file"
 
 
 def test_a_large_wheels_metadata_is_asked_of_the_index(
@@ -83,17 +103,11 @@ def test_a_metadata_hash_the_wheel_does_not_match_sends_it_to_the_index(
 ) -> None:
     """A page that pins the metadata file by hash is held to it: the wheel's own METADATA
     differs, so the index's metadata file (which has the pinned hash) is what is served."""
-    other = b"Metadata-Version: 2.1\nName: anya-ext-checked-metadata\nVersion: 0.1.0\n"
-    page_path = f"/{INDEX}/+simple/{PROJECT}/"
-    with serve_attacker(registry.url) as honest, _pages(honest, tmp_path / "honest") as pages:
-        pages.page(PROJECT)
-        document = json.loads(honest.recorded[page_path])
+    page_path, document = _page(registry)
     for entry in document["files"]:
-        entry["core-metadata"] = {"sha256": hashlib.sha256(other).hexdigest()}
-        file_url = urljoin(f"{mirror.url}{page_path}", entry["url"])
-        metadata_path = f"{urlsplit(file_url).path}.metadata"
+        entry["core-metadata"] = {"sha256": hashlib.sha256(OTHER_METADATA).hexdigest()}
     mirror.overrides[page_path] = json.dumps(document).encode()
-    mirror.overrides[metadata_path] = other
+    mirror.overrides[_metadata_path(registry)] = OTHER_METADATA
     with _pages(mirror, tmp_path) as pages:
         served = pages.read_file(PROJECT, f"{wheel.name}.metadata")
-    assert served == other
+    assert served == OTHER_METADATA
