@@ -329,9 +329,6 @@ class SimpleIndex:
                 hint="devpi-server serves them with --enable-core-metadata; "
                 "otherwise download the wheel and read its METADATA",
             )
-        expected = metadata_hashes(link)
-        sha256 = expected.get("sha256", "")
-        cache = self.cache if is_sha256(sha256) else None  # cached by a hash the index gave
         data = self.cached_core_metadata(link)
         if data is None:
 
@@ -346,9 +343,9 @@ class SimpleIndex:
                 return response.read(self.metadata_limit)
 
             data = self.mirrors.fetch(link.metadata_url, read)
-            verify_hashes(f"{link.filename}.metadata", data, expected, self.mirrors.used_url or "")
-            if cache is not None:
-                cache.store_bytes(sha256, data)
+            url = self.mirrors.used_url or ""
+            verify_hashes(f"{link.filename}.metadata", data, metadata_hashes(link), url)
+            self.keep_core_metadata(link, data)
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -364,6 +361,13 @@ class SimpleIndex:
         if self.cache is not None and is_sha256(sha256):
             return self.cache.read_bytes(sha256)
         return None if expected else self._metadata_of_cached_wheel(link)
+
+    def keep_core_metadata(self, link: FileLink, data: bytes) -> None:
+        """Cache ``link``'s core metadata (checked against the page) under the sha256 the page
+        gives for it; without one, the cached wheel is where it is read from next time."""
+        sha256 = metadata_hashes(link).get("sha256", "")
+        if self.cache is not None and is_sha256(sha256):
+            self.cache.store_bytes(sha256, data)
 
     def _metadata_of_cached_wheel(self, link: FileLink) -> bytes | None:
         """The METADATA inside ``link``'s wheel when the download cache holds that very file

@@ -238,6 +238,7 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
             if size is not None and size <= SMALL_WHEEL_BYTES and file.exception() is None:
                 data = wheel_metadata(file.result().read_bytes())
                 if data is not None and _matches(data, link):
+                    client.keep_core_metadata(link, data)
                     return data
         return client.fetch_core_metadata(link).encode("utf-8")
 

@@ -111,3 +111,19 @@ def test_a_metadata_hash_the_wheel_does_not_match_sends_it_to_the_index(
     with _pages(mirror, tmp_path) as pages:
         served = pages.read_file(PROJECT, f"{wheel.name}.metadata")
     assert served == OTHER_METADATA
+
+
+def test_metadata_read_from_the_wheel_is_kept_under_the_hash_the_page_gives(
+    registry: Registry, wheel: Path, mirror: Attacker, tmp_path: Path
+) -> None:
+    page_path, document = _page(registry)
+    digest = hashlib.sha256(_metadata_of(wheel)).hexdigest()
+    for entry in document["files"]:
+        entry["core-metadata"] = {"sha256": digest}
+    mirror.overrides[page_path] = json.dumps(document).encode()
+    with _pages(mirror, tmp_path) as pages:
+        served = pages.read_file(PROJECT, f"{wheel.name}.metadata")
+        (link,) = pages.page(PROJECT).files
+    assert served == _metadata_of(wheel)
+    assert not _recorded(mirror, ".metadata")
+    assert _pages(mirror, tmp_path).index.cached_core_metadata(link) == served
