@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TIME = "/usr/bin/time"
+"""GNU time (Debian package ``time``), for peak memory."""
 EXIT_AS_ANYA_EXT = "import gc; gc.freeze()"
 """The last statement of a floor timed as a ``python -c`` process: it exits as anya-ext does
 (``cli.main.console_main`` freezes the heap), so that CPython's exit-time collections —
 ~300 ms after sigstore's imports on this machine — are not counted in a floor the CLI no
 longer pays."""
-"""GNU time (Debian package ``time``), for peak memory."""
 
 
 class BenchError(Exception):

@@ -75,7 +75,6 @@ def search_index(settings: SourcesSettings, source: str = "primary") -> SearchIn
     from anya_plugins.sources.http import HttpClient
     from anya_plugins.sources.index_access import page_limit, source_mirrors
 
-    # a search asks one thing and exits: the standard library's transport, no urllib3
     client = HttpClient.from_settings(settings)
     if settings.source(source).tuf_root is not None:
         from anya_plugins.sources.simple import SimpleIndex

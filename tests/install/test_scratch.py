@@ -25,16 +25,19 @@ with scratch_dir("download") as path:
 """
 
 
-def _holder(tmp: Path) -> tuple[subprocess.Popen[str], Path]:
-    """A process holding a scratch directory in ``tmp``, and that directory."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD],
-        env={**os.environ, "TMPDIR": str(tmp)},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def _holder() -> tuple[subprocess.Popen[str], Path]:
+    """A process holding a scratch directory (in its TMPDIR, ours), and that directory."""
+    process = subprocess.Popen([sys.executable, "-c", HOLD], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     return process, Path(process.stdout.readline().strip())
+
+
+def _left_by_a_killed_process() -> Path:
+    """A scratch directory whose maker was killed (SIGKILL) while holding it."""
+    killed, left = _holder()
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    return left
 
 
 def _age(path: Path, seconds: float) -> None:
@@ -64,10 +67,8 @@ def test_a_scratch_directory_lives_as_long_as_its_step(tmp: Path) -> None:
 
 
 def test_only_what_a_dead_process_left_is_swept(tmp: Path) -> None:
-    killed, dead = _holder(tmp)
-    killed.send_signal(signal.SIGKILL)
-    killed.wait()
-    live_process, live = _holder(tmp)
+    dead = _left_by_a_killed_process()
+    live_process, live = _holder()
     try:
         young = tmp / "anya-scratch-download-young"
         young.mkdir()
@@ -98,9 +99,7 @@ def test_only_what_a_dead_process_left_is_swept(tmp: Path) -> None:
 
 
 def test_the_first_scratch_directory_of_a_process_sweeps(tmp: Path) -> None:
-    killed, dead = _holder(tmp)
-    killed.send_signal(signal.SIGKILL)
-    killed.wait()
+    dead = _left_by_a_killed_process()
     assert (dead / "wheel.whl").exists()
     _age(dead, 2 * scratch.GRACE_SECONDS)
     subprocess.run(
@@ -110,7 +109,6 @@ def test_the_first_scratch_directory_of_a_process_sweeps(tmp: Path) -> None:
             "from anya_plugins.install.scratch import scratch_dir\n"
             "with scratch_dir('install'): pass",
         ],
-        env={**os.environ, "TMPDIR": str(tmp)},
         check=True,
     )
     assert list(tmp.iterdir()) == []
