@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from anya_plugins.sources import snapshot
+from anya_plugins.sources.errors import HashMismatch
 from anya_plugins.sources.settings import parse_sources
 from anya_plugins.sources.simple import SimpleIndex
 from anya_plugins.sources.snapshot import CheckedPages
@@ -127,3 +128,19 @@ def test_metadata_read_from_the_wheel_is_kept_under_the_hash_the_page_gives(
     assert served == _metadata_of(wheel)
     assert not _recorded(mirror, ".metadata")
     assert _pages(mirror, tmp_path).index.cached_core_metadata(link) == served
+
+
+def test_a_tampered_wheel_leaves_the_metadata_to_the_index_and_fails_as_a_hash_mismatch(
+    registry: Registry, wheel: Path, mirror: Attacker, tmp_path: Path
+) -> None:
+    """The resolver still gets the index's metadata file; the installer then gets the
+    download's own error, naming the file, and nothing of the altered bytes is kept."""
+    mirror.overrides[_metadata_path(registry).removesuffix(".metadata")] = b"not the wheel"
+    with _pages(mirror, tmp_path) as pages:
+        served = pages.read_file(PROJECT, f"{wheel.name}.metadata")
+        (link,) = pages.page(PROJECT).files
+        failure = pages.file(link).exception()
+    assert served == _metadata_of(wheel)
+    assert _recorded(mirror, f"/{wheel.name}.metadata")
+    assert isinstance(failure, HashMismatch) and wheel.name in str(failure)
+    assert not list((tmp_path / "scratch").rglob(wheel.name))
