@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from anya_plugins.config.layers import Origin
+from anya_plugins.metadata.frozen import Frozen
 
 TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
@@ -23,17 +23,18 @@ ConfigValue: TypeAlias = (
 """A configuration value as TOML holds it."""
 
 
-@dataclass(frozen=True)
-class ConfigItem:
+class ConfigItem(Frozen):
     """One leaf value of the merged configuration and the layer it came from."""
 
     key: str
     value: ConfigValue
     origin: Origin
 
+    def __init__(self, key: str, value: ConfigValue, origin: Origin) -> None:
+        self._init(key, value, origin)
 
-@dataclass(frozen=True)
-class Configuration:
+
+class Configuration(Frozen):
     """Everything Anya reads from configuration, as layers the caller chooses.
 
     Lowest first: ``file`` (a TOML file, or None for none), ``environ`` (``ANYA_<SECTION>__<KEY>``
@@ -54,10 +55,20 @@ class Configuration:
     data directories. Set those keys to keep a caller's state apart.
     """
 
-    file: Path | None = None
-    environ: Mapping[str, str] = field(default_factory=dict)
-    values: Mapping[str, ConfigValue] = field(default_factory=dict)
-    overrides: tuple[str, ...] = ()
+    file: Path | None
+    environ: Mapping[str, str]
+    values: Mapping[str, ConfigValue]
+    overrides: tuple[str, ...]
+
+    def __init__(
+        self,
+        file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        values: Mapping[str, ConfigValue] | None = None,
+        overrides: tuple[str, ...] = (),
+    ) -> None:
+        self._init(file, {} if environ is None else environ, {} if values is None else values,
+                   overrides)  # fmt: skip
 
     @classmethod
     def from_user(cls, overrides: Sequence[str] = (), *, file: Path | None = None) -> Configuration:
@@ -72,7 +83,7 @@ class Configuration:
 
     def with_values(self, values: Mapping[str, ConfigValue]) -> Configuration:
         """A copy with ``values`` set over this one's (later values win)."""
-        return replace(self, values={**self.values, **values})
+        return self.replace(values={**self.values, **values})
 
     def layered(self) -> LayeredConfig:
         """The merged view the library's internals read (:class:`LayeredConfig`)."""

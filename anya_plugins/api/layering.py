@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from anya_plugins.config.keys import KeyPath, join_key, split_key
 from anya_plugins.config.layers import (
@@ -20,6 +19,7 @@ from anya_plugins.config.layers import (
 )
 from anya_plugins.enterprise import POLICY_ENV
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
     from anya_plugins.api.configuration import ConfigValue
 

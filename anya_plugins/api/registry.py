@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from anya_plugins.api.configuration import Configuration
+from anya_plugins.metadata.frozen import Frozen
 
 TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
@@ -16,17 +16,24 @@ if TYPE_CHECKING:
     from anya_plugins.sources.simple import SimpleIndex
 
 
-@dataclass(frozen=True)
-class Signing:
+class Signing(Frozen):
     """How ``publish`` signs each file (a PEP 740 attestation, uploaded beside it).
 
     With no ``identity_token``, the CI's ambient identity is used (GitHub Actions, GitLab...);
     ``interactive`` signs in through the browser; ``trust_config`` names another Sigstore
     instance (a local one for offline testing)."""
 
-    identity_token: str | None = None
-    trust_config: Path | None = None
-    interactive: bool = False
+    identity_token: str | None
+    trust_config: Path | None
+    interactive: bool
+
+    def __init__(
+        self,
+        identity_token: str | None = None,
+        trust_config: Path | None = None,
+        interactive: bool = False,
+    ) -> None:
+        self._init(identity_token, trust_config, interactive)
 
 
 class RegistryClient:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
 
 from anya_plugins.config.keys import (
     KeyPath,
@@ -25,12 +23,18 @@ from anya_plugins.config.keys import (
 )
 from anya_plugins.config.lines import key_lines, line_for
 from anya_plugins.config.paths import user_config_path
-from anya_plugins.config.schema import Problem, Schema, coerce, defaults
+from anya_plugins.config.schema import Problem, coerce, defaults
 from anya_plugins.config.tomlfile import located, parse_toml, read_text
 from anya_plugins.errors import ConfigError
 from anya_plugins.metadata.frozen import Frozen
 
-LayerName = Literal["default", "file", "policy", "env", "cli"]
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
+if TYPE_CHECKING:
+    from typing import Any, Literal, TypeAlias
+
+    from anya_plugins.config.schema import Schema
+
+    LayerName: TypeAlias = Literal["default", "file", "policy", "env", "cli"]
 
 DISABLED_KEY = "host.disabled"
 REQUIRE_VERIFIED_KEY = "host.require_verified"
@@ -44,13 +48,15 @@ HOST_SCHEMA: Schema = {
 """The ``[host]`` keys Anya reads itself; env, CLI and ``config set`` strings are typed by it."""
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(Frozen):
     """Where a value came from, written the way a person would go and look for it."""
 
     layer: LayerName
     source: str
-    line: int | None = None
+    line: int | None
+
+    def __init__(self, layer: LayerName, source: str, line: int | None = None) -> None:
+        self._init(layer, source, line)
 
     def __str__(self) -> str:
         if self.layer == "default":
@@ -247,7 +253,7 @@ def read_file_layer(path: Path) -> FileLayer:
                 hint="put it under a [section] table such as [host] or [<extension name>]",
             )
         for key_path, value in _leaves(table, (section,)):
-            origin = replace(origin_of, line=line_for(lines, key_path))
+            origin = origin_of.replace(line=line_for(lines, key_path))
             settings.append(Setting(key_path, Entry(join_key(key_path), value, origin)))
     return FileLayer(path, text, data, lines, tuple(settings))
 

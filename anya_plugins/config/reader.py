@@ -4,16 +4,19 @@ where its value was set (file and line, environment variable, or ``--config``)."
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
 
 from anya_plugins.errors import AnyaError
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class KeyError_(Protocol):
+        def __call__(self, key: str, problem: str, *, hint: str | None = None) -> AnyaError: ...
+
+
 Origins = Callable[[str], object | None]
 """``LayeredConfig.origin``: where a dotted key's value came from, or None."""
-
-
-class KeyError_(Protocol):
-    def __call__(self, key: str, problem: str, *, hint: str | None = None) -> AnyaError: ...
 
 
 class SectionReader:

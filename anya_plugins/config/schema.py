@@ -11,18 +11,19 @@ are remembered in the process (:data:`CHECKED`) and, by the host, across process
 from __future__ import annotations
 
 import copy
-import tomllib
 from collections.abc import Mapping, MutableSet, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from anya_plugins.config.keys import join_key
 from anya_plugins.errors import ConfigError
+from anya_plugins.metadata.frozen import Frozen
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
     from anya_plugins.config.layers import LayeredConfig, Origin
 
-Schema = Mapping[str, Any]
+    Schema: TypeAlias = Mapping[str, Any]
 
 CHECKED: set[str] = set()
 """Digests (:func:`schema_digest`) of the schemas that passed the metaschema in this process."""
@@ -31,14 +32,24 @@ _METASCHEMA = "https://json-schema.org/draft/2020-12/schema"
 """The metaschema schemas are checked against; part of every digest."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Frozen):
     """One thing wrong with a value; two problems are the same if key and message are."""
 
     key: str
     message: str
-    value: Any = field(compare=False)
-    origin: Origin | None = field(compare=False)
+    value: Any
+    origin: Origin | None
+
+    def __init__(self, key: str, message: str, value: Any, origin: Origin | None) -> None:
+        self._init(key, message, value, origin)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Problem) and other.__class__ is self.__class__:
+            return (self.key, self.message) == (other.key, other.message)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.message))
 
     def __str__(self) -> str:
         shown = "" if isinstance(self.value, dict) else f" = {self.value!r}"
@@ -212,6 +223,12 @@ def _problem(config: LayeredConfig, path: tuple[str, ...], error: Any) -> Proble
 
 
 def _toml_value(raw: str) -> tuple[bool, Any]:
+    if raw[:1].isalpha() and raw[0] not in "tfin":
+        # A TOML value starting with a letter is true, false, inf or nan: a URL or a name
+        # is text without importing tomllib (~3 ms of a command's start-up).
+        return False, None
+    import tomllib
+
     try:
         document = tomllib.loads(f"v = {raw}")
     except tomllib.TOMLDecodeError:

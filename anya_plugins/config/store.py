@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import tomlkit
 from tomlkit.exceptions import ParseError
@@ -26,9 +26,12 @@ from anya_plugins.config.layers import (
     Setting,
     read_file_layer,
 )
-from anya_plugins.config.schema import Schema, check_section, coerce, invalid_section
+from anya_plugins.config.schema import check_section, coerce, invalid_section
 from anya_plugins.config.tomlfile import located
 from anya_plugins.errors import ConfigError
+
+if TYPE_CHECKING:
+    from anya_plugins.config.schema import Schema
 
 LOCK_TIMEOUT_SECONDS = 30.0
 

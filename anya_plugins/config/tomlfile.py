@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
-from typing import Any
 
 from anya_plugins.errors import ConfigError
+
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
+if TYPE_CHECKING:
+    from typing import Any
 
 _SYNTAX_HINT = (
     "fix the TOML syntax at that spot (https://toml.io); "
@@ -37,6 +39,10 @@ def read_text(path: Path) -> str:
 
 def parse_toml(path: Path, text: str) -> dict[str, Any]:
     """The file's data; broken TOML raises ``path:line:column: problem``."""
+    if not text:
+        return {}  # no file, or an empty one: tomllib is not imported for nothing
+    import tomllib
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

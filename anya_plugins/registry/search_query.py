@@ -5,8 +5,7 @@ imports no more than the taxonomy).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from anya_plugins.metadata.frozen import Frozen
 from anya_plugins.metadata.taxonomy import CATEGORIES, source_of
 from anya_plugins.registry.errors import RegistryError
 
@@ -25,8 +24,7 @@ SORTS = ("relevance", "rating", "downloads", "recent")
 """Orders of search results: best match, mean rating, downloads, newest upload."""
 
 
-@dataclass(frozen=True)
-class SearchQuery:
+class SearchQuery(Frozen):
     """Free text (terms separated by spaces, all of which must match) and an optional category.
 
     ``category`` is a category (``core/ml``) or a source (``core``: all of its categories).
@@ -34,13 +32,20 @@ class SearchQuery:
     of :data:`SORTS`.
     """
 
-    text: str = ""
-    category: str | None = None
-    limit: int | None = None
-    min_rating: float | None = None
-    sort: str = "relevance"
+    text: str
+    category: str | None
+    limit: int | None
+    min_rating: float | None
+    sort: str
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self, text: str = "", category: str | None = None, limit: int | None = None,
+        min_rating: float | None = None, sort: str = "relevance",
+    ) -> None:  # fmt: skip
+        self._init(text, category, limit, min_rating, sort)
+        self._check()
+
+    def _check(self) -> None:
         if self.min_rating is not None and not 0 <= self.min_rating <= 5:
             raise InvalidQuery(f"min_rating must be from 0 to 5, not {self.min_rating}")
         if self.sort not in SORTS:

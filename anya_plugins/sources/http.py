@@ -15,19 +15,17 @@ the size cap or the time cap.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from anya_plugins import __version__
+from anya_plugins import __version__, logs
+from anya_plugins.metadata.frozen import Frozen
 from anya_plugins.sources.credentials import (
     BasicAuth,
     Credentials,
@@ -42,22 +40,17 @@ from anya_plugins.sources.errors import (
     TransportError,
 )
 from anya_plugins.sources.tls import ca_bundle_source, ssl_context
-from anya_plugins.sources.transport import (
-    READ_TIMED_OUT,
-    RawResponse,
-    Timeouts,
-    Transport,
-    route_for,
-)
+from anya_plugins.sources.transport import READ_TIMED_OUT, Timeouts, route_for
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
     import ssl
 
     from anya_plugins.sources.settings import SourcesSettings
+    from anya_plugins.sources.transport import RawResponse, Transport
 
 __all__ = ["READ_TIMED_OUT", "HttpClient", "HttpResponse", "ReadLimit", "media_type"]
 
-log = logging.getLogger(__name__)
 
 USER_AGENT = f"anya-plugins/{__version__}"
 CHUNK_SIZE = 64 * 1024
@@ -66,8 +59,7 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
-@dataclass(frozen=True)
-class ReadLimit:
+class ReadLimit(Frozen):
     """How large a body may be and how long reading it may take, counted from the request.
 
     The time is checked between reads, so a read in flight when it runs out may still take
@@ -82,6 +74,11 @@ class ReadLimit:
     """The setting that raises ``max_bytes``, named in the error's hint."""
     time_key: str
     """The setting that raises ``seconds``."""
+
+    def __init__(
+        self, what: str, max_bytes: int, seconds: float, size_key: str, time_key: str
+    ) -> None:
+        self._init(what, max_bytes, seconds, size_key, time_key)
 
 
 class HttpResponse:
@@ -295,7 +292,7 @@ class HttpClient:
             target = split_credentials(urljoin(url, location))[0]
             if urlsplit(target).scheme not in ("http", "https"):
                 raise TransportError(url, f"redirects to {target}, which is not an http(s) URL")
-            log.info("%s redirects to %s", url, target)
+            logs.info(__name__, "%s redirects to %s", url, target)
             url = target
         raise TransportError(url, f"more than {MAX_REDIRECTS} redirects")
 
@@ -315,7 +312,7 @@ class HttpClient:
             request_headers["Authorization"] = auth.header()
         route = route_for(url)
         if route.proxy is not None:
-            log.debug("%s through the proxy %s", url, redact(route.proxy))
+            logs.debug(__name__, "%s through the proxy %s", url, redact(route.proxy))
         transport = self._light
         if transport is None or not transport.supports(route):
             transport = self._pooled_transport()

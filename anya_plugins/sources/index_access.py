@@ -8,11 +8,10 @@ Simple API parser nor ``packaging``, so the search path stays light.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from anya_plugins.sources.http import HttpClient, ReadLimit
 from anya_plugins.sources.mirrors import DEFAULT_PROBE_TIMEOUT, MirrorSet
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
     from anya_plugins.sources.settings import LimitSettings, SourcesSettings
 

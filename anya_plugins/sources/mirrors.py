@@ -19,21 +19,21 @@ of the set: files and metadata come from the mirrors that served verified pages 
 
 from __future__ import annotations
 
-import logging
 import posixpath
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urljoin, urlsplit
 
+from anya_plugins import logs
 from anya_plugins.sources.errors import Attempt, IndexUnreachable, TransportError
 from anya_plugins.sources.http import HttpClient, HttpResponse
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
+    from typing import TypeVar
+
     from anya_plugins.sources.regions import MirrorChoice, RegionRouter
 
-log = logging.getLogger(__name__)
-
-T = TypeVar("T")
+    T = TypeVar("T")
 
 DEFAULT_PROBE_TIMEOUT = 2.0
 
@@ -111,16 +111,16 @@ class MirrorSet:
                     if response.status >= 500:
                         failure = f"HTTP {response.status} {response.reason}".rstrip()
                         attempts.append(Attempt(candidate, failure))
-                        log.info("mirror %s answers %s", base or candidate, failure)
+                        logs.info(__name__, "mirror %s answers %s", base or candidate, failure)
                         self._demote(base)
                         continue
                     result = read(response)
             except TransportError as exc:
                 attempts.append(Attempt(candidate, exc.reason))
-                log.info("mirror %s does not answer: %s", base or candidate, exc.reason)
+                logs.info(__name__, "mirror %s does not answer: %s", base or candidate, exc.reason)
                 self._demote(base)
                 continue
-            log.info("GET %s: HTTP %d", response.url, response.status)
+            logs.info(__name__, "GET %s: HTTP %d", response.url, response.status)
             self.used_url = response.url
             return result
         raise IndexUnreachable(f"GET {url}", attempts)
@@ -154,7 +154,7 @@ class MirrorSet:
         if self.router is not None:
             self.choices = tuple(self.router.choose(self.urls, self.http, self.probe_timeout))
             for choice in self.choices:
-                log.info("mirror %s: %s", choice.url, choice.reason)
+                logs.info(__name__, "mirror %s: %s", choice.url, choice.reason)
             return [choice.url for choice in self.choices]
         if len(self.urls) == 1:
             # nothing to put in front: the request itself finds out whether the URL answers
@@ -164,11 +164,11 @@ class MirrorSet:
             try:
                 status = self.http.head(url, timeout=self.probe_timeout)
             except TransportError as exc:
-                log.info("mirror %s does not answer: %s", url, exc.reason)
+                logs.info(__name__, "mirror %s does not answer: %s", url, exc.reason)
                 failed.append(url)
                 continue
             if status >= 500:
-                log.info("mirror %s answers HTTP %d", url, status)
+                logs.info(__name__, "mirror %s answers HTTP %d", url, status)
                 failed.append(url)
                 continue
             return [url, *self.urls[index + 1 :], *failed]

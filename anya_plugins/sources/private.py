@@ -12,15 +12,16 @@ https URL is refused rather than obeyed.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, urlsplit
 
 from anya_plugins.errors import ConfigError
 from anya_plugins.sources.credentials import BasicAuth, Credentials, redact
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
+    from typing import Final
+
     from anya_plugins.config.layers import LayeredConfig
     from anya_plugins.sources.settings import SourceSettings, SourcesSettings
 
@@ -73,9 +74,7 @@ def with_private_registry(
     name = f"enterprise.{org}"
     private = _source(settings, name, _with_credentials(url.rstrip("/") + "/", environ))
     others = tuple(source for source in settings.enterprise if source.name != name)
-    return dataclasses.replace(
-        settings, enterprise=tuple(sorted((*others, private), key=lambda s: s.name))
-    )
+    return settings.replace(enterprise=tuple(sorted((*others, private), key=lambda s: s.name)))
 
 
 def _source(settings: SourcesSettings, name: str, url: str) -> SourceSettings:
@@ -84,7 +83,7 @@ def _source(settings: SourcesSettings, name: str, url: str) -> SourceSettings:
     configured = next((s for s in settings.enterprise if s.name == name), None)
     if configured is None:
         return SourceSettings(name=name, url=url)
-    return dataclasses.replace(configured, url=url)
+    return configured.replace(url=url)
 
 
 def private_credentials(url: str, user: str | None, environ: Mapping[str, str]) -> BasicAuth | None:

@@ -4,9 +4,9 @@ one extension (versions, category, features, platforms) read from PEP 658 metada
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from anya_plugins.metadata.frozen import Frozen
 from anya_plugins.sources.errors import IndexResponseError, credentials_hint
 
 TYPE_CHECKING = False  # typing costs the start-up milliseconds
@@ -21,25 +21,36 @@ if TYPE_CHECKING:
     from anya_plugins.sources.simple import SimpleIndex
 
 
-@dataclass(frozen=True)
-class SearchHit:
+class SearchHit(Frozen):
+    """One project a search found, in its latest release."""
+
     name: str
     version: str
     summary: str
     category: str
     host_api: str
     index: str
-    deprecated: str | None = None
+    deprecated: str | None
     """This release's deprecation message (``anya-ext deprecate NAME==VERSION``), if any."""
-    status: str = "active"
+    status: str
     """The project's PEP 792 status on the index (``deprecated`` by ``anya-ext deprecate
     NAME``, ``archived``)."""
-    status_reason: str | None = None
-    rating: float | None = None
+    status_reason: str | None
+    rating: float | None
     """Mean rating of the visible reviews on the index's hub; None: not rated."""
-    ratings: int = 0
-    downloads: int | None = None
+    ratings: int
+    downloads: int | None
     """Downloads the registry counted; None: it counts none."""
+
+    def __init__(
+        self, name: str, version: str, summary: str, category: str, host_api: str, index: str,
+        deprecated: str | None = None, status: str = "active", status_reason: str | None = None,
+        rating: float | None = None, ratings: int = 0, downloads: int | None = None,
+    ) -> None:  # fmt: skip
+        self._init(
+            name, version, summary, category, host_api, index, deprecated, status,
+            status_reason, rating, ratings, downloads,
+        )  # fmt: skip
 
 
 def search_parameters(
@@ -169,8 +180,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@dataclass(frozen=True)
-class RemoteExtension:
+class RemoteExtension(Frozen):
     """What the index says about an extension, before anything is installed."""
 
     name: str
@@ -184,14 +194,27 @@ class RemoteExtension:
     platforms: tuple[str, ...]
     source: str
     index_url: str
-    yanked: tuple[str, ...] = ()
+    yanked: tuple[str, ...]
     """Versions whose every wheel is yanked (PEP 592): installed only when pinned exactly."""
-    deprecated: dict[str, str] = field(default_factory=dict)
+    deprecated: dict[str, str]
     """Deprecated versions and the publisher's message (still installable)."""
-    status: str = "active"
+    status: str
     """The project's PEP 792 status on the index: ``deprecated``, ``archived`` (a
     ``quarantined`` project is refused before anything is described)."""
-    status_reason: str | None = None
+    status_reason: str | None
+
+    def __init__(
+        self, name: str, versions: tuple[str, ...], latest: str, summary: str, category: str,
+        host_api: str, features: tuple[str, ...], default_features: tuple[str, ...],
+        platforms: tuple[str, ...], source: str, index_url: str, yanked: tuple[str, ...] = (),
+        deprecated: dict[str, str] | None = None, status: str = "active",
+        status_reason: str | None = None,
+    ) -> None:  # fmt: skip
+        self._init(
+            name, versions, latest, summary, category, host_api, features, default_features,
+            platforms, source, index_url, yanked, {} if deprecated is None else deprecated,
+            status, status_reason,
+        )  # fmt: skip
 
 
 def describe_remote(index: SimpleIndex, name: str, source: str) -> RemoteExtension:

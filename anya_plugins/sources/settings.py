@@ -41,11 +41,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from anya_plugins.config.reader import Origins, SectionReader
+from anya_plugins.metadata.frozen import Frozen
 from anya_plugins.sources.errors import SourcesConfigError
 from anya_plugins.sources.local_registry import DEFAULT_REGISTRY_URL, registry_url
 
@@ -98,18 +98,27 @@ _CACHE_KEYS = ("dir", "max_size_mb", "page_ttl_seconds")
 """Where a dotted key's value came from (``LayeredConfig.origin``), for error messages."""
 
 
-@dataclass(frozen=True)
-class SourceSettings:
+class SourceSettings(Frozen):
     """One index: its simple API URL and the mirrors that serve the same content."""
 
     name: str
     """``primary``, ``community`` or ``enterprise.<org>``."""
     url: str
-    mirrors: tuple[str, ...] = ()
-    regions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    mirrors: tuple[str, ...]
+    regions: tuple[tuple[str, tuple[str, ...]], ...]
     """``(region, mirror URLs)`` for mirrors configured as ``mirrors.<region>.urls``."""
-    tuf_root: Path | None = None
+    tuf_root: Path | None
     """The registry's trusted TUF root: every page is checked against its TUF metadata."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        mirrors: tuple[str, ...] = (),
+        regions: tuple[tuple[str, tuple[str, ...]], ...] = (),
+        tuf_root: Path | None = None,
+    ) -> None:
+        self._init(name, url, mirrors, regions, tuf_root)
 
     @property
     def urls(self) -> tuple[str, ...]:
@@ -117,29 +126,43 @@ class SourceSettings:
         return (self.url, *self.mirrors)
 
 
-@dataclass(frozen=True)
-class CacheSettings:
+class CacheSettings(Frozen):
     """Where downloads and index pages are cached, how large the cache may grow, how long
     an index page stays fresh."""
 
     dir: Path
-    max_size_mb: int = DEFAULT_MAX_SIZE_MB
-    page_ttl_seconds: float = DEFAULT_PAGE_TTL_SECONDS
+    max_size_mb: int
+    page_ttl_seconds: float
+
+    def __init__(
+        self,
+        dir: Path,
+        max_size_mb: int = DEFAULT_MAX_SIZE_MB,
+        page_ttl_seconds: float = DEFAULT_PAGE_TTL_SECONDS,
+    ) -> None:
+        self._init(dir, max_size_mb, page_ttl_seconds)
 
     @property
     def max_bytes(self) -> int:
         return self.max_size_mb * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class LimitSettings:
+class LimitSettings(Frozen):
     """How large an index page or a metadata file may be, and how long reading one may take
     (a 69 MB page once cost 706 MB of memory and 23 s). Downloads of distribution files are
     not capped: their sha256 is known before the first byte."""
 
-    max_page_mb: float = DEFAULT_MAX_PAGE_MB
-    max_metadata_mb: float = DEFAULT_MAX_METADATA_MB
-    read_seconds: float = DEFAULT_READ_SECONDS
+    max_page_mb: float
+    max_metadata_mb: float
+    read_seconds: float
+
+    def __init__(
+        self,
+        max_page_mb: float = DEFAULT_MAX_PAGE_MB,
+        max_metadata_mb: float = DEFAULT_MAX_METADATA_MB,
+        read_seconds: float = DEFAULT_READ_SECONDS,
+    ) -> None:
+        self._init(max_page_mb, max_metadata_mb, read_seconds)
 
     @property
     def max_page_bytes(self) -> int:
@@ -150,8 +173,7 @@ class LimitSettings:
         return int(self.max_metadata_mb * _MIB)
 
 
-@dataclass(frozen=True)
-class SourcesSettings:
+class SourcesSettings(Frozen):
     """The whole ``[sources]`` section."""
 
     primary: SourceSettings
@@ -159,13 +181,31 @@ class SourcesSettings:
     enterprise: tuple[SourceSettings, ...]
     timeout: float
     cache: CacheSettings
-    limits: LimitSettings = field(default_factory=LimitSettings)
-    ca_bundle: Path | None = None
+    limits: LimitSettings
+    ca_bundle: Path | None
     """CA certificates (a PEM file or a hashed directory) trusted beside the system store."""
-    region: str | None = None
+    region: str | None
     """This client's region: its mirrors are preferred (``sources.region``)."""
-    mirror_memory_seconds: float = DEFAULT_MIRROR_MEMORY_SECONDS
+    mirror_memory_seconds: float
     """How long measured mirror latencies and failures are remembered across runs."""
+
+    def __init__(
+        self,
+        primary: SourceSettings,
+        community: SourceSettings,
+        enterprise: tuple[SourceSettings, ...],
+        timeout: float,
+        cache: CacheSettings,
+        limits: LimitSettings | None = None,
+        ca_bundle: Path | None = None,
+        region: str | None = None,
+        mirror_memory_seconds: float = DEFAULT_MIRROR_MEMORY_SECONDS,
+    ) -> None:
+        self._init(
+            primary, community, enterprise, timeout, cache,
+            LimitSettings() if limits is None else limits, ca_bundle, region,
+            mirror_memory_seconds,
+        )  # fmt: skip
 
     @property
     def sources(self) -> tuple[SourceSettings, ...]:

@@ -16,16 +16,17 @@ same from either adapter (the phrases below).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
+from anya_plugins.metadata.frozen import Frozen
 from anya_plugins.sources.credentials import BasicAuth, redact, split_credentials
 from anya_plugins.sources.errors import TransportError
 from anya_plugins.sources.proxies import proxy_for
 
+TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
     import ssl
+    from typing import Protocol
 
 CONNECTIONS_PER_HOST = 16
 """Connections kept alive per server, by either transport: at least as many as requests in
@@ -56,20 +57,27 @@ def tls_failed(cause: str) -> str:
     return f"TLS error: {cause}"
 
 
-class Timeouts(NamedTuple):
+class Timeouts(Frozen):
     connect: float
     read: float
     """For each read, waiting for the response's head included."""
 
+    def __init__(self, connect: float, read: float) -> None:
+        self._init(connect, read)
 
-@dataclass(frozen=True)
-class Route:
+
+class Route(Frozen):
     """Where a request to ``url`` goes: the proxy (without its credentials) and the
     credentials for it, or straight to the server."""
 
     url: str
-    proxy: str | None = None
-    proxy_auth: BasicAuth | None = None
+    proxy: str | None
+    proxy_auth: BasicAuth | None
+
+    def __init__(
+        self, url: str, proxy: str | None = None, proxy_auth: BasicAuth | None = None
+    ) -> None:
+        self._init(url, proxy, proxy_auth)
 
     @property
     def tls(self) -> bool:
@@ -97,59 +105,60 @@ def route_for(url: str) -> Route:
     return Route(url, bare, auth)
 
 
-class RawResponse(Protocol):
-    """A response as a transport hands it over: the head read, the body not yet."""
+if TYPE_CHECKING:  # the protocols are for the type checker: nothing checks them at run time
 
-    @property
-    def status(self) -> int: ...
+    class RawResponse(Protocol):
+        """A response as a transport hands it over: the head read, the body not yet."""
 
-    @property
-    def reason(self) -> str: ...
+        @property
+        def status(self) -> int: ...
 
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """Names are case-insensitive."""
-        ...
+        @property
+        def reason(self) -> str: ...
 
-    def stream(self, chunk_size: int, *, decode: bool) -> Iterator[bytes]:
-        """The body in chunks of at most ``chunk_size``; ``decode`` undoes a
-        ``Content-Encoding`` (gzip, deflate)."""
-        ...
+        @property
+        def headers(self) -> Mapping[str, str]:
+            """Names are case-insensitive."""
+            ...
 
-    def read1(self, size: int) -> bytes:
-        """At most ``size`` decoded bytes after at most one receive; ``b""`` at the end."""
-        ...
+        def stream(self, chunk_size: int, *, decode: bool) -> Iterator[bytes]:
+            """The body in chunks of at most ``chunk_size``; ``decode`` undoes a
+            ``Content-Encoding`` (gzip, deflate)."""
+            ...
 
-    def drain(self) -> None:
-        """Read what is left of the body and give the connection back."""
-        ...
+        def read1(self, size: int) -> bytes:
+            """At most ``size`` decoded bytes after at most one receive; ``b""`` at the end."""
+            ...
 
-    def abort(self) -> None:
-        """Close the connection: what is left of the body must not reach the next request."""
-        ...
+        def drain(self) -> None:
+            """Read what is left of the body and give the connection back."""
+            ...
 
-    def release(self) -> None:
-        """Give the connection back for another request (a closed one is not reused)."""
-        ...
+        def abort(self) -> None:
+            """Close the connection: what is left of the body must not reach the next request."""
+            ...
 
+        def release(self) -> None:
+            """Give the connection back for another request (a closed one is not reused)."""
+            ...
 
-class Transport(Protocol):
-    def supports(self, route: Route) -> bool:
-        """Can this transport carry a request along ``route``?"""
-        ...
+    class Transport(Protocol):
+        def supports(self, route: Route) -> bool:
+            """Can this transport carry a request along ``route``?"""
+            ...
 
-    def send(
-        self,
-        method: str,
-        route: Route,
-        headers: Mapping[str, str],
-        timeouts: Timeouts,
-        body: bytes | None = None,
-    ) -> RawResponse:
-        """Send one request (with ``body``, if any); TransportError when no answer comes."""
-        ...
+        def send(
+            self,
+            method: str,
+            route: Route,
+            headers: Mapping[str, str],
+            timeouts: Timeouts,
+            body: bytes | None = None,
+        ) -> RawResponse:
+            """Send one request (with ``body``, if any); TransportError when no answer comes."""
+            ...
 
-    def close(self) -> None: ...
+        def close(self) -> None: ...
 
 
 TlsContext = Callable[[], "ssl.SSLContext"]

@@ -20,9 +20,9 @@ import ssl
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
+from anya_plugins.metadata.frozen import Frozen
 from anya_plugins.sources.errors import TransportError
 from anya_plugins.sources.transport import (
     CONNECT_TIMED_OUT,
@@ -161,13 +161,19 @@ class StdlibTransport:
         return connection
 
 
-class _Exchange(NamedTuple):
+class _Exchange(Frozen):
     method: str
     path: str
     """The request target: path and query, or the absolute URL for an http proxy."""
     headers: dict[str, str]
     body: bytes | None
     read_timeout: float
+
+    def __init__(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None,
+        read_timeout: float,
+    ) -> None:  # fmt: skip
+        self._init(method, path, headers, body, read_timeout)
 
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT"})

@@ -8,7 +8,10 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
 import anya_plugins
+from anya_plugins.metadata.frozen import Frozen
 
 API_NAMES = [name for name, module in anya_plugins._EXPORTS.items() if ".api." in module]
 
@@ -38,6 +41,10 @@ def test_no_any_crosses_the_boundary() -> None:
             continue
         if dataclasses.is_dataclass(value):
             annotations += [(f"{name}.{f.name}", str(f.type)) for f in dataclasses.fields(value)]
+        if issubclass(value, Frozen):
+            annotations += [
+                (f"{name}.{field}", str(text)) for field, text in value.__annotations__.items()
+            ]
         for method_name, method in inspect.getmembers(value, inspect.isfunction):
             if method_name.startswith("_") and method_name != "__init__":
                 continue
@@ -49,9 +56,27 @@ def test_no_any_crosses_the_boundary() -> None:
 
 
 def test_frozen_options_and_results() -> None:
-    frozen = ("Configuration", "InstallOptions", "InstallReport", "PackageChange", "Resolution",
-              "Conflict", "FileVerification", "Compatibility", "Platform", "RegistryUpOptions",
-              "RegistryState", "RegistryAccount")  # fmt: skip
+    """Frozen dataclasses, or on a command's start-up path Frozen records (no dataclasses
+    import there)."""
+    frozen = ("Configuration", "ConfigItem", "Signing", "InstallOptions", "InstallReport",
+              "PackageChange", "Resolution", "Conflict", "FileVerification", "Compatibility",
+              "Platform", "RegistryUpOptions", "RegistryState", "RegistryAccount")  # fmt: skip
     for name in frozen:
         cls: Any = getattr(anya_plugins, name)
-        assert cls.__dataclass_params__.frozen and dataclasses.is_dataclass(cls), name
+        assert (dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen) or issubclass(
+            cls, Frozen
+        ), name
+
+
+def test_a_frozen_configuration_is_copied_with_changes() -> None:
+    configuration = anya_plugins.Configuration(values={"host.disabled": ["a"]})
+    changed = configuration.with_values({"sources.timeout": 5})
+
+    assert changed.values == {"host.disabled": ["a"], "sources.timeout": 5}
+    assert configuration.values == {"host.disabled": ["a"]}
+    assert changed == anya_plugins.Configuration(values=changed.values)
+    assert changed.replace(values=configuration.values) == configuration
+    with pytest.raises(AttributeError, match="cannot assign to field 'values'"):
+        configuration.values = {}
+    with pytest.raises(TypeError, match="Configuration has no field colour"):
+        configuration.replace(colour="red")

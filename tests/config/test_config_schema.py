@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import re
+import string
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,28 @@ KNOWN = ["btc-wallet"]
 )
 def test_coerce_without_schema_reads_toml_values_else_keeps_text(raw: str, expected: Any) -> None:
     assert coerce(raw, None, ("port",)) == expected
+
+
+def _toml_or_text(raw: str) -> Any:
+    """What coerce gives without a schema, by tomllib alone."""
+    try:
+        document = tomllib.loads(f"v = {raw}")
+    except tomllib.TOMLDecodeError:
+        return raw
+    return document["v"] if document.keys() == {"v"} else raw
+
+
+@pytest.mark.parametrize("first", [*string.ascii_letters, "é", "ß"])
+def test_text_starting_with_a_letter_is_typed_as_tomllib_types_it(first: str) -> None:
+    """coerce skips tomllib for text that begins with a letter no TOML value begins with:
+    the shortcut must give what tomllib gives, for every letter."""
+    for rest in ("", "x", "rue", "alse", "nf", "an", "rue # note", "nf # n", "://host/p", " = 1"):
+        raw = first + rest
+        expected = _toml_or_text(raw)
+        got = coerce(raw, None, ("key",))
+        assert (got, type(got)) == (expected, type(expected)) or (
+            expected != expected and got != got  # nan
+        ), raw
 
 
 def test_coerce_keeps_text_for_string_typed_key(wallet_schema: dict[str, Any]) -> None:
