@@ -104,6 +104,11 @@ class Resolver(Protocol):
 
     def resolve(self, request: ResolveRequest) -> Resolution: ...
 
+    def identity(self) -> str | None:
+        """Which resolver this is, down to its file, for a plan remembered under it; None:
+        its plans are not remembered."""
+        ...
+
 
 UV_MINIMUM = "0.12.18"
 """The first uv whose ``pip install --dry-run`` reports its plan as JSON (``--output-format``)."""
@@ -162,6 +167,12 @@ class UvResolver:
     def __init__(self, uv: str) -> None:
         self._uv = uv
 
+    def identity(self) -> str:
+        """Which uv resolves: its path and its file (replaced by an upgrade). A plan it gave
+        is remembered under this (:mod:`.resolution_memo`)."""
+        stat = Path(self._uv).stat()
+        return f"uv {self._uv} {stat.st_size} {stat.st_mtime_ns}"
+
     def resolve(self, request: ResolveRequest) -> Resolution:
         command = [
             self._uv, "pip", "install", "--dry-run", "--output-format", "json",
@@ -213,6 +224,10 @@ class PipResolver:
     JSON installation report."""
 
     name = "pip"
+
+    def identity(self) -> None:
+        """The target's own pip resolves: its plans are not remembered."""
+        return
 
     def resolve(self, request: ResolveRequest) -> Resolution:
         with scratch_dir("resolve") as scratch:

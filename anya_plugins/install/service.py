@@ -91,6 +91,7 @@ def _transaction(
     from anya_plugins.audit.settings import load_audit_settings
     from anya_plugins.install.gatecheck import vulnerability_check
     from anya_plugins.install.pinning import pin_store
+    from anya_plugins.install.resolution_memo import ResolutionMemo
     from anya_plugins.install.settings import load_install_settings
     from anya_plugins.install.sourcecheck import source_switch_check
     from anya_plugins.install.trustcheck import publisher_pin_check, trust_check
@@ -115,6 +116,7 @@ def _transaction(
     decisions: list[TrustDecision] = []
     notes: list[str] = []
     env = TargetEnvironment.of(target.python)
+    verdicts = _verdicts(policy, settings)
     return Transaction(
         env=env,
         settings=settings,
@@ -128,7 +130,7 @@ def _transaction(
                 allow_unsigned=allow_unsigned,
                 decisions=decisions,
                 notes=notes,
-                verdicts=_verdicts(policy, settings),
+                verdicts=verdicts,
             ),
             publisher_pin_check(pin_store(env), policy, decisions=decisions, notes=notes),
             source_switch_check(env, allow_switch=switch_source),
@@ -140,6 +142,7 @@ def _transaction(
         progress=progress,
         trust_decisions=decisions,
         notes=notes,
+        memo=ResolutionMemo(verdicts),
     )
 
 

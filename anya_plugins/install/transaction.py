@@ -51,6 +51,7 @@ from anya_plugins.sources.snapshot import CheckedPages
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from anya_plugins.install.resolution_memo import ResolutionMemo
     from anya_plugins.trust.verification import TrustDecision
 
 
@@ -188,6 +189,8 @@ class Transaction:
     """Filled by the trust check: who signed each file (for receipts and the audit log)."""
     notes: list[str] = field(default_factory=list)
     """Filled by checks: lines for the summary (such as which advisories the gate used)."""
+    memo: ResolutionMemo | None = None
+    """Where plans are remembered, to be used again while their pages are unchanged."""
     _installed: dict[str, str] | None = field(default=None, init=False, repr=False)
 
     def install(self, typed: Sequence[str]) -> InstallResult:
@@ -434,12 +437,16 @@ class Transaction:
             prerelease=self.options.prerelease,
             upgrade=self.options.upgrade,
         )
+        key = self._memo_key(request)
         try:
             with _timed(
                 "resolve",
                 f"{len(request.requirements)} requirement(s) with {self.resolver.name}",
             ):
-                resolution = self.resolver.resolve(request)
+                kept = None
+                if self.memo is not None and key is not None:
+                    kept = self.memo.recall(key, pages, self.resolver.name)
+                resolution = kept or self.resolver.resolve(request)
         except AnyaError as error:
             pages.raise_failure()
             source = pages.index.mirrors.primary
@@ -447,7 +454,23 @@ class Transaction:
             error.args = (error.message,)
             raise
         pages.raise_failure()
+        if self.memo is not None and key is not None and kept is None:
+            self.memo.keep(key, resolution, pages)
         return resolution
+
+    def _memo_key(self, request: ResolveRequest) -> str | None:
+        """The name of this request's plan among the remembered ones; None when plans are
+        not remembered (no memo, a resolver that says it must run, an interpreter that
+        cannot be looked at)."""
+        if self.memo is None:
+            return None
+        identity = self.resolver.identity()
+        if identity is None:
+            return None
+        try:
+            return self.memo.key(request, identity, self.env.tags, self._installed_versions())
+        except OSError:
+            return None
 
     def _download(
         self,

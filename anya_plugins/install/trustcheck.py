@@ -84,7 +84,7 @@ class TrustCheck:
         key = self.verdicts.key(
             **self._inputs(project, version, filename, sha256, source), kept="evidence"
         )
-        document = self.verdicts.kept_evidence(key)
+        document = self.verdicts.kept_document(key)
         if document is not None:
             with self._evidence_lock:
                 self._evidence_kept.add(key)
@@ -114,7 +114,7 @@ class TrustCheck:
             if key in self._evidence_kept:
                 return
             self._evidence_kept.add(key)
-        self.verdicts.keep_evidence(key, document)
+        self.verdicts.keep_document(key, document)
 
     def _verdict(self, candidate: Candidate) -> Verdict:
         dependency = not is_extension(candidate.pin.name)

@@ -22,10 +22,11 @@ not), so the person reads our reason ("rolled-back mirror"), not the resolver's.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -98,6 +99,9 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         self._sizes: dict[str, Future[int | None]] = {}
         """Each file's size, known once its download starts (None if the index gives none)."""
         self._receipts: dict[str, str] = {}
+        self._served: dict[str, str] = {}
+        self._unbound = False
+        """A core metadata file was served that no hash ties to its page."""
         self._lock = threading.Lock()
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(FETCHERS, thread_name_prefix="anya-fetch")
@@ -240,6 +244,9 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
                 if data is not None and _matches(data, link):
                     client.keep_core_metadata(link, data)
                     return data
+        if not metadata_hashes(link):
+            with self._lock:
+                self._unbound = True
         return client.fetch_core_metadata(link).encode("utf-8")
 
     def _size(self, filename: str) -> Future[int | None]:
@@ -279,26 +286,44 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
                 self._receipts[link.filename] = receipt
 
     def render(self, project: str) -> bytes:
-        """The PEP 691 JSON page the resolver reads: the checked files, served from here."""
-        page = self.page(project)
-        files = []
-        for link in page.files:
-            entry: dict[str, object] = {
-                "filename": link.filename,
-                "url": self.file_url(page.name, link.filename),
-                "hashes": dict(link.hashes),
-            }
-            if link.requires_python:
-                entry["requires-python"] = link.requires_python
-            if link.yanked:
-                entry["yanked"] = link.yanked_reason or True
-            if link.core_metadata:
-                entry["core-metadata"] = (
-                    dict(link.core_metadata) if not isinstance(link.core_metadata, bool) else True
-                )
-            files.append(entry)
-        document = {"meta": {"api-version": "1.0"}, "name": page.name, "files": files}
-        return json.dumps(document).encode()
+        """The PEP 691 JSON page the resolver reads: the checked files, served from here.
+        What was served is remembered (:meth:`served`)."""
+        name = str(canonicalize_name(project))
+        try:
+            page = self.page(name)
+        except ProjectNotFound:
+            self._serve(name, ABSENT)
+            raise
+        self._serve(name, _digest(page))
+        return _document(page, self.file_url)
+
+    def served(self) -> dict[str, str] | None:
+        """The digest of every page served to the resolver so far (:data:`ABSENT` for a
+        project the index does not have), by canonical project name; None once a core
+        metadata file was served that no hash ties to its page (the resolver then read
+        more than its pages say)."""
+        with self._lock:
+            return None if self._unbound else dict(self._served)
+
+    def digests(self, projects: Collection[str]) -> dict[str, str] | None:
+        """Each project's page as :meth:`served` records it, all fetched at once (fresh,
+        checked); None when one cannot be had (its error is then the resolver's to meet)."""
+        names = [str(canonicalize_name(project)) for project in projects]
+        for name in names:  # every fetch under way before the first is waited for
+            self._once("page", name, functools.partial(self._fetch_page, name))
+        found = {}
+        for name in names:
+            try:
+                found[name] = _digest(self.page(name))
+            except ProjectNotFound:
+                found[name] = ABSENT
+            except SourceError:
+                return None
+        return found
+
+    def _serve(self, project: str, digest: str) -> None:
+        with self._lock:
+            self._served[project] = digest
 
     def __enter__(self) -> CheckedPages:
         self.index.mirrors.order()  # probed once, here: every thread's copy starts from it
@@ -409,3 +434,38 @@ def _report_whole(done: Future[Path], progress: Progress) -> None:
 def _chunks(file: Path) -> Iterator[bytes]:
     with file.open("rb") as handle:
         yield from iter(lambda: handle.read(_Handler._CHUNK), b"")
+
+
+ABSENT = "absent"
+"""The digest of a page the index does not have (a resolver that asked for it may have
+resolved around its absence)."""
+
+
+def _document(page: ProjectPage, file_url: Callable[[str, str], str]) -> bytes:
+    """``page`` as PEP 691 JSON, each file at ``file_url(project, filename)``."""
+    files = []
+    for link in page.files:
+        entry: dict[str, object] = {
+            "filename": link.filename,
+            "url": file_url(page.name, link.filename),
+            "hashes": dict(link.hashes),
+        }
+        if link.requires_python:
+            entry["requires-python"] = link.requires_python
+        if link.yanked:
+            entry["yanked"] = link.yanked_reason or True
+        if link.core_metadata:
+            entry["core-metadata"] = (
+                dict(link.core_metadata) if not isinstance(link.core_metadata, bool) else True
+            )
+        files.append(entry)
+    document = {"meta": {"api-version": "1.0"}, "name": page.name, "files": files}
+    return json.dumps(document).encode()
+
+
+def _digest(page: ProjectPage) -> str:
+    """What the resolver read of ``page``: the sha256 of its document without this
+    transaction's local URLs (which change from one run to the next)."""
+    import hashlib
+
+    return hashlib.sha256(_document(page, lambda project, filename: filename)).hexdigest()

@@ -122,9 +122,9 @@ class Verdicts:
             self._write(key, result)
         return result
 
-    def kept_evidence(self, key: str) -> bytes | None:
-        """The signature document kept under ``key`` by :meth:`keep_evidence`, or None (none
-        kept, or not signed with this user's key)."""
+    def kept_document(self, key: str) -> bytes | None:
+        """The document kept under ``key`` by :meth:`keep_document`, or None (none kept, or
+        not signed with this user's key)."""
         import base64
         import binascii
 
@@ -135,18 +135,21 @@ class Verdicts:
             stored = json.loads(path.read_bytes())
             document = base64.b64decode(stored["evidence"], validate=True)
             if not hmac.compare_digest(stored["mac"], self._mac(key, document)):
-                log.warning("ignoring evidence %s: not signed with this user's key", path)
+                log.warning("ignoring kept %s: not signed with this user's key", path)
                 return None
             return document
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, binascii.Error) as error:
-            log.warning("ignoring unreadable evidence %s: %s", path, error)
+            log.warning("ignoring unreadable kept document %s: %s", path, error)
             return None
 
-    def keep_evidence(self, key: str, document: bytes) -> None:
-        """Keep the signature document that verified a file, under ``key`` (the inputs of
-        its verification but the document); only where verdicts are kept on disk."""
+    def keep_document(self, key: str, document: bytes) -> None:
+        """Keep ``document`` under ``key``, signed with this user's key; only where verdicts
+        are kept on disk. The signature document that verified a file is kept under the
+        inputs of its verification but the document; a resolution, under its inputs
+        (:mod:`anya_plugins.install.resolution_memo`). Stored as ``evidence``, the field's
+        name since the first documents kept."""
         import base64
 
         path = self._path(key)

@@ -165,15 +165,15 @@ def test_kept_evidence_is_read_back_by_the_next_process_under_the_same_inputs(
     tmp_path: Path, root: Path
 ) -> None:
     store = verdicts(tmp_path, policy_with(root))
-    store.keep_evidence(store.key(**INPUTS, kept="evidence"), b'{"attestation_bundles": []}')
+    store.keep_document(store.key(**INPUTS, kept="evidence"), b'{"attestation_bundles": []}')
 
     next_process = verdicts(tmp_path, policy_with(root))
-    assert next_process.kept_evidence(next_process.key(**INPUTS, kept="evidence")) == (
+    assert next_process.kept_document(next_process.key(**INPUTS, kept="evidence")) == (
         b'{"attestation_bundles": []}'
     )
-    assert next_process.kept_evidence(next_process.key(**INPUTS)) is None
+    assert next_process.kept_document(next_process.key(**INPUTS)) is None
     stricter = verdicts(tmp_path, policy_with(root, publishers=()))
-    assert stricter.kept_evidence(stricter.key(**INPUTS, kept="evidence")) is None
+    assert stricter.kept_document(stricter.key(**INPUTS, kept="evidence")) is None
 
 
 def test_evidence_not_signed_with_the_users_key_or_damaged_is_ignored(
@@ -183,21 +183,21 @@ def test_evidence_not_signed_with_the_users_key_or_damaged_is_ignored(
 
     store = verdicts(tmp_path, policy_with(root))
     key = store.key(**INPUTS, kept="evidence")
-    store.keep_evidence(key, b"the provenance that verified")
+    store.keep_document(key, b"the provenance that verified")
     (kept,) = (tmp_path / "cache" / VERDICTS_DIR).rglob(key)
     forged = json.loads(kept.read_text())
     forged["evidence"] = base64.b64encode(b"another provenance").decode()
     kept.write_text(json.dumps(forged))
 
-    assert verdicts(tmp_path, policy_with(root)).kept_evidence(key) is None
+    assert verdicts(tmp_path, policy_with(root)).kept_document(key) is None
     kept.write_text("{not json")
-    assert verdicts(tmp_path, policy_with(root)).kept_evidence(key) is None
+    assert verdicts(tmp_path, policy_with(root)).kept_document(key) is None
 
 
 def test_under_the_public_good_root_no_evidence_is_kept(tmp_path: Path) -> None:
     store = verdicts(tmp_path, TrustPolicy(publishers=(PUBLISHER,)))
     key = store.key(**INPUTS, kept="evidence")
-    store.keep_evidence(key, b"the provenance that verified")
+    store.keep_document(key, b"the provenance that verified")
 
-    assert store.kept_evidence(key) is None
+    assert store.kept_document(key) is None
     assert not (tmp_path / "cache" / VERDICTS_DIR).exists()

@@ -1,0 +1,115 @@
+"""A resolution remembered (install/resolution_memo.py): used again while every page it was
+made from reads the same, made again as soon as one changes, ignored unless signed with this
+user's key. Real devpi, real uv, signatures really verified."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from anya_sigstore_local import LocalSigstore
+from tests.install.test_signed_install import RELEASER, _publish
+from tests.registry_fixtures import Registry
+from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
+
+pytestmark = pytest.mark.slow
+
+INDEX = "anya/primary"
+KEPT = "resolution as kept"
+RESOLVER_RAN = "info: resolver: "
+
+
+@pytest.fixture(scope="module")
+def published(
+    registry: Registry, local_sigstore: LocalSigstore, build_extension: ExtensionBuilder
+) -> Registry:
+    """memo-app 0.1.0, which needs memo-lib >= 1: 1.0.0 is there."""
+    lib = build_extension(ExtensionSpec("memo-lib", category="core/web5", version="1.0.0"))
+    _publish(registry, local_sigstore, lib, RELEASER)
+    app = ExtensionSpec("memo-app", category="core/web5", dependencies=("anya-ext-memo-lib>=1",))
+    _publish(registry, local_sigstore, build_extension(app), RELEASER)
+    return registry
+
+
+@pytest.fixture
+def venv(
+    published: Registry, local_sigstore: LocalSigstore, make_venv: VenvFactory, tmp_path: Path
+) -> Venv:
+    venv = make_venv()
+    venv.config_file.parent.mkdir(parents=True, exist_ok=True)
+    venv.config_file.write_text(
+        "[trust]\n"
+        f'trusted_root = "{local_sigstore.trusted_root_path}"\n'
+        "require_signatures = true\n\n"
+        "[[trust.publishers]]\n"
+        f'identity = "{RELEASER}"\n'
+        f'issuer = "{local_sigstore.issuer_url}"\n'
+        'names = ["anya-ext-*"]\n'
+    )
+    venv.extra_env.update(
+        ANYA_SOURCES__PRIMARY__URL=f"{published.url}/{INDEX}/+simple/",
+        ANYA_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    return venv
+
+
+def _install_afresh(venv: Venv) -> str:
+    """``-v install memo-app`` into the venv as it was before any install (what a plan is
+    kept for); its stderr."""
+    venv.uninstall("anya-ext-memo-app", "anya-ext-memo-lib")
+    done = venv.anya_ext("-v", "install", "memo-app")
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def _installed(venv: Venv) -> dict[str, str]:
+    done = venv.python_code(
+        "import json, importlib.metadata as m;"
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    found: dict[str, str] = json.loads(done.stdout)
+    return {name: version for name, version in found.items() if "memo" in name}
+
+
+def test_a_kept_plan_is_used_while_its_pages_are_unchanged_and_made_again_after_a_release(
+    venv: Venv, registry: Registry, local_sigstore: LocalSigstore, build_extension: ExtensionBuilder
+) -> None:
+    _install_afresh(venv)
+    _install_afresh(venv)  # the first install's core metadata may have no hash in the page
+
+    again = _install_afresh(venv)
+
+    # the pages of memo-app, memo-lib, and of what the venv's own packages need (absent)
+    assert f"{KEPT}: the " in again
+    assert RESOLVER_RAN not in again
+    assert _installed(venv) == {"anya-ext-memo-app": "0.1.0", "anya-ext-memo-lib": "1.0.0"}
+    assert venv.anya_json("verify", "memo-app")[0]["ok"] is True
+
+    newer = build_extension(ExtensionSpec("memo-lib", category="core/web5", version="1.1.0"))
+    _publish(registry, local_sigstore, newer, RELEASER)  # memo-lib's page changes
+
+    after_release = _install_afresh(venv)
+
+    assert "resolving again: 1 page(s) changed (anya-ext-memo-lib)" in after_release
+    assert RESOLVER_RAN in after_release
+    assert _installed(venv) == {"anya-ext-memo-app": "0.1.0", "anya-ext-memo-lib": "1.1.0"}
+    # Kept in its turn once memo-lib 1.1.0's core metadata is read from its cached wheel
+    # (devpi gives no hash for its metadata files: one read from there is not tied to a page).
+    _install_afresh(venv)
+    assert KEPT in _install_afresh(venv)
+
+
+def test_a_plan_kept_under_another_users_key_is_not_used(venv: Venv) -> None:
+    """A download cache restored from elsewhere cannot choose the versions of an install."""
+    _install_afresh(venv)
+    _install_afresh(venv)
+    assert KEPT in _install_afresh(venv)
+
+    (venv.home / "data" / "verdict-key").write_text("00" * 32)
+    elsewhere = _install_afresh(venv)
+
+    assert KEPT not in elsewhere
+    assert RESOLVER_RAN in elsewhere
+    assert "not signed with this user's key" in elsewhere
