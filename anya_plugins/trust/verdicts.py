@@ -87,6 +87,7 @@ class Verdicts:
         self._key: bytes | None = None
         self._known: dict[str, Future[Verdict]] = {}
         self._lock = threading.Lock()
+        self._key_lock = threading.Lock()
 
     def key(self, **inputs: object) -> str:
         """The name of a verification with these inputs (besides the policy's)."""
@@ -208,28 +209,45 @@ class Verdicts:
         return hmac.new(self._secret(), key.encode() + b"\n" + body, hashlib.sha256).hexdigest()
 
     def _secret(self) -> bytes:
-        """The user's verdict key, made (0600) on first use."""
-        if self._key is None:
-            if self._key_file is None:
-                raise OSError("no key file for verdicts")
-            try:
-                self._key = bytes.fromhex(self._key_file.read_text().strip())
-            except (FileNotFoundError, ValueError):
-                self._key = _new_key(self._key_file)
-        return self._key
+        """The user's verdict key, made (0600) on first use; read once per process (threads
+        wait for the first)."""
+        with self._key_lock:
+            if self._key is None:
+                if self._key_file is None:
+                    raise OSError("no key file for verdicts")
+                try:
+                    self._key = _read_key(self._key_file)
+                except (FileNotFoundError, ValueError):
+                    self._key = _new_key(self._key_file)
+            return self._key
+
+
+KEY_BYTES: Final = 32
+
+
+def _read_key(path: Path) -> bytes:
+    key = bytes.fromhex(path.read_text().strip())
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"{path}: not a {KEY_BYTES}-byte key")
+    return key
 
 
 def _new_key(path: Path) -> bytes:
     """Write a new random key to ``path`` (0600), unless another process just did: then
-    that one is used."""
+    that one is used. The key is written whole before it takes the name (a hard link, which
+    fails if the name is taken), so a reader never sees part of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
+    key = secrets.token_bytes(KEY_BYTES)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key.hex())
+        os.link(temporary, path)
     except FileExistsError:
-        return bytes.fromhex(path.read_text().strip())
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(key.hex())
+        return _read_key(path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return key
 
 

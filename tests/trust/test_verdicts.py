@@ -201,3 +201,35 @@ def test_under_the_public_good_root_no_evidence_is_kept(tmp_path: Path) -> None:
 
     assert store.kept_document(key) is None
     assert not (tmp_path / "cache" / VERDICTS_DIR).exists()
+
+
+def test_writers_making_the_key_at_once_all_sign_with_the_one_kept(
+    tmp_path: Path, root: Path
+) -> None:
+    """The first install's threads (and processes) keep documents while the key is being
+    made: each must sign with the key that ends up in the file, never with a part of it."""
+    import threading
+
+    for attempt in range(10):
+        home = tmp_path / str(attempt)
+        writers = [verdicts(home, policy_with(root)) for _ in range(8)]
+        start = threading.Barrier(len(writers))
+
+        def keep(store: Verdicts, number: int, start: threading.Barrier) -> None:
+            start.wait()
+            store.keep_document(store.key(writer=number), b"document %d" % number)
+
+        threads = [
+            threading.Thread(target=keep, args=(store, number, start))
+            for number, store in enumerate(writers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        reader = verdicts(home, policy_with(root))
+        kept = [reader.kept_document(reader.key(writer=n)) for n in range(len(writers))]
+        assert kept == [b"document %d" % n for n in range(len(writers))], attempt
+        assert len((home / "data" / KEY_FILE).read_text().strip()) == 64
+        assert [p.name for p in (home / "data").iterdir()] == [KEY_FILE]  # no temporary left
