@@ -66,7 +66,9 @@ SMALL_WHEEL_BYTES = 1024 * 1024
 serving the metadata starts the wheel's download anyway, and it spares the index one request
 (an index that gives no hash for its metadata file, such as devpi, is then trusted for
 nothing the wheel's hash does not cover). A larger wheel's metadata file is asked for, so
-that the resolver does not wait for the whole wheel."""
+that the resolver does not wait for the whole wheel; when the index does not say a file's
+length (devpi streams files in chunks), that is known once this many bytes came, or the
+whole file in fewer."""
 PREFETCHERS = 4
 """Files and provenance fetched at once, in a pool of their own: they never hold up a
 page the resolver waits for."""
@@ -96,8 +98,9 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         self._on_fetched = on_fetched
         self._remembered_provenance = remembered_provenance
         self._fetched: dict[tuple[str, str], Future[object]] = {}
-        self._sizes: dict[str, Future[int | None]] = {}
-        """Each file's size, known once its download starts (None if the index gives none)."""
+        self._small: dict[str, Future[bool]] = {}
+        """Whether each file is at most :data:`SMALL_WHEEL_BYTES`: known when its download
+        starts if the index says its length, else once that many bytes came or all did."""
         self._receipts: dict[str, str] = {}
         self._served: dict[str, str] = {}
         self._unbound = False
@@ -238,8 +241,7 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
             if cached is not None:
                 return cached
             file = self.file(link)
-            size = self._size(link.filename).result()
-            if size is not None and size <= SMALL_WHEEL_BYTES and file.exception() is None:
+            if self._is_small(link.filename).result() and file.exception() is None:
                 data = wheel_metadata(file.result().read_bytes())
                 if data is not None and _matches(data, link):
                     client.keep_core_metadata(link, data)
@@ -249,24 +251,28 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
                 self._unbound = True
         return client.fetch_core_metadata(link).encode("utf-8")
 
-    def _size(self, filename: str) -> Future[int | None]:
+    def _is_small(self, filename: str) -> Future[bool]:
         with self._lock:
-            return self._sizes.setdefault(filename, Future())
+            return self._small.setdefault(filename, Future())
 
     def _download(self, link: FileLink, progress: Progress | None) -> Path:
-        size = self._size(link.filename)
+        small = self._is_small(link.filename)
 
         def told(done: int, total: int | None) -> None:
-            if not size.done():
-                size.set_result(total)
+            if not small.done():
+                if total is not None:
+                    small.set_result(total <= SMALL_WHEEL_BYTES)
+                elif done > SMALL_WHEEL_BYTES:  # no length given (devpi streams its files)
+                    small.set_result(False)
             if progress is not None:
                 progress(done, total)
 
+        fetched: Path | None = None
         try:
             if link.sha256 is None:
                 raise SourceError(f"the index gives no sha256 for {link.filename}")
             client = self._client()
-            return download(
+            fetched = download(
                 link,
                 self.scratch / "files",
                 expected_sha256=link.sha256,
@@ -275,9 +281,12 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
                 progress=told,
                 on_headers=lambda headers: self._keep_receipt(link, headers),
             )
+            return fetched
         finally:
-            if not size.done():
-                size.set_result(None)
+            if not small.done():  # all of it came without passing the size, or none did
+                small.set_result(
+                    fetched is not None and fetched.stat().st_size <= SMALL_WHEEL_BYTES
+                )
 
     def _keep_receipt(self, link: FileLink, headers: Mapping[str, str]) -> None:
         receipt = receipt_from(headers, link.filename, str(link.sha256))

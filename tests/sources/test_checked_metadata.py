@@ -77,21 +77,31 @@ def _recorded(mirror: Attacker, suffix: str) -> list[str]:
     return [path for path in mirror.recorded if path.endswith(suffix)]
 
 
+LENGTHS = pytest.mark.parametrize("chunked", [False, True], ids=["length-said", "chunked"])
+"""Files served with their length, or in chunks without it (as devpi serves them): then
+whether a wheel is small is known once that many bytes came, or the whole wheel in fewer."""
+
+
+@LENGTHS
 def test_a_small_wheels_metadata_is_read_from_the_wheel(
-    registry: Registry, wheel: Path, mirror: Attacker, tmp_path: Path
+    registry: Registry, wheel: Path, mirror: Attacker, tmp_path: Path, chunked: bool
 ) -> None:
     """Even when the mirror would serve other metadata (devpi's pages give no hash for it):
     a dependency the wheel does not declare cannot be slipped to the resolver."""
+    mirror.chunked = chunked
     mirror.overrides[_metadata_path(registry)] = OTHER_METADATA + b"Requires-Dist: evil\n"
     with _pages(mirror, tmp_path) as pages:
         served = pages.read_file(PROJECT, f"{wheel.name}.metadata")
     assert served == _metadata_of(wheel)
     assert _recorded(mirror, f"/{wheel.name}"), "the wheel was not fetched"
+    assert not _recorded(mirror, ".metadata")
 
 
+@LENGTHS
 def test_a_large_wheels_metadata_is_asked_of_the_index(
-    wheel: Path, mirror: Attacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    wheel: Path, mirror: Attacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunked: bool
 ) -> None:
+    mirror.chunked = chunked
     monkeypatch.setattr(snapshot, "SMALL_WHEEL_BYTES", wheel.stat().st_size - 1)
     with _pages(mirror, tmp_path) as pages:
         served = pages.read_file(PROJECT, f"{wheel.name}.metadata")

@@ -21,6 +21,8 @@ class Attacker:
         self.recorded: dict[str, bytes] = {}
         self.endless: set[str] = set()
         """Paths answered 200 with a body that never ends."""
+        self.chunked = False
+        """Pass files through as devpi sends them: in chunks, their length not said."""
         self.url = ""
 
     def replay(self, recorded: dict[str, bytes]) -> None:
@@ -51,7 +53,11 @@ def serve_attacker(upstream: str) -> Iterator[Attacker]:
                 with urllib.request.urlopen(request, timeout=10) as response:
                     body = response.read()
                     attacker.recorded[path] = body
-                    self._send(response.status, response.headers["Content-Type"], body)
+                    kind = response.headers["Content-Type"]
+                    if attacker.chunked and "/+f/" in path:
+                        self._send_chunked(kind, body)
+                    else:
+                        self._send(response.status, kind, body)
             except urllib.error.HTTPError as error:
                 self._send(error.code, "text/plain", error.read())
 
@@ -75,6 +81,16 @@ def serve_attacker(upstream: str) -> Iterator[Attacker]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def _send_chunked(self, content_type: str, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(body), 4096):
+                chunk = body[start : start + 4096]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
 
         def _endless(self) -> None:
             self.send_response(200)
