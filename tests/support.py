@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from anya_sigstore_local import LocalSigstore
     from tests.registry_fixtures import Registry
 
 REPO = Path(__file__).resolve().parent.parent
@@ -196,6 +197,20 @@ class Venv:
 
 
 VenvFactory = Callable[..., Venv]
+
+
+def signed_by(sigstore: LocalSigstore, identity: str, names: str = "anya-ext-*") -> str:
+    """A ``[trust]`` section (TOML): signatures required under ``sigstore``'s trusted root,
+    from ``identity`` (a glob) for the distributions ``names`` (a glob)."""
+    return (
+        "[trust]\n"
+        f'trusted_root = "{sigstore.trusted_root_path}"\n'
+        "require_signatures = true\n\n"
+        "[[trust.publishers]]\n"
+        f'identity = "{identity}"\n'
+        f'issuer = "{sigstore.issuer_url}"\n'
+        f'names = ["{names}"]\n'
+    )
 
 
 def installing_unsigned_from(venv: Venv, registry: Registry, cache: Path, **env: str) -> Venv:

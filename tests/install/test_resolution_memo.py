@@ -12,7 +12,7 @@ import pytest
 from anya_sigstore_local import LocalSigstore
 from tests.install.test_signed_install import RELEASER, _publish
 from tests.registry_fixtures import Registry
-from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
+from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory, signed_by
 
 pytestmark = pytest.mark.slow
 
@@ -39,15 +39,7 @@ def venv(
 ) -> Venv:
     venv = make_venv()
     venv.config_file.parent.mkdir(parents=True, exist_ok=True)
-    venv.config_file.write_text(
-        "[trust]\n"
-        f'trusted_root = "{local_sigstore.trusted_root_path}"\n'
-        "require_signatures = true\n\n"
-        "[[trust.publishers]]\n"
-        f'identity = "{RELEASER}"\n'
-        f'issuer = "{local_sigstore.issuer_url}"\n'
-        'names = ["anya-ext-*"]\n'
-    )
+    venv.config_file.write_text(signed_by(local_sigstore, RELEASER))
     venv.extra_env.update(
         ANYA_SOURCES__PRIMARY__URL=f"{published.url}/{INDEX}/+simple/",
         ANYA_CACHE_DIR=str(tmp_path / "cache"),

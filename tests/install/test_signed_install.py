@@ -17,7 +17,7 @@ import pytest
 
 from anya_sigstore_local import LocalSigstore
 from tests.registry_fixtures import PASSWORDS, PUBLISHER, Registry
-from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
+from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory, signed_by
 
 pytestmark = pytest.mark.slow
 
@@ -109,13 +109,7 @@ def venv(
     (advisories / "GHSA-anya-vuln-0001.json").write_text(json.dumps(ADVISORY))
     venv.config_file.parent.mkdir(parents=True, exist_ok=True)
     venv.config_file.write_text(
-        "[trust]\n"
-        f'trusted_root = "{local_sigstore.trusted_root_path}"\n'
-        "require_signatures = true\n\n"
-        "[[trust.publishers]]\n"
-        f'identity = "{RELEASER}"\n'
-        f'issuer = "{local_sigstore.issuer_url}"\n'
-        'names = ["anya-ext-*"]\n\n'
+        signed_by(local_sigstore, RELEASER) + "\n"
         "[audit]\n"
         f'advisories = "{advisories}"\n'
         'max_severity = "high"\n'
