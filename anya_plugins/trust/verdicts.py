@@ -235,7 +235,9 @@ def _read_key(path: Path) -> bytes:
 def _new_key(path: Path) -> bytes:
     """Write a new random key to ``path`` (0600), unless another process just did: then
     that one is used. The key is written whole before it takes the name (a hard link, which
-    fails if the name is taken), so a reader never sees part of one."""
+    fails if the name is taken), so a reader never sees part of one. A file there that is
+    not a key (an empty one, left by a version that created the file before writing it) is
+    replaced: nothing it signed can be checked anyway."""
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(KEY_BYTES)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
@@ -243,12 +245,18 @@ def _new_key(path: Path) -> bytes:
     try:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(key.hex())
-        os.link(temporary, path)
-    except FileExistsError:
-        return _read_key(path)
+        try:
+            os.link(temporary, path)
+            return key
+        except FileExistsError:
+            pass
+        try:
+            return _read_key(path)
+        except ValueError:
+            temporary.replace(path)
+            return _read_key(path)  # whichever key won, if another process replaced it too
     finally:
         temporary.unlink(missing_ok=True)
-    return key
 
 
 def _root_digest(trusted_root: Path | None) -> str | None:

@@ -233,3 +233,22 @@ def test_writers_making_the_key_at_once_all_sign_with_the_one_kept(
         assert kept == [b"document %d" % n for n in range(len(writers))], attempt
         assert len((home / "data" / KEY_FILE).read_text().strip()) == 64
         assert [p.name for p in (home / "data").iterdir()] == [KEY_FILE]  # no temporary left
+
+
+@pytest.mark.parametrize("damaged", ["", "12ab", "not hex"])
+def test_a_key_file_that_is_no_key_is_replaced_and_documents_are_kept_again(
+    tmp_path: Path, root: Path, damaged: str
+) -> None:
+    """An empty key file (what a first install could leave before keys were written whole)
+    does not stop an install: it is replaced, and what is kept under the new key is read."""
+    key_file = tmp_path / "data" / KEY_FILE
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text(damaged)
+    store = verdicts(tmp_path, policy_with(root))
+
+    store.keep_document(store.key(**INPUTS), b"a document")
+
+    reader = verdicts(tmp_path, policy_with(root))
+    assert reader.kept_document(reader.key(**INPUTS)) == b"a document"
+    assert len(key_file.read_text().strip()) == 64
+    assert [p.name for p in key_file.parent.iterdir()] == [KEY_FILE]
