@@ -246,7 +246,7 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
                 if data is not None and _matches(data, link):
                     client.keep_core_metadata(link, data)
                     return data
-        if not metadata_hashes(link):
+        if link.core_metadata and not metadata_hashes(link):  # else refused: 404, no bytes
             with self._lock:
                 self._unbound = True
         return client.fetch_core_metadata(link).encode("utf-8")

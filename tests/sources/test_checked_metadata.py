@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from anya_plugins.sources import snapshot
-from anya_plugins.sources.errors import HashMismatch
+from anya_plugins.sources.errors import HashMismatch, SourceError
 from anya_plugins.sources.settings import parse_sources
 from anya_plugins.sources.simple import SimpleIndex
 from anya_plugins.sources.snapshot import CheckedPages
@@ -102,7 +102,10 @@ def test_a_large_wheels_metadata_is_asked_of_the_index(
     wheel: Path, mirror: Attacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunked: bool
 ) -> None:
     mirror.chunked = chunked
-    monkeypatch.setattr(snapshot, "SMALL_WHEEL_BYTES", wheel.stat().st_size - 1)
+    mirror.chunk_pause = 1.0  # still arriving when its metadata is asked for (else the
+    # finished wheel in the cache may answer first, which is as good, but not this case)
+    monkeypatch.setattr(snapshot, "SMALL_WHEEL_BYTES", 4096)
+    assert wheel.stat().st_size > 4096
     with _pages(mirror, tmp_path) as pages:
         served = pages.read_file(PROJECT, f"{wheel.name}.metadata")
     assert served == _metadata_of(wheel)
@@ -154,3 +157,30 @@ def test_a_tampered_wheel_leaves_the_metadata_to_the_index_and_fails_as_a_hash_m
     assert _recorded(mirror, f"/{wheel.name}.metadata")
     assert isinstance(failure, HashMismatch) and wheel.name in str(failure)
     assert not list((tmp_path / "scratch").rglob(wheel.name))
+
+
+def test_what_the_resolver_read_is_tied_to_its_pages_unless_metadata_came_unhashed(
+    registry: Registry, wheel: Path, mirror: Attacker, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """served() (what a remembered resolution is kept with) holds the page digests while
+    every metadata the resolver got is bound by a hash: the wheel's, or a page without
+    metadata (refused, so the resolver reads the hash-checked wheel); None once the index's
+    unhashed metadata file was served."""
+    page_path, document = _page(registry)
+    for entry in document["files"]:
+        entry.pop("core-metadata", None)
+        entry.pop("data-dist-info-metadata", None)
+    mirror.overrides[page_path] = json.dumps(document).encode()
+    with _pages(mirror, tmp_path / "no-metadata") as pages:
+        pages.render(PROJECT)
+        with pytest.raises(SourceError, match="serves no core metadata file"):
+            pages.read_file(PROJECT, f"{wheel.name}.metadata")
+        assert list(pages.served() or {}) == [PROJECT]
+
+    del mirror.overrides[page_path]
+    monkeypatch.setattr(snapshot, "SMALL_WHEEL_BYTES", wheel.stat().st_size - 1)
+    with _pages(mirror, tmp_path / "large") as pages:
+        pages.render(PROJECT)
+        pages.read_file(PROJECT, f"{wheel.name}.metadata")
+        assert pages.served() is None
