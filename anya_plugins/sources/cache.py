@@ -291,10 +291,19 @@ class DownloadCache:
             total, scanned_at = usage[0] + added, usage[1]
             if self.max_bytes is not None and total > self.max_bytes:
                 total = self._evict()
-        with temporary_file(self._tmp) as temp:
-            temp.handle.write(json.dumps({"bytes": total, "scanned_at": scanned_at}).encode())
-            temp.handle.close()
-            temp.commit(self._usage)
+        self._write_usage(total, scanned_at)
+
+    def _write_usage(self, total: int, scanned_at: float) -> None:
+        """Overwrite the count in place (lock held: every reader holds it too). Not through
+        a renamed temporary file, as entries are: the count is rewritten with every entry
+        added, and a count torn by a crash reads as none, which only costs a rescan."""
+        data = json.dumps({"bytes": total, "scanned_at": scanned_at}).encode()
+        descriptor = os.open(self._usage, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.pwrite(descriptor, data, 0)
+            os.ftruncate(descriptor, len(data))
+        finally:
+            os.close(descriptor)
 
     def _read_usage(self) -> tuple[int, float] | None:
         """(bytes, when last scanned), or None when there is no readable count."""

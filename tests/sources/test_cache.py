@@ -206,6 +206,23 @@ def test_each_write_counts_its_size_and_a_lost_count_is_made_again_by_a_scan(
     assert usage_bytes(cache) == cache.info().bytes
 
 
+def test_the_count_is_rewritten_in_place_whole_and_no_temporary_file_is_left(
+    cache: DownloadCache, tmp_path: Path, clock: FakeClock
+) -> None:
+    stored(cache, tmp_path, b"x" * 10)
+    longer = {"bytes": usage_bytes(cache), "scanned_at": clock(), "pad": "." * 200}
+    (cache.root / "usage").write_text(json.dumps(longer))  # a longer count than the next
+
+    stored(cache, tmp_path, b"y" * 20)
+
+    assert json.loads((cache.root / "usage").read_bytes()) == {
+        "bytes": 30,
+        "scanned_at": clock(),
+    }
+    assert cache.info().bytes == 30
+    assert list((cache.root / "tmp").iterdir()) == []
+
+
 def test_a_page_stored_again_unchanged_keeps_the_count_and_is_fresh_from_then(
     cache: DownloadCache, clock: FakeClock
 ) -> None:
