@@ -12,9 +12,11 @@ index file without a metadata hash in the page) is not kept: it read more than i
 Next time with the same key, the same pages are fetched — fresh and checked, as the
 resolver would get them — and when every digest is the same, the plan is uv's plan of last
 time; any difference (a new release, a yank, a page gone) and uv resolves as always.
-Nothing else is skipped: every file is downloaded against the fresh page's hash and
-checked as before. A warm install of an extension with 50 dependencies spares one uv
-process and the ~100 requests it makes to the pages' local server.
+The plan's files are fetched while its pages still come in (each against its own fresh
+page's hash, as soon as that page is there), and nothing is checked or installed before
+every page was compared. Nothing else is skipped: every file is checked as before. A warm
+install of an extension with 50 dependencies spares one uv process and the ~100 requests
+it makes to the pages' local server.
 
 Kept beside the verdicts and signed with the same key (:mod:`anya_plugins.trust.verdicts`):
 a download cache restored from elsewhere (a CI cache) cannot choose versions for an install
@@ -35,6 +37,16 @@ from anya_plugins.trust.verdicts import Verdicts
 log = logging.getLogger(__name__)
 
 _FORMAT = 1
+
+
+class KeptPlan:
+    """A remembered plan and the digest of each page it was made from."""
+
+    __slots__ = ("read", "resolution")
+
+    def __init__(self, resolution: Resolution, read: Mapping[str, str]) -> None:
+        self.resolution = resolution
+        self.read = dict(read)
 
 
 class ResolutionMemo:
@@ -67,9 +79,11 @@ class ResolutionMemo:
             installed=sorted(installed.items()),
         )
 
-    def recall(self, key: str, pages: CheckedPages, tool: str) -> Resolution | None:
-        """The plan kept under ``key`` when every page it was made from reads the same now
-        (fetched through ``pages``, which then serves them as they were checked)."""
+    def recall(self, key: str, pages: CheckedPages, tool: str) -> KeptPlan | None:
+        """The plan kept under ``key``, the fetches of every page it was made from started
+        (fresh and checked, through ``pages``) but not waited for: the plan is only a
+        proposal until :meth:`holds` says those pages read the same now. Its files can be
+        fetched meanwhile, each against its fresh page."""
         document = self._store.kept_document(key)
         if document is None:
             return None
@@ -80,13 +94,21 @@ class ResolutionMemo:
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             log.warning("ignoring a kept resolution: %s", error)
             return None
-        now = pages.digests(read)
-        if now != read:
-            changed = sorted(name for name in read if now is None or now.get(name) != read[name])
+        pages.start_pages(read)
+        return KeptPlan(Resolution(pins, tool), read)
+
+    def holds(self, plan: KeptPlan, pages: CheckedPages) -> bool:
+        """Whether every page ``plan`` was made from reads the same now (waits for them)."""
+        now = pages.digests(plan.read)
+        if now != plan.read:
+            changed = sorted(
+                name for name in plan.read if now is None or now.get(name) != plan.read[name]
+            )
             log.info("resolving again: %d page(s) changed (%s)", len(changed), ", ".join(changed))
-            return None
-        log.info("resolution as kept: the %d page(s) it was made from are unchanged", len(read))
-        return Resolution(pins, tool)
+            return False
+        count = len(plan.read)
+        log.info("resolution as kept: the %d page(s) it was made from are unchanged", count)
+        return True
 
     def keep(self, key: str, resolution: Resolution, pages: CheckedPages) -> None:
         """Keep ``resolution`` under ``key`` with the pages served to make it (not when one

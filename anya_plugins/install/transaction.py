@@ -211,9 +211,7 @@ class Transaction:
                 # Our own client first: an unreachable index, an unknown name or a rolled-back
                 # mirror is said plainly before the resolver runs.
                 pages.page(spec.name)
-            resolution = self._resolve(pages, specs)
-            with _timed("download", f"{len(resolution.to_install)} file(s)"):
-                candidates = self._download(pages, resolution.to_install)
+            resolution, candidates = self._plan_and_download(pages, specs)
             check_requested_features(self.env, specs, {c.pin.name: c.path for c in candidates})
             specs, candidates, resolution = self._with_default_features(
                 pages, specs, candidates, resolution
@@ -427,9 +425,17 @@ class Transaction:
             self._installed = {name: dist.version for name, dist in self.env.installed().items()}
         return self._installed
 
-    def _resolve(self, pages: CheckedPages, specs: Sequence[RequestedExtension]) -> Resolution:
-        """Resolve against the checked pages (and nothing else); a check that failed while
-        the resolver read them is raised in place of the resolver's own complaint."""
+    def _plan_and_download(
+        self,
+        pages: CheckedPages,
+        specs: Sequence[RequestedExtension],
+        known: Sequence[Candidate] = (),
+    ) -> tuple[Resolution, list[Candidate]]:
+        """The resolution and its files, downloaded and hash-checked. A plan remembered for
+        this very request has its files fetched while its pages are fetched again, and is
+        taken only once every page reads as it did (else, or if a changed page made its
+        files unfit, the resolver runs); nothing is checked before that. ``known``: files
+        already downloaded (by pin), not fetched again."""
         request = ResolveRequest(
             requirements=tuple(requirement_text(spec) for spec in specs),
             index_url=pages.url,
@@ -438,15 +444,34 @@ class Transaction:
             upgrade=self.options.upgrade,
         )
         key = self._memo_key(request)
+        kept = None
+        if self.memo is not None and key is not None:
+            kept = self.memo.recall(key, pages, self.resolver.name)
+        if self.memo is not None and kept is not None:
+            with _timed("download", f"{len(kept.resolution.to_install)} file(s), plan as kept"):
+                try:
+                    candidates = self._download(pages, kept.resolution.to_install, known)
+                except AnyaError:
+                    if self.memo.holds(kept, pages):
+                        raise  # the pages are as the plan saw them: a failure of its own
+                else:
+                    if self.memo.holds(kept, pages):
+                        return kept.resolution, candidates
+        resolution = self._resolve(pages, request)
+        if self.memo is not None and key is not None:
+            self.memo.keep(key, resolution, pages)
+        with _timed("download", f"{len(resolution.to_install)} file(s)"):
+            return resolution, self._download(pages, resolution.to_install, known)
+
+    def _resolve(self, pages: CheckedPages, request: ResolveRequest) -> Resolution:
+        """Resolve against the checked pages (and nothing else); a check that failed while
+        the resolver read them is raised in place of the resolver's own complaint."""
         try:
             with _timed(
                 "resolve",
                 f"{len(request.requirements)} requirement(s) with {self.resolver.name}",
             ):
-                kept = None
-                if self.memo is not None and key is not None:
-                    kept = self.memo.recall(key, pages, self.resolver.name)
-                resolution = kept or self.resolver.resolve(request)
+                resolution = self.resolver.resolve(request)
         except AnyaError as error:
             pages.raise_failure()
             source = pages.index.mirrors.primary
@@ -454,8 +479,6 @@ class Transaction:
             error.args = (error.message,)
             raise
         pages.raise_failure()
-        if self.memo is not None and key is not None and kept is None:
-            self.memo.keep(key, resolution, pages)
         return resolution
 
     def _memo_key(self, request: ResolveRequest) -> str | None:
@@ -578,8 +601,7 @@ class Transaction:
             needs_more |= any(f.requires for f in contract.features if f.name in switched_on)
         if widened == specs or not needs_more:
             return widened, candidates, resolution
-        resolution = self._resolve(pages, widened)
-        downloaded = self._download(pages, resolution.to_install, candidates)
+        resolution, downloaded = self._plan_and_download(pages, widened, candidates)
         return widened, downloaded, resolution
 
     def _check(self, candidates: Sequence[Candidate]) -> None:

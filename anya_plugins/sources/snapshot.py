@@ -314,12 +314,18 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         with self._lock:
             return None if self._unbound else dict(self._served)
 
+    def start_pages(self, projects: Collection[str]) -> list[str]:
+        """Start fetching each project's page (unless it was): :meth:`page` then waits for
+        it. The canonical names."""
+        names = [str(canonicalize_name(project)) for project in projects]
+        for name in names:
+            self._once("page", name, functools.partial(self._fetch_page, name))
+        return names
+
     def digests(self, projects: Collection[str]) -> dict[str, str] | None:
         """Each project's page as :meth:`served` records it, all fetched at once (fresh,
         checked); None when one cannot be had (its error is then the resolver's to meet)."""
-        names = [str(canonicalize_name(project)) for project in projects]
-        for name in names:  # every fetch under way before the first is waited for
-            self._once("page", name, functools.partial(self._fetch_page, name))
+        names = self.start_pages(projects)
         found = {}
         for name in names:
             try:

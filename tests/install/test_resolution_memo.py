@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from anya_plugins.registry.releases import delete
 from anya_sigstore_local import LocalSigstore
 from tests.install.test_signed_install import RELEASER, _publish
 from tests.registry_fixtures import Registry
@@ -100,3 +101,52 @@ def test_a_plan_kept_under_another_users_key_is_not_used(venv: Venv) -> None:
     assert KEPT not in elsewhere
     assert RESOLVER_RAN in elsewhere
     assert "not signed with this user's key" in elsewhere
+
+
+def test_a_kept_plan_whose_release_was_deleted_is_made_again(
+    registry: Registry,
+    local_sigstore: LocalSigstore,
+    build_extension: ExtensionBuilder,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:
+    """The kept plan's files are fetched before its pages are compared: a pinned release
+    gone from its page fails that fetch, and the install resolves again instead of failing."""
+    index = "anya/memo-deleted"
+    admin = registry.client(registry.admin.user)
+    admin.create_index(
+        index, {"type": "stage", "bases": [], "volatile": True, "acl_upload": ["anya"]}
+    )
+    lib = ExtensionSpec("memo-gone-lib", category="core/web5", version="1.0.0")
+    _publish(registry, local_sigstore, build_extension(lib), RELEASER, index)
+    app = ExtensionSpec(
+        "memo-gone-app", category="core/web5", dependencies=("anya-ext-memo-gone-lib>=1",)
+    )
+    _publish(registry, local_sigstore, build_extension(app), RELEASER, index)
+    venv = make_venv()
+    venv.config_file.parent.mkdir(parents=True, exist_ok=True)
+    venv.config_file.write_text(signed_by(local_sigstore, RELEASER))
+    venv.extra_env.update(
+        ANYA_SOURCES__PRIMARY__URL=registry.simple_url(index), ANYA_CACHE_DIR=str(tmp_path / "c")
+    )
+
+    def install_afresh() -> str:
+        venv.uninstall("anya-ext-memo-gone-app", "anya-ext-memo-gone-lib")
+        done = venv.anya_ext("-v", "install", "memo-gone-app")
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    install_afresh()
+    assert KEPT in install_afresh()
+    newer = build_extension(ExtensionSpec("memo-gone-lib", category="core/web5", version="1.1.0"))
+    _publish(registry, local_sigstore, newer, RELEASER, index)
+    delete(registry.url, index, "anya-ext-memo-gone-lib", "1.0.0", registry.credentials("anya"))
+
+    after_delete = install_afresh()
+
+    assert "resolving again: 1 page(s) changed (anya-ext-memo-gone-lib)" in after_delete
+    assert RESOLVER_RAN in after_delete
+    versions = venv.python_code(
+        "import importlib.metadata as m; print(m.version('anya-ext-memo-gone-lib'))"
+    )
+    assert versions.stdout.strip() == "1.1.0"
