@@ -38,6 +38,20 @@ def wheel(registry: Registry, upload: Upload, build_extension: ExtensionBuilder)
     return built
 
 
+LARGE_PROJECT = "anya-ext-checked-metadata-large"
+
+
+@pytest.fixture(scope="module")
+def large_wheel(registry: Registry, upload: Upload, build_extension: ExtensionBuilder) -> Path:
+    """A wheel over the 64 KiB a streamed download is read in at a time."""
+    spec = ExtensionSpec("checked-metadata-large", category="core/ml", bulk_modules=1000)
+    built = build_extension(spec)
+    assert built.stat().st_size > 2 * 65536
+    done = upload(INDEX, built, user="anya")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return built
+
+
 @pytest.fixture
 def mirror(registry: Registry) -> Iterator[Attacker]:
     """The registry through a mirror that records every path it passed on."""
@@ -108,6 +122,21 @@ def test_a_large_wheels_metadata_is_asked_of_the_index(
         served = pages.read_file(PROJECT, f"{wheel.name}.metadata")
     assert served == _metadata_of(wheel)
     assert _recorded(mirror, f"/{wheel.name}.metadata")
+
+
+def test_a_large_wheel_streamed_without_its_length_has_its_metadata_asked_of_the_index(
+    large_wheel: Path, mirror: Attacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not small as soon as more than that many bytes came: the index is asked for the
+    metadata file while the wheel is still arriving (slowly: its first 64 KiB take ~0.3 s,
+    the rest ~1 s), and the metadata is the wheel's."""
+    mirror.chunked = True
+    mirror.chunk_pause = 0.02
+    monkeypatch.setattr(snapshot, "SMALL_WHEEL_BYTES", 4096)
+    with _pages(mirror, tmp_path) as pages:
+        served = pages.read_file(LARGE_PROJECT, f"{large_wheel.name}.metadata")
+        assert served == _metadata_of(large_wheel)
+        assert _recorded(mirror, f"/{large_wheel.name}.metadata")
 
 
 def test_a_metadata_hash_the_wheel_does_not_match_sends_it_to_the_index(

@@ -4,6 +4,7 @@ paths with attacker-chosen bytes (or bytes without end): the hostile mirror or e
 from __future__ import annotations
 
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ class Attacker:
         """Paths answered 200 with a body that never ends."""
         self.chunked = False
         """Pass files through as devpi sends them: in chunks, their length not said."""
+        self.chunk_pause = 0.0
+        """Seconds between chunks, chunked: a slow file, still arriving."""
         self.url = ""
 
     def replay(self, recorded: dict[str, bytes]) -> None:
@@ -89,6 +92,9 @@ def serve_attacker(upstream: str) -> Iterator[Attacker]:
             self.end_headers()
             for start in range(0, len(body), 4096):
                 chunk = body[start : start + 4096]
+                if start and attacker.chunk_pause:
+                    self.wfile.flush()
+                    time.sleep(attacker.chunk_pause)
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
 
