@@ -218,14 +218,17 @@ class Transaction:
             )
             with _timed("verify", f"{len(candidates)} file(s)"):
                 self._check(candidates)
-            self._raise_marks(index, candidates)
             changes = tuple(_change(candidate) for candidate in candidates)
-            if not self.options.dry_run and candidates:
+            if self.options.dry_run or not candidates:
+                self._raise_marks(index, candidates)
+            else:
                 before = read_receipts(self.env, self._installed_versions())
                 receipts = self._receipts_of(candidates, specs, before)
                 with (
                     _timed("install", f"with {self.installer.name}"),
-                    self._install_step(candidates, receipts),
+                    self._install_step(
+                        candidates, receipts, meanwhile=lambda: self._raise_marks(index, candidates)
+                    ),
                 ):
                     _each_at_once(lambda c: write_fingerprints(self.env, c.pin.name), candidates)
                     self._pin_first_signers(candidates)
@@ -624,12 +627,15 @@ class Transaction:
 
     @contextmanager
     def _install_step(
-        self, candidates: Sequence[Candidate], receipts: Sequence[Receipt]
+        self,
+        candidates: Sequence[Candidate],
+        receipts: Sequence[Receipt],
+        meanwhile: Callable[[], object] = lambda: None,
     ) -> Iterator[None]:
-        """Install the verified files under the journal, ``receipts`` written meanwhile in a
-        thread (the installer is a process of its own: waiting for it leaves the interpreter
-        free); the block (the installed files' fingerprints) is part of the same
-        all-or-nothing step.
+        """Install the verified files under the journal, ``receipts`` written and
+        ``meanwhile`` done in a thread meanwhile (the installer is a process of its own:
+        waiting for it leaves the interpreter free); the block (the installed files'
+        fingerprints) is part of the same all-or-nothing step.
 
         A receipt written before its version is installed is read by nobody (a receipt
         counts only while its version is the installed one), and a failed step removes it
@@ -640,7 +646,9 @@ class Transaction:
         replacing = [installed[c.pin.name] for c in candidates if c.pin.name in installed]
         with journal.step(self.env, replacing):
             with ThreadPoolExecutor(1, thread_name_prefix="anya-receipts") as writer:
-                written = writer.submit(lambda: [write_receipt(self.env, r) for r in receipts])
+                written = writer.submit(
+                    lambda: (meanwhile(), [write_receipt(self.env, r) for r in receipts])
+                )
                 self.installer.install(
                     self.env,
                     [
