@@ -129,6 +129,7 @@ def _reporting_interrupt(
     install it had completed (exit 0). See :mod:`anya_plugins.install.interruption`."""
 
     def handler(args: argparse.Namespace) -> int:
+        _fetch_ahead(args)  # first: the rest of the imports overlap those requests
         from anya_plugins.install.environment import TargetEnvironment
         from anya_plugins.install.interruption import HELD_BACK_NOTE, reporting_interrupt
 
@@ -145,6 +146,23 @@ def _reporting_interrupt(
         return 0
 
     return handler
+
+
+def _fetch_ahead(args: argparse.Namespace) -> None:
+    """``install`` from the default source: start fetching the pages the last install of
+    the same specs read (:mod:`anya_plugins.sources.pages_ahead`)."""
+    specs = getattr(args, "specs", None)
+    if not specs or getattr(args, "source", None) or getattr(args, "org", None):
+        return
+    from anya_plugins.api.configuration import Configuration
+    from anya_plugins.errors import AnyaError
+    from anya_plugins.sources.pages_ahead import fetch_ahead
+
+    try:
+        settings = Configuration.from_user(args.config_overrides).sources_settings()
+    except AnyaError:
+        return  # the command itself says what is wrong with the configuration
+    fetch_ahead(settings, "primary", specs)
 
 
 def _check_store_config(values: list[str]) -> None:

@@ -42,6 +42,7 @@ from anya_plugins.install.resolver import (
 from anya_plugins.install.scratch import scratch_dir
 from anya_plugins.install.specs import RequestedExtension, parse_spec, requirement_text
 from anya_plugins.metadata.taxonomy import DIST_NAME_PREFIX
+from anya_plugins.sources import pages_ahead
 from anya_plugins.sources.download import Progress, download
 from anya_plugins.sources.download_receipt import receipt_from
 from anya_plugins.sources.settings import SourcesSettings
@@ -235,6 +236,9 @@ class Transaction:
             if not self.options.dry_run:
                 self._record_features(specs, candidates)
             index_url = _index_base(pages.page(specs[0].name))
+            pages_ahead.remember(
+                self.settings.cache.dir, index.mirrors.primary, typed, pages.page_names()
+            )
         return InstallResult(
             requested=tuple(typed),
             changes=changes,

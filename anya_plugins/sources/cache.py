@@ -241,6 +241,8 @@ class DownloadCache:
                 if older_than is None or entry.used_at < now - older_than.total_seconds():
                     freed += _remove(entry)
             self._usage.unlink(missing_ok=True)
+            if older_than is None:
+                freed += _remove_hints(self.root)
         return freed
 
     def _all_entries(self) -> tuple[_Entry, ...]:
@@ -440,6 +442,19 @@ def _has_hash(path: Path, sha256: str) -> bool:
         log.warning("download cache %s not readable: %s", path, exc)
         return False
     return digest.hexdigest() == sha256
+
+
+def _remove_hints(root: Path) -> int:
+    """Remove the names of pages to fetch ahead (:mod:`anya_plugins.sources.pages_ahead`)."""
+    from anya_plugins.sources.pages_ahead import HINTS_DIR
+
+    freed = 0
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(root / HINTS_DIR):
+            with contextlib.suppress(FileNotFoundError):
+                freed += entry.stat().st_size
+                Path(entry.path).unlink()
+    return freed
 
 
 def _remove(entry: _Entry) -> int:

@@ -37,6 +37,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from packaging.utils import canonicalize_name
 
+from anya_plugins.sources import pages_ahead
 from anya_plugins.sources.download import Progress, download
 from anya_plugins.sources.download_receipt import receipt_from
 from anya_plugins.sources.errors import HashMismatch, ProjectNotFound, SourceError
@@ -225,7 +226,9 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         return client
 
     def _fetch_page(self, project: str) -> ProjectPage:
-        fetched = self._client().project_page(project, refresh=True)
+        fetched = _taken_ahead(self.index.mirrors.primary, project)
+        if fetched is None:
+            fetched = self._client().project_page(project, refresh=True)
         refuse_quarantined(project, fetched.markers, fetched.used_url)
         return fetched
 
@@ -313,6 +316,11 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         more than its pages say)."""
         with self._lock:
             return None if self._unbound else dict(self._served)
+
+    def page_names(self) -> list[str]:
+        """Every project whose page this transaction fetched (or failed to)."""
+        with self._lock:
+            return [key for kind, key in self._fetched if kind == "page"]
 
     def start_pages(self, projects: Collection[str]) -> list[str]:
         """Start fetching each project's page (unless it was): :meth:`page` then waits for
@@ -454,6 +462,21 @@ def _chunks(file: Path) -> Iterator[bytes]:
 ABSENT = "absent"
 """The digest of a page the index does not have (a resolver that asked for it may have
 resolved around its absence)."""
+
+
+def _taken_ahead(primary: str, project: str) -> ProjectPage | None:
+    """The page fetched ahead for this transaction (:mod:`anya_plugins.sources.pages_ahead`),
+    if one was; its failure is raised when it failed as a fetch does."""
+    ahead = pages_ahead.take(primary, project)
+    if ahead is None:
+        return None
+    try:
+        return ahead.result()
+    except SourceError:
+        raise
+    except Exception as error:
+        log.debug("%s: the page fetched ahead failed (%s): fetching it again", project, error)
+        return None
 
 
 def _document(page: ProjectPage, file_url: Callable[[str, str], str]) -> bytes:

@@ -15,6 +15,7 @@ from anya_plugins.sources.cache import (
     cache_info,
     clean,
 )
+from anya_plugins.sources.pages_ahead import HINTS_DIR, remember
 from anya_plugins.sources.settings import CacheSettings
 from anya_plugins.sources.tempfiles import STALE_AFTER_SECONDS
 from tests.sources.conftest import FakeClock, sha256
@@ -107,6 +108,16 @@ def test_clean_removes_everything_and_says_how_much(cache: DownloadCache, tmp_pa
 
     assert freed == before
     assert cache.info() == CacheInfo(cache.root, files=0, bytes=0, pages=0)
+
+
+def test_clean_removes_the_names_of_pages_to_fetch_ahead_too(cache: DownloadCache) -> None:
+    remember(cache.root, "http://x/simple/", ["app"], ["anya-ext-app", "anya-ext-lib"])
+    (hint,) = (cache.root / HINTS_DIR).iterdir()
+    size = hint.stat().st_size
+
+    assert cache.clean(timedelta(days=1)) == 0 and hint.exists()  # only a whole clean
+    assert cache.clean() == size
+    assert not hint.exists()
 
 
 def test_clean_older_than_keeps_what_was_used_since(

@@ -20,6 +20,8 @@ class Attacker:
         self.upstream = upstream.rstrip("/")
         self.overrides: dict[str, bytes] = {}
         self.recorded: dict[str, bytes] = {}
+        self.requested: list[str] = []
+        """Every path asked for with GET, in order, repeats included."""
         self.endless: set[str] = set()
         """Paths answered 200 with a body that never ends."""
         self.chunked = False
@@ -42,6 +44,7 @@ def serve_attacker(upstream: str) -> Iterator[Attacker]:
 
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
+            attacker.requested.append(path)
             if path in attacker.endless:
                 self._endless()
                 return

@@ -1,0 +1,145 @@
+"""Pages fetched ahead: an install starts fetching the project pages the last install of the
+same request read, while the rest of the program is still being imported.
+
+A warm install spends its first ~150 ms importing, and then waits on the index for every
+page its plan was made from (~50 pages, fetched fresh each time). Here that wait starts at
+the beginning: :func:`fetch_ahead` reads the names the last install of the same request
+(same specs, same source URL) left in the cache (:func:`remember`), and fetches those pages
+in daemon threads through the very call a transaction makes
+(``SimpleIndex.project_page(name, refresh=True)``: fresh, with the same checks — TUF, limits,
+mirrors). :class:`~anya_plugins.sources.snapshot.CheckedPages` takes such a page
+(:func:`take`) in place of fetching it again, once, within :data:`FRESH_SECONDS`; anything
+not taken is simply not used.
+
+Not for a source checked against TUF (``tuf_root``): its client keeps the trusted TUF state
+of this machine, and a second one would refresh (and write) that state beside the
+transaction's.
+
+The list of names is a hint and nothing more: a wrong or forged one costs requests for pages
+nobody reads; it chooses nothing (the plan and every check are what they were). A fetch
+ahead that failed as a fetch fails (the index's answer, an unreachable source) is that
+fetch's failure, not waited for twice; one that failed otherwise is fetched again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from anya_plugins import logs
+
+if TYPE_CHECKING:
+    from anya_plugins.sources.settings import SourcesSettings
+    from anya_plugins.sources.simple import ProjectPage, SimpleIndex
+
+HINTS_DIR = "pages-ahead"
+"""Under the download cache's directory: one file of names per request."""
+FETCHERS = 6
+FRESH_SECONDS = 60.0
+"""A page fetched ahead longer ago than this is not taken (a command that waited on a
+prompt, or a lock, fetches its pages again)."""
+MAX_NAMES = 1000
+
+_lock = threading.Lock()
+_ahead: dict[tuple[str, str], tuple[float, Future[ProjectPage]]] = {}
+"""(primary URL, canonical project name) -> (when started, the fetch)."""
+
+
+def hint_file(cache_dir: Path, primary: str, requested: Sequence[str]) -> Path:
+    """Where the names read for this request from this source are kept."""
+    key = json.dumps([primary, sorted(requested)]).encode()
+    return cache_dir / HINTS_DIR / hashlib.sha256(key).hexdigest()
+
+
+def remember(cache_dir: Path, primary: str, requested: Sequence[str], names: Sequence[str]) -> None:
+    """Keep the names of the pages this request read (best effort: only speed depends on it)."""
+    from anya_plugins.sources.tempfiles import temporary_file
+
+    path = hint_file(cache_dir, primary, requested)
+    data = json.dumps(sorted(set(names))[:MAX_NAMES]).encode()
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    try:
+        with temporary_file(path.parent) as temp:
+            temp.handle.write(data)
+            temp.handle.close()  # closed: renamed without a sync (a torn hint reads as none)
+            temp.commit(path)
+    except OSError as error:
+        logs.debug(__name__, "pages ahead: cannot keep %s: %s", path, error)
+
+
+def fetch_ahead(settings: SourcesSettings, source: str, requested: Sequence[str]) -> int:
+    """Start fetching the pages the last install of ``requested`` from ``source`` read; how
+    many. Never raises: without a hint, or with an unusable one, nothing is fetched."""
+    try:
+        if settings.source(source).tuf_root is not None:
+            return 0  # one TUF client per source and process: the transaction's
+        from anya_plugins.sources.simple import SimpleIndex
+
+        index = SimpleIndex.from_settings(settings, source)
+        path = hint_file(settings.cache.dir, index.mirrors.primary, requested)
+        names = json.loads(path.read_bytes())
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return 0
+        names = names[:MAX_NAMES]
+        _start(index, names)
+    except Exception as error:  # only speed depends on it: any failure means no pages ahead
+        logs.debug(__name__, "pages ahead: none (%s)", error)
+        return 0
+    logs.info(__name__, "fetching %d page(s) ahead", len(names))
+    return len(names)
+
+
+def take(primary: str, project: str) -> Future[ProjectPage] | None:
+    """The fetch ahead of ``project``'s page from the source at ``primary``, once, if it
+    was started less than :data:`FRESH_SECONDS` ago."""
+    with _lock:
+        found = _ahead.pop((primary, project), None)
+    if found is None or time.monotonic() - found[0] > FRESH_SECONDS:
+        return None
+    return found[1]
+
+
+def _start(index: SimpleIndex, names: list[str]) -> None:
+    """Fetch ``names`` in daemon threads (an exit never waits for them), each thread with its
+    own copy of the client (a mirror set keeps its order and last URL)."""
+    import copy
+
+    from packaging.utils import canonicalize_name
+
+    queue: list[tuple[str, Future[ProjectPage]]] = [
+        (str(canonicalize_name(name)), Future()) for name in names
+    ]
+    started = time.monotonic()
+    with _lock:
+        for name, future in queue:
+            _ahead[index.mirrors.primary, name] = (started, future)
+    remaining = iter(queue)
+
+    def work() -> None:
+        client = copy.copy(index)
+        client.mirrors = copy.copy(index.mirrors)
+        while True:
+            with _lock:
+                item = next(remaining, None)
+            if item is None:
+                return
+            name, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(client.project_page(name, refresh=True))
+            except BaseException as error:  # handed to whoever takes it
+                future.set_exception(error)
+
+    for number in range(min(FETCHERS, len(queue))):
+        threading.Thread(target=work, name=f"anya-pages-ahead_{number}", daemon=True).start()
