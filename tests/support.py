@@ -213,6 +213,17 @@ def signed_by(sigstore: LocalSigstore, identity: str, names: str = "anya-ext-*")
     )
 
 
+def installing_signed_from(
+    venv: Venv, sigstore: LocalSigstore, identity: str, index_url: str, cache: Path
+) -> Venv:
+    """Point ``venv``'s anya-ext at ``index_url`` (a simple API root) with a download cache
+    of its own, signatures by ``identity`` required (:func:`signed_by`)."""
+    venv.config_file.parent.mkdir(parents=True, exist_ok=True)
+    venv.config_file.write_text(signed_by(sigstore, identity))
+    venv.extra_env.update(ANYA_SOURCES__PRIMARY__URL=index_url, ANYA_CACHE_DIR=str(cache))
+    return venv
+
+
 def installing_unsigned_from(venv: Venv, registry: Registry, cache: Path, **env: str) -> Venv:
     """Point ``venv``'s anya-ext at the session registry's ``anya/primary`` with a download
     cache of its own, signatures not required (signed installs are the subject of

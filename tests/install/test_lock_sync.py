@@ -23,7 +23,13 @@ import pytest
 from anya_sigstore_local import LocalSigstore
 from tests.install.test_signed_install import RELEASER, _publish
 from tests.registry_fixtures import PASSWORDS, Registry, Upload
-from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory
+from tests.support import (
+    ExtensionBuilder,
+    ExtensionSpec,
+    Venv,
+    VenvFactory,
+    installing_signed_from,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -235,21 +241,9 @@ def signed(
 
 def _trusting(venv: Venv, registry: Registry, sigstore: LocalSigstore, cache: Path) -> Venv:
     """A venv whose policy requires signatures by the releaser (the local Sigstore's)."""
-    venv.config_file.parent.mkdir(parents=True, exist_ok=True)
-    venv.config_file.write_text(
-        "[trust]\n"
-        f'trusted_root = "{sigstore.trusted_root_path}"\n'
-        "require_signatures = true\n\n"
-        "[[trust.publishers]]\n"
-        f'identity = "{RELEASER}"\n'
-        f'issuer = "{sigstore.issuer_url}"\n'
-        'names = ["anya-ext-*"]\n'
+    return installing_signed_from(
+        venv, sigstore, RELEASER, registry.simple_url("anya/primary"), cache
     )
-    venv.extra_env.update(
-        ANYA_SOURCES__PRIMARY__URL=f"{registry.url}/anya/primary/+simple/",
-        ANYA_CACHE_DIR=str(cache),
-    )
-    return venv
 
 
 def test_the_lock_pins_the_signer_and_sync_holds_to_it(

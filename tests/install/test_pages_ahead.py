@@ -18,7 +18,13 @@ from anya_plugins.sources.simple import SimpleIndex
 from anya_sigstore_local import LocalSigstore
 from tests.install.test_signed_install import RELEASER, _publish
 from tests.registry_fixtures import Registry
-from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory, signed_by
+from tests.support import (
+    ExtensionBuilder,
+    ExtensionSpec,
+    Venv,
+    VenvFactory,
+    installing_signed_from,
+)
 from tests.tuf.attacker import Attacker, serve_attacker
 
 pytestmark = pytest.mark.slow
@@ -50,14 +56,10 @@ def mirror(published: Registry) -> Iterator[Attacker]:
 def venv(
     mirror: Attacker, local_sigstore: LocalSigstore, make_venv: VenvFactory, tmp_path: Path
 ) -> Venv:
-    venv = make_venv()
-    venv.config_file.parent.mkdir(parents=True, exist_ok=True)
-    venv.config_file.write_text(signed_by(local_sigstore, RELEASER))
-    venv.extra_env.update(
-        ANYA_SOURCES__PRIMARY__URL=f"{mirror.url}/{INDEX}/+simple/",
-        ANYA_CACHE_DIR=str(tmp_path / "cache"),
+    index_url = f"{mirror.url}/{INDEX}/+simple/"
+    return installing_signed_from(
+        make_venv(), local_sigstore, RELEASER, index_url, tmp_path / "cache"
     )
-    return venv
 
 
 def _install_afresh(venv: Venv) -> str:

@@ -13,7 +13,13 @@ from anya_plugins.registry.releases import delete
 from anya_sigstore_local import LocalSigstore
 from tests.install.test_signed_install import RELEASER, _publish
 from tests.registry_fixtures import Registry
-from tests.support import ExtensionBuilder, ExtensionSpec, Venv, VenvFactory, signed_by
+from tests.support import (
+    ExtensionBuilder,
+    ExtensionSpec,
+    Venv,
+    VenvFactory,
+    installing_signed_from,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -38,14 +44,10 @@ def published(
 def venv(
     published: Registry, local_sigstore: LocalSigstore, make_venv: VenvFactory, tmp_path: Path
 ) -> Venv:
-    venv = make_venv()
-    venv.config_file.parent.mkdir(parents=True, exist_ok=True)
-    venv.config_file.write_text(signed_by(local_sigstore, RELEASER))
-    venv.extra_env.update(
-        ANYA_SOURCES__PRIMARY__URL=f"{published.url}/{INDEX}/+simple/",
-        ANYA_CACHE_DIR=str(tmp_path / "cache"),
+    index_url = published.simple_url(INDEX)
+    return installing_signed_from(
+        make_venv(), local_sigstore, RELEASER, index_url, tmp_path / "cache"
     )
-    return venv
 
 
 def _install_afresh(venv: Venv) -> str:
@@ -123,11 +125,8 @@ def test_a_kept_plan_whose_release_was_deleted_is_made_again(
         "memo-gone-app", category="core/web5", dependencies=("anya-ext-memo-gone-lib>=1",)
     )
     _publish(registry, local_sigstore, build_extension(app), RELEASER, index)
-    venv = make_venv()
-    venv.config_file.parent.mkdir(parents=True, exist_ok=True)
-    venv.config_file.write_text(signed_by(local_sigstore, RELEASER))
-    venv.extra_env.update(
-        ANYA_SOURCES__PRIMARY__URL=registry.simple_url(index), ANYA_CACHE_DIR=str(tmp_path / "c")
+    venv = installing_signed_from(
+        make_venv(), local_sigstore, RELEASER, registry.simple_url(index), tmp_path / "c"
     )
 
     def install_afresh() -> str:
