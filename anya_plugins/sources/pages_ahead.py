@@ -16,7 +16,8 @@ of this machine, and a second one would refresh (and write) that state beside th
 transaction's.
 
 The list of names is a hint and nothing more: a wrong or forged one costs requests for pages
-nobody reads; it chooses nothing (the plan and every check are what they were). A fetch
+nobody reads (of the configured source, and only project names are asked for); it chooses
+nothing (the plan and every check are what they were). A fetch
 ahead that failed as a fetch fails (the index's answer, an unreachable source) is that
 fetch's failure, not waited for twice; one that failed otherwise is fetched again.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -45,6 +47,8 @@ FRESH_SECONDS = 60.0
 """A page fetched ahead longer ago than this is not taken (a command that waited on a
 prompt, or a lock, fetches its pages again)."""
 MAX_NAMES = 1000
+_PROJECT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+"""A canonical project name (PEP 503): nothing else in a hint is asked for."""
 
 _lock = threading.Lock()
 _ahead: dict[tuple[str, str], tuple[float, Future[ProjectPage]]] = {}
@@ -90,13 +94,12 @@ def fetch_ahead(settings: SourcesSettings, source: str, requested: Sequence[str]
         names = json.loads(path.read_bytes())
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             return 0
-        names = names[:MAX_NAMES]
-        _start(index, names)
+        count = _start(index, names[:MAX_NAMES])
     except Exception as error:  # only speed depends on it: any failure means no pages ahead
         logs.debug(__name__, "pages ahead: none (%s)", error)
         return 0
-    logs.info(__name__, "fetching %d page(s) ahead", len(names))
-    return len(names)
+    logs.info(__name__, "fetching %d page(s) ahead", count)
+    return count
 
 
 def take(primary: str, project: str) -> Future[ProjectPage] | None:
@@ -109,15 +112,17 @@ def take(primary: str, project: str) -> Future[ProjectPage] | None:
     return found[1]
 
 
-def _start(index: SimpleIndex, names: list[str]) -> None:
-    """Fetch ``names`` in daemon threads (an exit never waits for them), each thread with its
-    own copy of the client (a mirror set keeps its order and last URL)."""
+def _start(index: SimpleIndex, names: list[str]) -> int:
+    """Fetch the pages of ``names`` (those that are project names) in daemon threads (an exit
+    never waits for them), each thread with its own copy of the client (a mirror set keeps
+    its order and last URL); how many."""
     import copy
 
     from packaging.utils import canonicalize_name
 
+    canonical = {str(canonicalize_name(name)) for name in names}
     queue: list[tuple[str, Future[ProjectPage]]] = [
-        (str(canonicalize_name(name)), Future()) for name in names
+        (name, Future()) for name in sorted(canonical) if _PROJECT_NAME.fullmatch(name)
     ]
     started = time.monotonic()
     with _lock:
@@ -143,3 +148,4 @@ def _start(index: SimpleIndex, names: list[str]) -> None:
 
     for number in range(min(FETCHERS, len(queue))):
         threading.Thread(target=work, name=f"anya-pages-ahead_{number}", daemon=True).start()
+    return len(queue)

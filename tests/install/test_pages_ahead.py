@@ -124,9 +124,10 @@ def test_a_page_fetched_ahead_is_taken_once_while_fresh_and_a_missing_one_fails_
         {"primary": {"url": published.simple_url(INDEX)}, "cache": {"dir": str(tmp_path)}}
     )
     primary = SimpleIndex.from_settings(settings).mirrors.primary
-    pages_ahead.remember(tmp_path, primary, ["ahead-app"], [LIB, "anya-ext-nowhere-ahead"])
+    names = [LIB, "anya-ext-nowhere-ahead", "../+login", "Anya_Ext.Ahead-Lib"]
+    pages_ahead.remember(tmp_path, primary, ["ahead-app"], names)
 
-    assert pages_ahead.fetch_ahead(settings, "primary", ["ahead-app"]) == 2
+    assert pages_ahead.fetch_ahead(settings, "primary", ["ahead-app"]) == 2  # project names
     taken = pages_ahead.take(primary, LIB)
     missing = pages_ahead.take(primary, "anya-ext-nowhere-ahead")
 
