@@ -81,6 +81,7 @@ class Verdicts:
         key_file: Path | None = None,
     ) -> None:
         self.policy = policy
+        self._policy = repr(policy)  # frozen: its repr, part of every key, is made once
         self._root = _root_digest(policy.trusted_root)
         self._directory = directory if self._root is not None else None
         self._key_file = key_file
@@ -94,7 +95,7 @@ class Verdicts:
         document = {
             "format": _FORMAT,
             "anya-plugins": __version__,
-            "policy": repr(self.policy),
+            "policy": self._policy,
             "trusted-root": self._root,
             "inputs": {name: inputs[name] for name in sorted(inputs)},
         }
