@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from filelock import FileLock
-
 from anya_plugins.analytics.events import InvalidEvents, UsageEvent, parse_event
+from anya_plugins.flock import exclusive
 
 QUEUE_FILE: Final = "queue.jsonl"
 MAX_QUEUED: Final = 1000
@@ -52,9 +52,9 @@ class EventQueue:
         with self._locked():
             return len(self._read())
 
-    def _locked(self) -> FileLock:
+    def _locked(self) -> AbstractContextManager[None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.path) + ".lock", timeout=LOCK_SECONDS)
+        return exclusive(Path(f"{self.path}.lock"), LOCK_SECONDS)
 
     def _read(self) -> list[UsageEvent]:
         try:

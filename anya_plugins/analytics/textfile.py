@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from anya_plugins.errors import ConfigError
+from anya_plugins.flock import exclusive
 
 SECTION: Final = "metrics"
 KEY: Final = "textfile"
@@ -44,11 +45,10 @@ def textfile_path(value: object) -> Path:
 
 def record_operation(path: Path, action: str, ok: bool, seconds: float) -> None:
     """Add one operation to the textfile at ``path``."""
-    from filelock import FileLock
     from prometheus_client import CollectorRegistry, Counter, Gauge, write_to_textfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock", timeout=LOCK_SECONDS):
+    with exclusive(Path(f"{path}.lock"), LOCK_SECONDS):
         previous = _previous(path)
         registry = CollectorRegistry()
         operations = Counter(

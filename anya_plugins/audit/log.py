@@ -227,12 +227,12 @@ class AuditLog:
     @contextmanager
     def _appending(self) -> Iterator[int]:
         """The log open for appending, under its lock; created (0600) if missing."""
-        from filelock import FileLock, Timeout
+        from anya_plugins.flock import LockTimeout, exclusive
 
         lock = self.path.with_name(f"{self.path.name}.lock")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with FileLock(lock, timeout=self.lock_timeout):
+            with exclusive(lock, self.lock_timeout):
                 created = not self.path.exists()
                 descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
@@ -241,7 +241,7 @@ class AuditLog:
                     yield descriptor
                 finally:
                     os.close(descriptor)
-        except Timeout:
+        except LockTimeout:
             raise AuditLogError(
                 f"{self.path}: another process kept the audit log locked for "
                 f"{self.lock_timeout:.0f} s",

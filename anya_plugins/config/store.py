@@ -112,14 +112,14 @@ def set_disabled(path: Path, name: str, disabled: bool) -> bool:
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """Hold ``<path>.lock`` for the duration; failures to create or write become ConfigError."""
-    from filelock import FileLock, Timeout
+    from anya_plugins.flock import LockTimeout, exclusive
 
     lock_path = path.with_name(f"{path.name}.lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(lock_path, timeout=LOCK_TIMEOUT_SECONDS):
+        with exclusive(lock_path, LOCK_TIMEOUT_SECONDS):
             yield
-    except Timeout:
+    except LockTimeout:
         raise ConfigError(
             f"{path}: another process kept it locked for {LOCK_TIMEOUT_SECONDS:.0f} s",
             hint=f"try again; if no other anya-ext is running, delete {lock_path}",

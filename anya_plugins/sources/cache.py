@@ -39,12 +39,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
+from anya_plugins.flock import LockTimeout, exclusive
 from anya_plugins.sources.errors import CacheError
-
-if TYPE_CHECKING:
-    from filelock import BaseFileLock
 from anya_plugins.sources.settings import DEFAULT_PAGE_TTL_SECONDS, CacheSettings
 from anya_plugins.sources.tempfiles import copy_verified, remove_stale, temporary_file
 
@@ -109,7 +107,6 @@ class DownloadCache:
         self._staged = root / "staged"
         self._tmp = root / "tmp"
         self._usage = root / "usage"
-        self._lock: BaseFileLock | None = None  # made on first use: filelock is slow to import
         # Threads of this process queue here: waiting on the file lock means polling it.
         self._thread_lock = threading.Lock()
 
@@ -333,15 +330,13 @@ class DownloadCache:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        from filelock import FileLock, Timeout
-
-        if self._lock is None:
-            self._lock = FileLock(self.root / ".lock", timeout=LOCK_TIMEOUT_SECONDS)
+        """The cache's lock (:mod:`anya_plugins.flock`: taken for every entry written), the
+        threads of this process queued for it."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            with self._thread_lock, self._lock:
+            with self._thread_lock, exclusive(self.root / ".lock", LOCK_TIMEOUT_SECONDS):
                 yield
-        except Timeout:
+        except LockTimeout:
             raise CacheError(
                 f"the download cache {self.root} stayed locked for {LOCK_TIMEOUT_SECONDS:.0f} s",
                 hint="another install is using it; wait for it, or remove a stale .lock file",

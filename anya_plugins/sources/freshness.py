@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from anya_plugins.flock import LockTimeout, exclusive
 from anya_plugins.sources.errors import SourceError
+
+LOCK_TIMEOUT_SECONDS = 60.0
 
 
 class IndexRollback(SourceError):
@@ -40,14 +44,12 @@ class HighWaterMarks:
     def forget(self, project: str | None = None) -> int:
         """Drop every mark (``anya-ext cache clean``), or one project's marks on every source
         (``anya-ext cache forget NAME``); returns how many marks were dropped."""
-        from filelock import FileLock
-
         if project is None:
             dropped = len(self._read())
             self.path.unlink(missing_ok=True)
             return dropped
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(f"{self.path}.lock"):
+        with self._locked():
             marks = self._read()
             kept = {k: v for k, v in marks.items() if k.rpartition(" ")[2] != project}
             self._write(kept)
@@ -74,13 +76,11 @@ class HighWaterMarks:
 
     def record_all(self, source: str, releases: Sequence[tuple[str, str]]) -> None:
         """:meth:`record` for each (project, version) of ``releases``, in one write."""
-        from filelock import FileLock
-
         verified = [(project, v) for project, text in releases if (v := _version(text))]
         if not verified:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(f"{self.path}.lock"):
+        with self._locked():
             marks = self._read()
             raised = False
             for project, version in verified:
@@ -91,6 +91,18 @@ class HighWaterMarks:
                     raised = True
             if raised:
                 self._write(marks)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            with exclusive(self.path.with_name(f"{self.path.name}.lock"), LOCK_TIMEOUT_SECONDS):
+                yield
+        except LockTimeout:
+            raise SourceError(
+                f"{self.path}: another process kept the rollback marks locked for "
+                f"{LOCK_TIMEOUT_SECONDS:.0f} s",
+                hint="try again once the other anya-ext is done",
+            ) from None
 
     def _read(self) -> dict[str, str]:
         try:
