@@ -465,14 +465,19 @@ def _floor_notes(rows: Sequence[Row]) -> tuple[str, ...]:
         "the same work can finish sooner; uv, a native program, starts in milliseconds."
     ]
     for row in rows:
-        uv_row = find(rows, row.case, UV)
+        uv_row, pip_row = find(rows, row.case, UV), find(rows, row.case, PIP)
         if row.tool != ANYA or row.value is None or uv_row is None or not uv_row.value:
             continue
         floor = warm.value if row.case.endswith("warm") else cold.value
+        against_pip = ""
+        if pip_row is not None and pip_row.value:
+            against_pip = f", {floor / pip_row.value:.2f}x pip's whole install"
+            if floor > pip_row.value:
+                against_pip += ": an install importing these modules cannot meet 1.0x pip"
         notes.append(
             f"{row.case}: ours {_ms(row.value)} = floor {_ms(floor)} + "
             f"{_ms(row.value - floor)} of work; uv {_ms(uv_row.value)} in all "
-            f"(the floor alone is {floor / uv_row.value:.1f}x uv)."
+            f"(the floor alone is {floor / uv_row.value:.1f}x uv{against_pip})."
         )
     return tuple(notes)
 
