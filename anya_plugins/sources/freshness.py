@@ -48,7 +48,6 @@ class HighWaterMarks:
             dropped = len(self._read())
             self.path.unlink(missing_ok=True)
             return dropped
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._locked():
             marks = self._read()
             kept = {k: v for k, v in marks.items() if k.rpartition(" ")[2] != project}
@@ -79,7 +78,6 @@ class HighWaterMarks:
         verified = [(project, v) for project, text in releases if (v := _version(text))]
         if not verified:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._locked():
             marks = self._read()
             raised = False
@@ -94,6 +92,8 @@ class HighWaterMarks:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        """The marks' lock (its directory made first)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with exclusive(self.path.with_name(f"{self.path.name}.lock"), LOCK_TIMEOUT_SECONDS):
                 yield

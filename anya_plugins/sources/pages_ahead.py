@@ -114,10 +114,7 @@ def take(primary: str, project: str) -> Future[ProjectPage] | None:
 
 def _start(index: SimpleIndex, names: list[str]) -> int:
     """Fetch the pages of ``names`` (those that are project names) in daemon threads (an exit
-    never waits for them), each thread with its own copy of the client (a mirror set keeps
-    its order and last URL); how many."""
-    import copy
-
+    never waits for them), each thread with its own copy of the client; how many."""
     from packaging.utils import canonicalize_name
 
     canonical = {str(canonicalize_name(name)) for name in names}
@@ -131,8 +128,7 @@ def _start(index: SimpleIndex, names: list[str]) -> int:
     remaining = iter(queue)
 
     def work() -> None:
-        client = copy.copy(index)
-        client.mirrors = copy.copy(index.mirrors)
+        client = index.for_another_thread()
         while True:
             with _lock:
                 item = next(remaining, None)

@@ -206,6 +206,15 @@ class SimpleIndex:
             vouch=_tuf_check(settings, source, client, mirrors.primary),
         )  # fmt: skip
 
+    def for_another_thread(self) -> SimpleIndex:
+        """A copy for another thread: its own mirror set (which keeps its order and last URL);
+        the HTTP pool, cache, marks and TUF check shared."""
+        import copy
+
+        client = copy.copy(self)
+        client.mirrors = copy.copy(self.mirrors)
+        return client
+
     def project_page(self, name: str, *, refresh: bool = False) -> ProjectPage:
         """The files of project ``name``; a cached page younger than the page TTL is used
         unless ``refresh``. Raises ProjectNotFound on a 404 (no failover: it is an answer)."""

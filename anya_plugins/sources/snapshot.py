@@ -21,7 +21,6 @@ not), so the person reads our reason ("rolled-back mirror"), not the resolver's.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import logging
@@ -220,9 +219,7 @@ class CheckedPages(AbstractContextManager["CheckedPages"]):
         so each thread has its own copy (the HTTP pool, cache and marks are shared)."""
         client: SimpleIndex | None = getattr(self._local, "index", None)
         if client is None:
-            client = copy.copy(self.index)
-            client.mirrors = copy.copy(self.index.mirrors)
-            self._local.index = client
+            client = self._local.index = self.index.for_another_thread()
         return client
 
     def _fetch_page(self, project: str) -> ProjectPage:
