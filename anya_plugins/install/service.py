@@ -255,7 +255,7 @@ def uninstall_extensions(names: Sequence[str], target: Target = Target()) -> Uni
         # Read before removing: a Distribution reads its metadata lazily, and the
         # importlib_metadata backport (loaded by keyring) raises once it is gone.
         versions = {name: installed[name].version for name in dists}
-        with journal.step(env, [installed[name] for name in dists]):
+        with journal.step(env, [installed[name] for name in dists], installing=()):
             installer.uninstall(env, dists)
             for name in dists:
                 remove_receipt(env, name)

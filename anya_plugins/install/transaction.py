@@ -345,7 +345,7 @@ class Transaction:
         installed = self.env.installed()
         touched = [installed[c.pin.name] for c in candidates if c.pin.name in installed]
         touched += [installed[name] for name in removing]
-        with journal.step(self.env, touched):
+        with journal.step(self.env, touched, installing=[c.path for c in candidates]):
             if candidates:
                 self.installer.install(
                     self.env,
@@ -648,7 +648,7 @@ class Transaction:
 
         installed = self.env.installed()
         replacing = [installed[c.pin.name] for c in candidates if c.pin.name in installed]
-        with journal.step(self.env, replacing):
+        with journal.step(self.env, replacing, installing=[c.path for c in candidates]):
             with ThreadPoolExecutor(1, thread_name_prefix="anya-receipts") as writer:
                 written = writer.submit(
                     lambda: (meanwhile(), [write_receipt(self.env, r) for r in receipts])

@@ -42,7 +42,7 @@ def test_rollback_after_an_upgrade_restores_the_old_version_byte_for_byte(
     env = TargetEnvironment.of(venv.python)
     before = _tree(env)
 
-    journal.begin(env, [env.installed()["anya-ext-journaled"]])
+    journal.begin(env, [env.installed()["anya-ext-journaled"]], installing=[new])
     uv = find_uv()
     assert uv is not None
     UvInstaller(uv).install(env, [_verified(new, "anya-ext-journaled", "2.0.0")])
@@ -62,16 +62,79 @@ def test_rollback_removes_a_fresh_install_entirely(
     venv = make_venv()
     env = TargetEnvironment.of(venv.python)
     before = _tree(env)
-    journal.begin(env, [])
+    wheel = build_extension(ExtensionSpec("journaled", version="1.0.0"))
+    journal.begin(env, [], installing=[wheel])
     uv = find_uv()
     assert uv is not None
-    wheel = build_extension(ExtensionSpec("journaled", version="1.0.0"))
     UvInstaller(uv).install(env, [_verified(wheel, "anya-ext-journaled", "1.0.0")])
 
     journal.rollback(env)
 
     assert "anya-ext-journaled" not in env.installed_versions()
     assert _tree(env) == before
+
+
+def test_rollback_removes_what_a_wheel_added_to_a_directory_already_there(
+    make_venv: VenvFactory, tmp_path: Path
+) -> None:
+    """A wheel writing into a directory another distribution made (a namespace package):
+    rollback removes its files there, and the directories no wheel names are not walked."""
+    import json
+
+    from tests.upstream_index import plain_wheel
+
+    env = TargetEnvironment.of(make_venv().python)
+    site = env.library_dirs[0]
+    (site / "shared_ns").mkdir()
+    (site / "shared_ns" / "kept.py").write_text("KEPT = 1\n")
+    (site / "untouched").mkdir()
+    (site / "untouched" / "big.py").write_text("BIG = 1\n")
+    wheel = plain_wheel(tmp_path, "ns-addon", "1.0.0", modules={"shared_ns/addon": "ADDON = 1\n"})
+    before = _tree(env)
+
+    journal.begin(env, [], installing=[wheel])
+    state = json.loads((journal.journal_dir(env) / "journal.json").read_text())
+    uv = find_uv()
+    assert uv is not None
+    UvInstaller(uv).install(env, [_verified(wheel, "ns-addon", "1.0.0")])
+    assert (site / "shared_ns" / "addon.py").exists()
+    recovery = journal.rollback(env)
+
+    assert recovery is not None and recovery.removed >= 2  # the module and the dist-info
+    assert _tree(env) == before
+    assert str(site / "shared_ns" / "kept.py") in state["existing"]
+    assert str(site / "untouched") in state["existing"]
+    assert str(site / "untouched" / "big.py") not in state["existing"]
+
+
+def test_the_journal_walks_the_names_a_wheels_data_lands_under(
+    make_venv: VenvFactory, tmp_path: Path
+) -> None:
+    """``.data/purelib`` and ``.data/data`` paths that land in the library count as the
+    wheel's names, as do those of the distribution replaced; other names are not walked."""
+    import json
+    import zipfile
+
+    env = TargetEnvironment.of(make_venv().python)
+    site = env.library_dirs[0]
+    inside = site.relative_to(env.prefix).as_posix()
+    wheel = tmp_path / "odd-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("odd-1.0.data/purelib/from_purelib/x.py", "")
+        archive.writestr(f"odd-1.0.data/data/{inside}/from_data/y.txt", "")
+        archive.writestr("odd-1.0.data/data/share/doc/z.txt", "")
+        archive.writestr("odd-1.0.data/scripts/tool", "")
+        archive.writestr("plain_module.py", "")
+    pip = next(d for name, d in env.installed().items() if name == "pip")
+
+    journal.begin(env, [pip], installing=[wheel])
+    state = json.loads((journal.journal_dir(env) / "journal.json").read_text())
+    journal.commit(env)
+
+    assert {"from_purelib", "from_data", "plain_module.py", "pip", "__pycache__"} <= set(
+        state["deep"]
+    )
+    assert not {"share", "odd-1.0.data", "tool", ".."} & set(state["deep"])
 
 
 def test_nothing_to_roll_back_without_a_journal(make_venv: VenvFactory) -> None:
@@ -91,7 +154,7 @@ def test_rollback_restores_the_install_fingerprints_with_the_files(
     fingerprints = write_fingerprints(env, "anya-ext-journaled")
     recorded = fingerprints.read_bytes()
 
-    journal.begin(env, [env.installed()["anya-ext-journaled"]])
+    journal.begin(env, [env.installed()["anya-ext-journaled"]], installing=[new])
     uv = find_uv()
     assert uv is not None
     UvInstaller(uv).install(env, [_verified(new, "anya-ext-journaled", "2.0.0")])
@@ -114,7 +177,7 @@ def test_rollback_never_writes_into_files_the_installer_linked_from_its_cache(
     old = build_extension(ExtensionSpec("journaled", version="1.0.0"))
     new = build_extension(ExtensionSpec("journaled", version="4.0.0"))
     env = TargetEnvironment.of(make_venv(old).python)
-    journal.begin(env, [env.installed()["anya-ext-journaled"]])
+    journal.begin(env, [env.installed()["anya-ext-journaled"]], installing=[new])
     uv = find_uv()
     assert uv is not None
     UvInstaller(uv).install(env, [_verified(new, "anya-ext-journaled", "4.0.0")])
