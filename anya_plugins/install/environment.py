@@ -13,6 +13,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from anya_plugins.errors import AnyaError
+from anya_plugins.metadata.core_headers import name_and_version
 
 _PROBE = """
 import json, sys, sysconfig
@@ -159,11 +160,17 @@ class TargetEnvironment:
 
     def installed(self) -> dict[str, importlib_metadata.Distribution]:
         """Installed distributions by canonical name (first on the path wins)."""
-        found: dict[str, importlib_metadata.Distribution] = {}
-        for dist in importlib_metadata.distributions(path=[str(p) for p in self.library_dirs]):
-            name = str(canonicalize_name(dist.metadata["Name"] or ""))
-            found.setdefault(name, dist)
-        return found
+        return {name: dist for name, (dist, _version) in self._inventory().items()}
 
     def installed_versions(self) -> dict[str, str]:
-        return {name: dist.version for name, dist in self.installed().items()}
+        """The version of each installed distribution, by canonical name."""
+        return {name: version for name, (_dist, version) in self._inventory().items()}
+
+    def _inventory(self) -> dict[str, tuple[importlib_metadata.Distribution, str]]:
+        """Each distribution's name and version read once, without the email parser: the
+        cost of this grows with the environment, and an install asks for it several times."""
+        found: dict[str, tuple[importlib_metadata.Distribution, str]] = {}
+        for dist in importlib_metadata.distributions(path=[str(p) for p in self.library_dirs]):
+            name, version = name_and_version(dist)
+            found.setdefault(str(canonicalize_name(name)), (dist, version))
+        return found
