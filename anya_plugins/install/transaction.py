@@ -427,9 +427,9 @@ class Transaction:
         return None
 
     def _installed_versions(self) -> dict[str, str]:
-        """What is installed now; read once per transaction (it parses every METADATA)."""
+        """What is installed now; read once per transaction (it reads every METADATA)."""
         if self._installed is None:
-            self._installed = {name: dist.version for name, dist in self.env.installed().items()}
+            self._installed = self.env.installed_versions()
         return self._installed
 
     def _plan_and_download(
