@@ -92,13 +92,16 @@ class TargetEnvironment:
             return None
         config = {k.strip(): v.strip() for k, _, v in (line.partition("=") for line in lines)}
         base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+        # uv writes version_info = 3.11.7, virtualenv 3.11.7.final.0, venv version = 3.11.7
         version = config.get("version_info") or config.get("version")
+        running = sys.version_info
+        long_version = ".".join(map(str, running[:5]))
         if (
             "venv" not in sysconfig.get_scheme_names()
             or root.resolve() != root
             or interpreter.resolve() != base
             or Path(config.get("home", "")).resolve() != base.parent
-            or version != platform.python_version()
+            or version not in (platform.python_version(), long_version)
         ):
             return None
         from packaging.tags import sys_tags
