@@ -129,11 +129,14 @@ def installed_packages(distributions: Iterable[Distribution]) -> tuple[Package, 
     """The packages of installed distributions (``TargetEnvironment.installed().values()``, or
     ``importlib.metadata.distributions(path=...)``), sorted; the first of a name wins, as on
     ``sys.path``."""
+    from anya_plugins.metadata.core_headers import name_and_version
+
     found: dict[str, Package] = {}
     for distribution in distributions:
-        name = distribution.metadata["Name"]
+        # the two fields, not the whole METADATA parsed twice (~0.8 ms per distribution)
+        name, version = name_and_version(distribution)
         if name:
-            found.setdefault(canonicalize_name(name), Package(name, distribution.version))
+            found.setdefault(canonicalize_name(name), Package(name, version))
     return tuple(sorted(found.values()))
 
 
