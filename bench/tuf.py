@@ -7,20 +7,22 @@ makes it) and one index, ``bench/tuf``, under TUF, holding an extension with 0 a
 10 dependencies. Each run installs into a fresh venv with cold caches — the TUF state on the
 machine included, so every metadata file is fetched and verified (root, timestamp, snapshot,
 targets, the index role, one file list per project). Signatures are not required here: the
-difference between the two rows is what TUF adds, and the goal is that it stay under 10%
-of the install.
+difference between the two installs, taken run by run (they take turns), is what TUF adds,
+and the goal is that it stay under 10% of the install. The TUF check alone, in a process of
+its own, is shown beside it: its whole cost one step after another, an upper bound.
 """
 
 from __future__ import annotations
 
 import shutil
+import statistics
 from pathlib import Path
 
 from anya_plugins.publish.uploading import upload
 from anya_plugins.registry.devpi import Credentials, DevpiClient
 from bench.environments import Venv, anya_venv, clean_env, extension, plain, write_wheel
 from bench.install import DEPENDENCY_PAYLOAD, _fresh, _interleaved, _template_venv, _Timed
-from bench.measure import EXIT_AS_ANYA_EXT, BenchError, check_output
+from bench.measure import EXIT_AS_ANYA_EXT, BenchError, ProcessTiming, check_output
 from bench.options import Options, log, run_alone
 from bench.report import Row, Section, Target, find, with_ratios
 
@@ -30,13 +32,14 @@ USER = "bench"
 PASSWORD = "bench-tuf-password-not-secret"
 SIZES = (0, 10)
 QUICK_SIZES = (1,)
-RUNS = 5
+RUNS = 7
 GOAL = 0.10
 """TUF may add at most this fraction to an install's time."""
 PLAIN = "anya-ext install (verified hashes), no TUF"
 WITH_TUF = "anya-ext install, pages checked against TUF"
 TUF_ALONE = "TUF alone: a fresh process verifying the install's file lists"
 TUF_FLOOR = "floor: the same process, verifying nothing"
+ADDED = "added by TUF: median of the run-by-run differences of the two installs"
 _TUF_ALONE_SCRIPT = f"""
 import sys
 from pathlib import Path
@@ -105,6 +108,7 @@ def run(options: Options) -> Section:
                     Row(f"{size} deps, cold", label, timing.median_s, "s", detail=timing.detail())
                     for label, timing in timings.items()
                 ]
+                rows.append(_added(f"{size} deps, cold", timings[PLAIN], timings[WITH_TUF]))
         finally:
             server.stop(work / "registry")
     rows_with_ratios = with_ratios(rows, PLAIN)
@@ -118,13 +122,30 @@ def run(options: Options) -> Section:
             "Both rows are the same anya-ext, registry and files; the second has "
             "sources.primary.tuf_root set, so every page the install reads is checked against "
             "the index's TUF file list (python-tuf ngclient; metadata fetched cold each run).",
-            "The third row is that check alone and the fourth the same process checking nothing "
-            "(Python and the HTTP client an install starts anyway); the goal is judged on their "
-            "difference, as the difference of two install medians is within their noise on a "
-            "shared machine. The check: python-tuf imported, root, timestamp, snapshot, targets "
-            "and the index role refreshed, the file list of each project the install reads "
-            "fetched and verified.",
+            "The goal is judged on what TUF adds to the install: the two installs take turns, "
+            "and the last row is the median of their run-by-run differences (each pair ran "
+            "under the same load). The third row is the TUF check alone and the fourth the same "
+            "process checking nothing (Python and the HTTP client an install starts anyway): "
+            "their difference is its whole cost done one step after another, an upper bound — "
+            "in the install it runs in a thread while the pages and files are fetched. The "
+            "check: python-tuf imported, root, timestamp, snapshot, targets and the index role "
+            "refreshed, the file list of each project the install reads fetched and verified.",
         ),
+    )
+
+
+def _added(case: str, plain: ProcessTiming, with_tuf: ProcessTiming) -> Row:
+    """What TUF adds to an install, run by run: the two installs take turns, so each pair
+    ran under the same load of the machine, and the median of their differences is steadier
+    than the difference of the two medians."""
+    differences = sorted(b - a for a, b in zip(plain.seconds, with_tuf.seconds, strict=True))
+    spread = f"{differences[0] * 1000:+.0f} to {differences[-1] * 1000:+.0f} ms"
+    return Row(
+        case,
+        ADDED,
+        statistics.median(differences),
+        "s",
+        detail=f"{len(differences)} pairs, {spread}",
     )
 
 
@@ -175,16 +196,18 @@ def _targets(rows: tuple[Row, ...], sizes: tuple[int, ...]) -> tuple[Target, ...
         case = f"{size} deps, cold"
         plain_row, tuf_row = find(rows, case, PLAIN), find(rows, case, WITH_TUF)
         alone, floor = find(rows, case, TUF_ALONE), find(rows, case, TUF_FLOOR)
-        if not (plain_row and tuf_row and alone and floor and plain_row.value and tuf_row.value):
+        added_row = find(rows, case, ADDED)
+        if not (plain_row and tuf_row and alone and floor and added_row and plain_row.value):
             continue
-        added = tuf_row.value / plain_row.value - 1
+        added = (added_row.value or 0.0) / plain_row.value
         alone_s = (alone.value or 0.0) - (floor.value or 0.0)
         targets.append(
             Target(
                 f"TUF costs under {GOAL:.0%} of an install ({size} dependencies, cold)",
-                f"{alone_s / plain_row.value:.1%} alone ({alone_s * 1000:.0f} ms); install with "
-                f"TUF {added:+.1%} ({(tuf_row.value - plain_row.value) * 1000:+.0f} ms)",
-                alone_s / plain_row.value < GOAL,
+                f"adds {added:+.1%} ({(added_row.value or 0.0) * 1000:+.0f} ms, run by run); "
+                f"alone, one step after another in a process of its own: "
+                f"{alone_s / plain_row.value:.1%} ({alone_s * 1000:.0f} ms)",
+                added < GOAL,
             )
         )
     return tuple(targets)
