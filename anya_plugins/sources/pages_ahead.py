@@ -11,9 +11,10 @@ mirrors). :class:`~anya_plugins.sources.snapshot.CheckedPages` takes such a page
 (:func:`take`) in place of fetching it again, once, within :data:`FRESH_SECONDS`; anything
 not taken is simply not used.
 
-Not for a source checked against TUF (``tuf_root``): its client keeps the trusted TUF state
-of this machine, and a second one would refresh (and write) that state beside the
-transaction's.
+A source checked against TUF (``tuf_root``) has one verifier per process, which keeps the
+trusted TUF state of this machine: the client made here makes it (its import and refresh
+start here, hint or not), checks the pages fetched ahead with it, and leaves it for the
+transaction's client to take over (:func:`~anya_plugins.sources.tuf_client.verifier_for`).
 
 The list of names is a hint and nothing more: a wrong or forged one costs requests for pages
 nobody reads (of the configured source, and only project names are asked for); it chooses
@@ -85,11 +86,10 @@ def fetch_ahead(settings: SourcesSettings, source: str, requested: Sequence[str]
     """Start fetching the pages the last install of ``requested`` from ``source`` read; how
     many. Never raises: without a hint, or with an unusable one, nothing is fetched."""
     try:
-        if settings.source(source).tuf_root is not None:
-            return 0  # one TUF client per source and process: the transaction's
         from anya_plugins.sources.simple import SimpleIndex
 
-        index = SimpleIndex.from_settings(settings, source)
+        # made ahead: a TUF source's check starts now, and the transaction takes it over
+        index = SimpleIndex.from_settings(settings, source, ahead=True)
         path = hint_file(settings.cache.dir, index.mirrors.primary, requested)
         names = json.loads(path.read_bytes())
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):

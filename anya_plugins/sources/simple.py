@@ -190,9 +190,12 @@ class SimpleIndex:
         *,
         http: HttpClient | None = None,
         cache: DownloadCache | None = None,
+        ahead: bool = False,
     ) -> SimpleIndex:
         """The client for the source called ``source``; pass ``http`` and ``cache`` to share
-        them between sources (a new HTTP pool and the configured cache otherwise).
+        them between sources (a new HTTP pool and the configured cache otherwise). ``ahead``:
+        a client made ahead of the transaction, whose TUF check the transaction's client
+        takes over (:func:`~anya_plugins.sources.tuf_client.verifier_for`).
 
         The credentials in the source's URLs go to the HTTP client; everything else (pages,
         logs, errors, cache keys) sees the URLs without them."""
@@ -203,7 +206,7 @@ class SimpleIndex:
         marks = HighWaterMarks.in_cache(settings.cache.dir)
         return cls(
             mirrors, cache=cache, marks=marks, limits=settings.limits,
-            vouch=_tuf_check(settings, source, client, mirrors.primary),
+            vouch=_tuf_check(settings, source, client, mirrors.primary, ahead=ahead),
         )  # fmt: skip
 
     def for_another_thread(self) -> SimpleIndex:
@@ -419,17 +422,17 @@ def wheel_metadata(wheel: bytes) -> bytes | None:
 
 
 def _tuf_check(
-    settings: SourcesSettings, source: str, http: HttpClient, primary: str
+    settings: SourcesSettings, source: str, http: HttpClient, primary: str, *, ahead: bool
 ) -> Callable[[ProjectPage], ProjectPage] | None:
     """The TUF check of a source with ``tuf_root`` (None without), already warming up for
     the ``primary`` URL's pages."""
     configured = settings.source(source)
     if configured.tuf_root is None:
         return None
-    from anya_plugins.sources.tuf_client import TufVerifier, tuf_source
+    from anya_plugins.sources.tuf_client import tuf_source, verifier_for
 
     where = tuf_source(configured.url, configured.tuf_root, settings.cache.dir)
-    verifier = TufVerifier(where, http)
+    verifier = verifier_for(where, http, ahead=ahead)
     verifier.warm_up(primary)  # a client of a source is made to read its pages
     return verifier
 

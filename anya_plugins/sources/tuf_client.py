@@ -120,6 +120,25 @@ def tuf_source(source_url: str, trusted_root: Path, cache_dir: Path) -> TufSourc
     return TufSource(f"{parts[-3]}/{parts[-2]}", root, cache_dir / "tuf" / key)
 
 
+_kept_ahead: dict[TufSource, TufVerifier] = {}
+"""Verifiers made ahead of the transaction (by the pages fetched ahead), each left for the
+next client of its source in this process to take."""
+_kept_lock = threading.Lock()
+
+
+def verifier_for(source: TufSource, http: HttpClient, *, ahead: bool = False) -> TufVerifier:
+    """The verifier for a new client of ``source``: the one a client made ``ahead`` left
+    for it (taken once), else a new one. Made ahead, it is left to be taken: the install
+    then has one verifier per source — one import and refresh of the TUF metadata, started
+    before the rest of the command is imported, and one writer of this machine's TUF
+    state — and the pages fetched ahead are checked by the verifier the install uses."""
+    with _kept_lock:
+        if ahead:
+            return _kept_ahead.setdefault(source, TufVerifier(source, http))
+        kept = _kept_ahead.pop(source, None)
+    return kept if kept is not None else TufVerifier(source, http)
+
+
 class TufVerifier:
     """Checks pages of one source against its TUF metadata (callable: the page check)."""
 
