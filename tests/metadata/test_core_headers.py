@@ -33,19 +33,6 @@ def test_every_installed_distribution_reads_as_importlib_metadata_reads_it() -> 
         "",
         "\nName: after-an-empty-first-line\n",
         "Description: a\n multi-line\n |\n value\nName: after\nVersion: 1.1\n",
-    ],
-)
-def test_headers_are_what_the_email_parser_gives(text: str) -> None:
-    message = email.message_from_string(text)
-    expected = {
-        key: value for key in ("name", "version") if (value := message.get(key)) is not None
-    }
-    assert first_headers(text, ("name", "version")) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
         "Name: cr-only\rVersion: 1.0\r\rName: body\r",
         "Version: 1.0\nName: name-last\n  folded\nSummary: x\n",
         "Name: x\nVersion: 1\x0bstill the version line\n",
@@ -53,7 +40,7 @@ def test_headers_are_what_the_email_parser_gives(text: str) -> None:
         ": empty name\nName: after-it\nVersion: 2\n",
     ],
 )
-def test_line_breaks_and_names_are_the_email_parsers(text: str) -> None:
+def test_headers_line_breaks_and_names_are_what_the_email_parser_gives(text: str) -> None:
     message = email.message_from_string(text)
     expected = {
         key: value for key in ("name", "version") if (value := message.get(key)) is not None
