@@ -163,15 +163,15 @@ class TargetEnvironment:
 
     def installed(self) -> dict[str, importlib_metadata.Distribution]:
         """Installed distributions by canonical name (first on the path wins)."""
-        return {name: dist for name, (dist, _version) in self._inventory().items()}
+        return {name: dist for name, (dist, _version) in self.inventory().items()}
 
     def installed_versions(self) -> dict[str, str]:
         """The version of each installed distribution, by canonical name."""
-        return {name: version for name, (_dist, version) in self._inventory().items()}
+        return {name: version for name, (_dist, version) in self.inventory().items()}
 
-    def _inventory(self) -> dict[str, tuple[importlib_metadata.Distribution, str]]:
-        """Each distribution's name and version read once, without the email parser: the
-        cost of this grows with the environment, and an install asks for it several times."""
+    def inventory(self) -> dict[str, tuple[importlib_metadata.Distribution, str]]:
+        """Each installed distribution and its version, by canonical name, read without the
+        email parser (the cost of this grows with the environment)."""
         found: dict[str, tuple[importlib_metadata.Distribution, str]] = {}
         for dist in importlib_metadata.distributions(path=[str(p) for p in self.library_dirs]):
             name, version = name_and_version(dist)

@@ -52,6 +52,8 @@ from anya_plugins.sources.snapshot import CheckedPages
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from importlib.metadata import Distribution
+
     from anya_plugins.install.resolution_memo import ResolutionMemo
     from anya_plugins.trust.verification import TrustDecision
 
@@ -192,7 +194,9 @@ class Transaction:
     """Filled by checks: lines for the summary (such as which advisories the gate used)."""
     memo: ResolutionMemo | None = None
     """Where plans are remembered, to be used again while their pages are unchanged."""
-    _installed: dict[str, str] | None = field(default=None, init=False, repr=False)
+    _installed: dict[str, tuple[Distribution, str]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def install(self, typed: Sequence[str]) -> InstallResult:
         """Install the typed specs (``name``, ``name@^1.2``, ``name[feature]``...)."""
@@ -427,9 +431,13 @@ class Transaction:
         return None
 
     def _installed_versions(self) -> dict[str, str]:
-        """What is installed now; read once per transaction (it reads every METADATA)."""
+        """What was installed when the transaction first asked (it holds the environment's
+        lock): read once per transaction, as it reads every METADATA."""
+        return {name: version for name, (_dist, version) in self._inventory().items()}
+
+    def _inventory(self) -> dict[str, tuple[Distribution, str]]:
         if self._installed is None:
-            self._installed = self.env.installed_versions()
+            self._installed = self.env.inventory()
         return self._installed
 
     def _plan_and_download(
@@ -646,8 +654,8 @@ class Transaction:
         with everything else it wrote."""
         from concurrent.futures import ThreadPoolExecutor
 
-        installed = self.env.installed()
-        replacing = [installed[c.pin.name] for c in candidates if c.pin.name in installed]
+        installed = self._inventory()  # as the transaction read it, under the same lock
+        replacing = [installed[c.pin.name][0] for c in candidates if c.pin.name in installed]
         with journal.step(self.env, replacing, installing=[c.path for c in candidates]):
             with ThreadPoolExecutor(1, thread_name_prefix="anya-receipts") as writer:
                 written = writer.submit(
