@@ -6,18 +6,21 @@ line in the install summary saying what was checked."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 
 from anya_plugins.install.transaction import Candidate, FileCheck
-from anya_plugins.trust.dependencies import is_extension, verify_dependency
+from anya_plugins.trust.dependencies import is_extension
 from anya_plugins.trust.pins import PinStore, PublisherChanged, publisher_change
 from anya_plugins.trust.policy import TrustPolicy
 from anya_plugins.trust.verdicts import Verdict, Verdicts
-from anya_plugins.trust.verification import (
-    TrustDecision,
-    file_sha256,
-    prepare_verifier,
-    verify_file,
+from anya_plugins.trust.verification import TrustDecision, file_sha256, prepare_verifier
+from anya_plugins.trust.verify_process import (
+    FileToVerify,
+    VerifierGone,
+    VerifyProcess,
+    take,
+    verdict_of,
 )
 
 log = logging.getLogger(__name__)
@@ -30,8 +33,11 @@ class TrustCheck:
 
     Verdicts are remembered (:mod:`anya_plugins.trust.verdicts`), and :meth:`prepare` may
     verify a file before it is checked — in the background, as soon as it is downloaded —
-    so that the check itself finds the verdict ready. Sigstore is imported in a thread: at
-    once when no verdict is kept at all, else only once a file needs verifying."""
+    so that the check itself finds the verdict ready. The verifier is made ready at once
+    when no verdict is kept at all, else only once a file needs verifying: in a process of
+    its own (:mod:`anya_plugins.trust.verify_process`) unless this one has imported sigstore
+    already (``in_process``: None decides so; True or False forces it), or the child cannot
+    be started or goes away."""
 
     def __init__(
         self,
@@ -41,6 +47,7 @@ class TrustCheck:
         decisions: list[TrustDecision],
         notes: list[str] | None = None,
         verdicts: Verdicts | None = None,
+        in_process: bool | None = None,
     ) -> None:
         self.policy = policy
         self.allow_unsigned = allow_unsigned
@@ -48,7 +55,9 @@ class TrustCheck:
         self.notes = notes
         self.verdicts = verdicts if verdicts is not None else Verdicts(policy)
         self._offline = policy.trusted_root is not None
+        self._in_process = "sigstore.verify" in sys.modules if in_process is None else in_process
         self._warming: threading.Thread | None = None
+        self._child: VerifyProcess | None = None
         self._warming_lock = threading.Lock()
         self._evidence_kept: set[str] = set()
         """Evidence keys kept, or read, in this process."""
@@ -131,34 +140,48 @@ class TrustCheck:
             self._keep_evidence(self.verdicts.key(**inputs, kept="evidence"), candidate.provenance)
         return verdict
 
-    def _verify(self, candidate: Candidate, dependency: bool) -> Verdict:
-        self._warm_up().join()
-        if dependency:
-            checked = verify_dependency(
-                candidate.path, provenance=candidate.provenance, dist_name=candidate.pin.name,
-                version=candidate.pin.version, source=candidate.source, policy=self.policy,
-                offline=self._offline,
-            )  # fmt: skip
-            return Verdict(checked.decision, checked.summary)
-        return Verdict(
-            verify_file(
-                candidate.path,
-                bundle=None,
-                attestation=candidate.provenance,
-                dist_name=candidate.pin.name,
-                source=candidate.source,
-                policy=self.policy,
-                allow_unsigned=self.allow_unsigned,
-                offline=self._offline,
-            )
-        )
+    @property
+    def verifying_process(self) -> VerifyProcess | None:
+        """The process verifying for this check, if one is started and not gone."""
+        return self._child
 
-    def _warm_up(self) -> threading.Thread:
-        """Sigstore imported and the trusted root loaded, in a thread started on first need."""
+    def _verify(self, candidate: Candidate, dependency: bool) -> Verdict:
+        file = FileToVerify(
+            candidate.path, candidate.provenance, candidate.pin.name, candidate.pin.version,
+            candidate.source, dependency, self.allow_unsigned,
+        )  # fmt: skip
+        child = self._warm_up()
+        if child is not None:
+            try:
+                return child.verdict(file)
+            except VerifierGone as gone:
+                log.debug("verifying %s in this process: %s", candidate.path.name, gone)
+                self._warm_up_here()
+        assert self._warming is not None
+        self._warming.join()
+        return verdict_of(file, self.policy, offline=self._offline)
+
+    def _warm_up(self) -> VerifyProcess | None:
+        """The verifying process, started on first need; None when verifying here (sigstore
+        then imported and the trusted root loaded in a thread)."""
         with self._warming_lock:
+            if self._child is None and self._warming is None and not self._in_process:
+                try:
+                    self._child = take(self.policy, offline=self._offline)
+                except VerifierGone as gone:
+                    log.debug("verifying in this process: %s", gone)
+            if self._child is not None:
+                return self._child
+        self._warm_up_here()
+        return None
+
+    def _warm_up_here(self) -> None:
+        with self._warming_lock:
+            if self._child is not None:
+                self._child.close()
+                self._child = None
             if self._warming is None:
                 self._warming = prepare_verifier(self.policy, offline=self._offline)
-            return self._warming
 
 
 def trust_check(

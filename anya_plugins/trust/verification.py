@@ -773,6 +773,12 @@ def _policy_verifier(policy: TrustPolicy, offline: bool) -> Verifier:
     return _verifier(policy.trusted_root, offline or policy.offline)
 
 
+def import_sigstore() -> None:
+    """Import what verifying needs (most of its cost, before any trusted root is known)."""
+    import sigstore.models
+    import sigstore.verify  # noqa: F401
+
+
 def prepare_verifier(policy: TrustPolicy, *, offline: bool) -> threading.Thread:
     """Import sigstore and load the trusted root in a background thread, so that the cost
     (hundreds of milliseconds) overlaps the resolver's run; join it before verifying. A

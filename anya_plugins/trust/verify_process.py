@@ -1,0 +1,308 @@
+"""Verifying an install's files in a process of its own, on the machine's other core.
+
+Importing sigstore (its pydantic models, the Rekor types, cryptography) costs ~300 ms of
+CPU before the first signature can be checked. In a thread of the installing process that
+import holds the GIL the install's other work needs (checking the index pages it serves to
+the resolver, hashing and staging downloads), so the two add up. In a child process they
+run side by side: measured on a 2-core machine, a cold verified install of one extension
+with no dependency takes ~325 ms when nothing needs verifying and ~590 ms when sigstore is
+imported in a thread.
+
+:class:`VerifyProcess` starts ``python -c`` with this module's :func:`main`, from the same
+interpreter and the same copy of anya-plugins, and asks it for one verdict at a time:
+exactly the checks :func:`verdict_of` makes in this process (it is the function the child
+runs). Its answers come back over a pipe of our own (length-prefixed pickles between this
+process and the child it started); a refusal is raised here as the same
+:class:`~anya_plugins.errors.AnyaError` with the same message and hint. If the child cannot
+start or goes away, :class:`VerifierGone` says so and the caller verifies in this process.
+
+The child ignores Ctrl-C (the install handles it) and is ended with the check that uses it,
+or when the installing process exits; it exits by itself when its input closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import weakref
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import anya_plugins
+from anya_plugins.errors import AnyaError
+from anya_plugins.metadata.frozen import Frozen
+
+if TYPE_CHECKING:
+    from anya_plugins.trust.policy import TrustPolicy
+    from anya_plugins.trust.verdicts import Verdict
+
+_LENGTH = struct.Struct(">I")
+
+
+class FileToVerify(Frozen):
+    """One file and what it is installed as: the inputs of :func:`verdict_of`."""
+
+    path: Path
+    provenance: bytes | None
+    dist_name: str
+    version: str
+    source: str
+    dependency: bool
+    allow_unsigned: bool
+
+    def __init__(
+        self,
+        path: Path,
+        provenance: bytes | None,
+        dist_name: str,
+        version: str,
+        source: str,
+        dependency: bool,
+        allow_unsigned: bool,
+    ) -> None:
+        self._init(path, provenance, dist_name, version, source, dependency, allow_unsigned)
+
+
+class VerifierGone(Exception):
+    """The verifying process did not start, or ended: verify in this process instead."""
+
+
+def verdict_of(file: FileToVerify, policy: TrustPolicy, *, offline: bool) -> Verdict:
+    """Verify ``file`` under ``policy``: an extension by its source's rules, a dependency
+    under ``trust.dependencies``. Raises VerificationFailed (or another TrustError)."""
+    from anya_plugins.trust.dependencies import verify_dependency
+    from anya_plugins.trust.verdicts import Verdict
+    from anya_plugins.trust.verification import verify_file
+
+    if file.dependency:
+        checked = verify_dependency(
+            file.path, provenance=file.provenance, dist_name=file.dist_name,
+            version=file.version, source=file.source, policy=policy, offline=offline,
+        )  # fmt: skip
+        return Verdict(checked.decision, checked.summary)
+    return Verdict(
+        verify_file(
+            file.path,
+            bundle=None,
+            attestation=file.provenance,
+            dist_name=file.dist_name,
+            source=file.source,
+            policy=policy,
+            allow_unsigned=file.allow_unsigned,
+            offline=offline,
+        )
+    )
+
+
+class VerifyProcess:
+    """A child process that verifies under one policy (:meth:`use`); :meth:`verdict` may be
+    called from any thread (one request at a time)."""
+
+    def __init__(self) -> None:
+        """Start the child: it imports sigstore at once, then waits for its policy.
+        Raises VerifierGone when it cannot be started."""
+        if not sys.executable:
+            raise VerifierGone("no interpreter to start (sys.executable is empty)")
+        package_root = str(Path(anya_plugins.__file__).resolve().parent.parent)
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-P", "-c", _CHILD, package_root],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+        except OSError as error:
+            raise VerifierGone(f"cannot start {sys.executable}: {error}") from error
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._to: IO[bytes] = self._process.stdin
+        self._from: IO[bytes] = self._process.stdout
+        self._lock = threading.Lock()
+        self._gone: str | None = None
+        self._policy: tuple[TrustPolicy, bool] | None = None
+        weakref.finalize(self, _stop, self._process)
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def use(self, policy: TrustPolicy, *, offline: bool) -> None:
+        """Verify under ``policy`` (once; the child then loads its trusted root)."""
+        with self._lock:
+            if self._policy is not None:
+                raise ValueError("this verifying process already has its policy")
+            self._policy = (policy, offline)
+            self._send(self._policy)
+
+    def verdict(self, file: FileToVerify) -> Verdict:
+        """What :func:`verdict_of` would answer for ``file``, raising what it would raise;
+        VerifierGone when the child has ended."""
+        with self._lock:
+            self._send(file)
+            reply = self._receive()
+        kind, value = reply
+        if kind == "verdict":
+            return value  # type: ignore[no-any-return]
+        if kind == "refused":
+            raise _rebuilt(*value)
+        from anya_plugins.trust.errors import TrustError
+
+        raise TrustError(
+            f"{file.path.name}: verifying it failed: {value}",
+            hint="run again with -v; report this if it repeats",
+        )
+
+    def close(self) -> None:
+        """End the child, whatever it is doing."""
+        _stop(self._process)
+
+    def _send(self, message: object) -> None:
+        if self._gone is not None:
+            raise VerifierGone(self._gone)
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self._to.write(_LENGTH.pack(len(data)) + data)
+            self._to.flush()
+        except (OSError, ValueError) as error:
+            raise self._ended(f"cannot write to it: {error}") from error
+
+    def _receive(self) -> tuple[str, Any]:
+        try:
+            header = self._from.read(_LENGTH.size)
+            if len(header) < _LENGTH.size:
+                raise self._ended("it closed its output")
+            (length,) = _LENGTH.unpack(header)
+            data = self._from.read(length)
+        except (OSError, ValueError) as error:  # ValueError: closed meanwhile
+            raise self._ended(f"cannot read from it: {error}") from error
+        if len(data) < length:
+            raise self._ended("its answer was cut short")
+        reply: tuple[str, Any] = pickle.loads(data)  # written by the child we started
+        return reply
+
+    def _ended(self, how: str) -> VerifierGone:
+        code = self._process.poll()
+        self._gone = f"the verifying process ended ({how}; exit code {code})"
+        return VerifierGone(self._gone)
+
+
+_ahead: VerifyProcess | None = None
+_ahead_lock = threading.Lock()
+
+
+def start_ahead() -> None:
+    """Start a verifying process now, for the next :func:`take` (an install about to
+    verify: the CLI calls this before its own imports and configuration). Not when this
+    process has imported sigstore already (it verifies faster itself) or when one is started."""
+    global _ahead
+    with _ahead_lock:
+        if _ahead is not None or "sigstore.verify" in sys.modules:
+            return
+        with contextlib.suppress(VerifierGone):
+            _ahead = VerifyProcess()
+
+
+def cancel_ahead() -> None:
+    """End the process :func:`start_ahead` started, if it was not taken (nothing will need
+    it: its imports would only take CPU from the install)."""
+    global _ahead
+    with _ahead_lock:
+        process, _ahead = _ahead, None
+    if process is not None:
+        process.close()
+
+
+def take(policy: TrustPolicy, *, offline: bool) -> VerifyProcess:
+    """A verifying process for ``policy``: the one :func:`start_ahead` started, else a new
+    one. Raises VerifierGone when none can be started."""
+    global _ahead
+    with _ahead_lock:
+        process, _ahead = _ahead, None
+    if process is None:
+        process = VerifyProcess()
+    process.use(policy, offline=offline)
+    return process
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End the child at once (it keeps nothing: every verdict is the parent's to keep)."""
+    with contextlib.suppress(OSError):
+        process.kill()
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def _rebuilt(module: str, name: str, message: str, state: dict[str, Any]) -> AnyaError:
+    """The child's AnyaError, as the same class with the same attributes."""
+    from anya_plugins.trust.errors import TrustError
+
+    cls = getattr(importlib.import_module(module), name, None)
+    if not module.startswith("anya_plugins.") or not (
+        isinstance(cls, type) and issubclass(cls, AnyaError)
+    ):
+        return TrustError(message)
+    error: AnyaError = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
+_CHILD = (
+    "import sys; root = sys.argv[1]; root in sys.path or sys.path.insert(0, root); "
+    "from anya_plugins.trust.verify_process import main; main()"
+)
+"""The child's program: this module's :func:`main`, from the parent's copy of anya-plugins.
+Run with ``-P``: the working directory is not put on ``sys.path`` (a module there named
+like one of ours, or sigstore, would otherwise be imported in its place)."""
+
+
+def main() -> None:
+    """The child: import sigstore, read the policy, load the verifier, then answer one file
+    at a time until the input closes. Standard output is the answers' channel alone
+    (anything printed goes to standard error)."""
+    from anya_plugins.trust.verification import import_sigstore, prepare_verifier
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    requests = sys.stdin.buffer
+    import_sigstore()
+    first = _read(requests)
+    if first is None:
+        return
+    policy, offline = first
+    prepare_verifier(policy, offline=offline).join()
+    while (file := _read(requests)) is not None:
+        try:
+            reply: tuple[str, Any] = ("verdict", verdict_of(file, policy, offline=offline))
+        except AnyaError as error:
+            state = dict(error.__dict__)
+            reply = (
+                "refused",
+                (type(error).__module__, type(error).__qualname__, error.message, state),
+            )
+        except Exception as error:  # reported to the parent, which refuses the file
+            reply = ("failed", f"{type(error).__name__}: {error}")
+        data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        answers.write(_LENGTH.pack(len(data)) + data)
+        answers.flush()
+
+
+def _read(stream: IO[bytes]) -> Any:
+    header = stream.read(_LENGTH.size)
+    if len(header) < _LENGTH.size:
+        return None
+    (length,) = _LENGTH.unpack(header)
+    data = stream.read(length)
+    if len(data) < length:
+        return None
+    return pickle.loads(data)  # written by the process that started this one
