@@ -129,7 +129,7 @@ def _reporting_interrupt(
     install it had completed (exit 0). See :mod:`anya_plugins.install.interruption`."""
 
     def handler(args: argparse.Namespace) -> int:
-        _fetch_ahead(args)  # first: the rest of the imports overlap those requests
+        _start_ahead(args)  # first: the rest of the imports overlap this work
         from anya_plugins.install.environment import TargetEnvironment
         from anya_plugins.install.interruption import HELD_BACK_NOTE, reporting_interrupt
 
@@ -148,20 +148,37 @@ def _reporting_interrupt(
     return handler
 
 
-def _fetch_ahead(args: argparse.Namespace) -> None:
-    """``install`` from the default source: start fetching the pages the last install of
-    the same specs read (:mod:`anya_plugins.sources.pages_ahead`)."""
-    specs = getattr(args, "specs", None)
-    if not specs or getattr(args, "source", None) or getattr(args, "org", None):
-        return
+def _start_ahead(args: argparse.Namespace) -> None:
+    """Work the command will need, started before the rest of its imports: from the default
+    source, fetching the pages the last install of the same specs read
+    (:mod:`anya_plugins.sources.pages_ahead`). The process importing sigstore to verify
+    signatures, started as the command began (:mod:`anya_plugins.trust.verify_process`),
+    is ended when verdicts kept from earlier installs may spare it."""
     from anya_plugins.api.configuration import Configuration
-    from anya_plugins.sources.pages_ahead import fetch_ahead
+    from anya_plugins.trust.verify_process import cancel_ahead
 
     try:
         settings = Configuration.from_user(args.config_overrides).sources_settings()
     except Exception:  # only speed depends on it: the command itself reports what is wrong
+        cancel_ahead()
         return
+    if _verdicts_kept(settings.cache.dir):
+        cancel_ahead()
+    specs = getattr(args, "specs", None)
+    if not specs or getattr(args, "source", None) or getattr(args, "org", None):
+        return
+    from anya_plugins.sources.pages_ahead import fetch_ahead
+
     fetch_ahead(settings, "primary", specs)
+
+
+def _verdicts_kept(cache_dir: Path) -> bool:
+    from anya_plugins.trust.verdicts import VERDICTS_DIR
+
+    try:
+        return any((cache_dir / VERDICTS_DIR).iterdir())
+    except OSError:
+        return False
 
 
 def _check_store_config(values: list[str]) -> None:

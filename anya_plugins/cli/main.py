@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
     Handler = Callable[[argparse.Namespace], int]
 
+VERIFYING_COMMANDS = frozenset({"install", "update", "sync"})
+"""Commands that start the process verifying signatures as they begin
+(:mod:`anya_plugins.trust.verify_process`)."""
 INTERRUPTED_EXIT = 130
 CLOSED_OUTPUT_EXIT = 141
 """128 + SIGPIPE: what a shell reports for ``yes | head -1``'s ``yes``."""
@@ -143,6 +146,10 @@ def _run(argv: list[str], options: GlobalOptions) -> int:
     completing = "_ARGCOMPLETE" in os.environ  # the shell asks for completions
     command = None if completing else options.command
     wants_help = command is None and any(arg in ("-h", "--help") for arg in argv)
+    if command in VERIFYING_COMMANDS and not any(arg in ("-h", "--help") for arg in argv):
+        from anya_plugins.trust.verify_process import start_ahead
+
+        start_ahead()  # its imports overlap the command's own; install_cmd ends it if unneeded
     parser, commands = build_parser(command)
     if command not in COMMAND_MODULES and (command is not None or wants_help or completing):
         _add_extension_commands(commands, options)
