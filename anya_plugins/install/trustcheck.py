@@ -19,7 +19,7 @@ from anya_plugins.trust.verify_process import (
     FileToVerify,
     VerifierGone,
     VerifyProcess,
-    take,
+    process_for,
     verdict_of,
 )
 
@@ -167,7 +167,7 @@ class TrustCheck:
         with self._warming_lock:
             if self._child is None and self._warming is None and not self._in_process:
                 try:
-                    self._child = take(self.policy, offline=self._offline)
+                    self._child = process_for(self.policy, offline=self._offline)
                 except VerifierGone as gone:
                     log.debug("verifying in this process: %s", gone)
             if self._child is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,3 +134,23 @@ def test_when_its_process_ends_the_check_verifies_here_and_still_refuses(
 
     assert check.verifying_process is None
     assert [decision.identity for decision in check.decisions] == [LIGHTNING_RELEASE]
+
+
+def test_checks_under_one_policy_share_a_process_until_it_ends(policy: TrustPolicy) -> None:
+    def check() -> TrustCheck:
+        return TrustCheck(
+            policy, allow_unsigned=False, decisions=[], verdicts=Verdicts(policy), in_process=False
+        )
+
+    first, second = check(), check()
+    shared = first.verifying_process
+    assert shared is not None
+    assert second.verifying_process is shared
+    os.kill(shared.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while shared.alive and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    replaced = check().verifying_process
+    assert replaced is not None
+    assert replaced is not shared
