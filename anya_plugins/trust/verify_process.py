@@ -249,15 +249,15 @@ def process_for(policy: TrustPolicy, *, offline: bool) -> VerifyProcess:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """End the child at once (it keeps nothing: every verdict is the parent's to keep)."""
+    """End the child at once (it keeps nothing: every verdict is the parent's to keep).
+    Not waited for: that would hold up the command's exit by the milliseconds a large
+    process takes to be torn down; subprocess reaps it later (or, at exit, the system)."""
     with contextlib.suppress(OSError):
         process.kill()
     for stream in (process.stdin, process.stdout):
         if stream is not None:
             with contextlib.suppress(OSError):
                 stream.close()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
 
 
 def _rebuilt(module: str, name: str, message: str, state: dict[str, Any]) -> AnyaError:
