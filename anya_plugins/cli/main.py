@@ -139,17 +139,17 @@ def _recover_interrupted_install() -> None:
 
 
 def _run(argv: list[str], options: GlobalOptions) -> int:
-    from anya_plugins.cli.parser import COMMAND_MODULES, build_parser
-
-    _check_overrides(list(options.config_overrides))
-    _recover_interrupted_install()
     completing = "_ARGCOMPLETE" in os.environ  # the shell asks for completions
     command = None if completing else options.command
     wants_help = command is None and any(arg in ("-h", "--help") for arg in argv)
     if command in VERIFYING_COMMANDS and not any(arg in ("-h", "--help") for arg in argv):
         from anya_plugins.trust.verify_process import start_ahead
 
-        start_ahead()  # its imports overlap the command's own; install_cmd ends it if unneeded
+        start_ahead()  # first: its imports overlap all of the command's; ended if unneeded
+    from anya_plugins.cli.parser import COMMAND_MODULES, build_parser
+
+    _check_overrides(list(options.config_overrides))
+    _recover_interrupted_install()
     parser, commands = build_parser(command)
     if command not in COMMAND_MODULES and (command is not None or wants_help or completing):
         _add_extension_commands(commands, options)

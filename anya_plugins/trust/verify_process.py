@@ -24,27 +24,26 @@ exits; it also exits by itself when its input closes.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
-import pickle
-import signal
-import struct
 import subprocess
 import sys
 import threading
 import weakref
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
 
 import anya_plugins
 from anya_plugins.errors import AnyaError
 from anya_plugins.metadata.frozen import Frozen
 
+TYPE_CHECKING = False  # the CLI starts the child before its other imports: only what that needs
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import IO, Any
+
     from anya_plugins.trust.policy import TrustPolicy
     from anya_plugins.trust.verdicts import Verdict
 
-_LENGTH = struct.Struct(">I")
+_HEADER_BYTES = 4
+"""Each message: its length (big-endian), then its pickle."""
 
 
 class FileToVerify(Frozen):
@@ -111,7 +110,8 @@ class VerifyProcess:
         Raises VerifierGone when it cannot be started."""
         if not sys.executable:
             raise VerifierGone("no interpreter to start (sys.executable is empty)")
-        package_root = str(Path(anya_plugins.__file__).resolve().parent.parent)
+        package = os.path.realpath(anya_plugins.__file__)
+        package_root = os.path.dirname(os.path.dirname(package))  # noqa: PTH120 (start-up)
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-P", "-c", _CHILD, package_root],
@@ -171,25 +171,19 @@ class VerifyProcess:
     def _send(self, message: object) -> None:
         if self._gone is not None:
             raise VerifierGone(self._gone)
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            self._to.write(_LENGTH.pack(len(data)) + data)
+            self._to.write(_frame(message))
             self._to.flush()
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError) as error:  # ValueError: closed meanwhile
             raise self._ended(f"cannot write to it: {error}") from error
 
     def _receive(self) -> tuple[str, Any]:
         try:
-            header = self._from.read(_LENGTH.size)
-            if len(header) < _LENGTH.size:
-                raise self._ended("it closed its output")
-            (length,) = _LENGTH.unpack(header)
-            data = self._from.read(length)
+            reply: tuple[str, Any] | None = _read_frame(self._from)  # from the child we started
         except (OSError, ValueError) as error:  # ValueError: closed meanwhile
             raise self._ended(f"cannot read from it: {error}") from error
-        if len(data) < length:
-            raise self._ended("its answer was cut short")
-        reply: tuple[str, Any] = pickle.loads(data)  # written by the child we started
+        if reply is None:
+            raise self._ended("it closed its output")
         return reply
 
     def _ended(self, how: str) -> VerifierGone:
@@ -262,6 +256,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 def _rebuilt(module: str, name: str, message: str, state: dict[str, Any]) -> AnyaError:
     """The child's AnyaError, as the same class with the same attributes."""
+    import importlib
+
     from anya_plugins.trust.errors import TrustError
 
     cls = getattr(importlib.import_module(module), name, None)
@@ -288,6 +284,8 @@ def main() -> None:
     """The child: import sigstore, read the policy, load the verifier, then answer one file
     at a time until the input closes. Standard output is the answers' channel alone
     (anything printed goes to standard error)."""
+    import signal
+
     from anya_plugins.trust.verification import import_sigstore, prepare_verifier
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -295,12 +293,12 @@ def main() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
     import_sigstore()
-    first = _read(requests)
+    first = _read_frame(requests)
     if first is None:
         return
     policy, offline = first
     prepare_verifier(policy, offline=offline).join()
-    while (file := _read(requests)) is not None:
+    while (file := _read_frame(requests)) is not None:
         try:
             reply: tuple[str, Any] = ("verdict", verdict_of(file, policy, offline=offline))
         except AnyaError as error:
@@ -311,17 +309,27 @@ def main() -> None:
             )
         except Exception as error:  # reported to the parent, which refuses the file
             reply = ("failed", f"{type(error).__name__}: {error}")
-        data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        answers.write(_LENGTH.pack(len(data)) + data)
+        answers.write(_frame(reply))
         answers.flush()
 
 
-def _read(stream: IO[bytes]) -> Any:
-    header = stream.read(_LENGTH.size)
-    if len(header) < _LENGTH.size:
+def _frame(message: object) -> bytes:
+    import pickle
+
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(data).to_bytes(_HEADER_BYTES, "big") + data
+
+
+def _read_frame(stream: IO[bytes]) -> Any:
+    """The next message, or None once the stream ended (or ended within one). Both ends
+    are processes of ours: the parent and the child it started."""
+    import pickle
+
+    header = stream.read(_HEADER_BYTES)
+    if len(header) < _HEADER_BYTES:
         return None
-    (length,) = _LENGTH.unpack(header)
+    length = int.from_bytes(header, "big")
     data = stream.read(length)
     if len(data) < length:
         return None
-    return pickle.loads(data)  # written by the process that started this one
+    return pickle.loads(data)
