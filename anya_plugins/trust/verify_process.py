@@ -260,10 +260,10 @@ def _rebuilt(module: str, name: str, message: str, state: dict[str, Any]) -> Any
 
     from anya_plugins.trust.errors import TrustError
 
+    if not module.startswith("anya_plugins."):  # only our own errors are made again
+        return TrustError(message)
     cls = getattr(importlib.import_module(module), name, None)
-    if not module.startswith("anya_plugins.") or not (
-        isinstance(cls, type) and issubclass(cls, AnyaError)
-    ):
+    if not (isinstance(cls, type) and issubclass(cls, AnyaError)):
         return TrustError(message)
     error: AnyaError = cls.__new__(cls)
     Exception.__init__(error, message)
