@@ -6,7 +6,6 @@ line in the install summary saying what was checked."""
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 
 from anya_plugins.install.transaction import Candidate, FileCheck
@@ -21,6 +20,7 @@ from anya_plugins.trust.verify_process import (
     VerifyProcess,
     process_for,
     verdict_of,
+    verifier_loaded_here,
 )
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class TrustCheck:
         self.notes = notes
         self.verdicts = verdicts if verdicts is not None else Verdicts(policy)
         self._offline = policy.trusted_root is not None
-        self._in_process = "sigstore.verify" in sys.modules if in_process is None else in_process
+        self._in_process = verifier_loaded_here() if in_process is None else in_process
         self._warming: threading.Thread | None = None
         self._child: VerifyProcess | None = None
         self._warming_lock = threading.Lock()

@@ -197,13 +197,19 @@ _ready: dict[tuple[TrustPolicy, bool], VerifyProcess] = {}
 _ahead_lock = threading.Lock()
 
 
+def verifier_loaded_here() -> bool:
+    """Whether this process has imported sigstore already: it then verifies faster itself
+    than a process of its own, which must import it first."""
+    return "sigstore.verify" in sys.modules
+
+
 def start_ahead() -> None:
     """Start a verifying process now, for the next :func:`process_for` (an install about to
-    verify: the CLI calls this before its own imports and configuration). Not when this
-    process has imported sigstore already (it verifies faster itself) or when one is started."""
+    verify: the CLI calls this before its own imports and configuration). Not when one is
+    started, or when :func:`verifier_loaded_here`."""
     global _ahead
     with _ahead_lock:
-        if _ahead is not None or "sigstore.verify" in sys.modules:
+        if _ahead is not None or verifier_loaded_here():
             return
         with contextlib.suppress(VerifierGone):
             _ahead = VerifyProcess()
