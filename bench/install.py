@@ -24,7 +24,7 @@ The floor: Python's own start-up, a Python process importing only what an instal
 (our install path, urllib3), and one importing only what verifying signatures needs (our
 verifier, sigstore, pypi-attestations: what the process ``anya-ext`` starts to verify in,
 beside its own, imports), each timed the same way and exiting as anya-ext does (the heap
-frozen: ``cli.main.console_main``). A cold install cannot end before the later of the two.
+frozen: ``cli.console.main``). A cold install cannot end before the later of the two.
 uv starts in a few milliseconds; no Python program can, so where a target is out of reach
 the report says how much of the gap is that floor.
 """
@@ -55,6 +55,7 @@ from bench.environments import (
 )
 from bench.measure import (
     EXIT_AS_ANYA_EXT,
+    START_AS_ANYA_EXT,
     BenchError,
     ProcessTiming,
     check_output,
@@ -281,7 +282,7 @@ def _floor(venv: Venv, runs: int) -> list[Row]:
 
     def importing(label: str, modules: Sequence[str]) -> _Timed:
         imports = [f"import {module}" for module in modules]
-        code = "; ".join([*imports, EXIT_AS_ANYA_EXT]) if imports else "pass"
+        code = "; ".join([START_AS_ANYA_EXT, *imports, EXIT_AS_ANYA_EXT]) if imports else "pass"
         return _Timed(label, [str(venv.python), "-c", code], clean_env(), lambda: None)
 
     timings = _interleaved(

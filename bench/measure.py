@@ -20,11 +20,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from anya_plugins.cli.console import GC_THRESHOLD
+
 TIME = "/usr/bin/time"
 """GNU time (Debian package ``time``), for peak memory."""
+START_AS_ANYA_EXT = f"import gc; gc.set_threshold({GC_THRESHOLD})"
+"""The first statement of a floor timed as a ``python -c`` process: it collects garbage as
+rarely as anya-ext does (``cli.console``), so a floor pays no collections the CLI does not."""
 EXIT_AS_ANYA_EXT = "import gc; gc.freeze()"
 """The last statement of a floor timed as a ``python -c`` process: it exits as anya-ext does
-(``cli.main.console_main`` freezes the heap), so that CPython's exit-time collections —
+(``cli.console.main`` freezes the heap), so that CPython's exit-time collections —
 ~300 ms after sigstore's imports on this machine — are not counted in a floor the CLI no
 longer pays."""
 

@@ -26,7 +26,13 @@ from pathlib import Path
 
 from anya_plugins.registry.devpi import DevpiClient
 from bench.environments import anya_venv, clean_env
-from bench.measure import EXIT_AS_ANYA_EXT, BenchError, check_output, run_process
+from bench.measure import (
+    EXIT_AS_ANYA_EXT,
+    START_AS_ANYA_EXT,
+    BenchError,
+    check_output,
+    run_process,
+)
 from bench.options import Options, log, run_alone
 from bench.registry import (
     LAYOUT,
@@ -62,7 +68,8 @@ FLOOR_CLIENT = (
     "`python -c` urllib GET of the one-hit search + json.loads (floor of a Python client)"
 )
 FLOOR_CODE = (
-    "import json, urllib.request; json.loads(urllib.request.urlopen({url!r}).read()); "
+    START_AS_ANYA_EXT
+    + "; import json, urllib.request; json.loads(urllib.request.urlopen({url!r}).read()); "
     + EXIT_AS_ANYA_EXT
 )
 CLI = f"`anya-ext --json search {ONE_HIT}` (one hit, fresh process)"

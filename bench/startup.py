@@ -44,7 +44,7 @@ from bench.environments import (
     extension,
     write_installed,
 )
-from bench.measure import BenchError, check_output, run_process
+from bench.measure import START_AS_ANYA_EXT, BenchError, check_output, run_process
 from bench.options import Options, log, run_alone
 from bench.report import Row, Section, Target, find, with_ratios
 
@@ -121,6 +121,7 @@ _ENTRY_POINTS = (
     f"from importlib.metadata import entry_points; e = entry_points(group={ENTRY_POINT_GROUP!r})"
 )
 _CLI_FLOOR_PARSE = (
+    f"{START_AS_ANYA_EXT}; "
     "import argparse, json, sys; from anya_plugins import Host; "
     "p = argparse.ArgumentParser(prog='anya-ext'); p.add_argument('--json', action='store_true'); "
     "p.add_subparsers(dest='command').add_parser('list').add_argument('--no-load', "
@@ -134,9 +135,10 @@ _CLI_FLOOR = (
     "'wheel_tags': x.wheel_tags, 'entry_point': x.entry_point, 'location': x.location, "
     "'error': x.error} for x in e], sort_keys=True))"
 )
-"""The floor of any Python CLI listing the extensions as JSON: argparse parsing the same
-command line, the Host's (cached) listing, and json writing eleven of each extension's
-fields. No integrity check, no features, no error handling."""
+"""The floor of any Python CLI listing the extensions as JSON: collecting garbage as rarely
+as anya-ext does, argparse parsing the same command line, the Host's (cached) listing, and
+json writing eleven of each extension's fields. No integrity check, no features, no error
+handling."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,13 @@ from anya_plugins.publish.uploading import upload
 from anya_plugins.registry.devpi import Credentials, DevpiClient
 from bench.environments import Venv, anya_venv, clean_env, extension, plain, write_wheel
 from bench.install import DEPENDENCY_PAYLOAD, _fresh, _interleaved, _template_venv, _Timed
-from bench.measure import EXIT_AS_ANYA_EXT, BenchError, ProcessTiming, check_output
+from bench.measure import (
+    EXIT_AS_ANYA_EXT,
+    START_AS_ANYA_EXT,
+    BenchError,
+    ProcessTiming,
+    check_output,
+)
 from bench.options import Options, log, run_alone
 from bench.report import Row, Section, Target, find, with_ratios
 
@@ -41,6 +47,7 @@ TUF_ALONE = "TUF alone: a fresh process verifying the install's file lists"
 TUF_FLOOR = "floor: the same process, verifying nothing"
 ADDED = "added by TUF: median of the run-by-run differences of the two installs"
 _TUF_ALONE_SCRIPT = f"""
+{START_AS_ANYA_EXT}
 import sys
 from pathlib import Path
 from anya_plugins.sources.http import HttpClient

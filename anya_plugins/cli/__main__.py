@@ -1,5 +1,5 @@
 """``python -m anya_plugins.cli``: the same as ``anya-ext``."""
 
-from anya_plugins.cli.main import console_main
+from anya_plugins.cli.console import main
 
-raise SystemExit(console_main())
+raise SystemExit(main())

@@ -9,7 +9,6 @@ quietly), and the ``exit_code`` of the AnyaError that stopped the command otherw
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 
@@ -57,26 +56,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Python flushes stdout once more at exit: let that write go nowhere
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return CLOSED_OUTPUT_EXIT
-
-
-def console_main() -> int:
-    """``anya-ext`` and ``python -m anya_plugins.cli``: :func:`main`, then an exit without
-    the interpreter's last garbage collections.
-
-    At exit CPython runs full collections over the whole heap while it tears the modules
-    down: after an install (sigstore, pydantic, cryptography and their
-    600 modules in memory) that took 90-150 ms of a 2 s warm install, and ~4% of the
-    instructions of ``--json list --no-load`` at 1,000 extensions.
-    Freezing the heap first leaves those passes nothing to walk. Everything is still freed
-    by reference counting, atexit handlers (logging's flush, temporary directories'
-    finalizers) still run, and every file this program writes is closed by a ``with``
-    block before it returns; only cyclic garbage left at exit is not collected, which
-    the operating system reclaims with the process. ``main`` itself does not freeze: a
-    program calling it keeps its collector.
-    """
-    exit_code = main()
-    gc.freeze()
-    return exit_code
 
 
 def _stdout_closed() -> bool:
