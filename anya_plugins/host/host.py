@@ -212,7 +212,9 @@ class Host:
         fingerprint files found (:func:`~anya_plugins.host.integrity.fingerprint_files`)."""
         if extension.integrity:
             return
-        from anya_plugins.host import integrity
+        # not "from anya_plugins.host import integrity": taking a module from its package
+        # runs importlib's _handle_fromlist on every call (~2 ms of listing 1,000 extensions)
+        import anya_plugins.host.integrity as integrity
 
         extension.integrity, detail = integrity.check(
             self._receipts(), extension.dist_name, extension.version, extension.location, present

