@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from anya_plugins.config.layers import LayeredConfig
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's one command (``only`` is it, or None for every command)."""
     analytics = commands.add_parser("analytics", help="usage analytics (opt-in) and reports")
     actions = analytics.add_subparsers(dest="analytics_action", metavar="ACTION", required=True)
     for name, help_text, handler in (

@@ -13,41 +13,47 @@ if TYPE_CHECKING:
     from anya_plugins.api.configuration import Configuration
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
-    audit = commands.add_parser("audit", help="check installed packages against advisories")
-    audit.add_argument(
-        "--update", action="store_true",
-        help="fetch the advisory database (osv.dev's PyPI/all.zip) first",
-    )  # fmt: skip
-    audit.add_argument(
-        "--from", dest="from_file", type=Path, default=None, metavar="FILE",
-        help="with --update: import this copy of PyPI/all.zip instead of downloading it",
-    )  # fmt: skip
-    audit.add_argument(
-        "--allow-old", action="store_true",
-        help="with --update: store advisories older than audit.max_database_age_days (recorded)",
-    )  # fmt: skip
-    audit.add_argument("--python", type=Path, default=None)
-    audit.set_defaults(handler=audit_command)
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's commands; ``only``: just that one (the command being run)."""
+    if only in (None, "audit"):
+        audit = commands.add_parser("audit", help="check installed packages against advisories")
+        audit.add_argument(
+            "--update", action="store_true",
+            help="fetch the advisory database (osv.dev's PyPI/all.zip) first",
+        )  # fmt: skip
+        audit.add_argument(
+            "--from", dest="from_file", type=Path, default=None, metavar="FILE",
+            help="with --update: import this copy of PyPI/all.zip instead of downloading it",
+        )  # fmt: skip
+        audit.add_argument(
+            "--allow-old", action="store_true",
+            help="with --update: store advisories older than audit.max_database_age_days "
+            "(recorded)",
+        )  # fmt: skip
+        audit.add_argument("--python", type=Path, default=None)
+        audit.set_defaults(handler=audit_command)
 
-    sbom = commands.add_parser("sbom", help="a CycloneDX SBOM of the environment")
-    sbom.add_argument("--python", type=Path, default=None)
-    sbom.add_argument("--output", "-o", type=Path, default=None)
-    sbom.set_defaults(handler=sbom_command)
+    if only in (None, "sbom"):
+        sbom = commands.add_parser("sbom", help="a CycloneDX SBOM of the environment")
+        sbom.add_argument("--python", type=Path, default=None)
+        sbom.add_argument("--output", "-o", type=Path, default=None)
+        sbom.set_defaults(handler=sbom_command)
 
-    log = commands.add_parser("audit-log", help="the tamper-evident audit log")
-    actions = log.add_subparsers(dest="log_action", metavar="ACTION", required=True)
-    verify = actions.add_parser("verify", help="check the hash chain, entry by entry")
-    verify.add_argument(
-        "--expected-head", default=None,
-        help="a head hash noted earlier (the anchors kept in the data directory and in the "
-        "environment are checked without it)",
-    )  # fmt: skip
-    verify.add_argument(
-        "--python", type=Path, default=None,
-        help="also check the anchor of this interpreter's environment (default: anya-ext's own)",
-    )  # fmt: skip
-    verify.set_defaults(handler=log_verify_command)
+    if only in (None, "audit-log"):
+        log = commands.add_parser("audit-log", help="the tamper-evident audit log")
+        actions = log.add_subparsers(dest="log_action", metavar="ACTION", required=True)
+        verify = actions.add_parser("verify", help="check the hash chain, entry by entry")
+        verify.add_argument(
+            "--expected-head", default=None,
+            help="a head hash noted earlier (the anchors kept in the data directory and in the "
+            "environment are checked without it)",
+        )  # fmt: skip
+        verify.add_argument(
+            "--python", type=Path, default=None,
+            help="also check the anchor of this interpreter's environment "
+            "(default: anya-ext's own)",
+        )  # fmt: skip
+        verify.set_defaults(handler=log_verify_command)
 
 
 def _configuration(args: argparse.Namespace) -> Configuration:

@@ -21,7 +21,8 @@ SETUP = {
 }
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's one command (``only`` is it, or None for every command)."""
     completion = commands.add_parser(
         "completion",
         help="print the shell completion script (bash, zsh, fish)",

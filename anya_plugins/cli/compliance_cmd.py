@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 STANDARDS = ("SOC2", "ISO27001", "PCI-DSS")
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's one command (``only`` is it, or None for every command)."""
     compliance = commands.add_parser("compliance", help="compliance reports and their schedule")
     actions = compliance.add_subparsers(dest="compliance_action", metavar="ACTION", required=True)
 

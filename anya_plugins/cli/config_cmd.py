@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from anya_plugins.host.host import Host
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's one command (``only`` is it, or None for every command)."""
     config = commands.add_parser("config", help="read and change the configuration")
     actions = config.add_subparsers(dest="config_action", metavar="ACTION", required=True)
 

@@ -11,7 +11,8 @@ from typing import Any
 from anya_plugins.cli import render
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's one command (``only`` is it, or None for every command)."""
     enterprise = commands.add_parser("enterprise", help="the organisation's policy file")
     actions = enterprise.add_subparsers(dest="enterprise_action", metavar="ACTION", required=True)
     policy = actions.add_parser(

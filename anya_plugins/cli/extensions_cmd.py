@@ -15,51 +15,61 @@ if TYPE_CHECKING:
     from anya_plugins.host.inventory import ExtensionReport
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
-    listing = commands.add_parser("list", help="installed extensions and their status")
-    listing.add_argument(
-        "--no-load", action="store_true", help="do not import extensions (discovery only)"
-    )
-    listing.set_defaults(handler=list_command)
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's commands; ``only``: just that one (the command being run)."""
+    if only in (None, "list"):
+        listing = commands.add_parser("list", help="installed extensions and their status")
+        listing.add_argument(
+            "--no-load", action="store_true", help="do not import extensions (discovery only)"
+        )
+        listing.set_defaults(handler=list_command)
 
-    info = commands.add_parser("info", help="everything about one extension")
-    info.add_argument("name")
-    info.add_argument("--no-load", action="store_true", help="do not import the extension")
-    info.add_argument(
-        "--remote", action="store_true",
-        help="ask the index (versions, features, platforms); the default when not installed",
-    )  # fmt: skip
-    info.add_argument("--source", choices=("primary", "community", "enterprise"), default="primary")
-    info.add_argument("--org", default=None)
-    info.set_defaults(handler=info_command)
+    if only in (None, "info"):
+        info = commands.add_parser("info", help="everything about one extension")
+        info.add_argument("name")
+        info.add_argument("--no-load", action="store_true", help="do not import the extension")
+        info.add_argument(
+            "--remote", action="store_true",
+            help="ask the index (versions, features, platforms); the default when not installed",
+        )  # fmt: skip
+        info.add_argument(
+            "--source", choices=("primary", "community", "enterprise"), default="primary"
+        )
+        info.add_argument("--org", default=None)
+        info.set_defaults(handler=info_command)
 
     for verb, enabled in (("enable", True), ("disable", False)):
-        toggle = commands.add_parser(verb, help=f"{verb} an extension in the user configuration")
-        toggle.add_argument("name")
-        toggle.set_defaults(handler=toggle_command, enabled=enabled)
+        if only in (None, verb):
+            toggle = commands.add_parser(
+                verb, help=f"{verb} an extension in the user configuration"
+            )
+            toggle.add_argument("name")
+            toggle.set_defaults(handler=toggle_command, enabled=enabled)
 
-    doctor = commands.add_parser("doctor", help="check the environment and every extension")
-    doctor.set_defaults(handler=doctor_command)
+    if only in (None, "doctor"):
+        doctor = commands.add_parser("doctor", help="check the environment and every extension")
+        doctor.set_defaults(handler=doctor_command)
 
-    new = commands.add_parser("new", help="create a new extension project from the template")
-    new.add_argument("name")
-    new.add_argument("--category", required=True)
-    new.add_argument("--output-dir", type=_path, default=".")
-    new.add_argument("--description", default="An Anya extension.")
-    new.add_argument("--features", default="metrics", help="comma-separated extras")
-    new.add_argument("--default-features", default="", help="comma-separated extras")
-    new.add_argument("--author", default="Anya Developer", help="the project's author")
-    new.add_argument("--email", default="dev@example.org", help="the author's e-mail")
-    new.add_argument(
-        "--dependency", dest="dependencies", action="append", default=[], metavar="REQUIREMENT",
-        help="a requirement besides anya-plugins, e.g. 'httpx>=0.27' (repeatable)",
-    )  # fmt: skip
-    new.add_argument(
-        "--platform", dest="compiled", action="store_true",
-        help="with compiled parts: a C extension module, platform wheels built with "
-        "cibuildwheel in the release workflow",
-    )  # fmt: skip
-    new.set_defaults(handler=new_command)
+    if only in (None, "new"):
+        new = commands.add_parser("new", help="create a new extension project from the template")
+        new.add_argument("name")
+        new.add_argument("--category", required=True)
+        new.add_argument("--output-dir", type=_path, default=".")
+        new.add_argument("--description", default="An Anya extension.")
+        new.add_argument("--features", default="metrics", help="comma-separated extras")
+        new.add_argument("--default-features", default="", help="comma-separated extras")
+        new.add_argument("--author", default="Anya Developer", help="the project's author")
+        new.add_argument("--email", default="dev@example.org", help="the author's e-mail")
+        new.add_argument(
+            "--dependency", dest="dependencies", action="append", default=[], metavar="REQUIREMENT",
+            help="a requirement besides anya-plugins, e.g. 'httpx>=0.27' (repeatable)",
+        )  # fmt: skip
+        new.add_argument(
+            "--platform", dest="compiled", action="store_true",
+            help="with compiled parts: a C extension module, platform wheels built with "
+            "cibuildwheel in the release workflow",
+        )  # fmt: skip
+        new.set_defaults(handler=new_command)
 
 
 def _path(text: str) -> Path:

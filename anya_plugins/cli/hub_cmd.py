@@ -21,49 +21,57 @@ if TYPE_CHECKING:
 PASSWORD_VARIABLE = "ANYA_PUBLISH_PASSWORD"
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
-    review = commands.add_parser("review", help="rate and review an extension (one per user)")
-    review.add_argument("name")
-    review.add_argument("--rating", type=int, required=True, help="1 to 5")
-    review.add_argument("--title", required=True)
-    review.add_argument("--body", default="")
-    review.add_argument("--version", default=None, help="default: the installed one, or latest")
-    review.add_argument(
-        "--python", type=Path, default=None, help="the environment it is installed in"
-    )
-    review.add_argument(
-        "--unverified", action="store_true", help="send no install proof (download receipt)"
-    )
-    _hub_options(review)
-    review.set_defaults(handler=review_command)
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's commands; ``only``: just that one (the command being run)."""
+    if only in (None, "review"):
+        review = commands.add_parser("review", help="rate and review an extension (one per user)")
+        review.add_argument("name")
+        review.add_argument("--rating", type=int, required=True, help="1 to 5")
+        review.add_argument("--title", required=True)
+        review.add_argument("--body", default="")
+        review.add_argument("--version", default=None, help="default: the installed one, or latest")
+        review.add_argument(
+            "--python", type=Path, default=None, help="the environment it is installed in"
+        )
+        review.add_argument(
+            "--unverified", action="store_true", help="send no install proof (download receipt)"
+        )
+        _hub_options(review)
+        review.set_defaults(handler=review_command)
 
-    reviews = commands.add_parser("reviews", help="an extension's ratings and reviews")
-    reviews.add_argument("name")
-    _hub_options(reviews)
-    reviews.set_defaults(handler=reviews_command)
+    if only in (None, "reviews"):
+        reviews = commands.add_parser("reviews", help="an extension's ratings and reviews")
+        reviews.add_argument("name")
+        _hub_options(reviews)
+        reviews.set_defaults(handler=reviews_command)
 
-    collection = commands.add_parser("collection", help="curated collections of extensions")
-    verbs = collection.add_subparsers(dest="verb", metavar="VERB", required=True)
-    listing = verbs.add_parser("list", help="the hub's collections")
-    _hub_options(listing)
-    listing.set_defaults(handler=collection_list_command)
-    show = verbs.add_parser("show", help="a collection's members")
-    show.add_argument("collection")
-    _hub_options(show)
-    show.set_defaults(handler=collection_show_command)
-    install = verbs.add_parser("install", help="install every member in one transaction")
-    install.add_argument("collection")
-    install.add_argument("--python", type=Path, default=None, help="install into this interpreter")
-    install.add_argument("--dry-run", action="store_true")
-    _hub_options(install)
-    install.set_defaults(handler=collection_install_command)
-    publish = verbs.add_parser("publish", help="publish a new version of a collection (curators)")
-    publish.add_argument("collection")
-    publish.add_argument("--title", required=True)
-    publish.add_argument("--description", default="")
-    publish.add_argument("members", nargs="+", metavar="SPEC", help="e.g. wallet@>=1.2,<2")
-    _hub_options(publish)
-    publish.set_defaults(handler=collection_publish_command)
+    if only in (None, "collection"):
+        collection = commands.add_parser("collection", help="curated collections of extensions")
+        verbs = collection.add_subparsers(dest="verb", metavar="VERB", required=True)
+        listing = verbs.add_parser("list", help="the hub's collections")
+        _hub_options(listing)
+        listing.set_defaults(handler=collection_list_command)
+        show = verbs.add_parser("show", help="a collection's members")
+        show.add_argument("collection")
+        _hub_options(show)
+        show.set_defaults(handler=collection_show_command)
+        install = verbs.add_parser("install", help="install every member in one transaction")
+        install.add_argument("collection")
+        install.add_argument(
+            "--python", type=Path, default=None, help="install into this interpreter"
+        )
+        install.add_argument("--dry-run", action="store_true")
+        _hub_options(install)
+        install.set_defaults(handler=collection_install_command)
+        publish = verbs.add_parser(
+            "publish", help="publish a new version of a collection (curators)"
+        )
+        publish.add_argument("collection")
+        publish.add_argument("--title", required=True)
+        publish.add_argument("--description", default="")
+        publish.add_argument("members", nargs="+", metavar="SPEC", help="e.g. wallet@>=1.2,<2")
+        _hub_options(publish)
+        publish.set_defaults(handler=collection_publish_command)
 
 
 def _hub_options(parser: argparse.ArgumentParser) -> None:

@@ -28,97 +28,107 @@ def _target_options(parser: argparse.ArgumentParser, *, source: bool = True) -> 
         parser.add_argument("--org", default=None, help="the organisation of --source enterprise")
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
-    install = commands.add_parser("install", help="resolve, verify and install extensions")
-    install.add_argument("specs", nargs="+", metavar="NAME[@VERSION][FEATURES]")
-    _target_options(install)
-    install.add_argument("--pre", action="store_true", help="allow pre-releases")
-    install.add_argument("--dry-run", action="store_true", help="say what would change")
-    install.add_argument("--upgrade", action="store_true")
-    install.add_argument("--allow-downgrade", action="store_true")
-    install.add_argument(
-        "--allow-unsigned", action="store_true",
-        help="let unsigned files in where the trust policy permits it (recorded)",
-    )  # fmt: skip
-    install.add_argument(
-        "--allow", dest="allow_vulnerable", action="append", default=[], metavar="ADVISORY",
-        help="accept this advisory (id or alias) for this install only (recorded)",
-    )  # fmt: skip
-    install.add_argument(
-        "--switch-source", action="store_true",
-        help="replace what another (non-private) source installed",
-    )  # fmt: skip
-    install.add_argument(
-        "--save-config", "--config", dest="store_config", default=[], metavar="KEY=VALUE",
-        action=DeprecatedSpelling, old="--config", new="--save-config",
-        help="store a configuration value of the extension after installing (repeatable; "
-        "--config is its deprecated spelling)",
-    )  # fmt: skip
-    install.set_defaults(handler=_reporting_interrupt(install_command, lambda a: a.specs))
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's commands; ``only``: just that one (the command being run)."""
+    if only in (None, "install"):
+        install = commands.add_parser("install", help="resolve, verify and install extensions")
+        install.add_argument("specs", nargs="+", metavar="NAME[@VERSION][FEATURES]")
+        _target_options(install)
+        install.add_argument("--pre", action="store_true", help="allow pre-releases")
+        install.add_argument("--dry-run", action="store_true", help="say what would change")
+        install.add_argument("--upgrade", action="store_true")
+        install.add_argument("--allow-downgrade", action="store_true")
+        install.add_argument(
+            "--allow-unsigned", action="store_true",
+            help="let unsigned files in where the trust policy permits it (recorded)",
+        )  # fmt: skip
+        install.add_argument(
+            "--allow", dest="allow_vulnerable", action="append", default=[], metavar="ADVISORY",
+            help="accept this advisory (id or alias) for this install only (recorded)",
+        )  # fmt: skip
+        install.add_argument(
+            "--switch-source", action="store_true",
+            help="replace what another (non-private) source installed",
+        )  # fmt: skip
+        install.add_argument(
+            "--save-config", "--config", dest="store_config", default=[], metavar="KEY=VALUE",
+            action=DeprecatedSpelling, old="--config", new="--save-config",
+            help="store a configuration value of the extension after installing (repeatable; "
+            "--config is its deprecated spelling)",
+        )  # fmt: skip
+        install.set_defaults(handler=_reporting_interrupt(install_command, lambda a: a.specs))
 
-    uninstall = commands.add_parser("uninstall", help="remove extensions")
-    uninstall.add_argument("names", nargs="+")
-    _target_options(uninstall, source=False)
-    uninstall.set_defaults(handler=uninstall_command)
+    if only in (None, "uninstall"):
+        uninstall = commands.add_parser("uninstall", help="remove extensions")
+        uninstall.add_argument("names", nargs="+")
+        _target_options(uninstall, source=False)
+        uninstall.set_defaults(handler=uninstall_command)
 
-    update = commands.add_parser("update", help="upgrade extensions")
-    update.add_argument("names", nargs="*")
-    update.add_argument("--all", action="store_true", dest="everything")
-    update.add_argument("--dry-run", action="store_true")
-    update.add_argument("--pre", action="store_true")
-    update.add_argument(
-        "--switch-source", action="store_true",
-        help="take them from --source although another (non-private) source installed them",
-    )  # fmt: skip
-    _target_options(update)
-    update.set_defaults(handler=_reporting_interrupt(update_command, lambda a: a.names))
+    if only in (None, "update"):
+        update = commands.add_parser("update", help="upgrade extensions")
+        update.add_argument("names", nargs="*")
+        update.add_argument("--all", action="store_true", dest="everything")
+        update.add_argument("--dry-run", action="store_true")
+        update.add_argument("--pre", action="store_true")
+        update.add_argument(
+            "--switch-source", action="store_true",
+            help="take them from --source although another (non-private) source installed them",
+        )  # fmt: skip
+        _target_options(update)
+        update.set_defaults(handler=_reporting_interrupt(update_command, lambda a: a.names))
 
-    outdated = commands.add_parser("outdated", help="installed extensions with newer releases")
-    _target_options(outdated)
-    outdated.set_defaults(handler=outdated_command)
+    if only in (None, "outdated"):
+        outdated = commands.add_parser("outdated", help="installed extensions with newer releases")
+        _target_options(outdated)
+        outdated.set_defaults(handler=outdated_command)
 
-    lock = commands.add_parser(
-        "lock", help="write a lock file of the installed extensions and all they need"
-    )
-    lock.add_argument("path", type=Path, nargs="?", default=Path("anya.lock"))
-    lock.add_argument(
-        "--allow-unlocked", action="store_true",
-        help="list distributions no source is known for as not reproducible, instead of failing",
-    )  # fmt: skip
-    _target_options(lock, source=False)
-    lock.set_defaults(handler=lock_command)
+    if only in (None, "lock"):
+        lock = commands.add_parser(
+            "lock", help="write a lock file of the installed extensions and all they need"
+        )
+        lock.add_argument("path", type=Path, nargs="?", default=Path("anya.lock"))
+        lock.add_argument(
+            "--allow-unlocked", action="store_true",
+            help="list distributions no source is known for as not reproducible, "
+            "instead of failing",
+        )  # fmt: skip
+        _target_options(lock, source=False)
+        lock.set_defaults(handler=lock_command)
 
-    sync = commands.add_parser("sync", help="install exactly what a lock file lists")
-    sync.add_argument("path", type=Path)
-    sync.add_argument("--dry-run", action="store_true")
-    sync.add_argument(
-        "--exact", action="store_true",
-        help="also remove what the lock does not hold (not pip, setuptools, wheel, uv, "
-        "anya-plugins, or what they need)",
-    )  # fmt: skip
-    _target_options(sync, source=False)
-    sync.set_defaults(handler=_reporting_interrupt(sync_command, lambda a: [str(a.path)]))
+    if only in (None, "sync"):
+        sync = commands.add_parser("sync", help="install exactly what a lock file lists")
+        sync.add_argument("path", type=Path)
+        sync.add_argument("--dry-run", action="store_true")
+        sync.add_argument(
+            "--exact", action="store_true",
+            help="also remove what the lock does not hold (not pip, setuptools, wheel, uv, "
+            "anya-plugins, or what they need)",
+        )  # fmt: skip
+        _target_options(sync, source=False)
+        sync.set_defaults(handler=_reporting_interrupt(sync_command, lambda a: [str(a.path)]))
 
-    verify = commands.add_parser(
-        "verify", help="re-check installed files and signatures, or check any FILE's signature"
-    )
-    verify.add_argument("names", nargs="*", metavar="NAME | FILE")
-    verify.add_argument("--all", action="store_true", dest="everything")
-    _target_options(verify, source=False)
-    verify_cmd.add_file_options(verify)
-    verify.set_defaults(handler=verify_cmd.routed(verify_command))
+    if only in (None, "verify"):
+        verify = commands.add_parser(
+            "verify", help="re-check installed files and signatures, or check any FILE's signature"
+        )
+        verify.add_argument("names", nargs="*", metavar="NAME | FILE")
+        verify.add_argument("--all", action="store_true", dest="everything")
+        _target_options(verify, source=False)
+        verify_cmd.add_file_options(verify)
+        verify.set_defaults(handler=verify_cmd.routed(verify_command))
 
-    cache = commands.add_parser("cache", help="the shared download cache")
-    cache_actions = cache.add_subparsers(dest="cache_action", metavar="ACTION", required=True)
-    cache_actions.add_parser("info").set_defaults(handler=cache_info_command)
-    clean = cache_actions.add_parser("clean")
-    clean.add_argument("--older-than-days", type=float, default=None)
-    clean.set_defaults(handler=cache_clean_command)
-    forget = cache_actions.add_parser(
-        "forget", help="forget the newest release seen of one project (rollback protection)"
-    )
-    forget.add_argument("name")
-    forget.set_defaults(handler=cache_forget_command)
+    if only in (None, "cache"):
+        cache = commands.add_parser("cache", help="the shared download cache")
+        cache_actions = cache.add_subparsers(dest="cache_action", metavar="ACTION", required=True)
+        cache_actions.add_parser("info").set_defaults(handler=cache_info_command)
+        clean = cache_actions.add_parser("clean")
+        clean.add_argument("--older-than-days", type=float, default=None)
+        clean.set_defaults(handler=cache_clean_command)
+        forget = cache_actions.add_parser(
+            "forget", help="forget the newest release seen of one project (rollback protection)"
+        )
+        forget.add_argument("name")
+        forget.set_defaults(handler=cache_forget_command)
 
 
 def _reporting_interrupt(

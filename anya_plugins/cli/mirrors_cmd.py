@@ -8,7 +8,8 @@ from typing import Any
 from anya_plugins.cli import render
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's one command (``only`` is it, or None for every command)."""
     mirrors = commands.add_parser(
         "mirrors", help="probe each source's mirrors: the order the client would use, and why"
     )

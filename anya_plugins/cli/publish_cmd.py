@@ -11,24 +11,29 @@ from anya_plugins.cli import render
 from anya_plugins.cli.accounts import registry_options, signed_in
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
-    publish = commands.add_parser("publish", help="check, sign and upload extensions")
-    publish.add_argument("targets", nargs="*", type=Path, default=[Path()],
-                         help="wheels, sdists or project directories (default: .)")  # fmt: skip
-    registry_options(publish)
-    _signing_options(publish)
-    publish.add_argument(
-        "--no-sign", action="store_true", help="upload without attestations (indexes may refuse)"
-    )
-    publish.set_defaults(handler=publish_command)
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's commands; ``only``: just that one (the command being run)."""
+    if only in (None, "publish"):
+        publish = commands.add_parser("publish", help="check, sign and upload extensions")
+        publish.add_argument("targets", nargs="*", type=Path, default=[Path()],
+                             help="wheels, sdists or project directories (default: .)")  # fmt: skip
+        registry_options(publish)
+        _signing_options(publish)
+        publish.add_argument(
+            "--no-sign",
+            action="store_true",
+            help="upload without attestations (indexes may refuse)",
+        )
+        publish.set_defaults(handler=publish_command)
 
-    sign = commands.add_parser("sign", help="make Sigstore bundles for distribution files")
-    sign.add_argument("files", nargs="+", type=Path)
-    _signing_options(sign)
-    sign.add_argument(
-        "--attest", action="store_true", help="PEP 740 attestations instead of plain bundles"
-    )
-    sign.set_defaults(handler=sign_command)
+    if only in (None, "sign"):
+        sign = commands.add_parser("sign", help="make Sigstore bundles for distribution files")
+        sign.add_argument("files", nargs="+", type=Path)
+        _signing_options(sign)
+        sign.add_argument(
+            "--attest", action="store_true", help="PEP 740 attestations instead of plain bundles"
+        )
+        sign.set_defaults(handler=sign_command)
 
 
 def _signing_options(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 from anya_plugins.cli import render
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's one command (``only`` is it, or None for every command)."""
     recommend = commands.add_parser(
         "recommend", help="extensions often installed with yours, top rated, compatible here"
     )

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from anya_plugins.registry.embedded_tuf import EmbeddedTuf
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's one command (``only`` is it, or None for every command)."""
     registry = commands.add_parser("registry", help="run the local registry, apply layouts")
     actions = registry.add_subparsers(dest="registry_action", metavar="ACTION", required=True)
 

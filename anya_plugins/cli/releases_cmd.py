@@ -20,34 +20,41 @@ if TYPE_CHECKING:
     from anya_plugins.registry.releases import ReleaseChange
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
-    yank = commands.add_parser(
-        "yank", help="yank a release (PEP 592): installed only when pinned exactly"
-    )
-    _release_argument(yank)
-    yank.add_argument("--reason", default="", help="why (shown by installers and search)")
-    yank.set_defaults(handler=yank_command)
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's commands; ``only``: just that one (the command being run)."""
+    if only in (None, "yank"):
+        yank = commands.add_parser(
+            "yank", help="yank a release (PEP 592): installed only when pinned exactly"
+        )
+        _release_argument(yank)
+        yank.add_argument("--reason", default="", help="why (shown by installers and search)")
+        yank.set_defaults(handler=yank_command)
 
-    unyank = commands.add_parser("unyank", help="serve a yanked release as an ordinary one again")
-    _release_argument(unyank)
-    unyank.set_defaults(handler=unyank_command)
+    if only in (None, "unyank"):
+        unyank = commands.add_parser(
+            "unyank", help="serve a yanked release as an ordinary one again"
+        )
+        _release_argument(unyank)
+        unyank.set_defaults(handler=unyank_command)
 
-    deprecate = commands.add_parser(
-        "deprecate",
-        help="deprecate a release (NAME==VERSION) or a whole project (NAME: PEP 792 status)",
-    )
-    deprecate.add_argument("target", metavar="NAME[==VERSION]")
-    message = deprecate.add_mutually_exclusive_group(required=True)
-    message.add_argument(
-        "--message", help="shown by search, info and install, e.g. 'use anya-ext-foo instead'"
-    )
-    message.add_argument("--undo", action="store_true", help="lift the deprecation")
-    registry_options(deprecate)
-    deprecate.set_defaults(handler=deprecate_command)
+    if only in (None, "deprecate"):
+        deprecate = commands.add_parser(
+            "deprecate",
+            help="deprecate a release (NAME==VERSION) or a whole project (NAME: PEP 792 status)",
+        )
+        deprecate.add_argument("target", metavar="NAME[==VERSION]")
+        message = deprecate.add_mutually_exclusive_group(required=True)
+        message.add_argument(
+            "--message", help="shown by search, info and install, e.g. 'use anya-ext-foo instead'"
+        )
+        message.add_argument("--undo", action="store_true", help="lift the deprecation")
+        registry_options(deprecate)
+        deprecate.set_defaults(handler=deprecate_command)
 
-    delete = commands.add_parser("delete", help="delete a release (volatile indexes only)")
-    _release_argument(delete)
-    delete.set_defaults(handler=delete_command)
+    if only in (None, "delete"):
+        delete = commands.add_parser("delete", help="delete a release (volatile indexes only)")
+        _release_argument(delete)
+        delete.set_defaults(handler=delete_command)
 
 
 def _release_argument(parser: argparse.ArgumentParser) -> None:

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from anya_plugins.sources.search import RemoteExtension, SearchHit
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's one command (``only`` is it, or None for every command)."""
     search = commands.add_parser("search", help="search the index by name, summary, keywords")
     search.add_argument("query", nargs="*", help="optional when --category is given")
     search.add_argument("--category", default=None, help="e.g. core/bitcoin, or just core")

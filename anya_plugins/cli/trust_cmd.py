@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from anya_plugins.api.installer import Installer
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
+def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
+    """Add this module's one command (``only`` is it, or None for every command)."""
     trust = commands.add_parser("trust", help="the publishers extensions are pinned to")
     actions = trust.add_subparsers(dest="trust_action", metavar="ACTION", required=True)
 

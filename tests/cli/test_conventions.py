@@ -309,10 +309,9 @@ def test_a_command_imports_its_own_module_only(env: dict[str, str]) -> None:
 def test_the_command_table_is_what_the_modules_register() -> None:
     _parser, every = build_parser(None)
     assert set(every.choices) == set(COMMAND_MODULES)
-    for command, module in COMMAND_MODULES.items():
+    for command in COMMAND_MODULES:
         _parser, one = build_parser(command)
-        assert command in one.choices
-        assert {COMMAND_MODULES[name] for name in one.choices} == {module}
+        assert set(one.choices) == {command}  # its module's other commands are not built
 
 
 def test_the_console_script_collects_rarely_and_exits_without_the_last_collections(
