@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from anya_plugins.cli.console import GC_THRESHOLD
+from anya_plugins.gc_tuning import THRESHOLD as GC_THRESHOLD
 
 TIME = "/usr/bin/time"
 """GNU time (Debian package ``time``), for peak memory."""

@@ -1,5 +1,6 @@
-"""The ``anya-ext`` console script (and ``python -m anya_plugins.cli``): how a short-lived
-process collects its garbage, then :func:`anya_plugins.cli.main.main`.
+"""The ``anya-ext`` console script (and ``python -m anya_plugins.cli``): the collector set as
+for a short-lived process (:mod:`anya_plugins.gc_tuning`), then
+:func:`anya_plugins.cli.main.main`.
 
 Imported before anything else of the CLI, so the settings cover its imports too. A
 program calling :func:`~anya_plugins.cli.main.main` itself keeps its own collector.
@@ -9,15 +10,7 @@ from __future__ import annotations
 
 import gc
 
-GC_THRESHOLD = 50_000
-"""Allocations between two collections of the youngest generation (CPython's default: 700).
-
-Reference counting frees almost everything a command makes; the cyclic collector only
-finds cycles, and at the default it also walks, over and over, the thousands of objects
-that imports and a long listing keep alive: 15 collections and ~2 ms of
-``anya-ext --json list --no-load`` at 1,000 extensions. Cycles are still collected, every
-50,000 allocations instead of 700, which bounds what an install can leave uncollected.
-"""
+from anya_plugins.gc_tuning import collect_rarely
 
 
 def main() -> int:
@@ -34,7 +27,7 @@ def main() -> int:
     garbage left at exit is not collected, which the operating system reclaims with the
     process.
     """
-    gc.set_threshold(GC_THRESHOLD)
+    collect_rarely()
     from anya_plugins.cli.main import main as run_command
 
     exit_code = run_command()

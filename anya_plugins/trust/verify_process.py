@@ -279,9 +279,12 @@ def _rebuilt(module: str, name: str, message: str, state: dict[str, Any]) -> Any
 
 _CHILD = (
     "import sys; root = sys.argv[1]; root in sys.path or sys.path.insert(0, root); "
+    "from anya_plugins.gc_tuning import collect_rarely; collect_rarely(); "
     "from anya_plugins.trust.verify_process import main; main()"
 )
-"""The child's program: this module's :func:`main`, from the parent's copy of anya-plugins.
+"""The child's program: this module's :func:`main`, from the parent's copy of anya-plugins,
+collecting garbage as the command does (:mod:`anya_plugins.gc_tuning`) from before its
+imports.
 Run with ``-P``: the working directory is not put on ``sys.path`` (a module there named
 like one of ours, or sigstore, would otherwise be imported in its place)."""
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from anya_plugins.cli.console import GC_THRESHOLD
 from anya_plugins.cli.parser import COMMAND_MODULES, build_parser
+from anya_plugins.gc_tuning import THRESHOLD as GC_THRESHOLD
 
 CLOSED_PORT_INDEX = "http://127.0.0.1:9/anya/primary/+simple/"
 """A source nobody answers on (port 9, discard): a request to it fails with exit 8."""
