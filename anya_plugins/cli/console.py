@@ -9,7 +9,9 @@ program calling :func:`~anya_plugins.cli.main.main` itself keeps its own collect
 from __future__ import annotations
 
 import gc
+import sys
 
+from anya_plugins.cli.argv import scan, verifies
 from anya_plugins.gc_tuning import collect_rarely
 
 
@@ -28,6 +30,11 @@ def main() -> int:
     process.
     """
     collect_rarely()
+    arguments = sys.argv[1:]
+    if verifies(arguments, scan(arguments)):
+        from anya_plugins.trust.verify_process import start_ahead
+
+        start_ahead()  # before argparse and the CLI's modules: ~10 ms earlier than main's
     from anya_plugins.cli.main import main as run_command
 
     exit_code = run_command()

@@ -6,47 +6,19 @@ their own ``late_*`` destinations with no default, so a value given after the co
 to the one given before it instead of replacing it (argparse copies a sub-parser's namespace
 over its parent's); :func:`merge_late` folds them together after parsing.
 
-:func:`scan` reads the same options from the raw arguments without a parser: logging, the
-error format and the overrides extensions are loaded with are needed before the parser exists.
+:func:`~anya_plugins.cli.argv.scan` reads the same options from the raw arguments without a
+parser (and without argparse): logging, the error format and the overrides extensions are
+loaded with are needed before the parser exists.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 
 TYPE_CHECKING = False  # typing costs the start-up milliseconds
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
-
-OWN_CONFIG_OPTION = frozenset({"install"})
-"""Commands whose own ``--config`` (the deprecated spelling of ``install --save-config``)
-takes the place of the global one after the command word."""
-
-_SHORT_FLAGS = re.compile(r"^-[vq]+$")
-
-
-class GlobalOptions:
-    """The global options as read from the raw arguments, and the command word: the first
-    bare word that is not the value of a ``--config``. (A plain class: dataclasses would
-    cost the CLI's start-up more than the rest of this module.)"""
-
-    __slots__ = ("command", "config_overrides", "json", "quiet", "verbose")
-
-    def __init__(
-        self,
-        json: bool = False,
-        verbose: int = 0,
-        quiet: int = 0,
-        config_overrides: tuple[str, ...] = (),
-        command: str | None = None,
-    ) -> None:
-        self.json = json
-        self.verbose = verbose
-        self.quiet = quiet
-        self.config_overrides = config_overrides
-        self.command = command
 
 
 def add_to_top(parser: argparse.ArgumentParser) -> None:
@@ -93,44 +65,6 @@ def merge_late(args: argparse.Namespace) -> argparse.Namespace:
     args.quiet = args.quiet + late.pop("late_quiet", 0)
     args.config_overrides = [*args.config_overrides, *late.pop("late_config_overrides", [])]
     return args
-
-
-def scan(argv: list[str]) -> GlobalOptions:
-    """The global options in ``argv``, read without a parser; never raises.
-
-    After the command word, ``--config`` belongs to the command when it has one of its own
-    (:data:`OWN_CONFIG_OPTION`). Nothing after ``--`` is an option.
-    """
-    json = False
-    verbose = quiet = 0
-    overrides: list[str] = []
-    command: str | None = None
-    position = 0
-    while position < len(argv):
-        arg = argv[position]
-        position += 1
-        if arg == "--":
-            break
-        global_config = command is None or command not in OWN_CONFIG_OPTION
-        if arg == "--json":
-            json = True
-        elif arg == "--verbose":
-            verbose += 1
-        elif arg == "--quiet":
-            quiet += 1
-        elif _SHORT_FLAGS.match(arg):
-            verbose += arg.count("v")
-            quiet += arg.count("q")
-        elif arg == "--config":
-            if position < len(argv) and global_config:
-                overrides.append(argv[position])
-            position += 1
-        elif arg.startswith("--config="):
-            if global_config:
-                overrides.append(arg.partition("=")[2])
-        elif command is None and not arg.startswith("-"):
-            command = arg
-    return GlobalOptions(json, verbose, quiet, tuple(overrides), command)
 
 
 class DeprecatedSpelling(argparse._AppendAction):

@@ -13,7 +13,7 @@ import os
 import sys
 
 from anya_plugins.cli import global_options
-from anya_plugins.cli.global_options import GlobalOptions
+from anya_plugins.cli.argv import HELP_OPTIONS, GlobalOptions, scan, verifies
 from anya_plugins.errors import AnyaError, UsageError
 
 TYPE_CHECKING = False  # typing costs the start-up milliseconds
@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 
     Handler = Callable[[argparse.Namespace], int]
 
-VERIFYING_COMMANDS = frozenset({"install", "update", "sync"})
-"""Commands that start the process verifying signatures as they begin
-(:mod:`anya_plugins.trust.verify_process`)."""
 INTERRUPTED_EXIT = 130
 CLOSED_OUTPUT_EXIT = 141
 """128 + SIGPIPE: what a shell reports for ``yes | head -1``'s ``yes``."""
@@ -35,7 +32,7 @@ CLOSED_OUTPUT_EXIT = 141
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    options = global_options.scan(args_list)
+    options = scan(args_list)
     if options.verbose or options.quiet:
         from anya_plugins.cli import logs
 
@@ -120,8 +117,8 @@ def _recover_interrupted_install() -> None:
 def _run(argv: list[str], options: GlobalOptions) -> int:
     completing = "_ARGCOMPLETE" in os.environ  # the shell asks for completions
     command = None if completing else options.command
-    wants_help = command is None and any(arg in ("-h", "--help") for arg in argv)
-    if command in VERIFYING_COMMANDS and not any(arg in ("-h", "--help") for arg in argv):
+    wants_help = command is None and any(arg in HELP_OPTIONS for arg in argv)
+    if verifies(argv, options):  # started already by the console script, else now
         from anya_plugins.trust.verify_process import start_ahead
 
         start_ahead()  # first: its imports overlap all of the command's; ended if unneeded

@@ -306,6 +306,18 @@ def test_a_command_imports_its_own_module_only(env: dict[str, str]) -> None:
         assert f"anya_plugins.cli.{module}" not in loaded
 
 
+def test_only_a_verifying_command_starts_the_verifying_process(env: dict[str, str]) -> None:
+    """The console script starts it before its own imports for install, update and sync
+    (:func:`anya_plugins.cli.argv.verifies`); any other command never even imports it."""
+    code = (
+        "import sys\nfrom anya_plugins.cli import console\n"
+        "sys.argv[1:] = ['--json', 'list', '--no-load']\ncode = console.main()\n"
+        "print(code, 'anya_plugins.trust.verify_process' in sys.modules, file=sys.stderr)"
+    )
+    done = python_code(env, code)
+    assert done.stderr.split()[-2:] == ["0", "False"], done.stderr
+
+
 def test_the_command_table_is_what_the_modules_register() -> None:
     _parser, every = build_parser(None)
     assert set(every.choices) == set(COMMAND_MODULES)
