@@ -34,7 +34,7 @@ def main() -> int:
     if verifies(arguments, scan(arguments)):
         from anya_plugins.trust.verify_process import start_ahead
 
-        start_ahead()  # before argparse and the CLI's modules: ~10 ms earlier than main's
+        start_ahead()  # before argparse and the CLI's modules are imported (main's is later)
     from anya_plugins.cli.main import main as run_command
 
     exit_code = run_command()
