@@ -64,12 +64,15 @@ def run_child(
     *,
     keep_fds: Sequence[int] = (),
     environ: Mapping[str, str] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``command`` to completion, capturing its output; on any exception here (Ctrl-C
     included) the child is killed and waited for before the exception goes on.
     ``keep_fds`` are inherited by the child (the environment lock); ``environ`` is the
-    base of its environment (ours by default). Raises OSError when the command cannot be
-    started."""
+    base of its environment (ours by default); ``meanwhile`` is called in this thread once
+    the child runs, before waiting for it (work of our own done while the child works,
+    without a thread of its own to take turns at the GIL with). Raises OSError when the
+    command cannot be started."""
     held = _hold_interrupts()
     try:
         process = subprocess.Popen(
@@ -88,6 +91,8 @@ def run_child(
     with process:
         try:
             _release_interrupts(held)  # a Ctrl-C held meanwhile arrives here, child known
+            if meanwhile is not None:
+                meanwhile()
             stdout, stderr = process.communicate()
         except BaseException:
             process.kill()

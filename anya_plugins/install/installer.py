@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -38,7 +38,15 @@ class VerifiedFile:
 class Installer(Protocol):
     name: str
 
-    def install(self, env: TargetEnvironment, files: Sequence[VerifiedFile]) -> None: ...
+    def install(
+        self,
+        env: TargetEnvironment,
+        files: Sequence[VerifiedFile],
+        meanwhile: Callable[[], object] = lambda: None,
+    ) -> None:
+        """Install ``files``; ``meanwhile`` is called while the installer runs (its failure
+        is raised once the installer succeeded; the installer's own comes first)."""
+        ...
 
     def uninstall(self, env: TargetEnvironment, names: Sequence[str]) -> None: ...
 
@@ -59,16 +67,31 @@ def _pinned_requirements(files: Sequence[VerifiedFile], directory: Path) -> Path
     return requirements
 
 
-def _run(command: Sequence[str], what: str, env: TargetEnvironment) -> None:
-    """Run the installer; it inherits the environment's lock, so the lock is free only once
-    neither we nor the installer can write any more. Like the resolver, it runs without the
-    user's uv/pip settings (a ``target`` or ``prefix`` in pip.conf would move the install)."""
+def _run(
+    command: Sequence[str],
+    what: str,
+    env: TargetEnvironment,
+    meanwhile: Callable[[], object] = lambda: None,
+) -> None:
+    """Run the installer, ``meanwhile`` called while it runs; it inherits the environment's
+    lock, so the lock is free only once neither we nor the installer can write any more.
+    Like the resolver, it runs without the user's uv/pip settings (a ``target`` or
+    ``prefix`` in pip.conf would move the install)."""
     lock = envlock.descriptor(env.prefix)
+    failed: list[Exception] = []
+
+    def guarded() -> None:
+        try:
+            meanwhile()
+        except Exception as error:  # raised below, after the installer's own failure if any
+            failed.append(error)
+
     try:
         done = run_child(
             command,
             keep_fds=() if lock is None else (lock,),
             environ=resolver_environment(os.environ),
+            meanwhile=guarded,
         )
     except OSError as error:
         raise InstallStepFailed(f"could not run the installer for {what}: {error}") from error
@@ -77,11 +100,13 @@ def _run(command: Sequence[str], what: str, env: TargetEnvironment) -> None:
             f"the installer failed during {what} (exit {done.returncode}):\n"
             f"{(done.stderr or done.stdout).strip()}"
         )
+    if failed:
+        raise failed[0]
 
 
 class UvInstaller:
     """Installs with uv. With a download ``cache``, each file is handed to uv from its staged
-    path there (:meth:`DownloadCache.stage`), the same in every run, so that uv unpacks a
+    path there (:meth:`DownloadCache.stage_all`), the same in every run, so that uv unpacks a
     wheel once rather than in every install; uv checks every hash either way."""
 
     name = "uv"
@@ -90,17 +115,19 @@ class UvInstaller:
         self._uv = uv
         self._cache = cache
 
-    def install(self, env: TargetEnvironment, files: Sequence[VerifiedFile]) -> None:
+    def install(
+        self,
+        env: TargetEnvironment,
+        files: Sequence[VerifiedFile],
+        meanwhile: Callable[[], object] = lambda: None,
+    ) -> None:
         if self._cache is not None:
-            cache = self._cache
+            staged = self._cache.stage_all(
+                [(file.sha256, file.path.name, file.path) for file in files]
+            )
             files = [
-                VerifiedFile(
-                    file.name,
-                    file.version,
-                    cache.stage(file.sha256, file.path.name, file.path),
-                    file.sha256,
-                )
-                for file in files
+                VerifiedFile(file.name, file.version, path, file.sha256)
+                for file, path in zip(files, staged, strict=True)
             ]
         with scratch_dir("install") as scratch:
             requirements = _pinned_requirements(files, scratch)
@@ -111,6 +138,7 @@ class UvInstaller:
                 ],
                 "install",
                 env,
+                meanwhile,
             )  # fmt: skip
 
     def uninstall(self, env: TargetEnvironment, names: Sequence[str]) -> None:
@@ -120,7 +148,12 @@ class UvInstaller:
 class PipInstaller:
     name = "pip"
 
-    def install(self, env: TargetEnvironment, files: Sequence[VerifiedFile]) -> None:
+    def install(
+        self,
+        env: TargetEnvironment,
+        files: Sequence[VerifiedFile],
+        meanwhile: Callable[[], object] = lambda: None,
+    ) -> None:
         with scratch_dir("install") as scratch:
             requirements = _pinned_requirements(files, scratch)
             _run(
@@ -130,6 +163,7 @@ class PipInstaller:
                 ],
                 "install",
                 env,
+                meanwhile,
             )  # fmt: skip
 
     def uninstall(self, env: TargetEnvironment, names: Sequence[str]) -> None:

@@ -15,13 +15,17 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from anya_plugins.errors import AnyaError
 from anya_plugins.host import integrity
 from anya_plugins.install.environment import TargetEnvironment
+
+if TYPE_CHECKING:
+    from importlib.metadata import Distribution
 
 _RECEIPTS_DIR = integrity.RECEIPTS_DIR
 
@@ -109,19 +113,49 @@ class InstalledFilesDiffer(AnyaError):
 
 
 def write_fingerprints(env: TargetEnvironment, name: str) -> Path:
-    """Fingerprint every file the installed ``name``'s RECORD lists with a hash, after
-    hashing each and checking it against RECORD; raises InstalledFilesDiffer otherwise.
+    """Fingerprint every file the installed ``name``'s RECORD lists with a hash
+    (:func:`write_all_fingerprints`)."""
+    return write_all_fingerprints(env, [name])[0]
+
+
+def write_all_fingerprints(env: TargetEnvironment, names: Sequence[str]) -> list[Path]:
+    """Fingerprint every file the installed RECORD of each of ``names`` lists with a hash,
+    after hashing each and checking it against RECORD; raises InstalledFilesDiffer for the
+    first that differs, before any is written.
 
     Each file is stat-ed before it is hashed, so a change made after the hash moves its
-    ctime away from the fingerprint and the host hashes it again.
+    ctime away from the fingerprint and the host hashes it again. The environment is read
+    once for all of them; they are written one after another, in this thread (the work is
+    short system calls, which threads would only queue up for the GIL between).
     """
-    from importlib.metadata import distributions
+    installed = env.inventory()
+    found = []
+    for name in names:
+        if name not in installed:
+            raise InstalledFilesDiffer(
+                f"{name}: the installer did not install it",
+                hint="the environment was rolled back; install again",
+            )
+        found.append(_fingerprints(name, *installed[name]))
+    directory = receipts_dir(env)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, version, location, entries in found:
+        target = integrity.fingerprint_file(str(directory), name)
+        integrity.write(target, version, location, entries)
+        written.append(Path(target))
+    return written
 
+
+def _fingerprints(
+    name: str, dist: Distribution, version: str
+) -> tuple[str, str, str, list[integrity.FileEntry]]:
+    """(name, version, location, entries) of the installed ``dist``, checked against RECORD."""
     from anya_plugins.trust.installed import check_listed, record_files
 
-    dist = next(iter(distributions(name=name, path=[str(p) for p in env.library_dirs])))
+    location = str(dist.locate_file(""))
     # One resolve of site-packages, not one per file: RECORD's paths are relative to it.
-    root = os.path.realpath(str(dist.locate_file("")))
+    root = os.path.realpath(location)
     files = record_files(dist)
     if files is None:
         raise InstalledFilesDiffer(
@@ -146,10 +180,7 @@ def write_fingerprints(env: TargetEnvironment, name: str) -> Path:
         (*stat[:5], _sha256_hex(path, recorded.mode, recorded.value))
         for stat, (path, recorded) in zip(stats, listed, strict=True)
     ]
-    target = Path(integrity.fingerprint_file(str(receipts_dir(env)), name))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    integrity.write(str(target), dist.version, str(dist.locate_file("")), entries)
-    return target
+    return name, version, location, entries
 
 
 def _sha256_hex(path: str, mode: str, value: str) -> str:

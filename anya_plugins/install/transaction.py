@@ -29,7 +29,7 @@ from anya_plugins.install.journal import Recovery
 from anya_plugins.install.receipts import (
     Receipt,
     read_receipts,
-    write_fingerprints,
+    write_all_fingerprints,
     write_receipt,
 )
 from anya_plugins.install.resolver import (
@@ -235,7 +235,7 @@ class Transaction:
                         candidates, receipts, meanwhile=lambda: self._raise_marks(index, candidates)
                     ),
                 ):
-                    _each_at_once(lambda c: write_fingerprints(self.env, c.pin.name), candidates)
+                    write_all_fingerprints(self.env, [c.pin.name for c in candidates])
                     self._pin_first_signers(candidates)
             if not self.options.dry_run:
                 self._record_features(specs, candidates)
@@ -316,7 +316,9 @@ class Transaction:
             if not self.options.dry_run and (candidates or removing):
                 with self._sync_step(candidates, removing):
                     for candidate, entry in zip(candidates, wanted, strict=True):
-                        self._write_receipt(candidate, entry.features, entry.requested)
+                        receipt = self._receipt(candidate, entry.features, entry.requested)
+                        write_receipt(self.env, receipt)
+                    write_all_fingerprints(self.env, [c.pin.name for c in candidates])
                     for name in removing:
                         remove_receipt(self.env, name)
                     now = self.env.installed()
@@ -645,30 +647,24 @@ class Transaction:
         meanwhile: Callable[[], object] = lambda: None,
     ) -> Iterator[None]:
         """Install the verified files under the journal, ``receipts`` written and
-        ``meanwhile`` done in a thread meanwhile (the installer is a process of its own:
-        waiting for it leaves the interpreter free); the block (the installed files'
-        fingerprints) is part of the same all-or-nothing step.
+        ``meanwhile`` done while the installer runs (a process of its own: waiting for it
+        leaves the interpreter free); the block (the installed files' fingerprints) is part
+        of the same all-or-nothing step.
 
         A receipt written before its version is installed is read by nobody (a receipt
         counts only while its version is the installed one), and a failed step removes it
         with everything else it wrote."""
-        from concurrent.futures import ThreadPoolExecutor
-
         installed = self._inventory()  # as the transaction read it, under the same lock
         replacing = [installed[c.pin.name][0] for c in candidates if c.pin.name in installed]
         with journal.step(self.env, replacing, installing=[c.path for c in candidates]):
-            with ThreadPoolExecutor(1, thread_name_prefix="anya-receipts") as writer:
-                written = writer.submit(
-                    lambda: (meanwhile(), [write_receipt(self.env, r) for r in receipts])
-                )
-                self.installer.install(
-                    self.env,
-                    [
-                        VerifiedFile(c.pin.name, c.pin.version, c.path, str(c.link.sha256))
-                        for c in candidates
-                    ],
-                )
-            written.result()  # the receipts' own failure, once the installer succeeded
+            self.installer.install(
+                self.env,
+                [
+                    VerifiedFile(c.pin.name, c.pin.version, c.path, str(c.link.sha256))
+                    for c in candidates
+                ],
+                meanwhile=lambda: (meanwhile(), [write_receipt(self.env, r) for r in receipts]),
+            )
             yield
 
     def _pin_first_signers(self, candidates: Sequence[Candidate]) -> None:
@@ -725,13 +721,6 @@ class Transaction:
             if features != receipt.features or not receipt.requested:
                 write_receipt(self.env, replace(receipt, features=features, requested=True))
 
-    def _write_receipt(
-        self, candidate: Candidate, features: tuple[str, ...], requested: bool
-    ) -> None:
-        """The receipt of an installed file, and its installed files' fingerprints."""
-        write_receipt(self.env, self._receipt(candidate, features, requested))
-        write_fingerprints(self.env, candidate.pin.name)
-
     def _receipt(self, candidate: Candidate, features: tuple[str, ...], requested: bool) -> Receipt:
         decision = next(
             (d for d in self.trust_decisions if d.filename == candidate.link.filename), None
@@ -759,26 +748,6 @@ def _timed(step: str, detail: str) -> Iterator[None]:
     started = time.monotonic()
     yield
     log.info("%s (%s): %.2f s", step, detail, time.monotonic() - started)
-
-
-FINGERPRINT_WRITERS = 4
-
-
-def _each_at_once(write: Callable[[Candidate], object], candidates: Sequence[Candidate]) -> None:
-    """``write`` for every candidate, a few at a time: fingerprinting is mostly hashing the
-    installed files and syncing their fingerprints to disk, both of which run outside the
-    GIL, and syncs made together are committed together. The first failure (in order)
-    is raised once all are done."""
-    if len(candidates) < 2:
-        for candidate in candidates:
-            write(candidate)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(FINGERPRINT_WRITERS, thread_name_prefix="anya-fingerprints") as pool:
-        done = [pool.submit(write, candidate) for candidate in candidates]
-    for future in done:
-        future.result()
 
 
 def check_extension_contract(candidate: Candidate) -> None:
