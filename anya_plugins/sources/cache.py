@@ -35,7 +35,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -44,7 +44,7 @@ from typing import BinaryIO
 from anya_plugins.flock import LockTimeout, exclusive
 from anya_plugins.sources.errors import CacheError
 from anya_plugins.sources.settings import DEFAULT_PAGE_TTL_SECONDS, CacheSettings
-from anya_plugins.sources.tempfiles import copy_verified, remove_stale, temporary_file
+from anya_plugins.sources.tempfiles import CHUNK_SIZE, copy_verified, remove_stale, temporary_file
 
 log = logging.getLogger(__name__)
 
@@ -164,23 +164,40 @@ class DownloadCache:
 
     def stage(self, sha256: str, filename: str, source: Path) -> Path:
         """``source`` (a file whose bytes were verified to have this sha256) at
-        ``staged/<sha256>/<filename>``, a path that is the same in every run: uv keeps what it
-        unpacked from a local wheel by its path and ctime, so it unpacks a staged wheel once.
+        ``staged/<sha256>/<filename>`` (:meth:`stage_all`)."""
+        return self.stage_all([(sha256, filename, source)])[0]
+
+    def stage_all(self, files: Sequence[tuple[str, str, Path]]) -> list[Path]:
+        """Each ``(sha256, filename, source)`` — ``source`` a file whose bytes were verified
+        to have this sha256 — at ``staged/<sha256>/<filename>``, a path that is the same in
+        every run: uv keeps what it unpacked from a local wheel by its path and ctime, so it
+        unpacks a staged wheel once.
 
         A staged file is written once and never touched again (a touch would change its
         ctime); a use is marked on its directory, which is what eviction reads as its last
-        use. One already staged is used only if its bytes still have the hash. ``source``
-        itself when the cache cannot be written."""
-        if not is_sha256(sha256) or filename in ("", ".", "..") or "/" in filename:
-            raise ValueError(f"not a staged file: {sha256!r} {filename!r}")
-        path = self._staged / sha256 / filename
-        if not _has_hash(path, sha256):
-            with source.open("rb") as reader:
-                self._write(path, lambda out: shutil.copyfileobj(reader, out), touch=False)
-            if not _has_hash(path, sha256):
-                return source
-        self._touch(path.parent)
-        return path
+        use. One already staged is used only if its bytes still have the hash; the others
+        are copied (and hashed as they are) first, then put in place together, under one
+        hold of the lock. ``source`` itself for a file the cache could not take."""
+        for sha256, filename, _source in files:
+            if not is_sha256(sha256) or filename in ("", ".", "..") or "/" in filename:
+                raise ValueError(f"not a staged file: {sha256!r} {filename!r}")
+        paths = [self._staged / sha256 / filename for sha256, filename, _source in files]
+        missing = [
+            (path, source, sha256)
+            for (sha256, _filename, source), path in zip(files, paths, strict=True)
+            if not _has_hash(path, sha256)
+        ]
+        unwritten = {path for path, _source, _sha256 in missing}
+        if missing:
+            unwritten -= self._write_copies(missing)
+        staged = []
+        for (_sha256, _filename, source), path in zip(files, paths, strict=True):
+            if path in unwritten:
+                staged.append(source)
+                continue
+            self._touch(path.parent)
+            staged.append(path)
+        return staged
 
     def page(self, key: str) -> CachedPage | None:
         """The page stored under ``key`` while it is fresh (younger than the page TTL)."""
@@ -278,6 +295,41 @@ class DownloadCache:
                     self._count(size)
         except (CacheError, OSError) as exc:
             log.warning("download cache %s not writable: %s", self.root, exc)
+
+    def _write_copies(self, copies: Sequence[tuple[Path, Path, str]]) -> set[Path]:
+        """Copy each ``(target, source, sha256)`` through a file in ``tmp/`` (not synced),
+        then give those whose bytes have the hash their name, counted once, under one hold
+        of the lock; the targets written. A cache that cannot be written is reported and
+        passed over, as in :meth:`_write`."""
+        written: set[Path] = set()
+        try:
+            with contextlib.ExitStack() as stack:
+                ready = []
+                for target, source, sha256 in copies:
+                    temp = stack.enter_context(temporary_file(self._tmp))
+                    digest = hashlib.sha256()
+                    with source.open("rb") as reader:
+                        while chunk := reader.read(CHUNK_SIZE):
+                            digest.update(chunk)
+                            temp.handle.write(chunk)
+                    temp.handle.close()
+                    if digest.hexdigest() == sha256:
+                        ready.append((temp, target, temp.path.stat().st_size))
+                if not ready:
+                    return written
+                with self._locked():
+                    added = 0
+                    for temp, target, size in ready:
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        with contextlib.suppress(FileNotFoundError):
+                            size -= target.stat().st_size  # replaced, not added
+                        temp.commit(target)
+                        written.add(target)
+                        added += size
+                    self._count(added)
+        except (CacheError, OSError) as exc:
+            log.warning("download cache %s not writable: %s", self.root, exc)
+        return written
 
     def _count(self, added: int) -> None:
         """Add ``added`` bytes to the usage count; scan and evict when the count is over the

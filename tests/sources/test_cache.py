@@ -311,6 +311,26 @@ def test_a_damaged_staged_file_is_replaced_by_the_verified_bytes(
     assert again.read_bytes() == b"verified wheel"
 
 
+def test_files_staged_together_are_counted_and_a_source_off_its_hash_stays_out(
+    cache: DownloadCache, tmp_path: Path
+) -> None:
+    sources = []
+    for index, content in enumerate((b"first wheel", b"second wheel", b"third wheel")):
+        source = tmp_path / f"demo{index}-1.0-py3-none-any.whl"
+        source.write_bytes(content)
+        sources.append((sha256(content), source.name, source))
+    changed = sources[1][2]
+    changed.write_bytes(b"second wheel, changed since it was verified")
+
+    staged = cache.stage_all(sources)
+
+    first, third = (cache.root / "staged" / d / name for d, name, _ in (sources[0], sources[2]))
+    assert staged == [first, changed, third]
+    assert (first.read_bytes(), third.read_bytes()) == (b"first wheel", b"third wheel")
+    assert not (cache.root / "staged" / sources[1][0]).exists()
+    assert usage_bytes(cache) == cache.info().bytes == len(b"first wheel") + len(b"third wheel")
+
+
 def test_a_cache_that_cannot_be_written_stages_nothing(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_bytes(b"")
