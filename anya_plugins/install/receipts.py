@@ -124,19 +124,26 @@ def write_all_fingerprints(env: TargetEnvironment, names: Sequence[str]) -> list
     first that differs, before any is written.
 
     Each file is stat-ed before it is hashed, so a change made after the hash moves its
-    ctime away from the fingerprint and the host hashes it again. The environment is read
-    once for all of them; they are written one after another, in this thread (the work is
-    short system calls, which threads would only queue up for the GIL between).
+    ctime away from the fingerprint and the host hashes it again. Each distribution is
+    looked up by its name (importlib.metadata lists the library directories once for all
+    of them), not the whole environment read; they are written one after another, in this
+    thread (the work is short system calls, which threads would only queue up for the GIL
+    between).
     """
-    installed = env.inventory()
+    from importlib.metadata import distributions
+
+    from anya_plugins.metadata.core_headers import name_and_version
+
+    libraries = [str(path) for path in env.library_dirs]
     found = []
     for name in names:
-        if name not in installed:
+        dist = next(iter(distributions(name=name, path=libraries)), None)
+        if dist is None:
             raise InstalledFilesDiffer(
                 f"{name}: the installer did not install it",
                 hint="the environment was rolled back; install again",
             )
-        found.append(_fingerprints(name, *installed[name]))
+        found.append(_fingerprints(name, dist, name_and_version(dist)[1]))
     directory = receipts_dir(env)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
