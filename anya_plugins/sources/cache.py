@@ -44,7 +44,12 @@ from typing import BinaryIO
 from anya_plugins.flock import LockTimeout, exclusive
 from anya_plugins.sources.errors import CacheError
 from anya_plugins.sources.settings import DEFAULT_PAGE_TTL_SECONDS, CacheSettings
-from anya_plugins.sources.tempfiles import CHUNK_SIZE, copy_verified, remove_stale, temporary_file
+from anya_plugins.sources.tempfiles import (
+    copy_hashing,
+    copy_verified,
+    remove_stale,
+    temporary_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -307,13 +312,10 @@ class DownloadCache:
                 ready = []
                 for target, source, sha256 in copies:
                     temp = stack.enter_context(temporary_file(self._tmp))
-                    digest = hashlib.sha256()
                     with source.open("rb") as reader:
-                        while chunk := reader.read(CHUNK_SIZE):
-                            digest.update(chunk)
-                            temp.handle.write(chunk)
+                        copied = copy_hashing(reader, temp.handle)
                     temp.handle.close()
-                    if digest.hexdigest() == sha256:
+                    if copied == sha256:
                         ready.append((temp, target, temp.path.stat().st_size))
                 if not ready:
                     return written

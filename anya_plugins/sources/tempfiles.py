@@ -51,15 +51,20 @@ def temporary_file(directory: Path) -> Iterator[TempFile]:
         path.unlink(missing_ok=True)
 
 
+def copy_hashing(source: BinaryIO, out: BinaryIO) -> str:
+    """Copy ``source`` to ``out``, chunk by chunk; the sha256 (hex) of what was copied."""
+    digest = hashlib.sha256()
+    while chunk := source.read(CHUNK_SIZE):
+        digest.update(chunk)
+        out.write(chunk)
+    return digest.hexdigest()
+
+
 def copy_verified(source: BinaryIO, target: Path, sha256: str, *, durable: bool = True) -> bool:
     """Copy ``source`` to ``target`` only if its bytes have this sha256; False (and ``target``
     untouched) if they do not. Not ``durable``: not synced to disk (a file for use now)."""
-    digest = hashlib.sha256()
     with temporary_file(target.parent) as temp:
-        while chunk := source.read(CHUNK_SIZE):
-            digest.update(chunk)
-            temp.handle.write(chunk)
-        if digest.hexdigest() != sha256:
+        if copy_hashing(source, temp.handle) != sha256:
             return False
         if not durable:
             temp.handle.close()  # closed, it is renamed without a sync
