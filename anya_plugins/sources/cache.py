@@ -194,7 +194,8 @@ class DownloadCache:
         ]
         unwritten = {path for path, _source, _sha256 in missing}
         if missing:
-            unwritten -= self._write_copies(missing)
+            copies = [(path, _verified_copy(source, sha256)) for path, source, sha256 in missing]
+            unwritten -= self._write_all(copies, touch=False)
         staged = []
         for (_sha256, _filename, source), path in zip(files, paths, strict=True):
             if path in unwritten:
@@ -275,57 +276,49 @@ class DownloadCache:
     def _write(
         self, target: Path, fill: Callable[[BinaryIO], object], *, touch: bool = True
     ) -> None:
-        """Write an entry through a file in ``tmp/`` (not synced: a torn entry is dropped
-        when read), count its size, and evict if that takes the cache over its limit.
+        """Write one entry (:meth:`_write_all`)."""
+        self._write_all([(target, fill)], touch=touch)
+
+    def _write_all(
+        self, entries: Sequence[tuple[Path, Callable[[BinaryIO], object]]], *, touch: bool = True
+    ) -> set[Path]:
+        """Write each ``(target, fill)`` through a file in ``tmp/`` (not synced: a torn entry
+        is dropped when read), then give them their names together, their sizes counted once
+        under one hold of the lock, and evict if that takes the cache over its limit; the
+        targets written. A ``fill`` that returns False refuses its entry (the bytes it copied
+        are not the ones expected).
 
         A cache that cannot be written is reported and passed over: it only saves downloads.
         """
-        try:
-            with temporary_file(self._tmp) as temp:  # written outside the lock: not an entry yet
-                fill(temp.handle)
-                temp.handle.close()
-                size = temp.path.stat().st_size
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if _size_of(target) == size:
-                    # The same size in place of the old: the count stays, so no lock. An
-                    # eviction racing this removes one entry either way; it costs a fetch.
-                    temp.commit(target)
-                    return
-                with self._locked():
-                    with contextlib.suppress(FileNotFoundError):
-                        size -= target.stat().st_size  # replaced, not added
-                    temp.commit(target)
-                    if touch:
-                        self._touch(target)
-                    self._count(size)
-        except (CacheError, OSError) as exc:
-            log.warning("download cache %s not writable: %s", self.root, exc)
-
-    def _write_copies(self, copies: Sequence[tuple[Path, Path, str]]) -> set[Path]:
-        """Copy each ``(target, source, sha256)`` through a file in ``tmp/`` (not synced),
-        then give those whose bytes have the hash their name, counted once, under one hold
-        of the lock; the targets written. A cache that cannot be written is reported and
-        passed over, as in :meth:`_write`."""
         written: set[Path] = set()
         try:
             with contextlib.ExitStack() as stack:
-                ready = []
-                for target, source, sha256 in copies:
+                counted = []
+                for target, fill in entries:
+                    # written outside the lock: not an entry yet
                     temp = stack.enter_context(temporary_file(self._tmp))
-                    with source.open("rb") as reader:
-                        copied = copy_hashing(reader, temp.handle)
+                    if fill(temp.handle) is False:
+                        continue
                     temp.handle.close()
-                    if copied == sha256:
-                        ready.append((temp, target, temp.path.stat().st_size))
-                if not ready:
+                    size = temp.path.stat().st_size
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if _size_of(target) == size:
+                        # The same size in place of the old: the count stays, so no lock. An
+                        # eviction racing this removes one entry either way; it costs a fetch.
+                        temp.commit(target)
+                        written.add(target)
+                        continue
+                    counted.append((temp, target, size))
+                if not counted:
                     return written
                 with self._locked():
                     added = 0
-                    for temp, target, size in ready:
-                        target.parent.mkdir(parents=True, exist_ok=True)
+                    for temp, target, size in counted:
                         with contextlib.suppress(FileNotFoundError):
                             size -= target.stat().st_size  # replaced, not added
                         temp.commit(target)
+                        if touch:
+                            self._touch(target)
                         written.add(target)
                         added += size
                     self._count(added)
@@ -476,6 +469,17 @@ def _entries(directory: Path, used_at_of_directory: bool = False) -> Iterator[_E
                 continue
             used_at = stat.st_mtime if bucket_used_at is None else bucket_used_at
             yield _Entry(Path(child.path), stat.st_size, used_at, used_at_of_directory)
+
+
+def _verified_copy(source: Path, sha256: str) -> Callable[[BinaryIO], bool]:
+    """A fill for :meth:`DownloadCache._write_all`: ``source``'s bytes, refused unless they
+    have this sha256."""
+
+    def fill(out: BinaryIO) -> bool:
+        with source.open("rb") as reader:
+            return copy_hashing(reader, out) == sha256
+
+    return fill
 
 
 def _has_hash(path: Path, sha256: str) -> bool:
