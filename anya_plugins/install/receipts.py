@@ -112,12 +112,6 @@ class InstalledFilesDiffer(AnyaError):
     exit_code = 11
 
 
-def write_fingerprints(env: TargetEnvironment, name: str) -> Path:
-    """Fingerprint every file the installed ``name``'s RECORD lists with a hash
-    (:func:`write_all_fingerprints`)."""
-    return write_all_fingerprints(env, [name])[0]
-
-
 def write_all_fingerprints(env: TargetEnvironment, names: Sequence[str]) -> list[Path]:
     """Fingerprint every file the installed RECORD of each of ``names`` lists with a hash,
     after hashing each and checking it against RECORD; raises InstalledFilesDiffer for the

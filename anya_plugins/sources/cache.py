@@ -5,7 +5,7 @@ Under the cache directory::
     files/<2 hex>/<sha256>        file contents by their sha256: immutable once stored
     pages/<2 hex>/<sha256 of key> index pages: one JSON header line, then the body as served
     staged/<sha256>/<file name>   verified files handed to the installer, at a path that stays
-                                  the same from run to run (see :meth:`DownloadCache.stage`)
+                                  the same from run to run (see :meth:`DownloadCache.stage_all`)
     tmp/                          files being written (see :mod:`~anya_plugins.sources.tempfiles`)
     usage                         the bytes stored, as counted by every write since the last scan
     .lock                         held while anything is added or removed
@@ -166,11 +166,6 @@ class DownloadCache:
     def store_bytes(self, sha256: str, data: bytes) -> None:
         """Store verified bytes (core metadata) under their hash."""
         self._write(self._file_path(sha256), lambda out: out.write(data))
-
-    def stage(self, sha256: str, filename: str, source: Path) -> Path:
-        """``source`` (a file whose bytes were verified to have this sha256) at
-        ``staged/<sha256>/<filename>`` (:meth:`stage_all`)."""
-        return self.stage_all([(sha256, filename, source)])[0]
 
     def stage_all(self, files: Sequence[tuple[str, str, Path]]) -> list[Path]:
         """Each ``(sha256, filename, source)`` — ``source`` a file whose bytes were verified

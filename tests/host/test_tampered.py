@@ -230,9 +230,9 @@ def test_fingerprints_are_refused_for_files_that_differ_from_record_at_install(
     make_venv: VenvFactory, build_extension: ExtensionBuilder
 ) -> None:
     from anya_plugins.install.environment import TargetEnvironment
-    from anya_plugins.install.receipts import InstalledFilesDiffer, write_fingerprints
+    from anya_plugins.install.receipts import InstalledFilesDiffer, write_all_fingerprints
 
     venv = make_venv(build_extension(SPEC))
     _edit_keeping_size(_plugin_file(venv), in_place=False)
     with pytest.raises(InstalledFilesDiffer, match=r"changed: .*plugin\.py"):
-        write_fingerprints(TargetEnvironment.of(venv.python), "anya-ext-tamper-a")
+        write_all_fingerprints(TargetEnvironment.of(venv.python), ["anya-ext-tamper-a"])

@@ -146,19 +146,19 @@ def test_rollback_restores_the_install_fingerprints_with_the_files(
     build_extension: ExtensionBuilder, make_venv: VenvFactory
 ) -> None:
     from anya_plugins.host import integrity
-    from anya_plugins.install.receipts import receipts_dir, write_fingerprints
+    from anya_plugins.install.receipts import receipts_dir, write_all_fingerprints
 
     old = build_extension(ExtensionSpec("journaled", version="1.0.0"))
     new = build_extension(ExtensionSpec("journaled", version="2.0.0", features=("tor",)))
     env = TargetEnvironment.of(make_venv(old).python)
-    fingerprints = write_fingerprints(env, "anya-ext-journaled")
+    fingerprints = write_all_fingerprints(env, ["anya-ext-journaled"])[0]
     recorded = fingerprints.read_bytes()
 
     journal.begin(env, [env.installed()["anya-ext-journaled"]], installing=[new])
     uv = find_uv()
     assert uv is not None
     UvInstaller(uv).install(env, [_verified(new, "anya-ext-journaled", "2.0.0")])
-    write_fingerprints(env, "anya-ext-journaled")
+    write_all_fingerprints(env, ["anya-ext-journaled"])
     assert fingerprints.read_bytes() != recorded
     journal.rollback(env)
 
@@ -197,7 +197,11 @@ def test_fingerprints_are_refused_for_files_that_are_not_what_record_lists(
     """Right after an install, a file the installer left different from RECORD (or no RECORD)
     is an error, and no fingerprint is written."""
     from anya_plugins.host.integrity import fingerprint_file
-    from anya_plugins.install.receipts import InstalledFilesDiffer, receipts_dir, write_fingerprints
+    from anya_plugins.install.receipts import (
+        InstalledFilesDiffer,
+        receipts_dir,
+        write_all_fingerprints,
+    )
 
     wheel = build_extension(ExtensionSpec("fingered", version="1.0.0"))
     env = TargetEnvironment.of(make_venv(wheel).python)
@@ -212,5 +216,5 @@ def test_fingerprints_are_refused_for_files_that_are_not_what_record_lists(
         Path(str(dist.locate_file(record))).unlink()
 
     with pytest.raises(InstalledFilesDiffer, match="anya-ext-fingered"):
-        write_fingerprints(env, "anya-ext-fingered")
+        write_all_fingerprints(env, ["anya-ext-fingered"])
     assert not Path(fingerprint_file(str(receipts_dir(env)), "anya-ext-fingered")).exists()

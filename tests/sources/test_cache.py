@@ -286,9 +286,9 @@ def test_a_staged_file_keeps_its_path_and_its_inode_from_run_to_run(
     source = staged_source(tmp_path, b"verified wheel")
     digest = sha256(b"verified wheel")
 
-    first = cache.stage(digest, source.name, source)
+    first = cache.stage_all([(digest, source.name, source)])[0]
     before = first.stat()
-    second = cache.stage(digest, source.name, staged_source(tmp_path, b"verified wheel"))
+    second = cache.stage_all([(digest, source.name, staged_source(tmp_path, b"verified wheel"))])[0]
 
     assert first == second == cache.root / "staged" / digest / source.name
     assert second.read_bytes() == b"verified wheel"
@@ -302,10 +302,10 @@ def test_a_damaged_staged_file_is_replaced_by_the_verified_bytes(
 ) -> None:
     source = staged_source(tmp_path, b"verified wheel")
     digest = sha256(b"verified wheel")
-    staged = cache.stage(digest, source.name, source)
+    staged = cache.stage_all([(digest, source.name, source)])[0]
     staged.write_bytes(b"flipped wheel!")
 
-    again = cache.stage(digest, source.name, source)
+    again = cache.stage_all([(digest, source.name, source)])[0]
 
     assert again == staged
     assert again.read_bytes() == b"verified wheel"
@@ -337,7 +337,7 @@ def test_a_cache_that_cannot_be_written_stages_nothing(tmp_path: Path) -> None:
     cache = DownloadCache(blocker / "cache")
     source = staged_source(tmp_path, b"verified wheel")
 
-    assert cache.stage(sha256(b"verified wheel"), source.name, source) == source
+    assert cache.stage_all([(sha256(b"verified wheel"), source.name, source)])[0] == source
 
 
 def test_a_staged_file_name_cannot_leave_its_directory(
@@ -346,7 +346,7 @@ def test_a_staged_file_name_cannot_leave_its_directory(
     source = staged_source(tmp_path, b"x")
     for name in ("../escape.whl", "..", ""):
         try:
-            cache.stage(sha256(b"x"), name, source)
+            cache.stage_all([(sha256(b"x"), name, source)])
         except ValueError:
             continue
         raise AssertionError(f"{name!r} was staged")
@@ -358,12 +358,12 @@ def test_staged_files_are_counted_cleaned_and_evicted_by_their_last_use(
     cache = DownloadCache(tmp_path / "cache", max_bytes=250, clock=clock)
     old = staged_source(tmp_path, b"o" * 100)
     old_digest = sha256(b"o" * 100)
-    staged = cache.stage(old_digest, old.name, old)
+    staged = cache.stage_all([(old_digest, old.name, old)])[0]
     os.utime(staged, (clock.now, clock.now))  # as if staged in an earlier run
     clock.advance(1)
     file = stored(cache, tmp_path, b"f" * 100)
     clock.advance(1)
-    cache.stage(old_digest, old.name, old)  # used again: now the file is the oldest
+    cache.stage_all([(old_digest, old.name, old)])  # used again: now the file is the oldest
     clock.advance(1)
 
     stored(cache, tmp_path, b"n" * 100)
