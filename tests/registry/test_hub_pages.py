@@ -70,14 +70,24 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def navigate(driver: Any, element: Any) -> None:
-    """Click ``element`` and wait until the next page has replaced this one."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    """Click ``element`` and wait until the next page has replaced this one.
+
+    The page being left is marked and the wait is for a loaded page without the mark.
+    Polling the old page's element for staleness raced chromedriver: mid-navigation it
+    answers "unknown error: ... Node with given id does not belong to the document"
+    instead of a stale reference (a CI failure); such answers are retried here.
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("document.documentElement.dataset.anyaLeft = 'yes'")
     element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete'"
+            " && !document.documentElement.dataset.anyaLeft"
+        )
+    )
 
 
 def page_checks(driver: Any) -> None:
