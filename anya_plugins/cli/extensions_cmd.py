@@ -86,22 +86,21 @@ def make_host(args: argparse.Namespace) -> Host:
 
 def installed_with(host: Host) -> dict[str, tuple[str, ...]]:
     """The features each extension was installed with (its receipt, if it is still the
-    version installed), for the features column of ``list`` and ``info``."""
+    version installed), for the features column of ``list`` and ``info``: read for the
+    extensions that have features (the column of any other is empty)."""
     import os
     import sys
 
     from anya_plugins.host.integrity import RECEIPTS_DIR
+    from anya_plugins.metadata.names import canonical
 
-    if not os.path.isdir(os.path.join(sys.prefix, RECEIPTS_DIR)):  # noqa: PTH112, PTH118
-        return {}  # nothing here was installed by Anya: spare loading the installer (~30 ms)
-    from packaging.utils import canonicalize_name
+    directory = os.path.join(sys.prefix, RECEIPTS_DIR)  # noqa: PTH118
+    if not os.path.isdir(directory):  # noqa: PTH112
+        return {}  # nothing here was installed by Anya: spare loading the installer
+    from anya_plugins.install.recorded_features import recorded_features
 
-    from anya_plugins.install.environment import TargetEnvironment
-    from anya_plugins.install.receipts import read_receipts
-
-    versions = {str(canonicalize_name(e.dist_name)): e.version for e in host.extensions}
-    receipts = read_receipts(TargetEnvironment.of(), versions)
-    return {name: receipt.features for name, receipt in receipts.items()}
+    versions = {canonical(e.dist_name): e.version for e in host.extensions if e.features}
+    return recorded_features(directory, versions)
 
 
 def list_command(args: argparse.Namespace) -> int:

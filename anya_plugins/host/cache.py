@@ -107,10 +107,10 @@ def store(file: str, key: tuple[Any, ...], path: Sequence[str], payload: dict[st
 
     ``payload["scanned_ns"]`` is when the scan started, for the racy check.
     """
-    _write(file, (key, fingerprint(path, payload["site_dirs"]), payload))
+    write_atomically(file, (key, fingerprint(path, payload["site_dirs"]), payload))
 
 
-def _write(file: str, value: tuple[Any, ...]) -> None:
+def write_atomically(file: str, value: tuple[Any, ...]) -> None:
     """marshal ``value`` into ``file`` atomically; an error only costs speed, so it passes."""
     temporary = f"{file}.{os.getpid()}.tmp"
     try:
@@ -149,4 +149,4 @@ def load_digests(file: str) -> set[str]:
 
 def store_digests(file: str, digests: Collection[str]) -> None:
     """Write atomically; failing to write only costs speed."""
-    _write(file, (FORMAT, tuple(sorted(digests))))
+    write_atomically(file, (FORMAT, tuple(sorted(digests))))

@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING
 
 from anya_plugins.errors import AnyaError
 from anya_plugins.host import integrity
-from anya_plugins.install.environment import TargetEnvironment
+from anya_plugins.install.recorded_features import receipt_file
 
 if TYPE_CHECKING:
     from importlib.metadata import Distribution
+
+    from anya_plugins.install.environment import TargetEnvironment
 
 _RECEIPTS_DIR = integrity.RECEIPTS_DIR
 
@@ -73,7 +75,7 @@ def receipts_dir(env: TargetEnvironment) -> Path:
 def write_receipt(env: TargetEnvironment, receipt: Receipt) -> Path:
     directory = receipts_dir(env)
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{receipt.name}.json"
+    target = Path(receipt_file(str(directory), receipt.name))
     temporary = target.with_suffix(f".{os.getpid()}.tmp")
     temporary.write_text(json.dumps(asdict(receipt), indent=2, sort_keys=True))
     temporary.replace(target)
@@ -102,7 +104,7 @@ def read_receipts(
 
 
 def remove_receipt(env: TargetEnvironment, name: str) -> None:
-    (receipts_dir(env) / f"{name}.json").unlink(missing_ok=True)
+    Path(receipt_file(str(receipts_dir(env)), name)).unlink(missing_ok=True)
     Path(integrity.fingerprint_file(str(receipts_dir(env)), name)).unlink(missing_ok=True)
 
 
