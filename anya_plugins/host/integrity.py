@@ -17,6 +17,8 @@ from __future__ import annotations
 import marshal
 import os
 
+from anya_plugins.metadata.names import canonical
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Container, Sequence
@@ -34,14 +36,6 @@ TAMPERED = "tampered"
 
 FileEntry = tuple[str, int, int, int, int, str]
 """(absolute path, size, mtime_ns, ctime_ns, inode, sha256 hex)."""
-
-
-def canonical(dist_name: str) -> str:
-    """PEP 503 normalisation without importing re or packaging."""
-    name = dist_name.lower().replace("_", "-").replace(".", "-")
-    while "--" in name:
-        name = name.replace("--", "-")
-    return name
 
 
 def fingerprint_file(receipts_dir: str, dist_name: str) -> str:
@@ -97,12 +91,13 @@ def check(
 
     ``present``, from :func:`fingerprint_files`, spares looking for the fingerprint file.
     """
-    if present is not None and canonical(dist_name) + FINGERPRINT_SUFFIX not in present:
+    base = canonical(dist_name) + FINGERPRINT_SUFFIX
+    if present is not None and base not in present:
         return UNVERIFIED, _NO_RECEIPT
-    file = fingerprint_file(receipts_dir, dist_name)
-    if not os.path.exists(file):
-        return UNVERIFIED, _NO_RECEIPT
+    file = os.path.join(receipts_dir, base)
     stored = read(file)
+    if stored is None and not os.path.exists(file):  # gone, or never written
+        return UNVERIFIED, _NO_RECEIPT
     if stored is None:
         return TAMPERED, f"its install fingerprints ({file}) cannot be read"
     recorded_version, recorded_location, entries = stored
@@ -129,6 +124,8 @@ _NO_RECEIPT = "installed without an Anya receipt"
 
 
 def _same_directory(one: str, other: str) -> bool:
+    if one == other:  # as the host found it where the install recorded it: no stat needed
+        return True
     try:
         return os.path.samefile(one, other)
     except OSError:
