@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 
 from anya_plugins.host.host import Host
-from anya_plugins.host.integrity import canonical
 from anya_plugins.host.record import ACTIVE, DISABLED, Extension, FeatureRecord
 from anya_plugins.metadata.frozen import Frozen
+from anya_plugins.metadata.names import canonical
 
 TYPE_CHECKING = False  # typing costs the start-up ~3 ms
 if TYPE_CHECKING:
@@ -205,15 +205,14 @@ def enabled_features(
     records = list(features)
     if not records:
         return ()
-    from anya_plugins.metadata.features import Feature, closure
+    from anya_plugins.metadata.switched_on import closure
 
     chosen = (
         {f.name for f in records if f.default} if installed_with is None else set(installed_with)
     )
     chosen |= {f.name for f in records if f.requires and all(map(_installed, f.requires))}
-    as_features = [Feature(f.name, f.requires, f.enables, f.default) for f in records]
     declared = {f.name for f in records}
-    return tuple(name for name in closure(as_features, chosen) if name in declared)
+    return tuple(name for name in closure(records, chosen) if name in declared)
 
 
 @functools.cache

@@ -598,7 +598,7 @@ class Transaction:
         """A requested extension without features gets its default ones; a second resolve
         runs only when those features need anything (most switch on code, not packages)."""
         from anya_plugins.metadata.contract import read_wheel
-        from anya_plugins.metadata.features import closure
+        from anya_plugins.metadata.switched_on import closure
 
         by_name = {candidate.pin.name: candidate for candidate in candidates}
         widened = []

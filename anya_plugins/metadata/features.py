@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from packaging.markers import Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from anya_plugins.errors import MetadataError
+from anya_plugins.metadata.names import canonical
+
+TYPE_CHECKING = False  # typing costs the start-up ~3 ms
+if TYPE_CHECKING:
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,10 @@ def parse_features(
     A requirement on the extension itself with extras (``anya-ext-x[a,b]; extra == "full"``)
     is how a feature switches on other features: pip resolves it the same way.
     """
-    extras = [str(canonicalize_name(extra)) for extra in provides_extra]
-    own = canonicalize_name(dist_name)
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    extras = [canonical(extra) for extra in provides_extra]
+    own = canonical(dist_name)
     requires: dict[str, list[str]] = {extra: [] for extra in extras}
     enables: dict[str, list[str]] = {extra: [] for extra in extras}
     for line in requires_dist:
@@ -44,11 +48,11 @@ def parse_features(
         except InvalidRequirement as exc:
             raise MetadataError(extension, "Requires-Dist", f"{line!r}: {exc}") from exc
         for extra in _extras_needing(requirement.marker, extras):
-            if canonicalize_name(requirement.name) == own:
-                enables[extra].extend(sorted(canonicalize_name(e) for e in requirement.extras))
+            if canonical(requirement.name) == own:
+                enables[extra].extend(sorted(canonical(e) for e in requirement.extras))
             else:
                 requires[extra].append(_without_marker(requirement))
-    defaults = {str(canonicalize_name(name)) for name in default_features}
+    defaults = {canonical(name) for name in default_features}
     unknown = sorted(defaults - set(extras))
     if unknown:
         raise MetadataError(
@@ -76,22 +80,6 @@ def parse_features(
     )
 
 
-def closure(features: Iterable[Feature], chosen: Iterable[str]) -> tuple[str, ...]:
-    """All features switched on by ``chosen``, following ``enables`` transitively."""
-    by_name = {feature.name: feature for feature in features}
-    seen: set[str] = set()
-    pending = [str(canonicalize_name(name)) for name in chosen]
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        feature = by_name.get(name)
-        if feature is not None:
-            pending.extend(feature.enables)
-    return tuple(sorted(seen))
-
-
 def _extras_needing(marker: Marker | None, extras: Iterable[str]) -> list[str]:
     """The extras under which a requirement applies here (and not without any extra)."""
     if marker is None or marker.evaluate({"extra": ""}):
@@ -100,6 +88,8 @@ def _extras_needing(marker: Marker | None, extras: Iterable[str]) -> list[str]:
 
 
 def _without_marker(requirement: Requirement) -> str:
+    from packaging.requirements import Requirement
+
     bare = Requirement(str(requirement))
     bare.marker = None
     return str(bare)
