@@ -55,6 +55,8 @@ class Distribution:
     entry_points: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Group -> name -> ``module:attribute``."""
     summary: str = "A generated distribution for the Anya benchmarks."
+    extras: tuple[str, ...] = ()
+    """Provides-Extra: an extension's features."""
 
     @property
     def project(self) -> str:
@@ -79,6 +81,7 @@ class Distribution:
         if self.keywords:
             lines.append(f"Keywords: {','.join(self.keywords)}")
         lines += [f"Requires-Dist: {requirement}" for requirement in self.requires]
+        lines += [f"Provides-Extra: {extra}" for extra in self.extras]
         return "\n".join(lines) + "\n"
 
     def files(self) -> dict[str, bytes]:
@@ -101,9 +104,14 @@ class Distribution:
 
 
 def extension(
-    name: str, *, module: str = EXTENSION_MODULE, requires: tuple[str, ...] = ()
+    name: str,
+    *,
+    module: str = EXTENSION_MODULE,
+    requires: tuple[str, ...] = (),
+    extras: tuple[str, ...] = (),
 ) -> Distribution:
-    """``anya-ext-<name>``: the contract keywords and an ``anya.extensions`` entry point."""
+    """``anya-ext-<name>``: the contract keywords and an ``anya.extensions`` entry point;
+    ``extras``: its features."""
     package = f"anya_ext_{name}".replace("-", "_")
     return Distribution(
         f"anya-ext-{name}",
@@ -112,6 +120,7 @@ def extension(
         requires=requires,
         entry_points={ENTRY_POINT_GROUP: {name: package}},
         summary=f"Generated extension {name} for the Anya benchmarks.",
+        extras=extras,
     )
 
 
