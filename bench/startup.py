@@ -278,6 +278,9 @@ def _measure_installed_by_anya(venv: Venv, home: Path, size: int, runs: int) -> 
     written = check_output([venv.python, "-c", _WRITE_RECEIPTS], env=clean_env(), cwd=home)
     if int(written) != size:
         raise BenchError(f"receipts written for {written.strip()} of {size} extensions")
+    # Thousands of files were just written: their writeback, while the tools run, made stat
+    # and open several times slower in some rounds (80-131 ms for the same floor in one run).
+    os.sync()
     tools = [
         Tool(BASELINE, "pass", "print(0)"),
         Tool(CLI_LIST, "--json list --no-load", "--json list --no-load", script="anya-ext"),
