@@ -174,7 +174,7 @@ def describe(
     feature_reports: tuple[FeatureReport, ...] = ()
     if features:
         installed_with = recorded.get(canonical(extension.dist_name)) if recorded else None
-        enabled = enabled_features(features, installed_with, requirement_met or _installed)
+        enabled = enabled_features(features, installed_with, requirement_met)
         feature_reports = tuple(
             FeatureReport(f.name, f.name in enabled, f.default, f.requires, f.enables)
             for f in features
