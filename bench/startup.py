@@ -18,6 +18,10 @@ hooks), every tool runs as a fresh process:
 - stevedore's ``ExtensionManager``, without and with its entry-point cache: imports every
   extension too.
 
+Then, at the largest N, the same extensions as ``anya-ext install`` leaves them (a feature
+each, a receipt and the fingerprints of their files): ``anya-ext --json list --no-load``
+beside its floor, which adds the Host's check of every installed file.
+
 The tools take turns (one run of each, then the next round), so a machine whose load
 changes during the run weighs on all of them alike.
 
