@@ -9,6 +9,7 @@ JOURNAL_DIR = ".anya-install-journal"
 
 
 def interrupted_here() -> bool:
-    """Whether this interpreter's environment holds an unfinished install's journal."""
-    journal = os.path.join(sys.prefix, JOURNAL_DIR, "journal.json")  # noqa: PTH118 (start-up)
+    """Whether this interpreter's environment holds an install's journal: an unfinished
+    step's, or what one killed while it began or committed left behind."""
+    journal = os.path.join(sys.prefix, JOURNAL_DIR)  # noqa: PTH118 (start-up)
     return os.path.exists(journal)  # noqa: PTH110 (pathlib costs the start-up ~5 ms)

@@ -214,8 +214,12 @@ def step(
 
 
 def commit(env: TargetEnvironment) -> None:
-    """The install step finished: forget the journal."""
-    shutil.rmtree(journal_dir(env), ignore_errors=True)
+    """The install step finished: forget the journal — ``journal.json`` first, the one file
+    that says a step is under way, so that a process killed while the rest (the backups) is
+    removed leaves a directory that reads as committed (:func:`recover` clears it)."""
+    directory = journal_dir(env)
+    (directory / "journal.json").unlink(missing_ok=True)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def pending(env: TargetEnvironment) -> bool:
@@ -224,8 +228,10 @@ def pending(env: TargetEnvironment) -> bool:
 
 def recover(env: TargetEnvironment) -> Recovery | None:
     """Roll back a dead transaction's journal: only when nobody holds the environment's
-    lock (its holder died); a live transaction is left alone and None returned."""
-    if not pending(env):
+    lock (its holder died); a live transaction is left alone and None returned. A journal
+    directory without ``journal.json`` (its transaction killed while it began or committed)
+    is removed, nothing else touched."""
+    if not journal_dir(env).exists():
         return None
     try:
         with envlock.held(env.prefix, wait=0, on_wait=lambda _message: None):

@@ -218,3 +218,39 @@ def test_fingerprints_are_refused_for_files_that_are_not_what_record_lists(
     with pytest.raises(InstalledFilesDiffer, match="anya-ext-fingered"):
         write_all_fingerprints(env, ["anya-ext-fingered"])
     assert not Path(fingerprint_file(str(receipts_dir(env)), "anya-ext-fingered")).exists()
+
+
+def test_a_journal_left_without_its_record_is_cleared_by_the_next_command(
+    build_extension: ExtensionBuilder, make_venv: VenvFactory
+) -> None:
+    """A process killed while its step began or committed leaves the journal directory
+    (backups) without ``journal.json``: the next command, even ``list``, removes it and
+    changes nothing else."""
+    venv = make_venv(build_extension(ExtensionSpec("leftover", version="1.0.0")))
+    env = TargetEnvironment.of(venv.python)
+    journal.begin(env, [env.installed()["anya-ext-leftover"]], installing=[])
+    (journal.journal_dir(env) / "journal.json").unlink()
+    before = _tree(env)
+
+    listing = venv.anya_ext("list")
+
+    assert listing.returncode == 0, listing.stderr
+    assert not journal.journal_dir(env).exists()
+    assert "rolled back" not in listing.stderr
+    assert _tree(env) == before
+
+
+def test_commit_forgets_the_step_before_removing_its_backups(
+    build_extension: ExtensionBuilder, make_venv: VenvFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    venv = make_venv(build_extension(ExtensionSpec("committing", version="1.0.0")))
+    env = TargetEnvironment.of(venv.python)
+    journal.begin(env, [env.installed()["anya-ext-committing"]], installing=[])
+
+    def killed(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt  # the process dies while the backups are being removed
+
+    monkeypatch.setattr(journal.shutil, "rmtree", killed)
+    with pytest.raises(KeyboardInterrupt):
+        journal.commit(env)
+    assert not journal.pending(env)
