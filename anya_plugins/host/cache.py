@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
     from typing import Any
 
-FORMAT = 3
+FORMAT = 4
 RACY_WINDOW_NS = 2_000_000_000
 _ENV_INPUTS = ("ANYA_CONFIG", "HOME", "XDG_CONFIG_HOME", "APPDATA", "LOCALAPPDATA")
 _DIST_SUFFIXES = (".dist-info", ".egg-info")

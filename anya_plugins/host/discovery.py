@@ -58,7 +58,35 @@ def scan(group: str, path: Sequence[str]) -> tuple[list[Extension], list[str]]:
             else:
                 owners[extension.name] = dist_name
             found.append(extension)
+    _check_requirements(found, path)
     return found, sorted(site_dirs)
+
+
+def _check_requirements(found: list[Extension], path: Sequence[str]) -> None:
+    """Whether each feature's requirements are installed on ``path``, decided here, where
+    importlib.metadata and packaging are loaded anyway, and kept with the feature: a listing
+    never looks them up (pip records no extras, so for an extension installed without Anya a
+    feature whose needs are all installed counts as enabled). One look-up per distinct
+    requirement."""
+    from importlib.metadata import distributions
+
+    from packaging.requirements import Requirement
+
+    met: dict[str, bool] = {}
+
+    def installed(text: str) -> bool:
+        if text not in met:
+            requirement = Requirement(text)
+            dist = next(iter(distributions(name=requirement.name, path=list(path))), None)
+            met[text] = dist is not None and requirement.specifier.contains(
+                dist.version, prereleases=True
+            )
+        return met[text]
+
+    for extension in found:
+        for feature in extension.features:
+            if feature.requires:
+                feature.requires_met = all(map(installed, feature.requires))
 
 
 def _describe(name: str, value: str, dist: Distribution, metadata: PackageMetadata) -> Extension:

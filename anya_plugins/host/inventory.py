@@ -15,7 +15,7 @@ from anya_plugins.metadata.names import canonical
 
 TYPE_CHECKING = False  # typing costs the start-up ~3 ms
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Iterable, Mapping
     from typing import TypeAlias
 
 
@@ -142,9 +142,7 @@ def list_extensions(
     host.check_integrity()
     if load:
         host.activate_all()
-    # One look-up per distinct requirement for the whole listing (~0.4 ms each).
-    met = functools.cache(_installed)
-    return [describe(extension, recorded, met) for extension in host.extensions]
+    return [describe(extension, recorded) for extension in host.extensions]
 
 
 def extension_info(
@@ -158,13 +156,8 @@ def extension_info(
     return describe(extension, recorded)
 
 
-def describe(
-    extension: Extension,
-    recorded: RecordedFeatures | None = None,
-    requirement_met: Callable[[str], bool] | None = None,
-) -> ExtensionReport:
-    """The report of one extension; ``recorded`` says which features it was installed with,
-    ``requirement_met`` whether a requirement is installed here (looked up by default).
+def describe(extension: Extension, recorded: RecordedFeatures | None = None) -> ExtensionReport:
+    """The report of one extension; ``recorded`` says which features it was installed with.
 
     Called for every extension by ``anya-ext list``: the fields are passed by position
     (sixteen keywords cost as much as the rest), and one without features skips them.
@@ -174,7 +167,7 @@ def describe(
     feature_reports: tuple[FeatureReport, ...] = ()
     if features:
         installed_with = recorded.get(canonical(extension.dist_name)) if recorded else None
-        enabled = enabled_features(features, installed_with, requirement_met)
+        enabled = enabled_features(features, installed_with)
         feature_reports = tuple(
             FeatureReport(f.name, f.name in enabled, f.default, f.requires, f.enables)
             for f in features
@@ -200,13 +193,11 @@ def describe(
 
 
 def enabled_features(
-    features: Iterable[FeatureRecord],
-    installed_with: Iterable[str] | None = None,
-    requirement_met: Callable[[str], bool] | None = None,
+    features: Iterable[FeatureRecord], installed_with: Iterable[str] | None = None
 ) -> tuple[str, ...]:
     """Features in effect: those it was installed with (``installed_with``, from Anya's
-    receipt; the defaults when there is none), and those whose needs are installed
-    (``requirement_met``, looked up by default; asked only of features not chosen already).
+    receipt; the defaults when there is none), and those whose needs are installed (as
+    discovery found them: :attr:`FeatureRecord.requires_met`).
 
     pip does not record which extras were requested, so for an extension installed
     without Anya — or given a feature by a later install of something else — a feature
@@ -220,10 +211,7 @@ def enabled_features(
     chosen = (
         {f.name for f in records if f.default} if installed_with is None else set(installed_with)
     )
-    met = requirement_met or _installed
-    chosen |= {
-        f.name for f in records if f.requires and f.name not in chosen and all(map(met, f.requires))
-    }
+    chosen |= {f.name for f in records if f.requires and f.requires_met}
     declared = {f.name for f in records}
     return tuple(name for name in closure(records, chosen) if name in declared)
 

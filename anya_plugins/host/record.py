@@ -21,17 +21,25 @@ PROBLEM_STATUSES = frozenset((INCOMPATIBLE, INVALID, FAILED, TAMPERED, UNVERIFIE
 
 
 class FeatureRecord:
-    """One feature (extra) as discovery stores it."""
+    """One feature (extra) as discovery stores it. ``requires_met``: every requirement of it
+    was installed on the host's path when discovery scanned it (the discovery cache is
+    thrown away when anything on that path is installed or removed)."""
 
-    __slots__ = ("default", "enables", "name", "requires")
+    __slots__ = ("default", "enables", "name", "requires", "requires_met")
 
     def __init__(
-        self, name: str, requires: tuple[str, ...], enables: tuple[str, ...], default: bool
+        self,
+        name: str,
+        requires: tuple[str, ...],
+        enables: tuple[str, ...],
+        default: bool,
+        requires_met: bool = False,
     ) -> None:
         self.name = name
         self.requires = requires
         self.enables = enables
         self.default = default
+        self.requires_met = requires_met
 
     def __repr__(self) -> str:
         return f"FeatureRecord({self.name!r}, default={self.default})"
@@ -109,7 +117,9 @@ class Extension:
             self.summary,
             self.category,
             self.host_api,
-            tuple((f.name, f.requires, f.enables, f.default) for f in self.features),
+            tuple(
+                (f.name, f.requires, f.enables, f.default, f.requires_met) for f in self.features
+            ),
             self.wheel_tags,
             self.status,
             self.error,

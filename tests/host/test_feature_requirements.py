@@ -1,9 +1,11 @@
-"""A feature whose requirements are installed counts as enabled without a receipt (plain
-pip records no extras); a listing looks each distinct requirement up once."""
+"""A feature whose requirements are installed on the host's path counts as enabled without a
+receipt (plain pip records no extras). Discovery decides it, once per distinct requirement;
+a listing looks nothing up."""
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from pathlib import Path
 
 import pytest
@@ -30,35 +32,54 @@ def write_extension(site: Path, name: str, requirement: str) -> None:
     (dist_info / "entry_points.txt").write_text(f"[anya.extensions]\n{name} = {module}\n")
 
 
-def test_requirements_decide_and_each_is_looked_up_once(
-    site: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for number in range(3):
-        write_extension(site, f"met-{number}", "pluggy>=1")
-    write_extension(site, "unmet", "anya-no-such-distribution>=1")
+def write_library(site: Path, name: str, version: str) -> None:
+    dist_info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    )
+
+
+def enabled(site: Path, recorded: dict[str, tuple[str, ...]] | None = None) -> dict[str, object]:
     importlib.invalidate_caches()
-    asked: list[str] = []
-    real = inventory._installed
-
-    def counting(requirement: str) -> bool:
-        asked.append(requirement)
-        return real(requirement)
-
-    monkeypatch.setattr(inventory, "_installed", counting)
-    reports = inventory.list_extensions(Host(path=[str(site)]), load=False)
-    enabled = {report.name: report.enabled_features for report in reports}
-    assert enabled == {"met-0": ("extra",), "met-1": ("extra",), "met-2": ("extra",), "unmet": ()}
-    assert sorted(asked) == ["anya-no-such-distribution>=1", "pluggy>=1"]
-
-
-def test_a_feature_recorded_at_install_is_not_looked_up(
-    site: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    write_extension(site, "recorded", "anya-no-such-distribution>=1")
-    importlib.invalidate_caches()
-    asked: list[str] = []
-    monkeypatch.setattr(inventory, "_installed", asked.append)
-    recorded = {"anya-ext-recorded": ("extra",)}
     reports = inventory.list_extensions(Host(path=[str(site)]), load=False, recorded=recorded)
-    assert [report.enabled_features for report in reports] == [("extra",)]
-    assert asked == []
+    return {report.name: report.enabled_features for report in reports}
+
+
+def test_a_feature_is_on_when_its_requirement_is_installed_at_a_fitting_version(
+    site: Path,
+) -> None:
+    write_library(site, "anya-req-lib", "1.5")
+    write_extension(site, "met", "anya-req-lib>=1")
+    write_extension(site, "too-old", "anya-req-lib>=2")
+    write_extension(site, "absent", "anya-no-such-distribution>=1")
+    assert enabled(site) == {"met": ("extra",), "too-old": (), "absent": ()}
+
+
+def test_installing_the_requirement_later_switches_the_feature_on(site: Path) -> None:
+    write_extension(site, "later", "anya-req-later>=1")
+    assert enabled(site) == {"later": ()}
+    write_library(site, "anya-req-later", "1.0")
+    assert enabled(site) == {"later": ("extra",)}
+
+
+def test_a_listing_looks_nothing_up(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_library(site, "anya-req-lib", "1.5")
+    for number in range(3):
+        write_extension(site, f"met-{number}", "anya-req-lib>=1")
+    importlib.invalidate_caches()
+    host = Host(path=[str(site)])
+    assert len(host.extensions) == 3  # discovered: requirements decided
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a listing looked a requirement up")
+
+    monkeypatch.setattr(importlib.metadata, "distributions", refuse)
+    monkeypatch.setattr(importlib.metadata, "version", refuse)
+    reports = inventory.list_extensions(host, load=False)
+    assert {report.enabled_features for report in reports} == {("extra",)}
+
+
+def test_a_feature_recorded_at_install_is_on_whatever_is_installed(site: Path) -> None:
+    write_extension(site, "recorded", "anya-no-such-distribution>=1")
+    assert enabled(site, {"anya-ext-recorded": ("extra",)}) == {"recorded": ("extra",)}
