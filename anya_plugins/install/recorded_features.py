@@ -41,7 +41,8 @@ def recorded_features(
 ) -> dict[str, tuple[str, ...]]:
     """The features each of ``installed`` (canonical name -> installed version) was installed
     with, from its receipt in ``directory``. Only those receipts are looked at, and one for
-    another version than the installed one counts for nothing (as in ``read_receipts``).
+    another version than the installed one counts for nothing (as in ``read_receipts``), nor
+    does one that cannot be read as a JSON object (``list`` still lists the extension).
     ``cache_dir``: where the cache lives (the discovery cache's directory by default)."""
     file = os.path.join(cache_dir or cache.default_cache_dir(), CACHE_FILE)  # noqa: PTH118
     kept = _load(file, directory)
@@ -60,6 +61,8 @@ def recorded_features(
             ):
                 with open(path, "rb") as handle:  # noqa: PTH123
                     data = json.loads(handle.read())
+                if not isinstance(data, dict):
+                    continue
                 entry = (
                     stat.st_ino,
                     stat.st_size,
@@ -69,8 +72,8 @@ def recorded_features(
                     tuple(data.get("features", ())),
                 )
                 fresh[name] = entry
-        except FileNotFoundError:
-            continue
+        except (OSError, ValueError):
+            continue  # no receipt, or one that is not JSON: the column shows the defaults
         if entry[4] == installed_version:
             found[name] = entry[5]
     if fresh:

@@ -116,3 +116,14 @@ def test_a_broken_cache_is_read_past(env: TargetEnvironment, tmp_path: Path) -> 
     (tmp_path / CACHE_FILE).write_bytes(b"\x00not marshal")
     assert features(env, {"anya-ext-a": "1.0"}, tmp_path) == {"anya-ext-a": ("aa",)}
     assert features(env, {"anya-ext-a": "1.0"}, tmp_path) == {"anya-ext-a": ("aa",)}
+
+
+@pytest.mark.parametrize("text", ["{", "[1]", ""], ids=["torn", "not an object", "empty"])
+def test_an_unreadable_receipt_counts_as_none_and_the_others_still_answer(
+    env: TargetEnvironment, tmp_path: Path, text: str
+) -> None:
+    write_receipt(env, receipt("anya-ext-a", "1.0", ("aa",)))
+    write_receipt(env, receipt("anya-ext-b", "1.0", ("bb",)))
+    (receipts_dir(env) / "anya-ext-b.json").write_text(text)
+    installed = {"anya-ext-a": "1.0", "anya-ext-b": "1.0"}
+    assert features(env, installed, tmp_path) == {"anya-ext-a": ("aa",)}
