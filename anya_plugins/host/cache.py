@@ -85,12 +85,10 @@ def cache_file(directory: str, group: str, path: Sequence[str]) -> str:
 
 def load(file: str, key: tuple[Any, ...], path: Sequence[str]) -> dict[str, Any] | None:
     """The cached payload if nothing it depends on changed and it is not racy, else None."""
-    try:
-        with open(file, "rb") as handle:
-            # loads(read()) is 15x faster than load() on a buffered file
-            stored_key, stored_print, payload = marshal.loads(handle.read())
-    except (OSError, EOFError, ValueError, TypeError):
+    stored = read_marshal(file)
+    if not isinstance(stored, tuple) or len(stored) != 3:
         return None
+    stored_key, stored_print, payload = stored
     if stored_key != key:
         return None
     site_dirs = payload["site_dirs"]
@@ -108,6 +106,17 @@ def store(file: str, key: tuple[Any, ...], path: Sequence[str], payload: dict[st
     ``payload["scanned_ns"]`` is when the scan started, for the racy check.
     """
     write_atomically(file, (key, fingerprint(path, payload["site_dirs"]), payload))
+
+
+def read_marshal(file: str) -> object:
+    """What ``file`` holds, or None when it is missing, unreadable or not marshal data; the
+    caller checks its shape (a file of another format or version reads as None there)."""
+    try:
+        with open(file, "rb") as handle:
+            # loads(read()) is 15x faster than load() on a buffered file
+            return marshal.loads(handle.read())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
 
 
 def write_atomically(file: str, value: tuple[Any, ...]) -> None:
@@ -137,11 +146,7 @@ def digests_file(directory: str) -> str:
 
 def load_digests(file: str) -> set[str]:
     """The digests stored in ``file`` (none if it is missing or unreadable)."""
-    try:
-        with open(file, "rb") as handle:
-            stored = marshal.loads(handle.read())
-    except (OSError, EOFError, ValueError, TypeError):
-        return set()
+    stored = read_marshal(file)
     if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != FORMAT:
         return set()
     return {digest for digest in stored[1] if isinstance(digest, str)}

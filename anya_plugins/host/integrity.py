@@ -17,6 +17,7 @@ from __future__ import annotations
 import marshal
 import os
 
+from anya_plugins.host.cache import read_marshal
 from anya_plugins.metadata.names import canonical
 
 TYPE_CHECKING = False
@@ -60,11 +61,7 @@ def write(file: str, version: str, location: str, entries: Sequence[FileEntry]) 
 
 def read(file: str) -> tuple[str, str, tuple[FileEntry, ...]] | None:
     """(version, location, entries), or None when absent or not in this format."""
-    try:
-        with open(file, "rb") as handle:
-            stored = marshal.loads(handle.read())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
+    stored = read_marshal(file)
     if not isinstance(stored, tuple) or len(stored) != 4 or stored[0] != FORMAT:
         return None
     return stored[1], stored[2], stored[3]

@@ -14,7 +14,6 @@ whose receipt was written (mtime) within RACY_WINDOW_NS of the cache is not kept
 from __future__ import annotations
 
 import json
-import marshal
 import os
 import time
 
@@ -82,11 +81,7 @@ def recorded_features(
 
 
 def _load(file: str, directory: str) -> dict[str, Entry]:
-    try:
-        with open(file, "rb") as handle:  # noqa: PTH123
-            stored = marshal.loads(handle.read())
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
+    stored = cache.read_marshal(file)
     if not isinstance(stored, tuple) or len(stored) != 3 or stored[:2] != (FORMAT, directory):
         return {}
     return stored[2]  # type: ignore[no-any-return]
