@@ -8,11 +8,13 @@ from anya_plugins.cli import render
 
 TYPE_CHECKING = False  # typing and pathlib cost ``list``'s start-up ~10 ms
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
     from typing import Any
 
     from anya_plugins.host.host import Host
     from anya_plugins.host.inventory import ExtensionReport
+    from anya_plugins.host.record import Extension
 
 
 def register(commands: argparse._SubParsersAction[Any], only: str | None = None) -> None:
@@ -84,10 +86,13 @@ def make_host(args: argparse.Namespace) -> Host:
     return Host(config_overrides=args.config_overrides)
 
 
-def installed_with(host: Host) -> dict[str, tuple[str, ...]]:
-    """The features each extension was installed with (its receipt, if it is still the
-    version installed), for the features column of ``list`` and ``info``: read for the
-    extensions that have features (the column of any other is empty)."""
+def installed_with(
+    host: Host, extensions: Iterable[Extension] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """The features each of ``extensions`` (all of the host's by default) was installed with
+    (its receipt, if it is still the version installed), for the features column of
+    ``list`` and ``info``: read for the ones that have features (the column of any other is
+    empty)."""
     import os
     import sys
 
@@ -99,7 +104,8 @@ def installed_with(host: Host) -> dict[str, tuple[str, ...]]:
         return {}  # nothing here was installed by Anya: spare loading the installer
     from anya_plugins.install.recorded_features import recorded_features
 
-    versions = {canonical(e.dist_name): e.version for e in host.extensions if e.features}
+    chosen = host.extensions if extensions is None else extensions
+    versions = {canonical(e.dist_name): e.version for e in chosen if e.features}
     return recorded_features(directory, versions)
 
 
@@ -140,9 +146,8 @@ def info_command(args: argparse.Namespace) -> int:
         return remote_info_command(args)
     try:
         host = make_host(args)
-        report = extension_info(
-            host, args.name, load=not args.no_load, recorded=installed_with(host)
-        )
+        recorded = installed_with(host, (host.get(args.name),))  # its receipt, not every one
+        report = extension_info(host, args.name, load=not args.no_load, recorded=recorded)
     except ExtensionNotFound as missing:
         from anya_plugins.sources.errors import SourceError
 
