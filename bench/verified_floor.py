@@ -33,12 +33,12 @@ def main(project: str, target_python: str, uv: str) -> int:
     from anya_plugins.install.child import run_child
     from anya_plugins.install.receipts import write_all_fingerprints
     from anya_plugins.install.resolver import Pin, resolver_environment
-    from anya_plugins.install.service import Target, _transaction
+    from anya_plugins.install.service import Target, transaction_for
     from anya_plugins.install.transaction import Candidate
     from anya_plugins.sources.simple import SimpleIndex
     from anya_plugins.sources.snapshot import CheckedPages
 
-    transaction = _transaction(Target(python=Path(target_python)))
+    transaction = transaction_for(Target(python=Path(target_python)))
     served: list[str] = []
 
     class CheckedBeforeServed(CheckedPages):
@@ -69,8 +69,8 @@ def main(project: str, target_python: str, uv: str) -> int:
         CheckedBeforeServed(
             index,
             Path(scratch),
-            on_fetched=transaction._check_ahead,
-            remembered_provenance=transaction._remembered_provenance,
+            on_fetched=transaction.check_ahead,
+            remembered_provenance=transaction.kept_provenance,
         ) as pages,
     ):
         pages.page(project)

@@ -75,7 +75,7 @@ def _config(target: Target) -> LayeredConfig:
     )
 
 
-def _transaction(
+def transaction_for(
     target: Target,
     *,
     source: str | None = None,
@@ -88,6 +88,9 @@ def _transaction(
     allow_vulnerable: Sequence[str] = (),
     progress: Callable[[str], Progress | None] | None = None,
 ) -> Transaction:
+    """The transaction ``install``, ``update`` and ``sync`` run for ``target``: its sources,
+    trust policy, audit and tool settings read from the target's configuration layers, and
+    every per-file and whole-plan check they call for."""
     from anya_plugins.audit.settings import load_audit_settings
     from anya_plugins.install.gatecheck import vulnerability_check
     from anya_plugins.install.pinning import pin_store
@@ -175,7 +178,7 @@ def install_extensions(
     never when that source is private)."""
     if not typed:
         raise UsageError("name at least one extension to install")
-    transaction = _transaction(
+    transaction = transaction_for(
         target,
         prerelease=prerelease,
         upgrade=upgrade,
@@ -324,7 +327,7 @@ def update_extensions(
         )
     results = []
     for source, typed in sorted(by_source.items()):
-        transaction = _transaction(
+        transaction = transaction_for(
             target,
             source=source,
             switch_source=switch_source,
@@ -507,7 +510,7 @@ def sync_lock(
             "was changed",
         )
     sources = sorted({entry.source for entry in document.packages})
-    transaction = _transaction(
+    transaction = transaction_for(
         target,
         source=", ".join(sources) or target.source_name,
         dry_run=dry_run,

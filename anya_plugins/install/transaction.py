@@ -208,8 +208,8 @@ class Transaction:
             CheckedPages(
                 index,
                 scratch,
-                on_fetched=self._check_ahead,
-                remembered_provenance=self._remembered_provenance,
+                on_fetched=self.check_ahead,
+                remembered_provenance=self.kept_provenance,
             ) as pages,
         ):
             for spec in specs:
@@ -386,7 +386,7 @@ class Transaction:
         )
         pin = Pin(entry.name, entry.version)
         installed = self._installed_versions().get(entry.name)
-        provenance = self._remembered_provenance(entry.name, link, entry.source)
+        provenance = self.kept_provenance(entry.name, link, entry.source)
         return Candidate(
             pin,
             link,
@@ -398,7 +398,7 @@ class Transaction:
             receipts[0] if receipts else None,
         )
 
-    def _check_ahead(
+    def check_ahead(
         self, project: str, link: FileLink, path: Path, provenance: bytes | None
     ) -> None:
         """A file the resolver is likely to pick is here: let the checks that can work ahead
@@ -411,7 +411,7 @@ class Transaction:
             if isinstance(check, CheckAhead):
                 check.prepare(candidate)
 
-    def _remembered_provenance(
+    def kept_provenance(
         self, project: str, link: FileLink, source: str | None = None
     ) -> bytes | None:
         """The provenance a check kept when it verified this very file (from ``source``,
