@@ -9,7 +9,8 @@ discovery itself does none of this, so start-up does not pay for it. ctime is in
 fingerprint because a process can put a file's mtime back but not its ctime; a ``touch``
 therefore costs one hash, and the content decides.
 
-This module is on the start-up path: os and marshal only; hashlib loads when a hash is due.
+This module is on the start-up path: os, marshal and the discovery cache's reader only;
+hashlib loads when a hash is due.
 """
 
 from __future__ import annotations

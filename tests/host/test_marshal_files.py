@@ -1,6 +1,7 @@
 """The marshal files beside the discovery cache (the cache itself, the schema digests, the
-install fingerprints) are read through one helper: whatever is in the file — nothing,
-garbage, a torn write, another format — each reader answers "nothing kept", never raises."""
+install fingerprints; the receipts' features in tests/install/test_recorded_features.py) are
+read through one helper: whatever is in the file — nothing, garbage, a torn write, another
+format — each reader answers "nothing kept", never raises."""
 
 from __future__ import annotations
 
