@@ -139,10 +139,8 @@ class Host:
                     return extension
             from anya_plugins.errors import ExtensionNotFound
 
-            known = ", ".join(sorted(discovered)) or "none"
             raise ExtensionNotFound(
-                f"no extension named {name!r} is installed",
-                hint=f"installed extensions: {known}",
+                f"no extension named {name!r} is installed", hint=_others(name, discovered)
             )
         return found
 
@@ -517,3 +515,20 @@ def _file_stamp(path: str) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+_LISTED_IN_FULL = 10
+"""Up to this many installed extensions, a name not found is answered with all of them."""
+
+
+def _others(name: str, discovered: Mapping[str, Extension]) -> str:
+    """The hint for a name not found: the installed names when they are few, else the close
+    ones and how to see them all (a thousand names are no help at a terminal)."""
+    names = sorted(discovered)
+    if len(names) <= _LISTED_IN_FULL:
+        return f"installed extensions: {', '.join(names) or 'none'}"
+    import difflib
+
+    close = difflib.get_close_matches(name, names, n=3)
+    guess = f"did you mean {' or '.join(close)}? " if close else ""
+    return f"{guess}{len(names):,} extensions are installed: 'anya-ext list' shows them all"
