@@ -68,25 +68,29 @@ def _check_requirements(found: list[Extension], path: Sequence[str]) -> None:
     never looks them up (pip records no extras, so for an extension installed without Anya a
     feature whose needs are all installed counts as enabled). One look-up per distinct
     requirement."""
-    from importlib.metadata import distributions
-
-    from packaging.requirements import Requirement
-
     met: dict[str, bool] = {}
 
     def installed(text: str) -> bool:
         if text not in met:
-            requirement = Requirement(text)
-            dist = next(iter(distributions(name=requirement.name, path=list(path))), None)
-            met[text] = dist is not None and requirement.specifier.contains(
-                dist.version, prereleases=True
-            )
+            met[text] = requirement_installed(text, path)
         return met[text]
 
     for extension in found:
         for feature in extension.features:
             if feature.requires:
                 feature.requires_met = all(map(installed, feature.requires))
+
+
+def requirement_installed(text: str, path: Sequence[str]) -> bool:
+    """Whether requirement ``text`` is met on ``path``: the first distribution of its name
+    there, at a version its specifier allows (pre-releases included)."""
+    from importlib.metadata import distributions
+
+    from packaging.requirements import Requirement
+
+    requirement = Requirement(text)
+    dist = next(iter(distributions(name=requirement.name, path=list(path))), None)
+    return dist is not None and requirement.specifier.contains(dist.version, prereleases=True)
 
 
 def _describe(name: str, value: str, dist: Distribution, metadata: PackageMetadata) -> Extension:

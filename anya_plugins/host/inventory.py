@@ -226,20 +226,6 @@ def _platforms(wheel_tags: tuple[str, ...]) -> tuple[str, ...]:
     return platform_names(wheel_tags)
 
 
-def _installed(requirement_text: str) -> bool:
-    from importlib import metadata as importlib_metadata
-
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    requirement = Requirement(requirement_text)
-    try:
-        version = importlib_metadata.version(str(canonicalize_name(requirement.name)))
-    except importlib_metadata.PackageNotFoundError:
-        return False
-    return requirement.specifier.contains(version, prereleases=True)
-
-
 def doctor(host: Host) -> DoctorReport:
     """Check the environment, the configuration and every extension; ok only if all pass."""
     import sys
@@ -283,9 +269,12 @@ def doctor(host: Host) -> DoctorReport:
 
 def _missing_requirements(dist_name: str) -> list[str]:
     """Requirements (outside any feature) that are not installed at a matching version."""
+    import sys
     from importlib import metadata as importlib_metadata
 
     from packaging.requirements import Requirement
+
+    from anya_plugins.host.discovery import requirement_installed
 
     requirements = importlib_metadata.requires(dist_name) or []
     missing = []
@@ -293,7 +282,7 @@ def _missing_requirements(dist_name: str) -> list[str]:
         requirement = Requirement(text)
         if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
             continue
-        if not _installed(text):
+        if not requirement_installed(text, sys.path):
             missing.append(text)
     return missing
 

@@ -83,3 +83,30 @@ def test_a_listing_looks_nothing_up(site: Path, monkeypatch: pytest.MonkeyPatch)
 def test_a_feature_recorded_at_install_is_on_whatever_is_installed(site: Path) -> None:
     write_extension(site, "recorded", "anya-no-such-distribution>=1")
     assert enabled(site, {"anya-ext-recorded": ("extra",)}) == {"recorded": ("extra",)}
+
+
+def write_needing(site: Path, name: str, requirement: str) -> None:
+    """``anya-ext-<name>`` that needs ``requirement`` outside any feature."""
+    module = f"feat_{name.replace('-', '_')}"
+    (site / f"{module}.py").write_text("")
+    dist_info = site / f"anya_ext_{name.replace('-', '_')}-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: anya-ext-{name}\nVersion: 1.0\nSummary: {name}\n"
+        f"Keywords: {KEYWORDS}\nRequires-Dist: {requirement}\n"
+    )
+    (dist_info / "entry_points.txt").write_text(f"[anya.extensions]\n{name} = {module}\n")
+
+
+def test_doctor_names_a_requirement_missing_or_too_old_by_the_same_check(site: Path) -> None:
+    write_library(site, "anya-req-lib", "1.5")
+    write_needing(site, "met", "anya-req-lib>=1")
+    write_needing(site, "too-old", "anya-req-lib>=2")
+    write_needing(site, "absent", "anya-no-such-distribution>=1")
+    importlib.invalidate_caches()
+    checks = {c.subject: c for c in inventory.doctor(Host(path=[str(site)])).checks}
+    assert checks["extension met"].ok, checks["extension met"].detail
+    assert checks["extension too-old"].detail == "missing requirements: anya-req-lib>=2"
+    assert checks["extension absent"].detail == (
+        "missing requirements: anya-no-such-distribution>=1"
+    )
