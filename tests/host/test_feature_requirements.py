@@ -18,16 +18,21 @@ KEYWORDS = (
 )
 
 
-def write_extension(site: Path, name: str, requirement: str) -> None:
-    """``anya-ext-<name>`` with one feature, ``extra``, that needs ``requirement``."""
+def write_extension(site: Path, name: str, requirement: str, *, in_feature: bool = True) -> None:
+    """``anya-ext-<name>`` that needs ``requirement``: for its one feature, ``extra``, or
+    (not ``in_feature``) whatever features are on."""
     module = f"feat_{name.replace('-', '_')}"
     (site / f"{module}.py").write_text("")
     dist_info = site / f"anya_ext_{name.replace('-', '_')}-1.0.dist-info"
     dist_info.mkdir()
+    needs = (
+        f'Provides-Extra: extra\nRequires-Dist: {requirement}; extra == "extra"\n'
+        if in_feature
+        else f"Requires-Dist: {requirement}\n"
+    )
     (dist_info / "METADATA").write_text(
         f"Metadata-Version: 2.1\nName: anya-ext-{name}\nVersion: 1.0\nSummary: {name}\n"
-        f"Keywords: {KEYWORDS}\nProvides-Extra: extra\n"
-        f'Requires-Dist: {requirement}; extra == "extra"\n'
+        f"Keywords: {KEYWORDS}\n{needs}"
     )
     (dist_info / "entry_points.txt").write_text(f"[anya.extensions]\n{name} = {module}\n")
 
@@ -85,24 +90,11 @@ def test_a_feature_recorded_at_install_is_on_whatever_is_installed(site: Path) -
     assert enabled(site, {"anya-ext-recorded": ("extra",)}) == {"recorded": ("extra",)}
 
 
-def write_needing(site: Path, name: str, requirement: str) -> None:
-    """``anya-ext-<name>`` that needs ``requirement`` outside any feature."""
-    module = f"feat_{name.replace('-', '_')}"
-    (site / f"{module}.py").write_text("")
-    dist_info = site / f"anya_ext_{name.replace('-', '_')}-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: anya-ext-{name}\nVersion: 1.0\nSummary: {name}\n"
-        f"Keywords: {KEYWORDS}\nRequires-Dist: {requirement}\n"
-    )
-    (dist_info / "entry_points.txt").write_text(f"[anya.extensions]\n{name} = {module}\n")
-
-
 def test_doctor_names_a_requirement_missing_or_too_old_by_the_same_check(site: Path) -> None:
     write_library(site, "anya-req-lib", "1.5")
-    write_needing(site, "met", "anya-req-lib>=1")
-    write_needing(site, "too-old", "anya-req-lib>=2")
-    write_needing(site, "absent", "anya-no-such-distribution>=1")
+    write_extension(site, "met", "anya-req-lib>=1", in_feature=False)
+    write_extension(site, "too-old", "anya-req-lib>=2", in_feature=False)
+    write_extension(site, "absent", "anya-no-such-distribution>=1", in_feature=False)
     importlib.invalidate_caches()
     checks = {c.subject: c for c in inventory.doctor(Host(path=[str(site)])).checks}
     assert checks["extension met"].ok, checks["extension met"].detail
