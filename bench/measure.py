@@ -34,6 +34,21 @@ EXIT_AS_ANYA_EXT = "import gc; gc.freeze()"
 longer pays."""
 
 
+FORGOTTEN_AFTER_SECONDS = 61.0
+"""How long ext4 without a journal treats a deleted inode as recently deleted once its inode
+block is written back (the kernel's ``RECENTCY_MIN``, 60 s, plus a second): until then, each
+new inode is found by skipping it (``fs/ext4/ialloc.c``, ``recently_deleted``)."""
+
+
+def settle() -> None:
+    """Wait until the files deleted before now no longer slow down creating files: write
+    back every dirty block (a deleted inode whose block is dirty counts as recent for
+    5 min more), then wait :data:`FORGOTTEN_AFTER_SECONDS`. Before timed runs that create
+    thousands of files (installs)."""
+    os.sync()
+    time.sleep(FORGOTTEN_AFTER_SECONDS)
+
+
 class BenchError(Exception):
     """A benchmark could not run (a tool failed or is missing); never about a duration."""
 

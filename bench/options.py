@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import shutil
 import sys
@@ -47,7 +48,9 @@ class Options:
 
     @contextmanager
     def work_dir(self, name: str) -> Iterator[Path]:
-        """A fresh directory for one section, removed afterwards unless ``keep``."""
+        """A fresh directory for one section, removed when the run ends unless ``keep``: not
+        as the section ends, because deleting its many files would slow down every file the
+        sections after it create, for minutes (see :mod:`bench.install`)."""
         self.work_root.mkdir(parents=True, exist_ok=True)
         path = Path(tempfile.mkdtemp(prefix=f"anya-bench-{name}-", dir=self.work_root))
         try:
@@ -56,7 +59,7 @@ class Options:
             if self.keep:
                 log(f"kept {path}")
             else:
-                shutil.rmtree(path, ignore_errors=True)
+                atexit.register(shutil.rmtree, path, ignore_errors=True)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

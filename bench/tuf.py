@@ -28,6 +28,7 @@ from bench.measure import (
     BenchError,
     ProcessTiming,
     check_output,
+    settle,
 )
 from bench.options import Options, log, run_alone
 from bench.report import Row, Section, Target, find, with_ratios
@@ -86,6 +87,9 @@ def run(options: Options) -> Section:
                 ANYA_TRUST__REQUIRE_SIGNATURES="false",
                 PIP_DISABLE_PIP_VERSION_CHECK="1",
             )
+            if not options.quick:  # see bench.install: nothing deleted while installs are timed
+                log("tuf: waiting for the files deleted before to be forgotten")
+                settle()
             for size, name in zip(sizes, names, strict=True):
                 log(f"tuf: {size} dependencies, cold caches, with and without TUF in turn")
                 timed = []
