@@ -21,7 +21,8 @@ the tools take turns run by run (ours, pip, uv, ours...), so that a change in th
 load during a case reaches all of them.
 
 Nothing is deleted while the tools are timed: the last run's venv and caches are moved
-aside (:func:`_retire`) and go with the section's work directory, and the timed cases start
+aside (:func:`_retire`) and deleted with the section's work directory when the whole run
+ends (:meth:`bench.options.Options.work_dir`), and the timed cases start
 once the files deleted before them are out of the file system's memory
 (:func:`bench.measure.settle`). On ext4 without a journal — this machine's root file
 system — every new inode is found by skipping, one at a time, the free inodes deleted
@@ -407,7 +408,8 @@ def _fresh(
 
 def _retire(path: Path) -> None:
     """Move ``path`` (if there) into ``.retired/`` beside it, out of the next run's way but
-    not deleted: it goes with the section's work directory (see the module's notes)."""
+    not deleted: it is deleted with the section's work directory when the whole run ends
+    (see the module's notes)."""
     if not path.exists():
         return
     retired = path.parent / ".retired"
