@@ -16,6 +16,8 @@ from anya_plugins.metadata.taxonomy import RESERVED_NAMES
 if TYPE_CHECKING:
     from importlib.metadata import Distribution, PackageMetadata
 
+    from packaging.requirements import Requirement
+
 _VALID_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$")
 
 
@@ -72,7 +74,9 @@ def _check_requirements(found: list[Extension], path: Sequence[str]) -> None:
 
     def installed(text: str) -> bool:
         if text not in met:
-            met[text] = requirement_installed(text, path)
+            from packaging.requirements import Requirement  # only when a feature needs any
+
+            met[text] = requirement_installed(Requirement(text), path)
         return met[text]
 
     for extension in found:
@@ -81,14 +85,11 @@ def _check_requirements(found: list[Extension], path: Sequence[str]) -> None:
                 feature.requires_met = all(map(installed, feature.requires))
 
 
-def requirement_installed(text: str, path: Sequence[str]) -> bool:
-    """Whether requirement ``text`` is met on ``path``: the first distribution of its name
-    there, at a version its specifier allows (pre-releases included)."""
+def requirement_installed(requirement: Requirement, path: Sequence[str]) -> bool:
+    """Whether ``requirement`` is met on ``path``: the first distribution of its name there,
+    at a version its specifier allows (pre-releases included)."""
     from importlib.metadata import distributions
 
-    from packaging.requirements import Requirement
-
-    requirement = Requirement(text)
     dist = next(iter(distributions(name=requirement.name, path=list(path))), None)
     return dist is not None and requirement.specifier.contains(dist.version, prereleases=True)
 

@@ -282,7 +282,7 @@ def _missing_requirements(dist_name: str) -> list[str]:
         requirement = Requirement(text)
         if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
             continue
-        if not requirement_installed(text, sys.path):
+        if not requirement_installed(requirement, sys.path):
             missing.append(text)
     return missing
 
